@@ -1,0 +1,210 @@
+// UnixFS DAG plumbing shared by both backends: import with the pinned profile, verified block reads,
+// windowed streaming reads with a bounded prefetch. No helia here: this is what keeps start-up fast.
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { stat as fsStat } from 'node:fs/promises'
+import * as dagPb from '@ipld/dag-pb'
+import { UnixFS } from 'ipfs-unixfs'
+import { importer } from 'ipfs-unixfs-importer'
+import { CID } from 'multiformats/cid'
+import {
+  CorruptBlockError,
+  InvalidCidError,
+  InvalidStorageOptionError,
+  NotAFileError,
+  UnsupportedHashError,
+} from './errors.ts'
+import { importerOptions } from './profile.ts'
+import type { AddResult, AddSource, CidVersion, IoOptions, ReadOptions, StatResult } from './types.ts'
+
+const RAW_CODE = 0x55
+const SHA2_256 = 0x12
+const IDENTITY = 0x00
+
+/** Parse a CID string (or pass a CID through); InvalidCidError on garbage. */
+export function parseCid(cid: string | CID): CID {
+  if (typeof cid !== 'string') return cid
+  try {
+    return CID.parse(cid.trim())
+  } catch (err) {
+    throw new InvalidCidError(cid, err)
+  }
+}
+
+/** Throw CorruptBlockError unless `bytes` hash to `cid`'s multihash. */
+export function verifyBlock(cid: CID, bytes: Uint8Array): void {
+  const mh = cid.multihash
+  if (mh.code === SHA2_256) {
+    const digest = createHash('sha256').update(bytes).digest()
+    if (digest.length === mh.digest.length && digest.equals(mh.digest)) return
+    throw new CorruptBlockError(cid.toString(), `sha2-256 of the ${bytes.length} stored bytes is ${digest.toString('hex')}`)
+  }
+  if (mh.code === IDENTITY) {
+    if (Buffer.from(mh.digest).equals(bytes)) return
+    throw new CorruptBlockError(cid.toString())
+  }
+  throw new UnsupportedHashError(cid.toString(), mh.code)
+}
+
+/** Fetch one block, already verified against its CID. */
+export type VerifiedBlockGetter = (cid: CID, opts?: IoOptions) => Promise<Uint8Array>
+
+/** Anything with the importer's `put`. */
+export interface BlockSink {
+  put(cid: CID, bytes: Uint8Array, opts?: { signal?: AbortSignal }): Promise<CID>
+}
+
+/** Normalise an AddSource into chunks plus a known total when there is one. */
+export async function openSource(
+  source: AddSource,
+  opts: { signal?: AbortSignal; size?: number } = {},
+): Promise<{ chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>; total?: number }> {
+  if (source instanceof Uint8Array) return { chunks: [source], total: source.byteLength }
+  if (typeof source === 'object' && source !== null && 'path' in source && typeof source.path === 'string') {
+    const st = await fsStat(source.path)
+    if (!st.isFile()) throw new InvalidStorageOptionError('file', source.path, 'a regular file')
+    return { chunks: createReadStream(source.path, { highWaterMark: 1 << 20, signal: opts.signal }), total: st.size }
+  }
+  return { chunks: source as AsyncIterable<Uint8Array>, total: opts.size }
+}
+
+/** Count bytes, honour the signal and report progress while a source is consumed. */
+export async function* metered(
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  opts: IoOptions & { total?: number; op?: 'add' | 'get' },
+): AsyncGenerator<Uint8Array> {
+  let done = 0
+  opts.onProgress?.({ op: opts.op ?? 'add', done, total: opts.total })
+  for await (const chunk of chunks) {
+    opts.signal?.throwIfAborted()
+    done += chunk.byteLength
+    yield chunk
+    opts.onProgress?.({ op: opts.op ?? 'add', done, total: opts.total })
+  }
+}
+
+/** Import one file into `sink` with Kubo's profile for `cidVersion`. */
+export async function importFile(
+  sink: BlockSink,
+  source: AddSource,
+  opts: IoOptions & { cidVersion?: CidVersion; size?: number; writeConcurrency?: number } = {},
+): Promise<AddResult> {
+  const { chunks, total } = await openSource(source, opts)
+  let size = 0
+  const counted = async function* () {
+    for await (const c of metered(chunks, { ...opts, total })) {
+      size += c.byteLength
+      yield c
+    }
+  }
+  let root: CID | undefined
+  for await (const entry of importer([{ content: counted() }], sink, {
+    ...importerOptions(opts.cidVersion ?? 1),
+    blockWriteConcurrency: opts.writeConcurrency ?? 50,
+    signal: opts.signal,
+  } as Parameters<typeof importer>[2])) {
+    root = entry.cid
+  }
+  if (!root) throw new InvalidStorageOptionError('source', 'empty import', 'one file')
+  return { cid: root.toString(), size }
+}
+
+interface DecodedNode {
+  /** Bytes carried by this node itself (raw block, or UnixFS data). */
+  data: Uint8Array
+  /** Children in order with the number of file bytes under each. */
+  children: { cid: CID; size: number }[]
+  type: StatResult['type']
+  fileSize: number
+}
+
+/** Decode a verified block into file data and children. */
+export function decodeNode(cid: CID, bytes: Uint8Array): DecodedNode {
+  if (cid.code === RAW_CODE) return { data: bytes, children: [], type: 'file', fileSize: bytes.byteLength }
+  if (cid.code !== dagPb.code) return { data: new Uint8Array(0), children: [], type: 'other', fileSize: 0 }
+  const node = dagPb.decode(bytes)
+  if (!node.Data) return { data: new Uint8Array(0), children: [], type: 'other', fileSize: 0 }
+  const fs = UnixFS.unmarshal(node.Data)
+  const type: StatResult['type'] =
+    fs.type === 'file' || fs.type === 'raw' ? 'file' : fs.type.includes('directory') ? 'directory' : 'other'
+  if (type !== 'file') {
+    return { data: new Uint8Array(0), children: node.Links.map((l) => ({ cid: l.Hash, size: 0 })), type, fileSize: 0 }
+  }
+  const children = node.Links.map((l, i) => ({ cid: l.Hash, size: Number(fs.blockSizes[i] ?? 0n) }))
+  return { data: fs.data ?? new Uint8Array(0), children, type, fileSize: Number(fs.fileSize()) }
+}
+
+/** Every CID in a DAG, root first (depth-first). Used for pin/has/gc. */
+export async function* walkDag(get: VerifiedBlockGetter, root: CID, opts: IoOptions = {}): AsyncGenerator<CID> {
+  const stack: CID[] = [root]
+  while (stack.length > 0) {
+    opts.signal?.throwIfAborted()
+    const cid = stack.pop()!
+    yield cid
+    if (cid.code !== dagPb.code) continue
+    const node = dagPb.decode(await get(cid, opts))
+    for (let i = node.Links.length - 1; i >= 0; i--) stack.push(node.Links[i].Hash)
+  }
+}
+
+/** Type and file size of the DAG at `cid` (reads only the root block). */
+export async function statNode(get: VerifiedBlockGetter, cid: CID, opts: IoOptions = {}): Promise<StatResult> {
+  const n = decodeNode(cid, await get(cid, opts))
+  return { cid: cid.toString(), type: n.type, size: n.fileSize }
+}
+
+/**
+ * Stream a UnixFS file (or raw block) in order. Children are fetched `prefetch` at a time ahead of the
+ * consumer and nothing more, so memory stays at about prefetch x 256 KiB however large the file is.
+ */
+export async function* readFile(
+  get: VerifiedBlockGetter,
+  root: CID,
+  opts: ReadOptions & { prefetch?: number } = {},
+): AsyncGenerator<Uint8Array> {
+  const start = opts.offset ?? 0
+  if (start < 0 || !Number.isSafeInteger(start)) throw new InvalidStorageOptionError('offset', start, 'an integer >= 0')
+  if (opts.length !== undefined && (opts.length < 0 || !Number.isSafeInteger(opts.length))) {
+    throw new InvalidStorageOptionError('length', opts.length, 'an integer >= 0')
+  }
+  const end = opts.length === undefined ? Number.POSITIVE_INFINITY : start + opts.length
+  const prefetch = Math.max(1, opts.prefetch ?? 8)
+  const io = { signal: opts.signal }
+
+  async function* visit(cid: CID, bytes: Uint8Array, nodeStart: number): AsyncGenerator<Uint8Array> {
+    const node = decodeNode(cid, bytes)
+    if (node.type === 'directory' || node.type === 'other') {
+      throw new NotAFileError(cid.toString(), node.type === 'directory' ? 'directory' : 'non-file node')
+    }
+    let pos = nodeStart
+    if (node.data.byteLength > 0) {
+      const a = Math.max(start, pos)
+      const b = Math.min(end, pos + node.data.byteLength)
+      if (a < b) yield node.data.subarray(a - pos, b - pos)
+      pos += node.data.byteLength
+    }
+    const wanted: { cid: CID; start: number }[] = []
+    for (const child of node.children) {
+      if (pos + child.size > start && pos < end) wanted.push({ cid: child.cid, start: pos })
+      pos += child.size
+    }
+    // ordered prefetch: keep up to `prefetch` child blocks in flight
+    const inflight: Promise<Uint8Array>[] = []
+    let next = 0
+    const fill = () => {
+      while (next < wanted.length && inflight.length < prefetch) {
+        const p = get(wanted[next++].cid, io)
+        p.catch(() => {}) // surfaced when awaited in order
+        inflight.push(p)
+      }
+    }
+    for (let i = 0; i < wanted.length; i++) {
+      fill()
+      const childBytes = await inflight.shift()!
+      opts.signal?.throwIfAborted()
+      yield* visit(wanted[i].cid, childBytes, wanted[i].start)
+    }
+  }
+
+  yield* visit(root, await get(root, io), 0)
+}

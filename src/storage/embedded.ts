@@ -1,0 +1,296 @@
+// Embedded backend: blockstore-fs + a Level datastore under <datadir>/ipfs, read and written with the
+// UnixFS importer/exporter directly. Helia + libp2p load only when networking is configured.
+import { randomBytes } from 'node:crypto'
+import { open, rename, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { LevelDatastore } from 'datastore-level'
+import { Key } from 'interface-datastore'
+import type { CID } from 'multiformats/cid'
+import { LatticeBlockstore } from './blockstore.ts'
+import { importFile, parseCid, readFile, statNode, verifyBlock, walkDag } from './dag.ts'
+import {
+  BlockNotFoundError,
+  CorruptBlockError,
+  InvalidStorageOptionError,
+  StoreClosedError,
+  StoreLockedError,
+} from './errors.ts'
+import type { NetworkNode, NetworkOpts } from './network.ts'
+import { ipfsRepoDir } from './paths.ts'
+import type {
+  AddOptions,
+  AddResult,
+  AddSource,
+  BlockSource,
+  IoOptions,
+  ModelStore,
+  PinEntry,
+  ReadOptions,
+  StatResult,
+} from './types.ts'
+
+export interface EmbeddedModelStoreOpts {
+  /** Node data directory; the repo lives in `<datadir>/ipfs` (blocks/, datastore/). */
+  datadir?: string
+  /** Explicit repo directory (overrides `datadir`). One of the two is required. */
+  repo?: string
+  /** Start libp2p (TCP, noise, yamux, bitswap) so blocks can be fetched from and served to peers. Off by default. */
+  network?: NetworkOpts
+  /** Where missing or corrupt blocks are fetched from besides the network (e.g. a Kubo store). */
+  repairFrom?: BlockSource
+  /** Blocks fetched ahead of a streaming reader (default 8, i.e. ~2 MiB). */
+  prefetch?: number
+  /** Parallel block writes during add (default 50). */
+  writeConcurrency?: number
+}
+
+const PIN_PREFIX = '/lattice/pins/'
+
+/** The embedded store; `blockstore` is exposed for the network layer and for tests. */
+export interface EmbeddedModelStore extends ModelStore {
+  readonly backend: 'embedded'
+  readonly repo: string
+  readonly blockstore: LatticeBlockstore
+  /** The libp2p node when networking is on (multiaddrs to give other nodes as peers). */
+  readonly network?: NetworkNode
+  /** Whether the whole DAG under `cid` is present and intact locally (no fetching). */
+  has(cid: string, opts?: IoOptions): Promise<boolean>
+}
+
+function isLockError(err: unknown): boolean {
+  for (let e: any = err; e; e = e.cause) {
+    if (e.code === 'LEVEL_LOCKED' || /lock/i.test(String(e.message ?? ''))) return true
+  }
+  return false
+}
+
+/** Open (creating if needed) the embedded store of a data directory. */
+export async function createEmbeddedModelStore(opts: EmbeddedModelStoreOpts): Promise<EmbeddedModelStore> {
+  const repo = opts.repo ?? ipfsRepoDir(opts.datadir ?? '')
+  if (!opts.repo && !opts.datadir) {
+    throw new InvalidStorageOptionError('datadir', opts.datadir, 'a data directory path')
+  }
+  const blockstore = new LatticeBlockstore(join(repo, 'blocks'))
+  await blockstore.open()
+  const datastore = new LevelDatastore(join(repo, 'datastore'))
+  try {
+    await datastore.open()
+  } catch (err) {
+    if (isLockError(err)) throw new StoreLockedError(repo, err)
+    throw err
+  }
+  let network: NetworkNode | undefined
+  if (opts.network) {
+    try {
+      const { startNetwork } = await import('./network.ts')
+      network = await startNetwork({ blockstore, datastore, ...opts.network })
+    } catch (err) {
+      await datastore.close()
+      throw err
+    }
+  }
+  return new Embedded(repo, blockstore, datastore, network, opts)
+}
+
+class Embedded implements EmbeddedModelStore {
+  readonly backend = 'embedded' as const
+  #closed = false
+  readonly #prefetch: number
+  readonly #get = (cid: CID, o?: IoOptions) => this.#getVerified(cid, o)
+
+  constructor(
+    readonly repo: string,
+    readonly blockstore: LatticeBlockstore,
+    private readonly datastore: LevelDatastore,
+    readonly network: NetworkNode | undefined,
+    private readonly opts: EmbeddedModelStoreOpts,
+  ) {
+    this.#prefetch = opts.prefetch ?? 8
+  }
+
+  #check(): void {
+    if (this.#closed) throw new StoreClosedError()
+  }
+
+  get #remotes(): BlockSource[] {
+    const r: BlockSource[] = []
+    if (this.network) r.push(this.network)
+    if (this.opts.repairFrom) r.push(this.opts.repairFrom)
+    return r
+  }
+
+  /** Local read + verification; missing blocks come from the network / repair source, corrupt ones are replaced. */
+  async #getVerified(cid: CID, opts: IoOptions = {}): Promise<Uint8Array> {
+    let bytes: Uint8Array | undefined
+    try {
+      bytes = await this.blockstore.getBytes(cid, opts)
+    } catch (err) {
+      if (!(err instanceof BlockNotFoundError)) throw err
+    }
+    if (bytes) {
+      try {
+        verifyBlock(cid, bytes)
+        return bytes
+      } catch (err) {
+        if (!(err instanceof CorruptBlockError) || this.#remotes.length === 0) throw err
+        opts.onProgress?.({ op: 'repair', done: 0, cid: cid.toString() })
+        await this.blockstore.delete(cid)
+        return this.#fetchRemote(cid, opts, err)
+      }
+    }
+    return this.#fetchRemote(cid, opts)
+  }
+
+  async #fetchRemote(cid: CID, opts: IoOptions, corrupt?: CorruptBlockError): Promise<Uint8Array> {
+    let lastErr: unknown = corrupt
+    for (const source of this.#remotes) {
+      opts.signal?.throwIfAborted()
+      try {
+        const bytes = await source.getBlock(cid.toString(), { signal: opts.signal })
+        verifyBlock(cid, bytes)
+        await this.blockstore.put(cid, bytes)
+        return bytes
+      } catch (err) {
+        if (opts.signal?.aborted) throw err
+        lastErr = err
+      }
+    }
+    if (corrupt) throw corrupt
+    throw new BlockNotFoundError(cid.toString(), lastErr)
+  }
+
+  async getBlock(cid: string, opts?: IoOptions): Promise<Uint8Array> {
+    this.#check()
+    return this.#getVerified(parseCid(cid), opts)
+  }
+
+  async add(source: AddSource, opts: AddOptions = {}): Promise<AddResult> {
+    this.#check()
+    const res = await importFile(this.blockstore, source, { ...opts, writeConcurrency: this.opts.writeConcurrency })
+    if (opts.pin) await this.pin(res.cid, { signal: opts.signal })
+    return res
+  }
+
+  async *cat(cid: string, opts: ReadOptions = {}): AsyncIterable<Uint8Array> {
+    this.#check()
+    const root = parseCid(cid)
+    let done = 0
+    let total: number | undefined
+    if (opts.onProgress) {
+      const st = await statNode(this.#get, root, opts)
+      total = Math.max(0, Math.min(st.size - (opts.offset ?? 0), opts.length ?? Number.POSITIVE_INFINITY))
+    }
+    for await (const chunk of readFile(this.#get, root, { ...opts, prefetch: this.#prefetch })) {
+      done += chunk.byteLength
+      yield chunk
+      opts.onProgress?.({ op: 'get', done, total, cid })
+    }
+  }
+
+  async get(cid: string, path: string, opts: IoOptions = {}): Promise<AddResult> {
+    return writeStreamToFile(this.cat(cid, opts), path, cid, opts.signal)
+  }
+
+  async stat(cid: string, opts: IoOptions = {}): Promise<StatResult> {
+    this.#check()
+    const root = parseCid(cid)
+    return statNode(this.#get, root, opts)
+  }
+
+  /** Whether the whole DAG under `cid` is present and intact locally (no fetching). */
+  async has(cid: string, opts: IoOptions = {}): Promise<boolean> {
+    this.#check()
+    const local = async (c: CID) => {
+      const bytes = await this.blockstore.getBytes(c, opts)
+      verifyBlock(c, bytes)
+      return bytes
+    }
+    try {
+      for await (const _ of walkDag(local, parseCid(cid), opts));
+      return true
+    } catch (err) {
+      if (err instanceof BlockNotFoundError || err instanceof CorruptBlockError) return false
+      throw err
+    }
+  }
+
+  async pin(cid: string, opts: IoOptions = {}): Promise<void> {
+    this.#check()
+    const root = parseCid(cid)
+    // a recursive pin needs every block: fetch (and verify) the whole DAG first
+    let n = 0
+    for await (const _ of walkDag(this.#get, root, opts)) {
+      n++
+      opts.onProgress?.({ op: 'pin', done: n, cid })
+    }
+    await this.datastore.put(
+      new Key(PIN_PREFIX + root.toString()),
+      new TextEncoder().encode(JSON.stringify({ type: 'recursive', at: Date.now() })),
+    )
+  }
+
+  async unpin(cid: string, _opts: IoOptions = {}): Promise<void> {
+    this.#check()
+    await this.datastore.delete(new Key(PIN_PREFIX + parseCid(cid).toString()))
+  }
+
+  async pins(_opts: IoOptions = {}): Promise<PinEntry[]> {
+    this.#check()
+    const out: PinEntry[] = []
+    for await (const key of this.datastore.queryKeys({ prefix: PIN_PREFIX })) {
+      out.push({ cid: key.toString().slice(PIN_PREFIX.length), type: 'recursive' })
+    }
+    return out
+  }
+
+  async gc(opts: IoOptions = {}): Promise<{ removed: number }> {
+    this.#check()
+    const keep = new Set<string>()
+    for (const p of await this.pins(opts)) {
+      for await (const c of walkDag(this.#get, parseCid(p.cid), opts)) keep.add(Buffer.from(c.multihash.bytes).toString('hex'))
+    }
+    let removed = 0
+    for await (const { cid } of this.blockstore.getAll()) {
+      opts.signal?.throwIfAborted()
+      if (keep.has(Buffer.from(cid.multihash.bytes).toString('hex'))) continue
+      await this.blockstore.delete(cid)
+      removed++
+    }
+    return { removed }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await this.network?.stop()
+    await this.datastore.close()
+    await this.blockstore.close()
+  }
+}
+
+/** Write a stream to `path` via a temp file in the same directory + rename (never a torn file). */
+export async function writeStreamToFile(
+  chunks: AsyncIterable<Uint8Array>,
+  path: string,
+  cid: string,
+  signal?: AbortSignal,
+): Promise<AddResult> {
+  const tmp = `${path}.${randomBytes(6).toString('hex')}.part`
+  const fh = await open(tmp, 'w')
+  let size = 0
+  try {
+    for await (const chunk of chunks) {
+      signal?.throwIfAborted()
+      await fh.write(chunk)
+      size += chunk.byteLength
+    }
+    await fh.close()
+    await rename(tmp, path)
+  } catch (err) {
+    await fh.close().catch(() => {})
+    await rm(tmp, { force: true })
+    throw err
+  }
+  return { cid, size }
+}
+
