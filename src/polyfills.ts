@@ -11,4 +11,5 @@ if (typeof (Promise as any).withResolvers !== 'function') {
     return { promise, resolve, reject }
   }
 }
+
 export {}

@@ -3,9 +3,7 @@ import type { CliCommand } from './command.ts'
 /** Every CLI command, in help order. Each lives in its own file under src/cli/commands/. */
 export async function loadCommands(): Promise<CliCommand[]> {
   // Loaded lazily so `lattice --help` does not pay for heavy imports (helia, onnxruntime).
-  const modules = await Promise.all([
-    import('./commands/devnet.ts'),
-  ])
+  const modules = await Promise.all([import('./commands/devnet.ts')])
   return modules.flatMap((m) => Object.values(m).filter(isCommand))
 }
 

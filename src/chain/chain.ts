@@ -1,0 +1,324 @@
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Block, HeaderData } from '@ethereumjs/block'
+import type { Blockchain } from '@ethereumjs/blockchain'
+import { createBlockchain } from '@ethereumjs/blockchain'
+import type { Common } from '@ethereumjs/common'
+import type { EVMOpts } from '@ethereumjs/evm'
+import { createEVM } from '@ethereumjs/evm'
+import { MerklePatriciaTrie } from '@ethereumjs/mpt'
+import { MerkleStateManager } from '@ethereumjs/statemanager'
+import type { TypedTransaction } from '@ethereumjs/tx'
+import type { Address, DB } from '@ethereumjs/util'
+import { bytesToHex, createContractAddress, equalsBytes, ValueEncoding } from '@ethereumjs/util'
+import type { RunTxResult, VM } from '@ethereumjs/vm'
+import { buildBlock, createVM } from '@ethereumjs/vm'
+import { keccak256 } from 'ethereum-cryptography/keccak.js'
+import { LatticeError } from '../errors.ts'
+import type { ChainDatabases } from './db.ts'
+import { openChainDatabases } from './db.ts'
+import { DatadirLockedError, DatadirMismatchError, MissingStateError, TxRejectedError } from './errors.ts'
+import type { ChainSpec } from './genesis.ts'
+import { createChainCommon } from './genesis.ts'
+import { Mutex } from './mutex.ts'
+import type { StoredReceipt } from './receipts.ts'
+import { decodeReceipts, decodeTxLookup, encodeReceipts, encodeTxLookup, metaKeys } from './receipts.ts'
+
+/** Options for {@link Chain.open}. */
+export interface ChainOpts {
+  /** Node data directory; chain data lives in `<datadir>/chaindata`. */
+  datadir: string
+  spec: ChainSpec
+  /** Extra EVM options (custom precompiles come in here). */
+  evmOpts?: Partial<EVMOpts>
+}
+
+/** A transaction included in a block, with its receipt and execution result. */
+export interface MinedTx {
+  tx: TypedTransaction
+  receipt: StoredReceipt
+  result: RunTxResult
+}
+
+export interface MinedBlock {
+  block: Block
+  receipts: StoredReceipt[]
+  included: MinedTx[]
+  /** Transactions the block builder refused, with the reason. */
+  rejected: { tx: TypedTransaction; error: Error }[]
+}
+
+/** Where a transaction sits in the canonical chain. */
+export interface TxLocation {
+  block: Block
+  index: number
+  tx: TypedTransaction
+}
+
+/** The Osaka cap on a single transaction's gas (EIP-7825). */
+export const TX_GAS_CAP = 1n << 24n
+
+/**
+ * The chain: blocks and state in Level under the datadir, one VM kept at the canonical head,
+ * and the receipts/lookup records the RPC needs. All state access goes through `exclusive`.
+ */
+export class Chain {
+  readonly common: Common
+  private headBlock!: Block
+
+  private constructor(
+    readonly spec: ChainSpec,
+    readonly dbs: ChainDatabases,
+    readonly blockchain: Blockchain,
+    readonly vm: VM,
+    readonly stateManager: MerkleStateManager,
+    readonly datadir: string,
+    private readonly evmOpts: Partial<EVMOpts>,
+  ) {
+    this.common = vm.common
+  }
+
+  private readonly lock = new Mutex()
+
+  /** Open the chain in `opts.datadir`, writing genesis on first use. */
+  static async open(opts: ChainOpts): Promise<Chain> {
+    const dir = join(opts.datadir, 'chaindata')
+    mkdirSync(dir, { recursive: true })
+    let dbs: ChainDatabases
+    try {
+      dbs = await openChainDatabases(dir)
+    } catch (err) {
+      if ((err as { code?: string }).code === 'LEVEL_DATABASE_NOT_OPEN') throw new DatadirLockedError(opts.datadir)
+      throw err
+    }
+    try {
+      return await Chain.init(opts, dbs)
+    } catch (err) {
+      await dbs.close()
+      throw err
+    }
+  }
+
+  private static async init(opts: ChainOpts, dbs: ChainDatabases): Promise<Chain> {
+    const common = createChainCommon(opts.spec)
+    const trie = new MerklePatriciaTrie({
+      db: dbs.state as unknown as DB<string, string | Uint8Array>,
+      useKeyHashing: true,
+      valueEncoding: ValueEncoding.Bytes,
+      common,
+    })
+    const stateManager = new MerkleStateManager({ trie, common })
+    let blockchain: Blockchain
+    try {
+      blockchain = await createBlockchain({
+        db: dbs.blocks,
+        common,
+        genesisState: opts.spec.state,
+        hardforkByHeadBlockNumber: true,
+        validateBlocks: true,
+        validateConsensus: false,
+      })
+    } catch (err) {
+      if (/different hash than the provided genesis/.test(String((err as Error).message))) {
+        throw new DatadirMismatchError(opts.datadir)
+      }
+      throw err
+    }
+    const genesis = blockchain.genesisBlock
+    if (!(await stateManager.hasStateRoot(genesis.header.stateRoot))) {
+      await stateManager.generateCanonicalGenesis(opts.spec.state)
+      const root = await stateManager.getStateRoot()
+      if (!equalsBytes(root, genesis.header.stateRoot)) {
+        throw new LatticeError('GENESIS_STATE_MISMATCH', 'genesis state root does not match the genesis block')
+      }
+    }
+    const evmOpts = opts.evmOpts ?? {}
+    const evm = await createEVM({ common, stateManager, blockchain, ...evmOpts })
+    const vm = await createVM({ common, stateManager, blockchain, evm })
+    const chain = new Chain(opts.spec, dbs, blockchain, vm, stateManager, opts.datadir, evmOpts)
+    chain.headBlock = await blockchain.getCanonicalHeadBlock()
+    await stateManager.setStateRoot(chain.headBlock.header.stateRoot)
+    vm.common.setHardforkBy({ blockNumber: chain.headBlock.header.number, timestamp: chain.headBlock.header.timestamp })
+    return chain
+  }
+
+  /** Run `fn` with exclusive access to the head state (mining, calls, reads). */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.lock.run(fn)
+  }
+
+  /** The canonical head block. */
+  get head(): Block {
+    return this.headBlock
+  }
+
+  get chainId(): bigint {
+    return this.common.chainId()
+  }
+
+  /** Canonical block by number, or undefined past the head. */
+  async getBlockByNumber(n: bigint): Promise<Block | undefined> {
+    if (n > this.headBlock.header.number || n < 0n) return undefined
+    if (n === this.headBlock.header.number) return this.headBlock
+    try {
+      return await this.blockchain.getBlock(n)
+    } catch {
+      return undefined
+    }
+  }
+
+  /** Block by hash (canonical or not), or undefined. */
+  async getBlockByHash(hash: Uint8Array): Promise<Block | undefined> {
+    try {
+      return await this.blockchain.getBlock(hash)
+    } catch {
+      return undefined
+    }
+  }
+
+  /** Whether `block` is on the canonical chain. */
+  async isCanonical(block: Block): Promise<boolean> {
+    const canon = await this.getBlockByNumber(block.header.number)
+    return canon !== undefined && equalsBytes(canon.hash(), block.hash())
+  }
+
+  /** Receipts of a block in transaction order ([] for an empty or unknown block). */
+  async getReceipts(blockHash: Uint8Array): Promise<StoredReceipt[]> {
+    const raw = await this.dbs.meta.get(metaKeys.receipts(blockHash))
+    return raw ? decodeReceipts(raw as Uint8Array) : []
+  }
+
+  /** Locate a canonical transaction by hash. */
+  async getTransaction(txHash: Uint8Array): Promise<TxLocation | undefined> {
+    const raw = await this.dbs.meta.get(metaKeys.txLookup(txHash))
+    if (!raw) return undefined
+    const { blockHash, index } = decodeTxLookup(raw as Uint8Array)
+    const block = await this.getBlockByHash(blockHash)
+    if (!block || !(await this.isCanonical(block))) return undefined
+    const tx = block.transactions[index]
+    if (!tx || !equalsBytes(tx.hash(), txHash)) return undefined
+    return { block, index, tx }
+  }
+
+  /** A state manager positioned at the post-state of `block` (shares the database, never writes). */
+  async stateAt(block: Block): Promise<MerkleStateManager> {
+    const sm = this.stateManager.shallowCopy(false) as MerkleStateManager
+    if (!(await sm.hasStateRoot(block.header.stateRoot))) throw new MissingStateError(block.header.number)
+    await sm.setStateRoot(block.header.stateRoot)
+    return sm
+  }
+
+  /** A throwaway VM over the post-state of `block`, for calls and traces at past blocks. */
+  async vmAt(block: Block): Promise<VM> {
+    const sm = await this.stateAt(block)
+    const common = this.common.copy()
+    common.setHardforkBy({ blockNumber: block.header.number, timestamp: block.header.timestamp })
+    const evm = await createEVM({ common, stateManager: sm, blockchain: this.blockchain, ...this.evmOpts })
+    return createVM({ common, stateManager: sm, blockchain: this.blockchain, evm })
+  }
+
+  /**
+   * Build, execute and persist a block on top of the head. Transactions that cannot be included
+   * are returned in `rejected`. Must run inside `exclusive`.
+   */
+  async mine(txs: TypedTransaction[], opts: { timestamp: bigint; coinbase?: Address }): Promise<MinedBlock> {
+    const parent = this.headBlock
+    const headerData: HeaderData = {
+      number: parent.header.number + 1n,
+      timestamp: opts.timestamp,
+      gasLimit: parent.header.gasLimit,
+      coinbase: opts.coinbase,
+      // prevrandao: deterministic from the parent so that replays agree
+      mixHash: keccak256(parent.hash()),
+      parentBeaconBlockRoot: new Uint8Array(32),
+    }
+    this.vm.common.setHardforkBy({ blockNumber: headerData.number as bigint, timestamp: opts.timestamp })
+    const builder = await buildBlock(this.vm, {
+      parentBlock: parent,
+      headerData,
+      withdrawals: [],
+      blockOpts: { putBlockIntoBlockchain: false, calcDifficultyFromHeader: parent.header },
+    })
+    const included: MinedTx[] = []
+    const rejected: MinedBlock['rejected'] = []
+    try {
+      for (const tx of txs) {
+        try {
+          const result = await builder.addTransaction(tx)
+          included.push({ tx, result, receipt: undefined as unknown as StoredReceipt })
+        } catch (err) {
+          rejected.push({ tx, error: toTxError(err) })
+        }
+      }
+      const { block } = await builder.build()
+      const baseFee = block.header.baseFeePerGas ?? 0n
+      const receipts = included.map((m, i) => {
+        const r = m.result.receipt
+        const sender = m.tx.getSenderAddress()
+        const receipt: StoredReceipt = {
+          type: m.tx.type,
+          status: 'status' in r ? (r.status as 0 | 1) : 1,
+          cumulativeGasUsed: r.cumulativeBlockGasUsed,
+          gasUsed: m.result.totalGasSpent,
+          logsBloom: r.bitvector,
+          logs: r.logs as StoredReceipt['logs'],
+          contractAddress: m.tx.to === undefined ? createContractAddress(sender, m.tx.nonce).bytes : undefined,
+          effectiveGasPrice: effectiveGasPrice(m.tx, baseFee),
+          from: sender.bytes,
+        }
+        included[i].receipt = receipt
+        return receipt
+      })
+      const ops = [
+        { type: 'put' as const, key: metaKeys.receipts(block.hash()), value: encodeReceipts(receipts) },
+        ...included.map((m, i) => ({
+          type: 'put' as const,
+          key: metaKeys.txLookup(m.tx.hash()),
+          value: encodeTxLookup(block.hash(), block.header.number, i),
+        })),
+      ]
+      // Receipts first, then the block (which moves the head): a crash between the two leaves
+      // only unreferenced receipts, never a head without them.
+      await this.dbs.meta.batch(ops)
+      await this.blockchain.putBlock(block)
+      this.headBlock = block
+      return { block, receipts, included, rejected }
+    } catch (err) {
+      await builder.revert().catch(() => {})
+      await this.stateManager.setStateRoot(parent.header.stateRoot)
+      throw err
+    }
+  }
+
+  /** Make block `number` the head again (evm_revert). Later blocks stay in the DB as non-canonical. */
+  async resetHead(number: bigint): Promise<void> {
+    if (number >= this.headBlock.header.number) return
+    await this.blockchain.resetCanonicalHead(number)
+    this.headBlock = await this.blockchain.getCanonicalHeadBlock()
+    await this.stateManager.setStateRoot(this.headBlock.header.stateRoot)
+  }
+
+  async close(): Promise<void> {
+    await this.lock.run(async () => {
+      await this.dbs.close()
+    })
+  }
+}
+
+/** Gas price actually paid per unit of gas. */
+export function effectiveGasPrice(tx: TypedTransaction, baseFee: bigint): bigint {
+  if ('maxPriorityFeePerGas' in tx) {
+    const tip =
+      tx.maxPriorityFeePerGas < tx.maxFeePerGas - baseFee ? tx.maxPriorityFeePerGas : tx.maxFeePerGas - baseFee
+    return baseFee + tip
+  }
+  return (tx as { gasPrice: bigint }).gasPrice
+}
+
+function toTxError(err: unknown): Error {
+  if (err instanceof LatticeError) return err
+  const msg = (err as Error).message ?? String(err)
+  return new TxRejectedError('TX_INVALID', msg.split(' (')[0].replace(/^Error: /, ''))
+}
+
+export const blockHashHex = (b: Block) => bytesToHex(b.hash())

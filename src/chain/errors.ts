@@ -1,0 +1,103 @@
+import { LatticeError } from '../errors.ts'
+
+/** A transaction the pool or the block builder refuses; `reason` follows geth's wording. */
+export class TxRejectedError extends LatticeError {
+  constructor(code: string, message: string) {
+    super(code, message)
+  }
+}
+
+export const txErrors = {
+  nonceTooLow: (sender: string, txNonce: bigint, stateNonce: bigint) =>
+    new TxRejectedError('NONCE_TOO_LOW', `nonce too low: address ${sender}, tx: ${txNonce} state: ${stateNonce}`),
+  insufficientFunds: (sender: string, have: bigint, want: bigint) =>
+    new TxRejectedError(
+      'INSUFFICIENT_FUNDS',
+      `insufficient funds for gas * price + value: address ${sender} have ${have} want ${want}`,
+    ),
+  underpriced: (what: string) => new TxRejectedError('UNDERPRICED', `transaction underpriced: ${what}`),
+  replacementUnderpriced: () => new TxRejectedError('REPLACEMENT_UNDERPRICED', 'replacement transaction underpriced'),
+  gasLimitTooHigh: (gas: bigint, limit: bigint) =>
+    new TxRejectedError('GAS_LIMIT_TOO_HIGH', `exceeds block gas limit: tx gas ${gas}, limit ${limit}`),
+  gasCapTooHigh: (gas: bigint, cap: bigint) =>
+    new TxRejectedError('GAS_LIMIT_TOO_HIGH', `transaction gas limit too high (cap: ${cap}, tx: ${gas})`),
+  intrinsicGas: (gas: bigint, need: bigint) =>
+    new TxRejectedError('INTRINSIC_GAS_TOO_LOW', `intrinsic gas too low: have ${gas}, want ${need}`),
+  wrongChainId: (got: bigint, want: bigint) =>
+    new TxRejectedError('WRONG_CHAIN_ID', `invalid chain id: have ${got}, want ${want}`),
+  invalidSignature: (detail: string) => new TxRejectedError('INVALID_SIGNATURE', `invalid transaction: ${detail}`),
+  alreadyKnown: () => new TxRejectedError('ALREADY_KNOWN', 'already known'),
+  poolFull: () => new TxRejectedError('TXPOOL_FULL', 'txpool is full'),
+  unsupportedType: (t: number) => new TxRejectedError('TX_TYPE_NOT_SUPPORTED', `transaction type not supported: ${t}`),
+}
+
+/** A block, transaction or state that the caller asked for does not exist. */
+export class NotFoundError extends LatticeError {
+  constructor(what: string) {
+    super('NOT_FOUND', what)
+  }
+}
+
+/** The requested historical state has been pruned or is unknown. */
+export class MissingStateError extends LatticeError {
+  constructor(block: bigint) {
+    super('MISSING_STATE', `state for block ${block} is not available`)
+  }
+}
+
+/** A genesis file that cannot be used; the message names the field. */
+export class GenesisError extends LatticeError {
+  constructor(message: string) {
+    super('INVALID_GENESIS', message)
+  }
+}
+
+/** The datadir holds a chain from another genesis. */
+export class DatadirMismatchError extends LatticeError {
+  constructor(datadir: string) {
+    super(
+      'DATADIR_GENESIS_MISMATCH',
+      `The data directory ${datadir} holds a chain from a different genesis. Pass --reset to start over or another --datadir.`,
+    )
+  }
+}
+
+/** Another process holds the datadir's database. */
+export class DatadirLockedError extends LatticeError {
+  constructor(datadir: string) {
+    super(
+      'DATADIR_LOCKED',
+      `The data directory ${datadir} is in use by another Lattice process. Stop it or pass another --datadir.`,
+    )
+  }
+}
+
+/** Execution reverted during eth_call / eth_estimateGas; carries the raw revert data. */
+export class ExecutionRevertedError extends LatticeError {
+  readonly data: string
+  constructor(reason: string | undefined, data: string) {
+    super('EXECUTION_REVERTED', reason ? `execution reverted: ${reason}` : 'execution reverted')
+    this.data = data
+  }
+}
+
+/** Execution failed for a reason other than a revert (out of gas, invalid opcode, ...). */
+export class ExecutionFailedError extends LatticeError {
+  constructor(reason: string) {
+    super('EXECUTION_FAILED', reason)
+  }
+}
+
+/** A snapshot id that evm_revert does not know. */
+export class UnknownSnapshotError extends LatticeError {
+  constructor(id: string) {
+    super('UNKNOWN_SNAPSHOT', `unknown snapshot ${id}`)
+  }
+}
+
+/** A timestamp for the next block that is not after the head's. */
+export class TimestampError extends LatticeError {
+  constructor(message: string) {
+    super('INVALID_TIMESTAMP', message)
+  }
+}

@@ -1,0 +1,543 @@
+import { EventEmitter } from 'node:events'
+import type { Block } from '@ethereumjs/block'
+import { createBlock } from '@ethereumjs/block'
+import type { AccessList, TypedTransaction } from '@ethereumjs/tx'
+import { createTx, createTxFromRLP, TransactionType } from '@ethereumjs/tx'
+import type { Address } from '@ethereumjs/util'
+import {
+  bytesToHex,
+  createAccount,
+  createAddressFromString,
+  createZeroAddress,
+  setLengthLeft,
+  toBytes,
+} from '@ethereumjs/util'
+import type { RunTxResult, VM } from '@ethereumjs/vm'
+import { runTx } from '@ethereumjs/vm'
+import { LatticeError } from '../errors.ts'
+import type { DevAccount } from './accounts.ts'
+import type { Chain, MinedBlock } from './chain.ts'
+import { TX_GAS_CAP } from './chain.ts'
+import {
+  ExecutionFailedError,
+  ExecutionRevertedError,
+  TimestampError,
+  TxRejectedError,
+  txErrors,
+  UnknownSnapshotError,
+} from './errors.ts'
+import { decodeRevertReason } from './revert.ts'
+import { feeCap, TxPool } from './txpool.ts'
+
+/** A call as eth_call / eth_estimateGas receive it, already decoded from hex. */
+export interface CallRequest {
+  from?: Address
+  to?: Address
+  gas?: bigint
+  gasPrice?: bigint
+  maxFeePerGas?: bigint
+  maxPriorityFeePerGas?: bigint
+  value?: bigint
+  data?: Uint8Array
+  nonce?: bigint
+  accessList?: AccessList
+}
+
+/** Per-account state override for eth_call (geth's format). */
+export interface StateOverride {
+  balance?: bigint
+  nonce?: bigint
+  code?: Uint8Array
+  /** Replaces the whole storage. */
+  state?: Map<Uint8Array, Uint8Array>
+  /** Patches single slots. */
+  stateDiff?: Map<Uint8Array, Uint8Array>
+}
+
+/** Options for {@link LatticeNode}. */
+export interface NodeOpts {
+  chain: Chain
+  /** Unlocked accounts (devnet mode). Empty on a validator node. */
+  devAccounts?: DevAccount[]
+  /** Mine a block for each transaction before sendRawTransaction returns (default true). */
+  automine?: boolean
+  /** Interval mining period in seconds; 0 disables it. */
+  blockTime?: number
+  coinbase?: Address
+  /** Clock, for tests (seconds). */
+  now?: () => bigint
+}
+
+interface Snapshot {
+  head: bigint
+  timeOffset: bigint
+  nextTimestamp?: bigint
+  pool: TypedTransaction[]
+}
+
+/** Events: 'block' (MinedBlock) after every block, 'pendingTransaction' (tx hash hex). */
+export class LatticeNode extends EventEmitter {
+  readonly chain: Chain
+  readonly pool = new TxPool()
+  readonly devAccounts: DevAccount[]
+  automine: boolean
+  private readonly coinbase: Address
+  private readonly now: () => bigint
+  private timeOffset = 0n
+  private nextTimestamp?: bigint
+  private timer?: NodeJS.Timeout
+  private readonly snapshots = new Map<bigint, Snapshot>()
+  private snapshotId = 0n
+
+  constructor(opts: NodeOpts) {
+    super()
+    this.setMaxListeners(0)
+    this.chain = opts.chain
+    this.devAccounts = opts.devAccounts ?? []
+    this.automine = opts.automine ?? true
+    this.coinbase = opts.coinbase ?? createZeroAddress()
+    this.now = opts.now ?? (() => BigInt(Math.floor(Date.now() / 1000)))
+    if (opts.blockTime && opts.blockTime > 0) this.startIntervalMining(opts.blockTime)
+  }
+
+  /** Mine every `seconds` (pending transactions, or an empty block). */
+  startIntervalMining(seconds: number): void {
+    this.stopIntervalMining()
+    this.timer = setInterval(() => {
+      this.mine().catch((err) => this.emit('error', err))
+    }, seconds * 1000)
+    this.timer.unref()
+  }
+
+  stopIntervalMining(): void {
+    if (this.timer) clearInterval(this.timer)
+    this.timer = undefined
+  }
+
+  async close(): Promise<void> {
+    this.stopIntervalMining()
+    await this.chain.close()
+  }
+
+  // ---------------------------------------------------------------- transactions
+
+  /** Decode, validate and pool a signed transaction; in automine mode, mine it. Returns its hash. */
+  async sendRawTransaction(raw: Uint8Array): Promise<Uint8Array> {
+    const tx = this.decodeTx(raw)
+    return this.submit(tx)
+  }
+
+  /** Sign with an unlocked dev account and submit (eth_sendTransaction). */
+  async sendTransaction(req: CallRequest): Promise<Uint8Array> {
+    const from = req.from
+    const account = from && this.devAccounts.find((a) => a.address.equals(from))
+    if (!account) {
+      throw new TxRejectedError(
+        'UNKNOWN_ACCOUNT',
+        `unknown account ${from?.toString() ?? '(none)'}: not an unlocked dev account`,
+      )
+    }
+    const chain = this.chain
+    const sender = from.toString()
+    const stateNonce = await chain.exclusive(async () => (await chain.stateManager.getAccount(from))?.nonce ?? 0n)
+    const nonce = req.nonce ?? this.pool.nextNonce(sender, stateNonce)
+    const baseFee = this.nextBaseFee()
+    let gasLimit = req.gas
+    if (gasLimit === undefined) gasLimit = await this.estimateGas({ ...req, nonce }, chain.head)
+    const common = chain.common
+    const base = {
+      nonce,
+      gasLimit,
+      to: req.to,
+      value: req.value ?? 0n,
+      data: req.data ?? new Uint8Array(),
+      chainId: chain.chainId,
+    }
+    const tx =
+      req.gasPrice !== undefined
+        ? createTx(
+            { ...base, type: req.accessList ? 1 : 0, gasPrice: req.gasPrice, accessList: req.accessList },
+            { common },
+          )
+        : createTx(
+            {
+              ...base,
+              type: 2,
+              maxPriorityFeePerGas: req.maxPriorityFeePerGas ?? 1_000_000_000n,
+              maxFeePerGas: req.maxFeePerGas ?? baseFee * 2n + (req.maxPriorityFeePerGas ?? 1_000_000_000n),
+              accessList: req.accessList,
+            },
+            { common },
+          )
+    return this.submit(tx.sign(account.privateKey))
+  }
+
+  private decodeTx(raw: Uint8Array): TypedTransaction {
+    if (raw.length === 0) throw txErrors.invalidSignature('empty transaction')
+    if (raw[0] === TransactionType.BlobEIP4844) {
+      throw new TxRejectedError('TX_TYPE_NOT_SUPPORTED', 'blob transactions (type 3) are not supported by this node')
+    }
+    try {
+      return createTxFromRLP(raw, { common: this.chain.common })
+    } catch (err) {
+      throw txErrors.invalidSignature(`cannot decode transaction: ${shortEjsMessage(err)}`)
+    }
+  }
+
+  /** Validate and pool; mine when automining. */
+  private async submit(tx: TypedTransaction): Promise<Uint8Array> {
+    const chain = this.chain
+    if (!tx.isSigned()) throw txErrors.invalidSignature('transaction is not signed')
+    let senderAddr: Address
+    try {
+      if (!tx.verifySignature()) throw new Error('invalid signature')
+      senderAddr = tx.getSenderAddress()
+    } catch (err) {
+      throw txErrors.invalidSignature(shortEjsMessage(err))
+    }
+    if (tx.type !== TransactionType.Legacy || tx.supports(155)) {
+      const chainId = (tx as { chainId?: bigint }).chainId ?? chain.chainId
+      if (chainId !== chain.chainId) throw txErrors.wrongChainId(chainId, chain.chainId)
+    } else if ((tx as { v?: bigint }).v !== undefined) {
+      const v = (tx as { v?: bigint }).v!
+      if (v !== 27n && v !== 28n) {
+        const id = (v - 35n) / 2n
+        if (id !== chain.chainId) throw txErrors.wrongChainId(id, chain.chainId)
+      }
+    }
+    const intrinsic = tx.getIntrinsicGas()
+    if (tx.gasLimit < intrinsic) throw txErrors.intrinsicGas(tx.gasLimit, intrinsic)
+    if (tx.gasLimit > chain.head.header.gasLimit)
+      throw txErrors.gasLimitTooHigh(tx.gasLimit, chain.head.header.gasLimit)
+    if (tx.gasLimit > TX_GAS_CAP) throw txErrors.gasCapTooHigh(tx.gasLimit, TX_GAS_CAP)
+    const baseFee = this.nextBaseFee()
+    if (feeCap(tx) < baseFee) {
+      throw txErrors.underpriced(`max fee per gas ${feeCap(tx)} is below the next block's base fee ${baseFee}`)
+    }
+    const sender = senderAddr.toString()
+    const hash = bytesToHex(tx.hash())
+    await chain.exclusive(async () => {
+      const acct = await chain.stateManager.getAccount(senderAddr)
+      this.pool.add(tx, sender, { nonce: acct?.nonce ?? 0n, balance: acct?.balance ?? 0n })
+    })
+    this.emit('pendingTransaction', hash)
+    if (this.automine) {
+      const mined = await this.minePending()
+      for (const m of mined) {
+        const bad = m.rejected.find((r) => bytesToHex(r.tx.hash()) === hash)
+        if (bad) throw bad.error
+      }
+    }
+    return tx.hash()
+  }
+
+  /** Automine: one block per executable transaction, until none is left. */
+  private async minePending(): Promise<MinedBlock[]> {
+    const out: MinedBlock[] = []
+    for (;;) {
+      const block = await this.chain.exclusive(async () => {
+        const nonces = await this.senderNonces()
+        const [next] = this.pool.pending((s) => nonces.get(s) ?? 0n, this.nextBaseFee(), 1)
+        if (!next) return undefined
+        return this.mineLocked([next], nonces)
+      })
+      if (!block) return out
+      out.push(block)
+    }
+  }
+
+  /**
+   * Mine one block with the pending transactions (interval mining and evm_mine). When `timestamp`
+   * is given it must be after the head's.
+   */
+  async mine(timestamp?: bigint): Promise<MinedBlock> {
+    return this.chain.exclusive(async () => {
+      if (timestamp !== undefined) this.setNextTimestampLocked(timestamp)
+      const nonces = await this.senderNonces()
+      const txs = this.pool.pending((s) => nonces.get(s) ?? 0n, this.nextBaseFee())
+      return this.mineLocked(txs, nonces)
+    })
+  }
+
+  private async mineLocked(txs: TypedTransaction[], _nonces: Map<string, bigint>): Promise<MinedBlock> {
+    const chain = this.chain
+    const timestamp = this.takeTimestamp()
+    const mined = await chain.mine(txs, { timestamp, coinbase: this.coinbase })
+    for (const m of mined.included) this.pool.remove(bytesToHex(m.tx.hash()))
+    for (const r of mined.rejected) {
+      // a transaction that did not fit stays for the next block; any other failure is dropped
+      if (!/remaining gas in the block|block blob gas limit/.test(r.error.message)) {
+        this.pool.remove(bytesToHex(r.tx.hash()))
+      }
+    }
+    const nonces = await this.senderNonces()
+    this.pool.prune((s) => nonces.get(s) ?? 0n)
+    this.emit('block', mined)
+    return mined
+  }
+
+  private async senderNonces(): Promise<Map<string, bigint>> {
+    const out = new Map<string, bigint>()
+    for (const s of this.pool.senders()) {
+      out.set(s, (await this.chain.stateManager.getAccount(createAddressFromString(s)))?.nonce ?? 0n)
+    }
+    return out
+  }
+
+  /** Base fee of the next block. */
+  nextBaseFee(): bigint {
+    return this.chain.head.header.calcNextBaseFee()
+  }
+
+  // ---------------------------------------------------------------- time
+
+  private takeTimestamp(): bigint {
+    const parent = this.chain.head.header.timestamp
+    let ts = this.nextTimestamp ?? this.now() + this.timeOffset
+    this.nextTimestamp = undefined
+    if (ts <= parent) ts = parent + 1n
+    return ts
+  }
+
+  /** evm_increaseTime: move the clock forward; returns the total offset in seconds. */
+  increaseTime(seconds: bigint): bigint {
+    this.timeOffset += seconds
+    return this.timeOffset
+  }
+
+  /** evm_setNextBlockTimestamp. */
+  async setNextBlockTimestamp(ts: bigint): Promise<void> {
+    await this.chain.exclusive(async () => this.setNextTimestampLocked(ts))
+  }
+
+  private setNextTimestampLocked(ts: bigint): void {
+    const head = this.chain.head.header.timestamp
+    if (ts <= head) {
+      throw new TimestampError(`timestamp ${ts} is not after the current head's timestamp ${head}`)
+    }
+    this.nextTimestamp = ts
+    // later blocks keep counting from the new time, as Hardhat and anvil do
+    this.timeOffset = ts - this.now()
+  }
+
+  // ---------------------------------------------------------------- snapshots
+
+  /** evm_snapshot: remember head, clock and pool; returns the snapshot id. */
+  async snapshot(): Promise<bigint> {
+    return this.chain.exclusive(async () => {
+      this.snapshotId++
+      const pool = this.pool.senders().flatMap((s) => {
+        const { pending, queued } = this.pool.content(() => 0n)
+        return [...(pending.get(s) ?? []), ...(queued.get(s) ?? [])]
+      })
+      this.snapshots.set(this.snapshotId, {
+        head: this.chain.head.header.number,
+        timeOffset: this.timeOffset,
+        nextTimestamp: this.nextTimestamp,
+        pool,
+      })
+      return this.snapshotId
+    })
+  }
+
+  /** evm_revert: back to a snapshot; it and every later snapshot are used up. Returns false if unknown. */
+  async revert(id: bigint): Promise<boolean> {
+    return this.chain.exclusive(async () => {
+      const snap = this.snapshots.get(id)
+      if (!snap) return false
+      for (const k of [...this.snapshots.keys()]) if (k >= id) this.snapshots.delete(k)
+      await this.chain.resetHead(snap.head)
+      this.timeOffset = snap.timeOffset
+      this.nextTimestamp = snap.nextTimestamp
+      this.pool.clear()
+      for (const tx of snap.pool) {
+        const sender = tx.getSenderAddress()
+        const acct = await this.chain.stateManager.getAccount(sender)
+        try {
+          this.pool.add(tx, sender.toString(), { nonce: acct?.nonce ?? 0n, balance: acct?.balance ?? 0n })
+        } catch {
+          // no longer valid at the restored head
+        }
+      }
+      this.emit('reorg', this.chain.head)
+      return true
+    })
+  }
+
+  /** Throws UnknownSnapshotError when `id` is not a live snapshot. */
+  async revertOrThrow(id: bigint): Promise<void> {
+    if (!(await this.revert(id))) throw new UnknownSnapshotError(`0x${id.toString(16)}`)
+  }
+
+  // ---------------------------------------------------------------- execution without a transaction
+
+  /**
+   * Execute a call against the post-state of `block` without changing anything.
+   * Reverts throw ExecutionRevertedError, other failures ExecutionFailedError.
+   */
+  async call(req: CallRequest, block: Block, overrides?: Map<string, StateOverride>): Promise<RunTxResult> {
+    const result = await this.execute(req, block, overrides)
+    throwOnFailure(result)
+    return result
+  }
+
+  /** Run `req` on the state of `block`; the state is always rolled back. */
+  async execute(
+    req: CallRequest,
+    block: Block,
+    overrides?: Map<string, StateOverride>,
+    opts: { reportAccessList?: boolean } = {},
+  ): Promise<RunTxResult> {
+    const chain = this.chain
+    const isHead = block.hash().every((b, i) => b === chain.head.hash()[i])
+    const run = async (vm: VM) => {
+      const sm = vm.stateManager
+      await sm.checkpoint()
+      try {
+        if (overrides) await applyOverrides(vm, overrides)
+        const tx = await this.callTx(req, block, vm)
+        return await runTx(vm, {
+          tx,
+          block: callBlock(block, vm),
+          skipBalance: true,
+          skipNonce: true,
+          skipBlockGasLimitValidation: true,
+          skipHardForkValidation: true,
+          reportAccessList: opts.reportAccessList,
+        })
+      } catch (err) {
+        if (err instanceof LatticeError) throw err
+        throw new ExecutionFailedError(shortEjsMessage(err))
+      } finally {
+        await sm.revert()
+      }
+    }
+    if (isHead) return chain.exclusive(() => run(chain.vm))
+    return run(await chain.vmAt(block))
+  }
+
+  private async callTx(req: CallRequest, block: Block, vm: VM): Promise<TypedTransaction> {
+    const from = req.from ?? createZeroAddress()
+    const baseFee = block.header.baseFeePerGas ?? 0n
+    const gasLimit = req.gas ?? minBig(block.header.gasLimit, TX_GAS_CAP)
+    const nonce = req.nonce ?? (await vm.stateManager.getAccount(from))?.nonce ?? 0n
+    const common = vm.common
+    const base = { nonce, gasLimit, to: req.to, value: req.value ?? 0n, data: req.data ?? new Uint8Array() }
+    const fee =
+      req.gasPrice !== undefined
+        ? { type: req.accessList ? 1 : 0, gasPrice: req.gasPrice < baseFee ? baseFee : req.gasPrice }
+        : {
+            type: 2,
+            maxFeePerGas: req.maxFeePerGas ?? baseFee,
+            maxPriorityFeePerGas: req.maxPriorityFeePerGas ?? 0n,
+          }
+    if (fee.type === 2 && (fee.maxFeePerGas as bigint) < baseFee) fee.maxFeePerGas = baseFee
+    const tx = createTx(
+      { ...base, ...fee, accessList: req.accessList, chainId: this.chain.chainId },
+      { common, freeze: false },
+    )
+    // impersonate the sender: calls are unsigned
+    ;(tx as { getSenderAddress: () => Address }).getSenderAddress = () => from
+    ;(tx as { isSigned: () => boolean }).isSigned = () => true
+    return tx
+  }
+
+  /** eth_estimateGas: the least gas limit with which the call succeeds (within geth's 1.5%). */
+  async estimateGas(req: CallRequest, block: Block, overrides?: Map<string, StateOverride>): Promise<bigint> {
+    const cap = req.gas ?? minBig(block.header.gasLimit, TX_GAS_CAP)
+    const first = await this.execute({ ...req, gas: cap }, block, overrides)
+    throwOnFailure(first)
+    const used = first.totalGasSpent
+    // geth: try the optimistic bound first, then binary search
+    let lo = used - 1n
+    let hi = cap
+    const optimistic = ((used + (first.gasRefund ?? 0n) + 2300n) * 64n) / 63n
+    if (optimistic < hi) {
+      const r = await this.execute({ ...req, gas: optimistic }, block, overrides)
+      if (!r.execResult.exceptionError) hi = optimistic
+      else lo = optimistic
+    }
+    while (lo + 1n < hi) {
+      if ((hi - lo) * 1000n < hi * 15n) break
+      const mid = (hi + lo) / 2n
+      const r = await this.execute({ ...req, gas: mid }, block, overrides).catch(() => undefined)
+      if (r && !r.execResult.exceptionError) hi = mid
+      else lo = mid
+    }
+    return hi
+  }
+
+  /** eth_createAccessList: the storage slots and addresses a call touches, and its gas with that list. */
+  async createAccessList(
+    req: CallRequest,
+    block: Block,
+  ): Promise<{ accessList: AccessList; gasUsed: bigint; error?: string }> {
+    const exclude = new Set<string>()
+    if (req.from) exclude.add(req.from.toString())
+    if (req.to) exclude.add(req.to.toString())
+    exclude.add(this.coinbase.toString())
+    for (let i = 1; i <= 0x11; i++) exclude.add(bytesToHex(setLengthLeft(toBytes(i), 20)))
+    let list: AccessList = req.accessList ?? []
+    let result: RunTxResult | undefined
+    for (let i = 0; i < 5; i++) {
+      result = await this.execute({ ...req, accessList: list }, block, undefined, { reportAccessList: true })
+      const next = (result.accessList ?? []).filter((e) => !exclude.has(e.address.toLowerCase()))
+      if (JSON.stringify(next) === JSON.stringify(list)) break
+      list = next
+    }
+    const r = result!
+    const err = r.execResult.exceptionError
+    return {
+      accessList: list,
+      gasUsed: r.totalGasSpent,
+      error: err ? (err.error === 'revert' ? 'execution reverted' : err.error) : undefined,
+    }
+  }
+
+  /** Sign-free block number used for `pending`: the head (automine leaves nothing pending). */
+  async pendingBlock(): Promise<Block> {
+    return this.chain.head
+  }
+}
+
+/** A block context for calls on a given block: same header, so NUMBER/TIMESTAMP match geth. */
+function callBlock(block: Block, vm: VM): Block {
+  return createBlock({ header: block.header.toJSON() }, { common: vm.common, skipConsensusFormatValidation: true })
+}
+
+async function applyOverrides(vm: VM, overrides: Map<string, StateOverride>): Promise<void> {
+  const sm = vm.stateManager
+  for (const [addrHex, o] of overrides) {
+    const addr = createAddressFromString(addrHex)
+    const acct = (await sm.getAccount(addr)) ?? createAccount({})
+    if (o.balance !== undefined) acct.balance = o.balance
+    if (o.nonce !== undefined) acct.nonce = o.nonce
+    await sm.putAccount(addr, acct)
+    if (o.code !== undefined) await sm.putCode(addr, o.code)
+    if (o.state) {
+      await sm.clearStorage(addr)
+      for (const [k, v] of o.state) await sm.putStorage(addr, setLengthLeft(k, 32), v)
+    }
+    if (o.stateDiff) for (const [k, v] of o.stateDiff) await sm.putStorage(addr, setLengthLeft(k, 32), v)
+  }
+}
+
+function throwOnFailure(result: RunTxResult): void {
+  const err = result.execResult.exceptionError
+  if (!err) return
+  if (err.error === 'revert') {
+    const data = result.execResult.returnValue
+    throw new ExecutionRevertedError(decodeRevertReason(data), bytesToHex(data))
+  }
+  throw new ExecutionFailedError(err.error)
+}
+
+function minBig(a: bigint, b: bigint): bigint {
+  return a < b ? a : b
+}
+
+/** ethereumjs error messages carry a block/tx dump after " (" or " -"; keep the first clause. */
+export function shortEjsMessage(err: unknown): string {
+  const msg = String((err as Error)?.message ?? err)
+  return msg.split(/ \(tx type|\(block number| block number=| tx type=| hash=/)[0].trim()
+}

@@ -1,0 +1,58 @@
+import { bytesToHex } from '@ethereumjs/util'
+import { LatticeError } from '../../errors.ts'
+import { defaultDatadir } from '../../storage/paths.ts'
+import type { CliCommand } from '../command.ts'
+
+/** `lattice devnet`: a local chain with unlocked dev accounts, like anvil. */
+export const devnetCommand: CliCommand = {
+  name: 'devnet',
+  description: 'Start a local development chain with funded, unlocked accounts',
+  options: [
+    { flags: '--port <port>', description: 'RPC port (HTTP and WebSocket)', default: '8545' },
+    { flags: '--host <host>', description: 'interface to bind; use 0.0.0.0 to expose the node', default: '127.0.0.1' },
+    { flags: '--datadir <dir>', description: 'data directory (default: $LATTICE_DATADIR or ~/.lattice/devnet)' },
+    { flags: '--reset', description: 'delete the data directory first' },
+    { flags: '--block-time <seconds>', description: 'mine a block every N seconds instead of one per transaction' },
+  ],
+  async run(_args, opts, io) {
+    const port = Number(opts.port)
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new LatticeError('BAD_FLAG', `--port ${opts.port} is not a port number. Pass an integer from 0 to 65535.`)
+    }
+    const blockTime = opts.blockTime === undefined ? 0 : Number(opts.blockTime)
+    if (!Number.isFinite(blockTime) || blockTime < 0) {
+      throw new LatticeError(
+        'BAD_FLAG',
+        `--block-time ${opts.blockTime} is not a number of seconds. Pass e.g. --block-time 2.`,
+      )
+    }
+    const datadir = (opts.datadir as string | undefined) ?? defaultDatadir()
+    const started = performance.now()
+    const { startDevnet } = await import('../devnet.ts')
+    const devnet = await startDevnet({ datadir, host: opts.host, port, reset: Boolean(opts.reset), blockTime })
+    const out = io.stdout
+    out.write('\nLattice devnet\n==============\n\n')
+    out.write('Available Accounts\n==================\n')
+    for (const [i, a] of devnet.accounts.entries()) out.write(`(${i}) ${a.address.toString()} (10000 ETH)\n`)
+    out.write('\nPrivate Keys\n==================\n')
+    for (const [i, a] of devnet.accounts.entries()) out.write(`(${i}) ${bytesToHex(a.privateKey)}\n`)
+    out.write(`\nWallet\n==================\nMnemonic:          ${devnet.spec.lattice.devMnemonic}\n`)
+    out.write("Derivation path:   m/44'/60'/0'/0/\n")
+    out.write(`\nChain ID\n==================\n${devnet.node.chain.chainId}\n`)
+    out.write(`\nData directory:    ${datadir}\n`)
+    out.write(`Head block:        ${devnet.node.chain.head.header.number}\n`)
+    out.write(`Mining:            ${blockTime > 0 ? `every ${blockTime}s` : 'automine (one block per transaction)'}\n`)
+    out.write(`Started in:        ${Math.round(performance.now() - started)} ms\n`)
+    out.write(`\nListening on ${devnet.server.url} (WebSocket ${devnet.server.wsUrl})\n`)
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        process.off('SIGINT', stop)
+        process.off('SIGTERM', stop)
+        devnet.close().then(resolve, resolve)
+      }
+      process.on('SIGINT', stop)
+      process.on('SIGTERM', stop)
+    })
+    return 0
+  },
+}

@@ -1,0 +1,75 @@
+import { readFileSync, rmSync } from 'node:fs'
+import type { DevAccount } from '../chain/accounts.ts'
+import { DEV_MNEMONIC, deriveDevAccounts } from '../chain/accounts.ts'
+import { Chain } from '../chain/chain.ts'
+import type { ChainSpec } from '../chain/genesis.ts'
+import { loadChainSpec } from '../chain/genesis.ts'
+import { LatticeNode } from '../chain/node.ts'
+import type { RpcServer } from '../rpc/server.ts'
+import { startRpcServer } from '../rpc/server.ts'
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+
+/** `Lattice/v<version>/<platform>/node<version>`, geth's clientVersion shape. */
+export const CLIENT_VERSION = `Lattice/v${pkg.version}/${process.platform}-${process.arch}/node${process.versions.node}`
+
+/** Options for {@link startDevnet}. */
+export interface DevnetOpts {
+  datadir: string
+  host?: string
+  /** 0 picks a free port (tests). Default 8545. */
+  port?: number
+  /** Delete the datadir first. */
+  reset?: boolean
+  /** Interval mining period in seconds; 0 = automine only. */
+  blockTime?: number
+  /** Automine each transaction (default true; interval mining turns it off unless asked). */
+  automine?: boolean
+  spec?: ChainSpec
+}
+
+export interface Devnet {
+  node: LatticeNode
+  server: RpcServer
+  accounts: DevAccount[]
+  spec: ChainSpec
+  close(): Promise<void>
+}
+
+/** Build a devnet: chain on the datadir, node with dev accounts, RPC server. */
+export async function startDevnet(opts: DevnetOpts): Promise<Devnet> {
+  if (opts.reset) rmSync(opts.datadir, { recursive: true, force: true })
+  const spec = opts.spec ?? loadChainSpec()
+  const accounts = deriveDevAccounts(spec.lattice.devMnemonic ?? DEV_MNEMONIC, spec.lattice.devAccounts ?? 10)
+  const chain = await Chain.open({ datadir: opts.datadir, spec })
+  const blockTime = opts.blockTime ?? 0
+  const node = new LatticeNode({
+    chain,
+    devAccounts: accounts,
+    automine: opts.automine ?? blockTime === 0,
+    blockTime,
+  })
+  let server: RpcServer
+  try {
+    server = await startRpcServer({
+      node,
+      host: opts.host,
+      port: opts.port,
+      devnet: true,
+      clientVersion: CLIENT_VERSION,
+    })
+  } catch (err) {
+    await node.close()
+    throw err
+  }
+  return {
+    node,
+    server,
+    accounts,
+    spec,
+    close: async () => {
+      await server.close()
+      await node.close()
+    },
+  }
+}

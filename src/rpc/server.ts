@@ -1,0 +1,196 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import jayson from 'jayson'
+import type { WebSocket } from 'ws'
+import { WebSocketServer } from 'ws'
+import type { LatticeNode } from '../chain/node.ts'
+import { devMethods } from './dev.ts'
+import { RpcCode, toRpcError } from './errors.ts'
+import { ethMethods } from './eth.ts'
+import { FilterManager } from './filters.ts'
+import { netMethods } from './net.ts'
+import { subscriptionMethods } from './subscriptions.ts'
+import { txpoolMethods } from './txpool.ts'
+import type { Handlers, RequestContext } from './types.ts'
+import { web3Methods } from './web3.ts'
+
+/** Options for {@link startRpcServer}. Defaults: 127.0.0.1:8545, 5 MiB bodies, 1000 calls per batch. */
+export interface RpcServerOpts {
+  node: LatticeNode
+  host?: string
+  /** 0 picks a free port. */
+  port?: number
+  /** Devnet mode: unlocked dev accounts (eth_sendTransaction) and the evm_* methods. */
+  devnet: boolean
+  clientVersion: string
+  maxBodyBytes?: number
+  maxBatch?: number
+  /** Extra namespaces (lattice_*, debug_*) contributed by other modules. */
+  extraMethods?: Handlers
+}
+
+export interface RpcServer {
+  url: string
+  wsUrl: string
+  port: number
+  host: string
+  /** Every method name served. */
+  methods: string[]
+  close(): Promise<void>
+}
+
+/** Serve JSON-RPC over HTTP and WebSocket on one port. */
+export async function startRpcServer(opts: RpcServerOpts): Promise<RpcServer> {
+  const host = opts.host ?? '127.0.0.1'
+  const maxBody = opts.maxBodyBytes ?? 5 * 1024 * 1024
+  const maxBatch = opts.maxBatch ?? 1000
+  const filters = new FilterManager(opts.node)
+  const handlers: Handlers = {
+    ...web3Methods(opts.clientVersion),
+    ...netMethods(opts.node),
+    ...ethMethods(opts.node, filters, { devnet: opts.devnet }),
+    ...txpoolMethods(opts.node),
+    ...subscriptionMethods(opts.node),
+    ...(opts.devnet ? devMethods(opts.node) : {}),
+    ...opts.extraMethods,
+  }
+  const jaysonMethods: Record<string, jayson.Method> = {}
+  for (const [name, fn] of Object.entries(handlers)) {
+    jaysonMethods[name] = new jayson.Method(
+      (params: unknown, ctx: RequestContext, cb: (err: any, res?: unknown) => void) => {
+        fn(params, ctx).then(
+          (res) => cb(null, res === undefined ? null : res),
+          (err) => cb(toRpcError(err)),
+        )
+      },
+      { useContext: true },
+    )
+  }
+  const rpc = new jayson.Server(jaysonMethods, { useContext: true, maxBatchLength: maxBatch })
+
+  /** Run one parsed message (single or batch) and give back the response text, or '' for notifications only. */
+  function dispatch(msg: unknown, ctx: RequestContext): Promise<string> {
+    if (Array.isArray(msg) && msg.length > maxBatch) {
+      return Promise.resolve(
+        errorText(RpcCode.invalidRequest, `batch too large: ${msg.length} calls, the limit is ${maxBatch}`),
+      )
+    }
+    return new Promise((resolve) => {
+      rpc.call(msg as jayson.JSONRPCRequestLike, ctx, (err: unknown, res: unknown) => {
+        const out = err ?? res
+        resolve(
+          out === undefined || out === null || (Array.isArray(out) && out.length === 0) ? '' : JSON.stringify(out),
+        )
+      })
+    })
+  }
+
+  const http: Server = createServer((req, res) => {
+    handleHttp(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500)
+      res.end()
+    })
+  })
+  http.requestTimeout = 120_000
+
+  async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    res.setHeader('Access-Control-Allow-Origin', '*')
+    res.setHeader('Access-Control-Allow-Headers', '*')
+    res.setHeader('Access-Control-Allow-Methods', 'POST, GET, OPTIONS')
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204).end()
+      return
+    }
+    if (req.method === 'GET') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('Lattice JSON-RPC: POST JSON-RPC 2.0 requests here\n')
+      return
+    }
+    if (req.method !== 'POST') {
+      res.writeHead(405, { allow: 'POST, GET, OPTIONS' }).end()
+      return
+    }
+    const declared = Number(req.headers['content-length'] ?? 0)
+    if (declared > maxBody) {
+      tooLarge(res)
+      req.resume()
+      return
+    }
+    const chunks: Buffer[] = []
+    let size = 0
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length
+      if (size > maxBody) {
+        tooLarge(res)
+        req.destroy()
+        return
+      }
+      chunks.push(chunk as Buffer)
+    }
+    let msg: unknown
+    try {
+      msg = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+    } catch {
+      send(res, errorText(RpcCode.parseError, 'parse error'))
+      return
+    }
+    send(res, await dispatch(msg, {}))
+  }
+
+  function tooLarge(res: ServerResponse): void {
+    res.writeHead(413, { 'content-type': 'application/json', connection: 'close' })
+    res.end(errorText(RpcCode.invalidRequest, `request body too large: the limit is ${maxBody} bytes`))
+  }
+
+  function send(res: ServerResponse, text: string): void {
+    if (text === '') {
+      res.writeHead(200).end()
+      return
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(text)
+  }
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: maxBody })
+  http.on('upgrade', (req, socket, head) => {
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req))
+  })
+  wss.on('connection', (ws: WebSocket) => {
+    ws.on('message', async (raw) => {
+      let msg: unknown
+      try {
+        msg = JSON.parse(raw.toString())
+      } catch {
+        ws.send(errorText(RpcCode.parseError, 'parse error'))
+        return
+      }
+      const text = await dispatch(msg, { ws })
+      if (text !== '' && ws.readyState === ws.OPEN) ws.send(text)
+    })
+    ws.on('error', () => ws.terminate())
+  })
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject)
+    http.listen(opts.port ?? 8545, host, () => resolve())
+  })
+  const port = (http.address() as AddressInfo).port
+  const shownHost = host.includes(':') ? `[${host}]` : host
+  return {
+    url: `http://${shownHost}:${port}`,
+    wsUrl: `ws://${shownHost}:${port}`,
+    port,
+    host,
+    methods: Object.keys(handlers).sort(),
+    close: async () => {
+      filters.close()
+      for (const c of wss.clients) c.terminate()
+      wss.close()
+      http.closeAllConnections()
+      await new Promise<void>((resolve) => http.close(() => resolve()))
+    },
+  }
+}
+
+function errorText(code: number, message: string): string {
+  return JSON.stringify({ jsonrpc: '2.0', id: null, error: { code, message } })
+}

@@ -1,0 +1,53 @@
+import type { TypedTransaction } from '@ethereumjs/tx'
+import type { LatticeNode } from '../chain/node.ts'
+import { formatTx, paramList, q } from './codec.ts'
+import type { Handlers } from './types.ts'
+
+/** txpool_* methods (geth's shapes: sender -> nonce -> tx). */
+export function txpoolMethods(node: LatticeNode): Handlers {
+  async function content() {
+    const chain = node.chain
+    const nonces = new Map<string, bigint>()
+    await chain.exclusive(async () => {
+      for (const s of node.pool.senders()) {
+        const { createAddressFromString } = await import('@ethereumjs/util')
+        nonces.set(s, (await chain.stateManager.getAccount(createAddressFromString(s)))?.nonce ?? 0n)
+      }
+    })
+    return node.pool.content((s) => nonces.get(s) ?? 0n)
+  }
+  const shape = (m: Map<string, TypedTransaction[]>, fmt: (tx: TypedTransaction) => unknown) => {
+    const out: Record<string, Record<string, unknown>> = {}
+    for (const [sender, txs] of m) {
+      out[sender] = {}
+      for (const tx of txs) out[sender][tx.nonce.toString()] = fmt(tx)
+    }
+    return out
+  }
+  return {
+    txpool_status: async () => {
+      const { pending, queued } = await content()
+      const count = (m: Map<string, TypedTransaction[]>) => [...m.values()].reduce((s, l) => s + l.length, 0)
+      return { pending: q(count(pending)), queued: q(count(queued)) }
+    },
+    txpool_content: async () => {
+      const { pending, queued } = await content()
+      return { pending: shape(pending, (tx) => formatTx(tx)), queued: shape(queued, (tx) => formatTx(tx)) }
+    },
+    txpool_inspect: async () => {
+      const { pending, queued } = await content()
+      const summary = (tx: TypedTransaction) =>
+        `${tx.to?.toString() ?? 'contract creation'}: ${tx.value} wei + ${tx.gasLimit} gas`
+      return { pending: shape(pending, summary), queued: shape(queued, summary) }
+    },
+    txpool_contentFrom: async (p) => {
+      const [a] = paramList(p, 'txpool_contentFrom', 1, 1)
+      const { address } = await import('./codec.ts')
+      const sender = address(a, 'address').toString()
+      const { pending, queued } = await content()
+      const pick = (m: Map<string, TypedTransaction[]>) =>
+        shape(new Map([...m].filter(([s]) => s === sender)), (tx) => formatTx(tx))[sender] ?? {}
+      return { pending: pick(pending), queued: pick(queued) }
+    },
+  }
+}
