@@ -190,3 +190,10 @@ export class UnshapedInputError extends LatticeError {
 export function fmtShape(shape: readonly (number | string)[]): string {
   return `[${shape.map((d) => (typeof d === 'number' ? String(d) : d === '' ? '?' : d)).join(',')}]`
 }
+
+/** A `name=1x3x224x224` shape argument that does not parse. */
+export class ShapeArgError extends LatticeError {
+  constructor(arg: string, why: string) {
+    super('FLOPS_SHAPE_ARG', `--input "${arg}": ${why}; write name=DIMxDIM..., e.g. input=1x3x224x224`)
+  }
+}
