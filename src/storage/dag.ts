@@ -37,7 +37,10 @@ export function verifyBlock(cid: CID, bytes: Uint8Array): void {
   if (mh.code === SHA2_256) {
     const digest = createHash('sha256').update(bytes).digest()
     if (digest.length === mh.digest.length && digest.equals(mh.digest)) return
-    throw new CorruptBlockError(cid.toString(), `sha2-256 of the ${bytes.length} stored bytes is ${digest.toString('hex')}`)
+    throw new CorruptBlockError(
+      cid.toString(),
+      `sha2-256 of the ${bytes.length} stored bytes is ${digest.toString('hex')}`,
+    )
   }
   if (mh.code === IDENTITY) {
     if (Buffer.from(mh.digest).equals(bytes)) return
@@ -59,11 +62,13 @@ export async function openSource(
   source: AddSource,
   opts: { signal?: AbortSignal; size?: number } = {},
 ): Promise<{ chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>; total?: number }> {
+  opts.signal?.throwIfAborted()
   if (source instanceof Uint8Array) return { chunks: [source], total: source.byteLength }
   if (typeof source === 'object' && source !== null && 'path' in source && typeof source.path === 'string') {
     const st = await fsStat(source.path)
     if (!st.isFile()) throw new InvalidStorageOptionError('file', source.path, 'a regular file')
-    return { chunks: createReadStream(source.path, { highWaterMark: 1 << 20, signal: opts.signal }), total: st.size }
+    // no `signal` here: metered() checks it per chunk, and an unconsumed stream must not emit a stray error
+    return { chunks: createReadStream(source.path, { highWaterMark: 1 << 20 }), total: st.size }
   }
   return { chunks: source as AsyncIterable<Uint8Array>, total: opts.size }
 }

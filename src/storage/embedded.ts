@@ -247,7 +247,8 @@ class Embedded implements EmbeddedModelStore {
     this.#check()
     const keep = new Set<string>()
     for (const p of await this.pins(opts)) {
-      for await (const c of walkDag(this.#get, parseCid(p.cid), opts)) keep.add(Buffer.from(c.multihash.bytes).toString('hex'))
+      for await (const c of walkDag(this.#get, parseCid(p.cid), opts))
+        keep.add(Buffer.from(c.multihash.bytes).toString('hex'))
     }
     let removed = 0
     for await (const { cid } of this.blockstore.getAll()) {
@@ -293,4 +294,3 @@ export async function writeStreamToFile(
   }
   return { cid, size }
 }
-

@@ -2,7 +2,10 @@ import { LatticeError } from '../errors.ts'
 
 /** A CID string that does not parse. */
 export class InvalidCidError extends LatticeError {
-  constructor(readonly input: string, cause?: unknown) {
+  constructor(
+    readonly input: string,
+    cause?: unknown,
+  ) {
     super('STORAGE_INVALID_CID', `Invalid CID "${input}".`, { cause })
   }
 }
@@ -16,28 +19,43 @@ export class InvalidStorageOptionError extends LatticeError {
 
 /** A block that is neither in the local store nor obtainable from a configured source. */
 export class BlockNotFoundError extends LatticeError {
-  constructor(readonly cid: string, cause?: unknown) {
+  constructor(
+    readonly cid: string,
+    cause?: unknown,
+  ) {
     super('STORAGE_BLOCK_NOT_FOUND', `Block ${cid} is not in the store and no source could provide it.`, { cause })
   }
 }
 
 /** A block whose bytes do not hash to its CID (bit rot, truncation, tampering). */
 export class CorruptBlockError extends LatticeError {
-  constructor(readonly cid: string, details?: string) {
+  constructor(
+    readonly cid: string,
+    details?: string,
+  ) {
     super('STORAGE_CORRUPT_BLOCK', `Block ${cid} is corrupt: its bytes do not hash to its CID.`, { details })
   }
 }
 
 /** A CID whose multihash this store cannot verify. */
 export class UnsupportedHashError extends LatticeError {
-  constructor(readonly cid: string, hashCode: number) {
-    super('STORAGE_UNSUPPORTED_HASH', `Cannot verify ${cid}: multihash code 0x${hashCode.toString(16)} is not supported.`)
+  constructor(
+    readonly cid: string,
+    hashCode: number,
+  ) {
+    super(
+      'STORAGE_UNSUPPORTED_HASH',
+      `Cannot verify ${cid}: multihash code 0x${hashCode.toString(16)} is not supported.`,
+    )
   }
 }
 
 /** A CID that does not point at a UnixFS file or raw block (e.g. a directory). */
 export class NotAFileError extends LatticeError {
-  constructor(readonly cid: string, type: string) {
+  constructor(
+    readonly cid: string,
+    type: string,
+  ) {
     super('STORAGE_NOT_A_FILE', `${cid} is a ${type}, not a file.`)
   }
 }
@@ -63,10 +81,7 @@ export class PackageDigestMismatchError extends LatticeError {
     readonly expected: string,
     readonly actual: string,
   ) {
-    super(
-      'STORAGE_PACKAGE_DIGEST_MISMATCH',
-      `Package ${cid} has digest ${actual}, expected ${expected}; refusing it.`,
-    )
+    super('STORAGE_PACKAGE_DIGEST_MISMATCH', `Package ${cid} has digest ${actual}, expected ${expected}; refusing it.`)
   }
 }
 
@@ -79,7 +94,10 @@ export class PackageSourceError extends LatticeError {
 
 /** The data directory's store is held open by another process (the devnet node, usually). */
 export class StoreLockedError extends LatticeError {
-  constructor(readonly path: string, cause?: unknown) {
+  constructor(
+    readonly path: string,
+    cause?: unknown,
+  ) {
     super(
       'STORAGE_STORE_LOCKED',
       `The IPFS store at ${path} is in use by another process (a running node?). Stop that node, or pass --ipfs-api URL to talk to a running IPFS daemon, or use another --datadir.`,
@@ -108,7 +126,10 @@ export class KuboRequestError extends LatticeError {
 
 /** No Kubo RPC API answers at the given URL. */
 export class KuboUnreachableError extends LatticeError {
-  constructor(readonly url: string, cause?: unknown) {
+  constructor(
+    readonly url: string,
+    cause?: unknown,
+  ) {
     super(
       'STORAGE_KUBO_UNREACHABLE',
       `No IPFS (Kubo) RPC API answers at ${url}. Start the daemon (ipfs daemon) or pass the right --ipfs-api URL.`,

@@ -53,7 +53,7 @@ export async function createKuboModelStore(opts: KuboModelStoreOpts): Promise<Mo
   } catch {
     throw new InvalidStorageOptionError('--ipfs-api', opts.url, 'a URL like http://127.0.0.1:5001')
   }
-  const client = create({ url: base })
+  const client = create({ url: new URL(base) }) // the client rewrites the URL it is given
   try {
     await client.version({ signal: AbortSignal.timeout(10_000) })
   } catch (err) {
@@ -141,7 +141,9 @@ class Kubo implements ModelStore {
 
   async stat(cid: string, opts: IoOptions = {}): Promise<StatResult> {
     const c = parseCid(cid)
-    const st = await kubo('files/stat', opts.signal, () => this.client.files.stat(`/ipfs/${c}`, { signal: opts.signal }))
+    const st = await kubo('files/stat', opts.signal, () =>
+      this.client.files.stat(`/ipfs/${c}`, { signal: opts.signal }),
+    )
     const type = st.type === 'file' ? 'file' : st.type === 'directory' ? 'directory' : 'other'
     return { cid: c.toString(), type, size: type === 'file' ? Number(st.size) : 0 }
   }
@@ -191,7 +193,8 @@ export async function streamedAdd(
 ): Promise<AddResult> {
   const { chunks, total } = await openSource(source, opts)
   const boundary = `----lattice-${randomBytes(12).toString('hex')}`
-  const url = new URL(`${base.pathname.replace(/\/$/, '')}/api/v0/add`, base)
+  const prefix = base.pathname.replace(/\/$/, '').replace(/\/api\/v0$/, '')
+  const url = new URL(`${prefix}/api/v0/add`, base)
   const q = url.searchParams
   q.set('stream-channels', 'true')
   q.set('cid-version', String(opts.cidVersion))
@@ -260,7 +263,8 @@ export async function streamedAdd(
       }
       const streamError = res.trailers['x-stream-error']
       if (streamError) return fail(new KuboRequestError('add', String(streamError)))
-      if (!result) return fail(new KuboRequestError('add', errorText || 'reply ended without a CID (connection dropped?)'))
+      if (!result)
+        return fail(new KuboRequestError('add', errorText || 'reply ended without a CID (connection dropped?)'))
       if (settled) return
       settled = true
       result.size = sent
@@ -296,6 +300,12 @@ export async function streamedAdd(
     }
     await write(`\r\n--${boundary}--\r\n`)
     req.end()
-  })().catch((err) => fail(isAbort(err, opts.signal) || err instanceof KuboRequestError ? err : new KuboRequestError('add', (err as Error).message, err)))
+  })().catch((err) =>
+    fail(
+      isAbort(err, opts.signal) || err instanceof KuboRequestError
+        ? err
+        : new KuboRequestError('add', (err as Error).message, err),
+    ),
+  )
   return promise
 }

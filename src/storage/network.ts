@@ -2,9 +2,9 @@
 // loaded with dynamic imports only when a store is opened with `network`, so the default path never
 // pays helia's multi-second import.
 import type { Datastore } from 'interface-datastore'
+import type { LatticeBlockstore } from './blockstore.ts'
 import { parseCid } from './dag.ts'
 import { NetworkStartError } from './errors.ts'
-import type { LatticeBlockstore } from './blockstore.ts'
 import type { BlockSource, IoOptions } from './types.ts'
 
 export interface NetworkOpts {
