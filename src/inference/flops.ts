@@ -24,6 +24,8 @@ export interface FlopReport {
   params: number
   /** Per op type: node count, FLOPs and MACs. */
   byOp: Record<string, { count: number; flops: number; macs: number }>
+  /** Inferred shape of every graph output. */
+  outputShapes: Record<string, number[]>
 }
 
 /** Concrete shape (and optionally values, for shape-deciding integer inputs) of one graph input. */
@@ -389,10 +391,13 @@ export function countFlops(opts: CountFlopsOpts): FlopReport {
     ctx.infos.set(name, { dtype: decl.dtype, shape, value: value && value.length <= MAX_VALUE ? value : undefined })
   }
   const { flops, macs } = runGraph(graph, ctx, counter)
+  const outputShapes: Record<string, number[]> = {}
   for (const o of graph.output ?? []) {
-    if (!ctx.get(o.name ?? '')) throw new UnsupportedOpError('output', o.name ?? '', 'graph output is never produced')
+    const info = ctx.get(o.name ?? '')
+    if (!info) throw new UnsupportedOpError('output', o.name ?? '', 'graph output is never produced')
+    outputShapes[o.name ?? ''] = info.shape
   }
-  return { flops, macs, params: counter.params, byOp: counter.byOp }
+  return { flops, macs, params: counter.params, byOp: counter.byOp, outputShapes }
 }
 
 function runGraph(g: GraphProto, ctx: Ctx, counter: Counter): { flops: number; macs: number } {
@@ -471,7 +476,8 @@ function evalNode(node: NodeProto, ctx: Ctx, counter: Counter): NodeResult {
   }
   if (NARY_OPS.has(op)) {
     const inputs = ins.filter((i): i is Info => !!i)
-    const shape = broadcast(...inputs.map((i) => i.shape))
+    // PRelu broadcasts the slope onto X (and opset < 7 took a per-channel slope): the output is shaped like X
+    const shape = op === 'PRelu' ? need(0).shape : broadcast(...inputs.map((i) => i.shape))
     const dtype = COMPARE.has(op) ? BOOL : op === 'Where' ? need(1).dtype : x.dtype
     const out: Info = { dtype, shape }
     if (inputs.every((i) => i.value) && numel(shape) <= MAX_VALUE) {
@@ -1345,10 +1351,10 @@ function runSub(g: GraphProto, parent: Scope, counter: Counter, bind: Info[]): S
   return { flops, macs, outputs, byOp: sub.byOp }
 }
 
-function mergeByOp(into: FlopReport['byOp'], from: FlopReport['byOp'], times: number): void {
+function mergeByOp(into: FlopReport['byOp'], from: FlopReport['byOp'], times: number, countNodes = true): void {
   for (const [op, b] of Object.entries(from)) {
     const t = into[op] ?? { count: 0, flops: 0, macs: 0 }
-    t.count += b.count
+    if (countNodes) t.count += b.count
     t.flops += b.flops * times
     t.macs += b.macs * times
     into[op] = t
@@ -1377,21 +1383,65 @@ function ifNode(node: NodeProto, ins: (Info | undefined)[], a: Attrs, ctx: Ctx, 
   return { outputs: chosen.outputs, flops: chosen.flops, macs: chosen.macs }
 }
 
+/** Loops up to this many iterations are unrolled (iteration number known to shape inference). */
+const MAX_UNROLL = 256
+
 function loopNode(node: NodeProto, ins: (Info | undefined)[], a: Attrs, ctx: Ctx, counter: Counter): NodeResult {
   const body = a.graph('body') ?? fail('no body')
   const tripName = node.input?.[0]
   if (!tripName) fail('Loop without a trip count cannot be bounded statically')
   const trip = (ins[0]?.value ?? fail('the trip count is not known statically'))[0]
   const carried = ins.slice(2).map((i) => i as Info)
-  const bind: Info[] = [{ dtype: INT64, shape: [], value: [0] }, { dtype: BOOL, shape: [] }, ...carried]
-  // carried values may change between iterations; drop their values so shapes are not over-specialised
-  const sub = runSub(
-    body,
-    ctx,
-    counter,
-    bind.map((b, i) => (i === 0 ? { dtype: INT64, shape: [] } : b)),
-  )
   const nCarried = carried.length
+  if (trip <= MAX_UNROLL) {
+    // unroll: each iteration sees its iteration number and the previous iteration's carried values
+    let state = carried
+    let flops = 0
+    let macs = 0
+    let scans: Info[][] = []
+    for (let i = 0; i < trip; i++) {
+      const sub = runSub(body, ctx, counter, [
+        { dtype: INT64, shape: [], value: [i] },
+        { dtype: BOOL, shape: [] },
+        ...state,
+      ])
+      flops += sub.flops
+      macs += sub.macs
+      mergeByOp(counter.byOp, sub.byOp, 1, i === 0)
+      state = sub.outputs.slice(1, 1 + nCarried)
+      const sc = sub.outputs.slice(1 + nCarried)
+      if (i === 0) scans = sc.map(() => [])
+      sc.forEach((o, j) => {
+        if (scans[j].length && scans[j][0].shape.join() !== o.shape.join())
+          fail('scan output shape changes between iterations')
+        scans[j].push(o)
+      })
+    }
+    if (trip === 0) {
+      const sub = runSub(body, ctx, counter, [
+        { dtype: INT64, shape: [], value: [0] },
+        { dtype: BOOL, shape: [] },
+        ...state,
+      ])
+      scans = sub.outputs.slice(1 + nCarried).map(() => [])
+      const shapes = sub.outputs.slice(1 + nCarried)
+      return {
+        outputs: [...state, ...shapes.map((o) => ({ dtype: o.dtype, shape: [0, ...o.shape] }))],
+        flops: 0,
+        macs: 0,
+      }
+    }
+    const outs: Info[] = state.map((o) => ({ dtype: o.dtype, shape: o.shape, seq: o.seq, value: o.value }))
+    for (const sc of scans) outs.push({ dtype: sc[0].dtype, shape: [trip, ...sc[0].shape] })
+    return { outputs: outs, flops, macs }
+  }
+  // long loops: one symbolic pass (iteration number and carried values unknown), times the trip count
+  const bind: Info[] = [
+    { dtype: INT64, shape: [] },
+    { dtype: BOOL, shape: [] },
+    ...carried.map((c) => ({ dtype: c.dtype, shape: c.shape, seq: c.seq })),
+  ]
+  const sub = runSub(body, ctx, counter, bind)
   const outs: Info[] = sub.outputs.slice(1, 1 + nCarried).map((o) => ({ dtype: o.dtype, shape: o.shape, seq: o.seq }))
   for (const scanOut of sub.outputs.slice(1 + nCarried))
     outs.push({ dtype: scanOut.dtype, shape: [trip, ...scanOut.shape] })

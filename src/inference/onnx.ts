@@ -228,7 +228,7 @@ export function toOrtTensor(t: Tensor): OrtTensor {
   if (!type) throw new UnsupportedDtypeError(dtypeName(t.dtype), t.name)
   const C = VIEWS[type]
   let data = t.data
-  if (data.byteOffset % C.BYTES_PER_ELEMENT !== 0) data = data.slice()
+  if (data.byteOffset % C.BYTES_PER_ELEMENT !== 0) data = new Uint8Array(data) // copy (Buffer.slice would not)
   const view = new C(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength / C.BYTES_PER_ELEMENT)
   return new ort.Tensor(type, view as ort.Tensor.DataType, t.shape)
 }
