@@ -12,12 +12,18 @@ import type { TypedTransaction } from '@ethereumjs/tx'
 import type { Address, DB } from '@ethereumjs/util'
 import { bytesToHex, createContractAddress, equalsBytes, ValueEncoding } from '@ethereumjs/util'
 import type { RunTxResult, VM } from '@ethereumjs/vm'
-import { buildBlock, createVM } from '@ethereumjs/vm'
+import { buildBlock, createVM, runBlock } from '@ethereumjs/vm'
 import { keccak256 } from 'ethereum-cryptography/keccak.js'
 import { LatticeError } from '../errors.ts'
 import type { ChainDatabases } from './db.ts'
 import { openChainDatabases } from './db.ts'
-import { DatadirLockedError, DatadirMismatchError, MissingStateError, TxRejectedError } from './errors.ts'
+import {
+  BlockImportError,
+  DatadirLockedError,
+  DatadirMismatchError,
+  MissingStateError,
+  TxRejectedError,
+} from './errors.ts'
 import type { ChainSpec } from './genesis.ts'
 import { createChainCommon } from './genesis.ts'
 import { Mutex } from './mutex.ts'
@@ -251,43 +257,99 @@ export class Chain {
         }
       }
       const { block } = await builder.build()
-      const baseFee = block.header.baseFeePerGas ?? 0n
-      const receipts = included.map((m, i) => {
-        const r = m.result.receipt
-        const sender = m.tx.getSenderAddress()
-        const receipt: StoredReceipt = {
-          type: m.tx.type,
-          status: 'status' in r ? (r.status as 0 | 1) : 1,
-          cumulativeGasUsed: r.cumulativeBlockGasUsed,
-          gasUsed: m.result.totalGasSpent,
-          logsBloom: r.bitvector,
-          logs: r.logs as StoredReceipt['logs'],
-          contractAddress: m.tx.to === undefined ? createContractAddress(sender, m.tx.nonce).bytes : undefined,
-          effectiveGasPrice: effectiveGasPrice(m.tx, baseFee),
-          from: sender.bytes,
-        }
-        included[i].receipt = receipt
-        return receipt
-      })
-      const ops = [
-        { type: 'put' as const, key: metaKeys.receipts(block.hash()), value: encodeReceipts(receipts) },
-        ...included.map((m, i) => ({
-          type: 'put' as const,
-          key: metaKeys.txLookup(m.tx.hash()),
-          value: encodeTxLookup(block.hash(), block.header.number, i),
-        })),
-      ]
-      // Receipts first, then the block (which moves the head): a crash between the two leaves
-      // only unreferenced receipts, never a head without them.
-      await this.dbs.meta.batch(ops)
-      await this.blockchain.putBlock(block)
-      this.headBlock = block
+      const receipts = await this.commitBlock(block, included)
       return { block, receipts, included, rejected }
     } catch (err) {
       await builder.revert().catch(() => {})
       await this.stateManager.setStateRoot(parent.header.stateRoot)
       throw err
     }
+  }
+
+  /**
+   * Persist an executed block as the new head: its receipts and transaction lookups, then the block.
+   * Shared by `mine` and `importBlock`; fills in `included[i].receipt`. Must run inside `exclusive`.
+   */
+  private async commitBlock(block: Block, included: MinedTx[]): Promise<StoredReceipt[]> {
+    const baseFee = block.header.baseFeePerGas ?? 0n
+    const receipts = included.map((m, i) => {
+      const r = m.result.receipt
+      const sender = m.tx.getSenderAddress()
+      const receipt: StoredReceipt = {
+        type: m.tx.type,
+        status: 'status' in r ? (r.status as 0 | 1) : 1,
+        cumulativeGasUsed: r.cumulativeBlockGasUsed,
+        gasUsed: m.result.totalGasSpent,
+        logsBloom: r.bitvector,
+        logs: r.logs as StoredReceipt['logs'],
+        contractAddress: m.tx.to === undefined ? createContractAddress(sender, m.tx.nonce).bytes : undefined,
+        effectiveGasPrice: effectiveGasPrice(m.tx, baseFee),
+        from: sender.bytes,
+      }
+      included[i].receipt = receipt
+      return receipt
+    })
+    const ops = [
+      { type: 'put' as const, key: metaKeys.receipts(block.hash()), value: encodeReceipts(receipts) },
+      ...included.map((m, i) => ({
+        type: 'put' as const,
+        key: metaKeys.txLookup(m.tx.hash()),
+        value: encodeTxLookup(block.hash(), block.header.number, i),
+      })),
+    ]
+    // Receipts first, then the block (which moves the head): a crash between the two leaves
+    // only unreferenced receipts, never a head without them.
+    await this.dbs.meta.batch(ops)
+    await this.blockchain.putBlock(block)
+    this.headBlock = block
+    return receipts
+  }
+
+  /**
+   * Execute a block received from elsewhere (import) on top of the head with full validation:
+   * header against its parent, transactions, and the state root, receipts root, bloom and gas used
+   * it claims. Returns 'known' for a block already in the canonical chain. Must run inside `exclusive`.
+   */
+  async importBlock(block: Block): Promise<'imported' | 'known'> {
+    const parent = this.headBlock
+    const n = block.header.number
+    if (n <= parent.header.number) {
+      const have = await this.getBlockByNumber(n)
+      if (have && equalsBytes(have.hash(), block.hash())) return 'known'
+      throw new BlockImportError(n, `it is not on the local chain (local head is ${parent.header.number})`)
+    }
+    if (n !== parent.header.number + 1n || !equalsBytes(block.header.parentHash, parent.hash())) {
+      throw new BlockImportError(
+        n,
+        `its parent ${bytesToHex(block.header.parentHash)} is not the local head #${parent.header.number}`,
+      )
+    }
+    this.vm.common.setHardforkBy({ blockNumber: n, timestamp: block.header.timestamp })
+    let result: Awaited<ReturnType<typeof runBlock>>
+    try {
+      result = await runBlock(this.vm, {
+        block,
+        root: parent.header.stateRoot,
+        setHardfork: true,
+        skipHeaderValidation: false,
+      })
+    } catch (err) {
+      await this.stateManager.setStateRoot(parent.header.stateRoot)
+      this.vm.common.setHardforkBy({ blockNumber: parent.header.number, timestamp: parent.header.timestamp })
+      throw new BlockImportError(n, importReason(err))
+    }
+    const included: MinedTx[] = block.transactions.map((tx, i) => ({
+      tx,
+      result: result.results[i],
+      receipt: undefined as unknown as StoredReceipt,
+    }))
+    try {
+      await this.commitBlock(block, included)
+    } catch (err) {
+      await this.stateManager.setStateRoot(parent.header.stateRoot)
+      throw new BlockImportError(n, importReason(err))
+    }
+    return 'imported'
   }
 
   /** Make block `number` the head again (evm_revert). Later blocks stay in the DB as non-canonical. */
@@ -322,3 +384,10 @@ function toTxError(err: unknown): Error {
 }
 
 export const blockHashHex = (b: Block) => bytesToHex(b.hash())
+
+/** The first clause of an ethereumjs validation error, without its block dump. */
+function importReason(err: unknown): string {
+  if (err instanceof LatticeError) return err.shortMessage
+  const msg = String((err as Error)?.message ?? err)
+  return msg.split(/ \(block number=| \(tx type=| block number=| hash=/)[0].trim()
+}

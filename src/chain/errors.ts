@@ -101,3 +101,13 @@ export class TimestampError extends LatticeError {
     super('INVALID_TIMESTAMP', message)
   }
 }
+
+/** A block in an imported file that fails validation; `number` is the block's height. */
+export class BlockImportError extends LatticeError {
+  constructor(
+    readonly number: bigint,
+    readonly reason: string,
+  ) {
+    super('BLOCK_IMPORT_FAILED', `block ${number} is invalid: ${reason}`)
+  }
+}

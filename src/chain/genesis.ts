@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import type { Common, GenesisState, GethGenesis } from '@ethereumjs/common'
 import { createCommonFromGethGenesis, Common as EjsCommon, Mainnet, parseGethGenesisState } from '@ethereumjs/common'
 import { GenesisError } from './errors.ts'
+import { kzg } from './kzg.ts'
 
 /** Lattice's own section of a geth-format genesis, under `config.lattice`. */
 export interface LatticeGenesisConfig {
@@ -57,7 +58,7 @@ export function parseChainSpec(raw: unknown): ChainSpec {
 
 /** A fresh Common for the spec (Common is stateful: one per VM/blockchain user). */
 export function createChainCommon(spec: ChainSpec): Common {
-  return createCommonFromGethGenesis(withoutBpoSchedules(spec.geth), { chain: 'lattice' })
+  return createCommonFromGethGenesis(withoutBpoSchedules(spec.geth), { chain: 'lattice', customCrypto: { kzg: kzg() } })
 }
 
 /**
