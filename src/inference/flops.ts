@@ -1361,7 +1361,7 @@ function mergeByOp(into: FlopReport['byOp'], from: FlopReport['byOp'], times: nu
   }
 }
 
-function ifNode(node: NodeProto, ins: (Info | undefined)[], a: Attrs, ctx: Ctx, counter: Counter): NodeResult {
+function ifNode(_node: NodeProto, ins: (Info | undefined)[], a: Attrs, ctx: Ctx, counter: Counter): NodeResult {
   const cond = ins[0] ?? fail('no condition')
   const thenG = a.graph('then_branch') ?? fail('no then_branch')
   const elseG = a.graph('else_branch') ?? fail('no else_branch')

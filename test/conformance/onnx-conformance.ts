@@ -185,15 +185,15 @@ export async function runCase(dir: string): Promise<CaseResult> {
   const model = readFileSync(join(dir, 'model.onnx'))
   const m = onnx.ModelProto.decode(model)
   const g = m.graph as onnxProto.onnx.GraphProto
-  const inits = new Set(g.initializer.map((i) => i.name))
-  const inputNames = g.input.map((i) => i.name).filter((n) => !inits.has(n))
-  const outputNames = g.output.map((o) => o.name)
+  const inits = new Set(g.initializer.map((i) => i.name ?? ''))
+  const inputNames = g.input.map((i) => i.name ?? '').filter((n) => !inits.has(n))
+  const outputNames = g.output.map((o) => o.name ?? '')
   const set = readdirSync(dir).find((d) => d.startsWith('test_data_set'))
   const res: CaseResult = { name, ort: 'skip', codec: false, counter: 'ok' }
   const inputs: ProtoT[] = []
   const outputs: ProtoT[] = []
   // sequence / optional graph inputs and outputs have no tensor form
-  let feedable = [...g.input.filter((i) => !inits.has(i.name)), ...g.output].every((v) => v.type?.tensorType)
+  let feedable = [...g.input.filter((i) => !inits.has(i.name ?? '')), ...g.output].every((v) => v.type?.tensorType)
   if (set) {
     for (let i = 0; i < inputNames.length; i++) {
       const p = join(dir, set, `input_${i}.pb`)
