@@ -71,7 +71,6 @@ export async function startRpcServer(opts: RpcServerOpts): Promise<RpcServer> {
 
   /** Run one parsed message (single or batch) and give back the response text, or '' for notifications only. */
   function dispatch(msg: unknown, ctx: RequestContext): Promise<string> {
-    if (process.env.LATTICE_RPC_LOG) console.error("RPC>", JSON.stringify(msg).slice(0, 300))
     if (Array.isArray(msg) && msg.length > maxBatch) {
       return Promise.resolve(
         errorText(RpcCode.invalidRequest, `batch too large: ${msg.length} calls, the limit is ${maxBatch}`),
