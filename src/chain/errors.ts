@@ -111,3 +111,10 @@ export class BlockImportError extends LatticeError {
     super('BLOCK_IMPORT_FAILED', `block ${number} is invalid: ${reason}`)
   }
 }
+
+/** A block file that cannot be read as RLP blocks written back to back. */
+export class BlockFileError extends LatticeError {
+  constructor(message: string) {
+    super('BAD_BLOCK_FILE', message)
+  }
+}

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import type { Common, GenesisState, GethGenesis } from '@ethereumjs/common'
 import { createCommonFromGethGenesis, Common as EjsCommon, Mainnet, parseGethGenesisState } from '@ethereumjs/common'
 import { GenesisError } from './errors.ts'
+import { validateGethGenesis } from './genesis-schema.ts'
 import { kzg } from './kzg.ts'
 
 /** Lattice's own section of a geth-format genesis, under `config.lattice`. */
@@ -40,6 +41,7 @@ export function loadChainSpec(path: string | URL = DEVNET_GENESIS_PATH): ChainSp
 /** Validate a parsed geth-format genesis object. */
 export function parseChainSpec(raw: unknown): ChainSpec {
   if (typeof raw !== 'object' || raw === null) throw new GenesisError('genesis must be a JSON object')
+  validateGethGenesis(raw)
   const g = raw as ChainSpec['geth']
   for (const field of ['config', 'gasLimit', 'alloc'] as const) {
     if (!(field in g)) throw new GenesisError(`genesis is missing the field "${field}"`)
