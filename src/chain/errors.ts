@@ -118,3 +118,13 @@ export class BlockFileError extends LatticeError {
     super('BAD_BLOCK_FILE', message)
   }
 }
+
+/** A datadir that `lattice init` has not prepared (no genesis.json in it). */
+export class DatadirNotInitialisedError extends LatticeError {
+  constructor(datadir: string) {
+    super(
+      'DATADIR_NOT_INITIALISED',
+      `The data directory ${datadir} has no genesis. Run \`lattice init --genesis genesis.json --datadir ${datadir}\` first.`,
+    )
+  }
+}

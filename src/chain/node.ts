@@ -1,10 +1,12 @@
 import { EventEmitter } from 'node:events'
 import type { Block } from '@ethereumjs/block'
 import { createBlock } from '@ethereumjs/block'
+import { RLP } from '@ethereumjs/rlp'
 import type { AccessList, TypedTransaction } from '@ethereumjs/tx'
 import { createTx, createTxFromRLP, TransactionType } from '@ethereumjs/tx'
 import type { Address } from '@ethereumjs/util'
 import {
+  bytesToBigInt,
   bytesToHex,
   createAccount,
   createAddressFromString,
@@ -177,10 +179,16 @@ export class LatticeNode extends EventEmitter {
     if (raw[0] === TransactionType.BlobEIP4844) {
       throw new TxRejectedError('TX_TYPE_NOT_SUPPORTED', 'blob transactions (type 3) are not supported by this node')
     }
+    const chainId = rawChainId(raw)
+    if (chainId !== undefined && chainId !== this.chain.chainId)
+      throw txErrors.wrongChainId(chainId, this.chain.chainId)
     try {
       return createTxFromRLP(raw, { common: this.chain.common })
     } catch (err) {
-      throw txErrors.invalidSignature(`cannot decode transaction: ${shortEjsMessage(err)}`)
+      const msg = shortEjsMessage(err)
+      const cap = /gas limit (\d+) exceeds the maximum allowed by EIP-7825/.exec(msg)
+      if (cap) throw txErrors.gasCapTooHigh(BigInt(cap[1]), TX_GAS_CAP)
+      throw txErrors.invalidSignature(`cannot decode transaction: ${msg}`)
     }
   }
 
@@ -194,16 +202,6 @@ export class LatticeNode extends EventEmitter {
       senderAddr = tx.getSenderAddress()
     } catch (err) {
       throw txErrors.invalidSignature(shortEjsMessage(err))
-    }
-    if (tx.type !== TransactionType.Legacy || tx.supports(155)) {
-      const chainId = (tx as { chainId?: bigint }).chainId ?? chain.chainId
-      if (chainId !== chain.chainId) throw txErrors.wrongChainId(chainId, chain.chainId)
-    } else if ((tx as { v?: bigint }).v !== undefined) {
-      const v = (tx as { v?: bigint }).v!
-      if (v !== 27n && v !== 28n) {
-        const id = (v - 35n) / 2n
-        if (id !== chain.chainId) throw txErrors.wrongChainId(id, chain.chainId)
-      }
     }
     const intrinsic = tx.getIntrinsicGas()
     if (tx.gasLimit < intrinsic) throw txErrors.intrinsicGas(tx.gasLimit, intrinsic)
@@ -498,6 +496,20 @@ export class LatticeNode extends EventEmitter {
   async pendingBlock(): Promise<Block> {
     return this.chain.head
   }
+}
+
+/** The chain id a raw transaction is signed for, read from its RLP before full decoding (undefined if none). */
+function rawChainId(raw: Uint8Array): bigint | undefined {
+  try {
+    if (raw[0] >= 0xc0) {
+      const v = bytesToBigInt(RLP.decode(raw)[6] as Uint8Array)
+      return v >= 35n ? (v - 35n) / 2n : undefined
+    }
+    if (raw[0] >= 1 && raw[0] <= 4) return bytesToBigInt(RLP.decode(raw.subarray(1))[0] as Uint8Array)
+  } catch {
+    // malformed: the decoder reports it
+  }
+  return undefined
 }
 
 /** A block context for calls on a given block: same header, so NUMBER/TIMESTAMP match geth. */

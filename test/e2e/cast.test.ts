@@ -24,7 +24,9 @@ describe('Foundry cast against a real devnet', () => {
   beforeAll(async () => {
     devnet = await startTestDevnet()
     const { bytecode } = compileContract(COUNTER_SOL, 'Counter')
-    const out = JSON.parse(await cast('send', '--rpc-url', devnet.url, '--private-key', KEY0, '--json', '--create', bytecode))
+    const out = JSON.parse(
+      await cast('send', '--rpc-url', devnet.url, '--private-key', KEY0, '--json', '--create', bytecode),
+    )
     counter = out.contractAddress
   })
   afterAll(async () => {
@@ -32,7 +34,9 @@ describe('Foundry cast against a real devnet', () => {
   })
 
   it('cast send + cast receipt', async () => {
-    const sent = JSON.parse(await cast('send', '--rpc-url', devnet.url, '--private-key', KEY0, '--json', counter, 'add(uint256)', '12'))
+    const sent = JSON.parse(
+      await cast('send', '--rpc-url', devnet.url, '--private-key', KEY0, '--json', counter, 'add(uint256)', '12'),
+    )
     expect(sent.status).toBe('0x1')
     const status = await cast('receipt', '--rpc-url', devnet.url, sent.transactionHash, 'status')
     expect(status).toMatch(/^(1|true)/)
@@ -47,7 +51,17 @@ describe('Foundry cast against a real devnet', () => {
 
   it('cast logs finds the event', async () => {
     const out = JSON.parse(
-      await cast('logs', '--rpc-url', devnet.url, '--json', '--from-block', '0', '--address', counter, 'Incremented(address indexed,uint256)'),
+      await cast(
+        'logs',
+        '--rpc-url',
+        devnet.url,
+        '--json',
+        '--from-block',
+        '0',
+        '--address',
+        counter,
+        'Incremented(address indexed,uint256)',
+      ),
     )
     expect(out).toHaveLength(1)
     expect(out[0].topics[1].toLowerCase()).toBe(`0x000000000000000000000000${ADDR0.slice(2).toLowerCase()}`)
@@ -55,14 +69,26 @@ describe('Foundry cast against a real devnet', () => {
 
   it('cast send --unlocked signs with the dev account', async () => {
     const before = BigInt(await cast('balance', '--rpc-url', devnet.url, ADDR1))
-    const sent = JSON.parse(await cast('send', '--rpc-url', devnet.url, '--unlocked', '--from', ADDR0, '--json', ADDR1, '--value', '12345'))
+    const sent = JSON.parse(
+      await cast('send', '--rpc-url', devnet.url, '--unlocked', '--from', ADDR0, '--json', ADDR1, '--value', '12345'),
+    )
     expect(sent.status).toBe('0x1')
     expect(BigInt(await cast('balance', '--rpc-url', devnet.url, ADDR1))).toBe(before + 12345n)
   })
 
   it('cast send --unlocked from an unknown account is refused', async () => {
     await expect(
-      cast('send', '--rpc-url', devnet.url, '--unlocked', '--from', '0x000000000000000000000000000000000000dEaD', ADDR1, '--value', '1'),
+      cast(
+        'send',
+        '--rpc-url',
+        devnet.url,
+        '--unlocked',
+        '--from',
+        '0x000000000000000000000000000000000000dEaD',
+        ADDR1,
+        '--value',
+        '1',
+      ),
     ).rejects.toThrow(/unknown account/)
   })
 })

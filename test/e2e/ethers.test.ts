@@ -1,8 +1,8 @@
-import { ContractFactory, JsonRpcProvider, Wallet, parseEther } from 'ethers'
+import { ContractFactory, JsonRpcProvider, parseEther, Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { COUNTER_SOL, compileContract } from '../helpers/solc.ts'
 import type { TestDevnet } from '../helpers/devnet.ts'
 import { ADDR1, CHAIN_ID, KEY0, startTestDevnet } from '../helpers/devnet.ts'
+import { COUNTER_SOL, compileContract } from '../helpers/solc.ts'
 
 describe('ethers v6 against a real devnet', () => {
   let devnet: TestDevnet
@@ -11,7 +11,11 @@ describe('ethers v6 against a real devnet', () => {
 
   beforeAll(async () => {
     devnet = await startTestDevnet()
-    provider = new JsonRpcProvider(devnet.url, undefined, { staticNetwork: true, pollingInterval: 50, cacheTimeout: -1 })
+    provider = new JsonRpcProvider(devnet.url, undefined, {
+      staticNetwork: true,
+      pollingInterval: 50,
+      cacheTimeout: -1,
+    })
     wallet = new Wallet(KEY0, provider)
   })
   afterAll(async () => {

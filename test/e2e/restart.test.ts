@@ -59,7 +59,12 @@ async function snapshot(url: string, txHashes: string[], addresses: string[]) {
   const balances = await Promise.all(addresses.map((a) => rpc(url, 'eth_getBalance', [a, 'latest'])))
   const receipts = await Promise.all(txHashes.map((h) => rpc(url, 'eth_getTransactionReceipt', [h])))
   const logs = await rpc(url, 'eth_getLogs', [{ fromBlock: '0x0', toBlock: 'latest' }])
-  return { head: head.result, balances: balances.map((b) => b.result), receipts: receipts.map((r) => r.result), logs: logs.result }
+  return {
+    head: head.result,
+    balances: balances.map((b) => b.result),
+    receipts: receipts.map((r) => r.result),
+    logs: logs.result,
+  }
 }
 
 describe('persistence', () => {

@@ -72,7 +72,8 @@ describe('viem against a real devnet', () => {
     expect(logs[0].args.by?.toLowerCase()).toBe(account.address.toLowerCase())
 
     const deadline = Date.now() + 10_000
-    while ((seenHttp.length < 2 || seenWs.length < 2) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+    while ((seenHttp.length < 2 || seenWs.length < 2) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50))
     unwatchHttp()
     unwatchWs()
     expect(seenHttp).toEqual([5n, 11n])

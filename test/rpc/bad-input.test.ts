@@ -1,5 +1,5 @@
-import { createFeeMarket1559Tx } from '@ethereumjs/tx'
 import { RLP } from '@ethereumjs/rlp'
+import { createFeeMarket1559Tx } from '@ethereumjs/tx'
 import { bigIntToUnpaddedBytes, bytesToHex, concatBytes, createAddressFromString, hexToBytes } from '@ethereumjs/util'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { TestDevnet } from '../helpers/devnet.ts'
@@ -61,7 +61,12 @@ describe('bad input never stops the node', () => {
   })
 
   it('an oversized body is refused with 413 and a JSON-RPC error', async () => {
-    const huge = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_call', params: [{ data: `0x${'00'.repeat(3 * 1024 * 1024)}` }] })
+    const huge = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'eth_call',
+      params: [{ data: `0x${'00'.repeat(3 * 1024 * 1024)}` }],
+    })
     const res = await post(huge)
     expect(res.status).toBe(413)
     const body = await res.json()
@@ -95,7 +100,14 @@ describe('bad input never stops the node', () => {
 
   it('a transaction signed by someone without funds is rejected as such', async () => {
     const tx = createFeeMarket1559Tx(
-      { nonce: 0n, maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 1n, gasLimit: 21000n, to: createAddressFromString(ADDR1), chainId: 41232n },
+      {
+        nonce: 0n,
+        maxFeePerGas: 10n ** 10n,
+        maxPriorityFeePerGas: 1n,
+        gasLimit: 21000n,
+        to: createAddressFromString(ADDR1),
+        chainId: 41232n,
+      },
       { common: devnet.node.chain.common },
     ).sign(hexToBytes(KEY0))
     const raw = tx.serialize()
@@ -109,8 +121,24 @@ describe('bad input never stops the node', () => {
   it('a transaction with an invalid signature (high s, EIP-2) is rejected', async () => {
     const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
     // built by hand: ethereumjs refuses to construct such a transaction
-    const fields = [41232n, 0n, 1n, 10n ** 10n, 21000n, hexToBytes(ADDR1 as `0x${string}`), 0n, new Uint8Array(), [], 0n, 1n, n - 1n]
-    const raw = concatBytes(new Uint8Array([2]), RLP.encode(fields.map((f) => (typeof f === 'bigint' ? bigIntToUnpaddedBytes(f) : f))))
+    const fields = [
+      41232n,
+      0n,
+      1n,
+      10n ** 10n,
+      21000n,
+      hexToBytes(ADDR1 as `0x${string}`),
+      0n,
+      new Uint8Array(),
+      [],
+      0n,
+      1n,
+      n - 1n,
+    ]
+    const raw = concatBytes(
+      new Uint8Array([2]),
+      RLP.encode(fields.map((f) => (typeof f === 'bigint' ? bigIntToUnpaddedBytes(f) : f))),
+    )
     const r = await rpc(devnet.url, 'eth_sendRawTransaction', [bytesToHex(raw)])
     expect(r.error.code).toBe(-32000)
     expect(r.error.message).toMatch(/signature/i)
@@ -123,7 +151,9 @@ describe('bad input never stops the node', () => {
   })
 
   it('unlocked sending is refused for accounts that are not dev accounts', async () => {
-    const r = await rpc(devnet.url, 'eth_sendTransaction', [{ from: '0x000000000000000000000000000000000000dEaD', to: ADDR1 }])
+    const r = await rpc(devnet.url, 'eth_sendTransaction', [
+      { from: '0x000000000000000000000000000000000000dEaD', to: ADDR1 },
+    ])
     expect(r.error.message).toMatch(/unknown account/)
   })
 
