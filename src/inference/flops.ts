@@ -99,6 +99,31 @@ function bcastIndex(outShape: number[], inShape: number[], flat: number): number
   return idx
 }
 
+function strides(shape: readonly number[]): number[] {
+  const st = new Array<number>(shape.length).fill(1)
+  for (let i = shape.length - 2; i >= 0; i--) st[i] = st[i + 1] * shape[i + 1]
+  return st
+}
+
+/** Values of an output whose element at coords c is the input element at map(c). */
+function remap(outShape: number[], inShape: number[], inValue: number[], map: (c: number[]) => number[]): number[] {
+  const n = numel(outShape)
+  const ist = strides(inShape)
+  const out = new Array<number>(n)
+  const c = new Array<number>(outShape.length).fill(0)
+  for (let k = 0; k < n; k++) {
+    const ic = map(c)
+    let idx = 0
+    for (let i = 0; i < ic.length; i++) idx += ic[i] * ist[i]
+    out[k] = inValue[idx]
+    for (let i = outShape.length - 1; i >= 0; i--) {
+      if (++c[i] < outShape[i]) break
+      c[i] = 0
+    }
+  }
+  return out
+}
+
 const BINARY: Record<string, (a: number, b: number) => number> = {
   Add: (a, b) => a + b,
   Sub: (a, b) => a - b,
@@ -288,6 +313,8 @@ const ZERO_FLOP = new Set([
   'RandomUniform',
 ])
 
+const CONTROL_FLOW = new Set(['If', 'Loop', 'Scan'])
+
 interface NodeResult {
   outputs: (Info | undefined)[]
   flops: number
@@ -434,8 +461,11 @@ function runGraph(g: GraphProto, ctx: Ctx, counter: Counter): { flops: number; m
     macs += m
     const b = counter.byOp[op] ?? { count: 0, flops: 0, macs: 0 }
     b.count++
-    b.flops += f
-    b.macs += m
+    // control flow: the ops of its subgraphs are already in byOp under their own types
+    if (!CONTROL_FLOW.has(op)) {
+      b.flops += f
+      b.macs += m
+    }
     counter.byOp[op] = b
   }
   return { flops, macs }
@@ -582,7 +612,15 @@ function evalNode(node: NodeProto, ctx: Ctx, counter: Counter): NodeResult {
       const perm = a.ints('perm') ?? [...Array(r).keys()].reverse()
       const shape = perm.map((p) => x.shape[p])
       let value: number[] | undefined
-      if (x.value && r <= 1) value = x.value
+      if (x.value) {
+        value = remap(shape, x.shape, x.value, (c) => {
+          const ic = new Array<number>(r)
+          perm.forEach((p, i) => {
+            ic[p] = c[i]
+          })
+          return ic
+        })
+      }
       return { outputs: [{ dtype: x.dtype, shape, value }], flops: 0 }
     }
     case 'Concat': {
@@ -591,7 +629,18 @@ function evalNode(node: NodeProto, ctx: Ctx, counter: Counter): NodeResult {
       const axis = normAxis(a.int('axis', 0), r)
       const shape = [...inputs[0].shape]
       shape[axis] = inputs.reduce((s, i) => s + i.shape[axis], 0)
-      const value = r === 1 && inputs.every((i) => i.value) ? inputs.flatMap((i) => i.value as number[]) : undefined
+      let value: number[] | undefined
+      if (inputs.every((i) => i.value) && numel(shape) <= MAX_VALUE) {
+        // outer blocks of each input, concatenated block by block
+        const outer = numel(shape.slice(0, axis))
+        value = []
+        for (let o = 0; o < outer; o++) {
+          for (const i of inputs) {
+            const block = numel(i.shape.slice(axis))
+            value.push(...(i.value as number[]).slice(o * block, (o + 1) * block))
+          }
+        }
+      }
       return { outputs: [{ dtype: inputs[0].dtype, shape, value }], flops: 0 }
     }
     case 'Split': {
@@ -1048,10 +1097,7 @@ function slice(node: NodeProto, ins: (Info | undefined)[], a: Attrs, opset: numb
     ranges[axis] = [s, e, step]
   })
   let value: number[] | undefined
-  if (x.value && r === 1) {
-    const [s, , st] = ranges[0]
-    value = Array.from({ length: shape[0] }, (_, i) => (x.value as number[])[s + i * st])
-  }
+  if (x.value) value = remap(shape, x.shape, x.value, (c) => c.map((d, i) => ranges[i][0] + d * ranges[i][2]))
   return { outputs: [{ dtype: x.dtype, shape, value }], flops: 0 }
 }
 

@@ -97,7 +97,8 @@ export function sessionOptions(
     graphOptimizationLevel: profile.graphOptimizationLevel,
     enableCpuMemArena: profile.enableCpuMemArena,
     enableMemPattern: profile.enableMemPattern,
-    logSeverityLevel: 3,
+    // errors reach the caller as exceptions; keep ONNX Runtime's own logger quiet
+    logSeverityLevel: 4,
     extra,
   }
   if (profile.intraOpNumThreads > 0) o.intraOpNumThreads = profile.intraOpNumThreads
