@@ -29,7 +29,7 @@ describe('viem against a real devnet', () => {
     const wallet = createWalletClient({ account, chain: lattice, transport: http(devnet.url) })
     const pub = createPublicClient({ chain: lattice, transport: http(devnet.url), pollingInterval: 50 })
 
-    const hash = await wallet.deployContract({ abi, bytecode })
+    const hash = await wallet.deployContract({ abi, bytecode } as any)
     const receipt = await pub.waitForTransactionReceipt({ hash })
     expect(receipt.status).toBe('success')
     const address = receipt.contractAddress as Address
@@ -58,7 +58,7 @@ describe('viem against a real devnet', () => {
     await new Promise((r) => setTimeout(r, 300))
 
     for (const v of [5n, 6n]) {
-      const h = await wallet.writeContract({ address, abi, functionName: 'add', args: [v] })
+      const h = await wallet.writeContract({ address, abi, functionName: 'add', args: [v] } as any)
       await pub.waitForTransactionReceipt({ hash: h })
     }
     expect(await pub.readContract({ address, abi, functionName: 'get' })).toBe(11n)
@@ -85,7 +85,7 @@ describe('viem against a real devnet', () => {
     const { abi, bytecode } = compileContract(COUNTER_SOL, 'Counter')
     const wallet = createWalletClient({ account, chain: lattice, transport: http(devnet.url) })
     const pub = createPublicClient({ chain: lattice, transport: http(devnet.url) })
-    const receipt = await pub.waitForTransactionReceipt({ hash: await wallet.deployContract({ abi, bytecode }) })
+    const receipt = await pub.waitForTransactionReceipt({ hash: await wallet.deployContract({ abi, bytecode } as any) })
     await expect(
       pub.simulateContract({ account, address: receipt.contractAddress!, abi, functionName: 'add', args: [5000n] }),
     ).rejects.toThrow(/value too large/)

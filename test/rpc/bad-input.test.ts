@@ -24,16 +24,16 @@ describe('bad input never stops the node', () => {
 
   it('malformed JSON is -32700', async () => {
     const res = await post('{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber"')
-    expect((await res.json()).error.code).toBe(-32700)
+    expect(((await res.json()) as any).error.code).toBe(-32700)
   })
 
   it('a request without a method is -32600', async () => {
     const res = await post('{"jsonrpc":"2.0","id":1}')
-    expect((await res.json()).error.code).toBe(-32600)
+    expect(((await res.json()) as any).error.code).toBe(-32600)
   })
 
   it('an empty batch is -32600', async () => {
-    expect((await (await post('[]')).json()).error.code).toBe(-32600)
+    expect(((await (await post('[]')).json()) as any).error.code).toBe(-32600)
   })
 
   it('an unknown method is -32601', async () => {
@@ -69,22 +69,22 @@ describe('bad input never stops the node', () => {
     })
     const res = await post(huge)
     expect(res.status).toBe(413)
-    const body = await res.json()
+    const body = (await res.json()) as any
     expect(body.error.code).toBe(-32600)
     expect(body.error.message).toMatch(/too large/)
   })
 
   it('a huge batch is refused, a normal one served', async () => {
     const call = (id: number) => ({ jsonrpc: '2.0', id, method: 'eth_chainId' })
-    const big = await (await post(JSON.stringify(Array.from({ length: 1001 }, (_, i) => call(i))))).json()
+    const big = (await (await post(JSON.stringify(Array.from({ length: 1001 }, (_, i) => call(i))))).json()) as any
     expect(big.error.code).toBe(-32600)
     expect(big.error.message).toMatch(/batch/)
-    const ok = await (await post(JSON.stringify(Array.from({ length: 3 }, (_, i) => call(i))))).json()
+    const ok = (await (await post(JSON.stringify(Array.from({ length: 3 }, (_, i) => call(i))))).json()) as any
     expect(ok.map((r: any) => r.result)).toEqual(['0xa110', '0xa110', '0xa110'])
   })
 
   it('a batch mixing good and bad calls answers each', async () => {
-    const res = await (
+    const res = (await (
       await post(
         JSON.stringify([
           { jsonrpc: '2.0', id: 1, method: 'eth_chainId' },
@@ -92,7 +92,7 @@ describe('bad input never stops the node', () => {
           { jsonrpc: '2.0', id: 3, method: 'eth_getBalance', params: ['bad'] },
         ]),
       )
-    ).json()
+    ).json()) as any
     expect(res.find((r: any) => r.id === 1).result).toBe('0xa110')
     expect(res.find((r: any) => r.id === 2).error.code).toBe(-32601)
     expect(res.find((r: any) => r.id === 3).error.code).toBe(-32602)
