@@ -3,7 +3,13 @@ import type { CliCommand } from './command.ts'
 /** Every CLI command, in help order. Each lives in its own file under src/cli/commands/. */
 export async function loadCommands(): Promise<CliCommand[]> {
   // Loaded lazily so `lattice --help` does not pay for heavy imports (helia, onnxruntime).
-  const modules = await Promise.all([import('./commands/devnet.ts')])
+  const modules = await Promise.all([
+    import('./commands/devnet.ts'),
+    import('./commands/init.ts'),
+    import('./commands/node.ts'),
+    import('./commands/import.ts'),
+    import('./commands/export.ts'),
+  ])
   return modules.flatMap((m) => Object.values(m).filter(isCommand))
 }
 

@@ -1,0 +1,66 @@
+import { openDatadirChain } from '../chain/datadir.ts'
+import { LatticeNode } from '../chain/node.ts'
+import { debugMethods } from '../rpc/debug.ts'
+import { ethExtraMethods } from '../rpc/eth-extra.ts'
+import type { RpcServer } from '../rpc/server.ts'
+import { startRpcServer } from '../rpc/server.ts'
+import type { Handlers } from '../rpc/types.ts'
+import { CLIENT_VERSION } from './devnet.ts'
+
+/** How a `lattice node` produces blocks. */
+export type MiningMode = { kind: 'auto' } | { kind: 'off' } | { kind: 'interval'; seconds: number }
+
+/** Options for {@link startNode}. */
+export interface StartNodeOpts {
+  datadir: string
+  host?: string
+  /** 0 picks a free port. Default 8545. */
+  port?: number
+  /**
+   * 'auto' (default): a single-node chain that mines one block per transaction, as the devnet does;
+   * 'off': transactions wait in the pool (a node that follows an external block source);
+   * 'interval': a block every N seconds.
+   */
+  mining?: MiningMode
+}
+
+export interface RunningNode {
+  node: LatticeNode
+  server: RpcServer
+  close(): Promise<void>
+}
+
+/** Build a validator node from an initialised datadir: no dev keys, the full RPC. */
+export async function startNode(opts: StartNodeOpts): Promise<RunningNode> {
+  const chain = await openDatadirChain(opts.datadir)
+  const mining = opts.mining ?? { kind: 'auto' }
+  const node = new LatticeNode({
+    chain,
+    devAccounts: [],
+    automine: mining.kind === 'auto',
+    blockTime: mining.kind === 'interval' ? mining.seconds : 0,
+  })
+  let server: RpcServer
+  try {
+    const extraMethods: Handlers = { ...ethExtraMethods(node), ...debugMethods(node) }
+    server = await startRpcServer({
+      node,
+      host: opts.host,
+      port: opts.port,
+      devnet: false,
+      clientVersion: CLIENT_VERSION,
+      extraMethods,
+    })
+  } catch (err) {
+    await node.close()
+    throw err
+  }
+  return {
+    node,
+    server,
+    close: async () => {
+      await server.close()
+      await node.close()
+    },
+  }
+}
