@@ -479,7 +479,10 @@ export class LatticeNode extends EventEmitter {
     let result: RunTxResult | undefined
     for (let i = 0; i < 5; i++) {
       result = await this.execute({ ...req, accessList: list }, block, undefined, { reportAccessList: true })
-      const next = (result.accessList ?? []).filter((e) => !exclude.has(e.address.toLowerCase()))
+      // as geth: sender, recipient and precompiles are listed only for the storage slots they touch
+      const next = (result.accessList ?? []).filter(
+        (e) => e.storageKeys.length > 0 || !exclude.has(e.address.toLowerCase()),
+      )
       if (JSON.stringify(next) === JSON.stringify(list)) break
       list = next
     }

@@ -1,6 +1,6 @@
 import type { Block } from '@ethereumjs/block'
 import type { MerkleStateManager } from '@ethereumjs/statemanager'
-import { bytesToHex, setLengthLeft } from '@ethereumjs/util'
+import { bytesToHex, hexToBytes, setLengthLeft } from '@ethereumjs/util'
 import type { LatticeNode } from '../chain/node.ts'
 import { effectiveTip } from '../chain/txpool.ts'
 import type { BlockRef } from './codec.ts'
@@ -85,10 +85,7 @@ export function ethMethods(node: LatticeNode, filters: FilterManager, opts: { de
     eth_getStorageAt: async (p) => {
       const [a, k, b] = paramList(p, 'eth_getStorageAt', 2, 3)
       const addr = address(a, 'address')
-      const keyBytes = data(k, 'storage slot')
-      if (keyBytes.length > 32)
-        throw invalidParams('invalid argument storage slot: hex string too long, want at most 32 bytes')
-      const key = setLengthLeft(keyBytes, 32)
+      const key = storageSlot(k)
       return withState(blockRef(b, 'block'), async (sm) =>
         bytesToHex(setLengthLeft(await sm.getStorage(addr, key), 32)),
       )
@@ -352,4 +349,12 @@ function percentileList(v: unknown): number[] {
     prev = x
     return x
   })
+}
+
+/** A storage slot: geth accepts any 0x-hex of up to 32 bytes, odd length included, left-padded. */
+function storageSlot(v: unknown): Uint8Array {
+  if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{1,64}$/.test(v)) {
+    throw invalidParams(`invalid argument storage slot: expected hex of at most 32 bytes, got ${JSON.stringify(v)}`)
+  }
+  return hexToBytes(`0x${v.slice(2).padStart(64, '0')}`)
 }
