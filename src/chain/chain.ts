@@ -291,6 +291,7 @@ export class Chain {
     })
     const ops = [
       { type: 'put' as const, key: metaKeys.receipts(block.hash()), value: encodeReceipts(receipts) },
+        root: 'stateRoot' in r ? (r.stateRoot as Uint8Array) : undefined,
       ...included.map((m, i) => ({
         type: 'put' as const,
         key: metaKeys.txLookup(m.tx.hash()),

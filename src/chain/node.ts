@@ -3,7 +3,12 @@ import type { Block } from '@ethereumjs/block'
 import { createBlock } from '@ethereumjs/block'
 import { RLP } from '@ethereumjs/rlp'
 import type { AccessList, TypedTransaction } from '@ethereumjs/tx'
-import { createTx, createTxFromRLP, TransactionType } from '@ethereumjs/tx'
+import {
+  createBlob4844TxFromSerializedNetworkWrapper,
+  createTx,
+  createTxFromRLP,
+  TransactionType,
+} from '@ethereumjs/tx'
 import type { Address } from '@ethereumjs/util'
 import {
   bytesToBigInt,
@@ -177,7 +182,12 @@ export class LatticeNode extends EventEmitter {
   private decodeTx(raw: Uint8Array): TypedTransaction {
     if (raw.length === 0) throw txErrors.invalidSignature('empty transaction')
     if (raw[0] === TransactionType.BlobEIP4844) {
-      throw new TxRejectedError('TX_TYPE_NOT_SUPPORTED', 'blob transactions (type 3) are not supported by this node')
+      // blob transactions travel with their sidecar (EIP-4844 network form); its KZG proofs are checked here
+      try {
+        return createBlob4844TxFromSerializedNetworkWrapper(raw, { common: this.chain.common })
+      } catch (err) {
+        throw txErrors.invalidSignature(`cannot decode blob transaction: ${shortEjsMessage(err)}`)
+      }
     }
     const chainId = rawChainId(raw)
     if (chainId !== undefined && chainId !== this.chain.chainId)
@@ -394,9 +404,12 @@ export class LatticeNode extends EventEmitter {
       try {
         if (overrides) await applyOverrides(vm, overrides)
         const tx = await this.callTx(req, block, vm)
+        // geth runs calls that name no fee with a zero base fee (NoBaseFee), so BASEFEE reads 0
+        const noFee =
+          req.gasPrice === undefined && req.maxFeePerGas === undefined && req.maxPriorityFeePerGas === undefined
         return await runTx(vm, {
           tx,
-          block: callBlock(block, vm),
+          block: callBlock(block, vm, noFee),
           skipBalance: true,
           skipNonce: true,
           skipBlockGasLimitValidation: true,
@@ -416,7 +429,8 @@ export class LatticeNode extends EventEmitter {
 
   private async callTx(req: CallRequest, block: Block, vm: VM): Promise<TypedTransaction> {
     const from = req.from ?? createZeroAddress()
-    const baseFee = block.header.baseFeePerGas ?? 0n
+    const noFee = req.gasPrice === undefined && req.maxFeePerGas === undefined && req.maxPriorityFeePerGas === undefined
+    const baseFee = noFee ? 0n : (block.header.baseFeePerGas ?? 0n)
     const gasLimit = req.gas ?? minBig(block.header.gasLimit, TX_GAS_CAP)
     const nonce = req.nonce ?? (await vm.stateManager.getAccount(from))?.nonce ?? 0n
     const common = vm.common
@@ -443,6 +457,15 @@ export class LatticeNode extends EventEmitter {
   /** eth_estimateGas: the least gas limit with which the call succeeds (within geth's 1.5%). */
   async estimateGas(req: CallRequest, block: Block, overrides?: Map<string, StateOverride>): Promise<bigint> {
     const cap = req.gas ?? minBig(block.header.gasLimit, TX_GAS_CAP)
+    // geth: a plain value transfer to an account without code costs exactly 21000
+    if (req.to && (req.data === undefined || req.data.length === 0) && !overrides?.has(req.to.toString())) {
+      const code = await this.codeAt(req.to, block)
+      if (code.length === 0 && cap >= 21000n) {
+        const r = await this.execute({ ...req, gas: cap }, block, overrides)
+        throwOnFailure(r)
+        return 21000n
+      }
+    }
     const first = await this.execute({ ...req, gas: cap }, block, overrides)
     throwOnFailure(first)
     const used = first.totalGasSpent
@@ -463,6 +486,12 @@ export class LatticeNode extends EventEmitter {
       else lo = mid
     }
     return hi
+  }
+
+  private async codeAt(addr: Address, block: Block): Promise<Uint8Array> {
+    const chain = this.chain
+    if (block === chain.head) return chain.exclusive(() => chain.stateManager.getCode(addr))
+    return (await chain.stateAt(block)).getCode(addr)
   }
 
   /** eth_createAccessList: the storage slots and addresses a call touches, and its gas with that list. */
@@ -516,8 +545,10 @@ function rawChainId(raw: Uint8Array): bigint | undefined {
 }
 
 /** A block context for calls on a given block: same header, so NUMBER/TIMESTAMP match geth. */
-function callBlock(block: Block, vm: VM): Block {
-  return createBlock({ header: block.header.toJSON() }, { common: vm.common, skipConsensusFormatValidation: true })
+function callBlock(block: Block, vm: VM, noBaseFee = false): Block {
+  const header = block.header.toJSON()
+  if (noBaseFee && header.baseFeePerGas !== undefined) header.baseFeePerGas = '0x0'
+  return createBlock({ header }, { common: vm.common, skipConsensusFormatValidation: true })
 }
 
 async function applyOverrides(vm: VM, overrides: Map<string, StateOverride>): Promise<void> {

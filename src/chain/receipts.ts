@@ -15,6 +15,8 @@ export interface StoredReceipt {
   contractAddress?: Uint8Array
   effectiveGasPrice: bigint
   from: Uint8Array
+  /** Post-transaction state root: receipts before Byzantium carry it instead of a status. */
+  root?: Uint8Array
 }
 
 const num = (b: Uint8Array) => bytesToBigInt(b)
@@ -31,6 +33,7 @@ export function encodeReceipts(receipts: StoredReceipt[]): Uint8Array {
       r.contractAddress ?? new Uint8Array(),
       bigIntToUnpaddedBytes(r.effectiveGasPrice),
       r.from,
+      ...(r.root ? [r.root] : []),
     ]),
   )
 }
@@ -47,6 +50,7 @@ export function decodeReceipts(bytes: Uint8Array): StoredReceipt[] {
     contractAddress: f[6].length > 0 ? f[6] : undefined,
     effectiveGasPrice: num(f[7]),
     from: f[8],
+    root: f[9],
   }))
 }
 

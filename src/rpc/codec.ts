@@ -53,6 +53,8 @@ export type BlockRef =
 export function blockRef(v: unknown, name: string): BlockRef {
   if (v === undefined || v === null) return { tag: 'latest' }
   if (typeof v === 'string') {
+    // geth accepts a bare 32-byte block hash wherever a block number or hash is allowed
+    if (v.length === 66 && HEX.test(v)) return { hash: hash(v, name), requireCanonical: false }
     if (v === 'latest' || v === 'earliest' || v === 'pending' || v === 'safe' || v === 'finalized') return { tag: v }
     return { number: quantity(v, name) }
   }
@@ -170,6 +172,7 @@ export function formatTx(tx: TypedTransaction, block?: Block, index?: number): R
   const out: Record<string, unknown> = {
     blockHash: block ? bytesToHex(block.hash()) : null,
     blockNumber: block ? q(block.header.number) : null,
+    blockTimestamp: block ? q(block.header.timestamp) : null,
     from: tx.getSenderAddress().toString(),
     gas: q(tx.gasLimit),
     gasPrice: q(
@@ -221,7 +224,6 @@ export function formatBlock(block: Block, fullTx: boolean): Record<string, unkno
     receiptsRoot: bytesToHex(h.receiptTrie),
     miner: h.coinbase.toString(),
     difficulty: q(h.difficulty),
-    totalDifficulty: q(h.difficulty),
     extraData: bytesToHex(h.extraData),
     size: q(block.serialize().length),
     gasLimit: q(h.gasLimit),
@@ -289,7 +291,14 @@ export function formatReceipts(block: Block, receipts: StoredReceipt[]): Record<
       logs,
       logsBloom: bytesToHex(r.logsBloom),
       type: q(r.type),
-      status: q(r.status),
+    }
+    // before Byzantium a receipt carries the post-state root instead of a status (geth's shape)
+    if (r.root) out.root = bytesToHex(r.root)
+    else out.status = q(r.status)
+    const blobs = (tx as { blobVersionedHashes?: unknown[] }).blobVersionedHashes
+    if (tx.type === 3 && blobs) {
+      out.blobGasUsed = q(BigInt(blobs.length) * 131072n)
+      out.blobGasPrice = q(block.header.getBlobGasPrice())
     }
     return out
   })

@@ -112,12 +112,12 @@ export function ethMethods(node: LatticeNode, filters: FilterManager, opts: { de
         const b = (await chain.getBlockByNumber(i))!
         baseFees.push(q(b.header.baseFeePerGas ?? 0n))
         ratios.push(Number(b.header.gasUsed) / Number(b.header.gasLimit))
-        blobFees.push(q(b.header.getBlobGasPrice()))
+        blobFees.push(q(b.header.excessBlobGas === undefined ? 0n : b.header.getBlobGasPrice()))
         blobRatios.push(Number(b.header.blobGasUsed ?? 0n) / Number(maxBlobGas))
         if (percentiles) rewards.push(await blockRewards(b, percentiles))
       }
       baseFees.push(q(last.header.calcNextBaseFee()))
-      blobFees.push(q(last.header.calcNextBlobGasPrice(chain.common)))
+      blobFees.push(q(last.header.excessBlobGas === undefined ? 0n : last.header.calcNextBlobGasPrice(chain.common)))
       return {
         oldestBlock: q(first),
         baseFeePerGas: baseFees,
@@ -152,7 +152,9 @@ export function ethMethods(node: LatticeNode, filters: FilterManager, opts: { de
     eth_sendRawTransaction: async (p) => {
       const [raw] = paramList(p, 'eth_sendRawTransaction', 1, 1)
       const bytes = data(raw, 'transaction')
-      if (bytes.length > 128 * 1024) throw new RpcError(RpcCode.server, 'oversized data: transaction over 128 KiB')
+      // blob transactions carry their blobs (up to 6 x 128 KiB per sidecar in the network form)
+      if (bytes.length > (bytes[0] === 3 ? 1024 * 1024 : 128 * 1024))
+        throw new RpcError(RpcCode.server, 'oversized data: transaction too large')
       return bytesToHex(await node.sendRawTransaction(bytes))
     },
     eth_sendTransaction: async (p) => {
@@ -301,7 +303,8 @@ export function ethMethods(node: LatticeNode, filters: FilterManager, opts: { de
     const from = await num(o.fromBlock, 'filter.fromBlock')
     const to = await num(o.toBlock, 'filter.toBlock')
     if (from > to) throw invalidParams('invalid block range params')
-    return { from, to: to > head ? head : to }
+    if (to > head) throw invalidParams('block range extends beyond current head block')
+    return { from, to }
   }
 
   async function blockRewards(b: Block, percentiles: number[]): Promise<string[]> {

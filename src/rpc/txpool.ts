@@ -1,4 +1,5 @@
 import type { TypedTransaction } from '@ethereumjs/tx'
+import { toChecksumAddress } from '@ethereumjs/util'
 import type { LatticeNode } from '../chain/node.ts'
 import { formatTx, paramList, q } from './codec.ts'
 import type { Handlers } from './types.ts'
@@ -19,8 +20,10 @@ export function txpoolMethods(node: LatticeNode): Handlers {
   const shape = (m: Map<string, TypedTransaction[]>, fmt: (tx: TypedTransaction) => unknown) => {
     const out: Record<string, Record<string, unknown>> = {}
     for (const [sender, txs] of m) {
-      out[sender] = {}
-      for (const tx of txs) out[sender][tx.nonce.toString()] = fmt(tx)
+      // geth keys the map by checksummed address
+      const key = toChecksumAddress(sender)
+      out[key] = {}
+      for (const tx of txs) out[key][tx.nonce.toString()] = fmt(tx)
     }
     return out
   }
@@ -46,7 +49,7 @@ export function txpoolMethods(node: LatticeNode): Handlers {
       const sender = address(a, 'address').toString()
       const { pending, queued } = await content()
       const pick = (m: Map<string, TypedTransaction[]>) =>
-        shape(new Map([...m].filter(([s]) => s === sender)), (tx) => formatTx(tx))[sender] ?? {}
+        shape(new Map([...m].filter(([s]) => s === sender)), (tx) => formatTx(tx))[toChecksumAddress(sender)] ?? {}
       return { pending: pick(pending), queued: pick(queued) }
     },
   }

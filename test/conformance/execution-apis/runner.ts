@@ -103,6 +103,15 @@ function shapeDiff(a: unknown, e: unknown, path: string): string | undefined {
     }
   }
   if (isObj(e) && isObj(a)) {
+    // maps keyed by data (address -> nonce -> tx): any keys, values shaped like the expected ones
+    const keys = Object.keys(e)
+    if (keys.length > 0 && keys.every((k) => /^(0x[0-9a-fA-F]*|\d+)$/.test(k))) {
+      for (const k of Object.keys(a)) {
+        const d = shapeDiff(a[k], e[keys[0]], `${path}.${k}`)
+        if (d) return d
+      }
+      return undefined
+    }
     for (const k of Object.keys(e)) {
       if (!(k in a)) return `${path}.${k}: missing`
       const d = shapeDiff(a[k], e[k], `${path}.${k}`)

@@ -1,0 +1,7 @@
+import type { LatticeNode } from '../chain/node.ts'
+import type { Handlers } from './types.ts'
+
+/** eth_simulateV1. */
+export function simulateMethods(_node: LatticeNode): Handlers {
+  return {}
+}
