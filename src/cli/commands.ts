@@ -9,6 +9,9 @@ export async function loadCommands(): Promise<CliCommand[]> {
     import('./commands/node.ts'),
     import('./commands/import.ts'),
     import('./commands/export.ts'),
+    import('./commands/devices.ts'),
+    import('./commands/flops.ts'),
+    import('./commands/infer.ts'),
   ])
   return modules.flatMap((m) => Object.values(m).filter(isCommand))
 }

@@ -37,6 +37,9 @@ export type OrtTensor = ort.Tensor
 /** The onnxruntime-node version actually loaded. */
 export const onnxruntimeVersion: string = ort.env.versions.node ?? 'unknown'
 
+// ONNX Runtime's process-wide logger: failures reach callers as exceptions (probing prints nothing)
+ort.env.logLevel = 'fatal'
+
 if (endianness() !== 'LE') {
   // The canonical encoding is little-endian and tensors are passed to ONNX Runtime as views of it.
   throw new UnsupportedDtypeError('big-endian host')

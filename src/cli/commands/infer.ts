@@ -1,0 +1,63 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { errorMessage } from '../../errors.ts'
+import type { CliCommand } from '../command.ts'
+
+/** `lattice infer`: run a model locally, without a chain, on JSON tensors. */
+export const inferCommand: CliCommand = {
+  name: 'infer',
+  description: 'Run an ONNX model on JSON input tensors (consensus profile unless --device is given)',
+  options: [
+    { flags: '--model <file>', description: 'path to an .onnx file' },
+    {
+      flags: '--input <file>',
+      description: 'JSON file: {"inputs": {"x": {"dtype", "shape", "data"}}} or bare nested arrays',
+    },
+    { flags: '--output <file>', description: 'write {"outputs": ...} here instead of stdout' },
+    {
+      flags: '--device <provider>',
+      description: 'cpu, coreml, webgpu, cuda or auto (off-chain profile); default: the consensus profile on cpu',
+    },
+  ],
+  async run(_args, opts, io) {
+    const model = opts.model as string | undefined
+    const input = opts.input as string | undefined
+    if (!model || !existsSync(model)) {
+      io.stderr.write(
+        `error: ${model ? `no model at ${model}` : 'no model given'}. Pass --model with a path to an .onnx file.\n`,
+      )
+      return 1
+    }
+    if (!input || !existsSync(input)) {
+      io.stderr.write(
+        `error: ${input ? `no input file at ${input}` : 'no input given'}. Pass --input with a JSON file like {"inputs": {"x": [[0.1, 0.2]]}}.\n`,
+      )
+      return 1
+    }
+    let doc: unknown
+    try {
+      doc = JSON.parse(readFileSync(input, 'utf8'))
+    } catch (err) {
+      io.stderr.write(`error: ${input} is not valid JSON (${errorMessage(err)}). Fix the file and try again.\n`)
+      return 1
+    }
+    const { createSession } = await import('../../inference/onnx.ts')
+    const { formatTensorJson, parseTensorJson } = await import('../../inference/json.ts')
+    let session: Awaited<ReturnType<typeof createSession>> | undefined
+    try {
+      const device = opts.device as string | undefined
+      session = await createSession({ model: readFileSync(model), device: device as never })
+      const tensors = parseTensorJson(doc, { model: session.inputs })
+      const outputs = await session.run(tensors)
+      const text = formatTensorJson(outputs)
+      io.stderr.write(`provider: ${session.provider} (profile ${session.profile.id})\n`)
+      if (opts.output) writeFileSync(opts.output as string, text)
+      else io.stdout.write(text)
+      return 0
+    } catch (err) {
+      io.stderr.write(`error: ${errorMessage(err)}\n`)
+      return 1
+    } finally {
+      await session?.dispose()
+    }
+  },
+}
