@@ -7,7 +7,7 @@ import type { Common } from '@ethereumjs/common'
 import type { EVMOpts } from '@ethereumjs/evm'
 import { createEVM } from '@ethereumjs/evm'
 import { MerklePatriciaTrie } from '@ethereumjs/mpt'
-import { MerkleStateManager } from '@ethereumjs/statemanager'
+import { Caches, CacheType, MerkleStateManager } from '@ethereumjs/statemanager'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import type { Address, DB } from '@ethereumjs/util'
 import { bytesToHex, createContractAddress, equalsBytes, ValueEncoding } from '@ethereumjs/util'
@@ -111,9 +111,17 @@ export class Chain {
       db: dbs.state as unknown as DB<string, string | Uint8Array>,
       useKeyHashing: true,
       valueEncoding: ValueEncoding.Bytes,
+      // LRU of trie nodes in front of LevelDB (entries, not bytes)
+      cacheSize: 50_000,
       common,
     })
-    const stateManager = new MerkleStateManager({ trie, common })
+    // account/storage/code caches: without them every write during a call re-hashes trie nodes
+    const caches = new Caches({
+      account: { type: CacheType.LRU, size: 100_000 },
+      storage: { type: CacheType.LRU, size: 50_000 },
+      code: { type: CacheType.LRU, size: 5_000 },
+    })
+    const stateManager = new MerkleStateManager({ trie, common, caches })
     let blockchain: Blockchain
     try {
       blockchain = await createBlockchain({
@@ -285,13 +293,13 @@ export class Chain {
         contractAddress: m.tx.to === undefined ? createContractAddress(sender, m.tx.nonce).bytes : undefined,
         effectiveGasPrice: effectiveGasPrice(m.tx, baseFee),
         from: sender.bytes,
+        root: 'stateRoot' in r ? (r.stateRoot as Uint8Array) : undefined,
       }
       included[i].receipt = receipt
       return receipt
     })
     const ops = [
       { type: 'put' as const, key: metaKeys.receipts(block.hash()), value: encodeReceipts(receipts) },
-        root: 'stateRoot' in r ? (r.stateRoot as Uint8Array) : undefined,
       ...included.map((m, i) => ({
         type: 'put' as const,
         key: metaKeys.txLookup(m.tx.hash()),
