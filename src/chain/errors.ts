@@ -128,3 +128,10 @@ export class DatadirNotInitialisedError extends LatticeError {
     )
   }
 }
+
+/** A block or transaction that cannot be traced (genesis, unknown, state missing). */
+export class TraceError extends LatticeError {
+  constructor(message: string) {
+    super('TRACE_FAILED', message)
+  }
+}
