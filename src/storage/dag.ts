@@ -139,15 +139,26 @@ export function decodeNode(cid: CID, bytes: Uint8Array): DecodedNode {
   return { data: fs.data ?? new Uint8Array(0), children, type, fileSize: Number(fs.fileSize()) }
 }
 
-/** Every CID in a DAG, root first (depth-first). Used for pin/has/gc. */
-export async function* walkDag(get: VerifiedBlockGetter, root: CID, opts: IoOptions = {}): AsyncGenerator<CID> {
+/**
+ * Every CID in a DAG, root first (depth-first). Interior nodes are always read; leaves (raw blocks) only
+ * with `readLeaves`, which pin/has use to make sure every block is present and intact.
+ */
+export async function* walkDag(
+  get: VerifiedBlockGetter,
+  root: CID,
+  opts: IoOptions & { readLeaves?: boolean } = {},
+): AsyncGenerator<CID> {
   const stack: CID[] = [root]
   while (stack.length > 0) {
     opts.signal?.throwIfAborted()
     const cid = stack.pop()!
-    yield cid
-    if (cid.code !== dagPb.code) continue
+    if (cid.code !== dagPb.code) {
+      if (opts.readLeaves) await get(cid, opts)
+      yield cid
+      continue
+    }
     const node = dagPb.decode(await get(cid, opts))
+    yield cid
     for (let i = node.Links.length - 1; i >= 0; i--) stack.push(node.Links[i].Hash)
   }
 }

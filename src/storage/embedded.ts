@@ -180,7 +180,9 @@ class Embedded implements EmbeddedModelStore {
       const st = await statNode(this.#get, root, opts)
       total = Math.max(0, Math.min(st.size - (opts.offset ?? 0), opts.length ?? Number.POSITIVE_INFINITY))
     }
-    for await (const chunk of readFile(this.#get, root, { ...opts, prefetch: this.#prefetch })) {
+    // repair events reach the caller's onProgress too
+    const get = (c: CID, o?: IoOptions) => this.#getVerified(c, { signal: o?.signal, onProgress: opts.onProgress })
+    for await (const chunk of readFile(get, root, { ...opts, prefetch: this.#prefetch })) {
       done += chunk.byteLength
       yield chunk
       opts.onProgress?.({ op: 'get', done, total, cid })
@@ -206,7 +208,7 @@ class Embedded implements EmbeddedModelStore {
       return bytes
     }
     try {
-      for await (const _ of walkDag(local, parseCid(cid), opts));
+      for await (const _ of walkDag(local, parseCid(cid), { ...opts, readLeaves: true }));
       return true
     } catch (err) {
       if (err instanceof BlockNotFoundError || err instanceof CorruptBlockError) return false
@@ -219,7 +221,7 @@ class Embedded implements EmbeddedModelStore {
     const root = parseCid(cid)
     // a recursive pin needs every block: fetch (and verify) the whole DAG first
     let n = 0
-    for await (const _ of walkDag(this.#get, root, opts)) {
+    for await (const _ of walkDag(this.#get, root, { ...opts, readLeaves: true })) {
       n++
       opts.onProgress?.({ op: 'pin', done: n, cid })
     }

@@ -223,7 +223,8 @@ export function createPinningManager(opts: PinningManagerOpts): PinningManager {
       const pins = Object.values(s.pins)
       const byType: PinningSummary['byType'] = {}
       for (const p of pins) {
-        const t = (byType[p.modelType] ??= { models: 0, bytes: 0 })
+        byType[p.modelType] ??= { models: 0, bytes: 0 }
+        const t = byType[p.modelType]
         t.models++
         t.bytes += p.bytes
       }
