@@ -2,7 +2,7 @@
 // Rust `ipfs_cid` tool (package ipfs-cid) for multi-chunk files, and against a from-the-spec DAG builder.
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as dagPb from '@ipld/dag-pb'
