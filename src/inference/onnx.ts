@@ -353,6 +353,20 @@ function wrapSession(raw: ort.InferenceSession, profile: InferenceProfile, limit
   }
 }
 
+/** A bare ONNX Runtime session (no codec, no validation): the baseline in bench/inference.ts. */
+export interface BareOrtSession {
+  run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>
+  release(): Promise<void>
+}
+
+/** Create a bare `ort.InferenceSession` with exactly the session options of `profile`. */
+export async function createBareOrtSession(
+  model: Uint8Array,
+  profile: InferenceProfile = CONSENSUS_PROFILE,
+): Promise<BareOrtSession> {
+  return (await ort.InferenceSession.create(model, sessionOptions(profile))) as unknown as BareOrtSession
+}
+
 /** Build an ONNX Runtime tensor from a type name, a typed array and dims (conformance and benchmarks). */
 export function ortTensor(type: string, data: ArrayBufferView | string[], dims: readonly number[]): OrtTensor {
   return new ort.Tensor(type as ort.Tensor.Type, data as ort.Tensor.DataType, dims)
