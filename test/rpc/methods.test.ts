@@ -194,7 +194,8 @@ describe('JSON-RPC methods', () => {
       ])
       expect(await call('txpool_status')).toEqual({ pending: '0x1', queued: '0x1' })
       const content = await call('txpool_content')
-      const sender = ADDR1.toLowerCase()
+      // geth keys txpool_content by checksummed address
+      const sender = ADDR1
       expect(Object.keys(content.pending[sender])).toEqual([nonce.toString()])
       expect(Object.keys(content.queued[sender])).toEqual([(nonce + 5n).toString()])
       expect(BigInt(await call('eth_getTransactionCount', [ADDR1, 'pending']))).toBe(nonce + 1n)
