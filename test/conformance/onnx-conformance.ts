@@ -364,7 +364,8 @@ async function main(): Promise<void> {
       `ONNX Runtime (consensus profile): ${s.ortPass} pass, ${s.ortFail} mismatch, ${s.ortError} error (${s.ortLoadError} of them: ONNX Runtime has no kernel for the op/type), ${s.ortSkip} not runnable (sequence/optional data); pass rate ${pct(s.ortPass, s.cases)} of all, ${pct(s.ortPass, ran)} of runnable, ${pct(s.ortPass, ran - s.ortLoadError)} of cases ONNX Runtime loads; ${s.viaCodec} through the canonical codec`,
       `FLOP counter: ${s.counterOk} counted, ${s.counterRefused} refused (named op), ${s.counterCrash} crashed; handles ${pct(s.counterOk, s.cases)}`,
       `counter output shapes vs reference: ${s.shapesAgree} agree, ${s.shapesDisagree} disagree`,
-    ].join('\n') + '\n',
+      '',
+    ].join('\n'),
   )
   const refused = new Map<string, number>()
   for (const r of results)

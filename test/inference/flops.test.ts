@@ -423,3 +423,16 @@ describe('FLOP counter rules', () => {
     expect(r.macs).toBe(r.byOp.Conv.macs)
   })
 })
+
+describe('nondeterministic ops', () => {
+  it('finds random ops, in subgraphs too', async () => {
+    const { findNondeterministicOps } = await import('../../src/inference/flops.ts')
+    const m = buildModel({
+      inputs: [{ name: 'x', elemType: F, shape: [2] }],
+      outputs: [{ name: 'y', elemType: F, shape: [2] }],
+      nodes: [{ op: 'RandomUniformLike', inputs: ['x'], outputs: ['y'], name: 'noise' }],
+    })
+    expect(findNondeterministicOps(m)).toEqual(['RandomUniformLike (noise)'])
+    expect(findNondeterministicOps(buildIrisModel())).toEqual([])
+  })
+})
