@@ -1,10 +1,7 @@
 import { openDatadirChain } from '../chain/datadir.ts'
 import { LatticeNode } from '../chain/node.ts'
-import { debugMethods } from '../rpc/debug.ts'
-import { ethExtraMethods } from '../rpc/eth-extra.ts'
 import type { RpcServer } from '../rpc/server.ts'
 import { startRpcServer } from '../rpc/server.ts'
-import type { Handlers } from '../rpc/types.ts'
 import { CLIENT_VERSION } from './devnet.ts'
 
 /** How a `lattice node` produces blocks. */
@@ -42,14 +39,12 @@ export async function startNode(opts: StartNodeOpts): Promise<RunningNode> {
   })
   let server: RpcServer
   try {
-    const extraMethods: Handlers = { ...ethExtraMethods(node), ...debugMethods(node) }
     server = await startRpcServer({
       node,
       host: opts.host,
       port: opts.port,
       devnet: false,
       clientVersion: CLIENT_VERSION,
-      extraMethods,
     })
   } catch (err) {
     await node.close()

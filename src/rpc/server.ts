@@ -5,9 +5,11 @@ import jayson from 'jayson'
 import type { WebSocket } from 'ws'
 import { WebSocketServer } from 'ws'
 import type { LatticeNode } from '../chain/node.ts'
+import { debugMethods } from './debug.ts'
 import { devMethods } from './dev.ts'
 import { RpcCode, toRpcError } from './errors.ts'
 import { ethMethods } from './eth.ts'
+import { ethExtraMethods } from './eth-extra.ts'
 import { FilterManager } from './filters.ts'
 import { netMethods } from './net.ts'
 import { subscriptionMethods } from './subscriptions.ts'
@@ -51,6 +53,8 @@ export async function startRpcServer(opts: RpcServerOpts): Promise<RpcServer> {
     ...netMethods(opts.node),
     ...ethMethods(opts.node, filters, { devnet: opts.devnet }),
     ...txpoolMethods(opts.node),
+    ...ethExtraMethods(opts.node),
+    ...debugMethods(opts.node),
     ...subscriptionMethods(opts.node),
     ...(opts.devnet ? devMethods(opts.node) : {}),
     ...opts.extraMethods,
