@@ -12,6 +12,13 @@ export async function loadCommands(): Promise<CliCommand[]> {
     import('./commands/devices.ts'),
     import('./commands/flops.ts'),
     import('./commands/infer.ts'),
+    import('./commands/ipfs-add.ts'),
+    import('./commands/ipfs-get.ts'),
+    import('./commands/ipfs-stat.ts'),
+    import('./commands/ipfs-pin-add.ts'),
+    import('./commands/ipfs-pin-rm.ts'),
+    import('./commands/ipfs-pin-ls.ts'),
+    import('./commands/ipfs-pack.ts'),
   ])
   return modules.flatMap((m) => Object.values(m).filter(isCommand))
 }

@@ -5,6 +5,7 @@ import { open, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { LevelDatastore } from 'datastore-level'
 import { Key } from 'interface-datastore'
+import { Level } from 'level'
 import type { CID } from 'multiformats/cid'
 import { LatticeBlockstore } from './blockstore.ts'
 import { importFile, parseCid, readFile, statNode, verifyBlock, walkDag } from './dag.ts'
@@ -59,7 +60,7 @@ export interface EmbeddedModelStore extends ModelStore {
 
 function isLockError(err: unknown): boolean {
   for (let e: any = err; e; e = e.cause) {
-    if (e.code === 'LEVEL_LOCKED' || /lock/i.test(String(e.message ?? ''))) return true
+    if (e.code === 'LEVEL_LOCKED') return true
   }
   return false
 }
@@ -72,13 +73,16 @@ export async function createEmbeddedModelStore(opts: EmbeddedModelStoreOpts): Pr
   }
   const blockstore = new LatticeBlockstore(join(repo, 'blocks'))
   await blockstore.open()
-  const datastore = new LevelDatastore(join(repo, 'datastore'))
+  // open Level ourselves first: datastore-level flattens the error and loses LEVEL_LOCKED
+  const db = new Level<string, Uint8Array>(join(repo, 'datastore'), { keyEncoding: 'utf8', valueEncoding: 'view' })
   try {
-    await datastore.open()
+    await db.open({ createIfMissing: true })
   } catch (err) {
     if (isLockError(err)) throw new StoreLockedError(repo, err)
     throw err
   }
+  const datastore = new LevelDatastore(db as any)
+  await datastore.open()
   let network: NetworkNode | undefined
   if (opts.network) {
     try {
