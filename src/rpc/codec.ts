@@ -205,7 +205,22 @@ export function formatTx(tx: TypedTransaction, block?: Block, index?: number): R
     out.maxFeePerGas = q(tx.maxFeePerGas)
     out.maxPriorityFeePerGas = q(tx.maxPriorityFeePerGas)
   }
-  if (j.authorizationList) out.authorizationList = j.authorizationList
+  if ('maxFeePerBlobGas' in tx) {
+    out.maxFeePerBlobGas = q(tx.maxFeePerBlobGas as bigint)
+    out.blobVersionedHashes = (tx as { blobVersionedHashes: string[] }).blobVersionedHashes
+  }
+  if (j.authorizationList) {
+    // quantities without leading zeros, as geth prints them
+    const num = (v: unknown) => q(BigInt(v === '0x' || v === undefined ? 0 : (v as string)))
+    out.authorizationList = (j.authorizationList as Record<string, string>[]).map((a) => ({
+      chainId: num(a.chainId),
+      address: a.address,
+      nonce: num(a.nonce),
+      yParity: num(a.yParity),
+      r: num(a.r),
+      s: num(a.s),
+    }))
+  }
   return out
 }
 

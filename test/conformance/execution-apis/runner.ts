@@ -107,7 +107,7 @@ function shapeDiff(a: unknown, e: unknown, path: string): string | undefined {
     const keys = Object.keys(e)
     if (keys.length > 0 && keys.every((k) => /^(0x[0-9a-fA-F]*|\d+)$/.test(k))) {
       for (const k of Object.keys(a)) {
-        const d = shapeDiff(a[k], e[keys[0]], `${path}.${k}`)
+        const d = shapeDiff(a[k], e[k] ?? e[keys[0]], `${path}.${k}`)
         if (d) return d
       }
       return undefined
