@@ -21,8 +21,18 @@ async function run(cmd: CliCommand, args: string[], opts: Record<string, unknown
   let out = ''
   let err = ''
   const io: CliIO = {
-    stdout: new Writable({ write: (c, _e, cb) => ((out += c), cb()) }),
-    stderr: new Writable({ write: (c, _e, cb) => ((err += c), cb()) }),
+    stdout: new Writable({
+      write(c, _e, cb) {
+        out += c
+        cb()
+      },
+    }),
+    stderr: new Writable({
+      write(c, _e, cb) {
+        err += c
+        cb()
+      },
+    }),
     isTTY: false,
   }
   const code = (await cmd.run(args, opts, io)) ?? 0
