@@ -337,7 +337,12 @@ interface Counter {
   opset: number
   params: number
   byOp: FlopReport['byOp']
+  /** Node evaluations so far, shared with subgraphs (unrolled loops count every iteration). */
+  work: { evals: number }
 }
+
+/** Most node evaluations one count may take: bounds the counter's own cost on adversarial graphs. */
+const MAX_NODE_EVALS = 1_000_000
 
 function infoOfProto(t: TensorProto): Info {
   const shape = protoDims(t)
@@ -368,7 +373,7 @@ function declaredShape(v: ValueInfoProto): { dtype: number; shape: (number | str
  */
 export function countFlops(opts: CountFlopsOpts): FlopReport {
   const m = decodeModel(opts.model)
-  const counter: Counter = { opset: opsetOf(m), params: 0, byOp: {} }
+  const counter: Counter = { opset: opsetOf(m), params: 0, byOp: {}, work: { evals: 0 } }
   const graph = m.graph as GraphProto
   const ctx = new Ctx()
   const inits = new Set<string>()
@@ -436,6 +441,9 @@ function runGraph(g: GraphProto, ctx: Ctx, counter: Counter): { flops: number; m
     const domain = node.domain ?? ''
     if (domain !== '' && domain !== 'ai.onnx')
       throw new UnsupportedOpError(`${domain}.${op}`, name, `ops of domain ${domain} are not counted`)
+    if (++counter.work.evals > MAX_NODE_EVALS) {
+      throw new UnsupportedOpError(op, name, `counting needs over ${MAX_NODE_EVALS} node evaluations (loops included)`)
+    }
     let r: NodeResult
     try {
       r = evalNode(node, ctx, counter)
@@ -1388,7 +1396,7 @@ function runSub(g: GraphProto, parent: Scope, counter: Counter, bind: Info[]): S
   ;(g.input ?? []).forEach((v, i) => {
     if (bind[i]) ctx.infos.set(v.name ?? '', bind[i])
   })
-  const sub: Counter = { opset: counter.opset, params: 0, byOp: {} }
+  const sub: Counter = { opset: counter.opset, params: 0, byOp: {}, work: counter.work }
   const { flops, macs } = runGraph(g, ctx, sub)
   counter.params += sub.params
   const outputs = (g.output ?? []).map(

@@ -113,20 +113,17 @@ export function sessionOptions(
   return o
 }
 
-// COREML_FLAG_CREATE_MLPROGRAM (0x010); no CPU-only / CPU+GPU / ANE-only flag means all compute units.
+// onnxruntime-node reads only `coreMlFlags` for CoreML: COREML_FLAG_CREATE_MLPROGRAM (0x010) selects the MLProgram
+// format; leaving out the CPU-only / CPU+GPU / ANE-only flags means all compute units (CPU, GPU, Neural Engine).
 const COREML_MLPROGRAM = 0x010
 
 function providerConfig(p: Provider): ort.InferenceSession.ExecutionProviderConfig {
   switch (p) {
     case 'cpu':
-      return { name: 'cpu', useArena: false } as ort.InferenceSession.ExecutionProviderConfig
+      // the binding ignores CPU EP options; the arena is set by enableCpuMemArena
+      return { name: 'cpu' }
     case 'coreml':
-      return {
-        name: 'coreml',
-        coreMlFlags: COREML_MLPROGRAM,
-        ModelFormat: 'MLProgram',
-        MLComputeUnits: 'ALL',
-      } as ort.InferenceSession.ExecutionProviderConfig
+      return { name: 'coreml', coreMlFlags: COREML_MLPROGRAM }
     case 'webgpu':
       return { name: 'webgpu' }
     case 'cuda':
@@ -249,7 +246,7 @@ export function fromOrtTensor(name: string, v: ort.OnnxValue): Tensor {
 function metadata(m: readonly ort.InferenceSession.ValueMetadata[]): ValueInfo[] {
   return m.map((v) =>
     v.isTensor
-      ? { name: v.name, dtype: v.type, shape: v.shape.map((d) => (typeof d === 'number' ? d : d)) }
+      ? { name: v.name, dtype: v.type, shape: [...v.shape] }
       : { name: v.name, dtype: 'non-tensor', shape: [] },
   )
 }

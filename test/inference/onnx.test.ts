@@ -18,7 +18,7 @@ describe('ONNX Runtime adapter', () => {
     expect(CONSENSUS_PROFILE.id).toBe('consensus-v1')
     expect(CONSENSUS_PROFILES['consensus-v1']).toBe(CONSENSUS_PROFILE)
     const o = sessionOptions(CONSENSUS_PROFILE)
-    expect(o.executionProviders).toEqual([{ name: 'cpu', useArena: false }])
+    expect(o.executionProviders).toEqual([{ name: 'cpu' }])
     expect(o.intraOpNumThreads).toBe(1)
     expect(o.interOpNumThreads).toBe(1)
     expect(o.executionMode).toBe('sequential')
