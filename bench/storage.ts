@@ -1,0 +1,79 @@
+/**
+ * Embedded model store throughput against this machine's own bound, measured in the same run:
+ * sha256 of the same 1 GiB file read from disk (what any verified add or get must at least do).
+ * Prints MB/s for each, the ratio store/bound (higher is better; 1.00x = as fast as hashing the file)
+ * and the peak RSS of this process.
+ *
+ *   npm run bench:storage [-- --size-mib 1024 --runs 3]
+ */
+import '../src/polyfills.ts'
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { createEmbeddedModelStore } from '../src/storage/embedded.ts'
+import { writePatternFile } from '../test/storage/fixtures/data.ts'
+
+const { values } = parseArgs({
+  options: { 'size-mib': { type: 'string', default: '1024' }, runs: { type: 'string', default: '3' } },
+})
+const SIZE = Number(values['size-mib']) * 1024 * 1024
+const RUNS = Number(values.runs)
+
+let peak = 0
+const sample = () => {
+  peak = Math.max(peak, process.memoryUsage.rss())
+}
+const timer = setInterval(sample, 20)
+
+async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const t = performance.now()
+  const value = await fn()
+  return { ms: performance.now() - t, value }
+}
+
+async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256')
+  for await (const c of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(c as Buffer)
+  return h.digest('hex')
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'lattice-bench-storage-'))
+try {
+  const src = join(dir, 'src.bin')
+  await writePatternFile(src, SIZE)
+  const expected = await sha256File(src) // also warms the page cache for every contender
+  const best = { bound: Number.POSITIVE_INFINITY, add: Number.POSITIVE_INFINITY, get: Number.POSITIVE_INFINITY }
+  for (let run = 0; run < RUNS; run++) {
+    best.bound = Math.min(best.bound, (await timed(() => sha256File(src))).ms)
+    const repo = join(dir, `node-${run}`)
+    const store = await createEmbeddedModelStore({ datadir: repo })
+    const add = await timed(() => store.add({ path: src }))
+    best.add = Math.min(best.add, add.ms)
+    const out = join(dir, 'out.bin')
+    best.get = Math.min(best.get, (await timed(() => store.get(add.value.cid, out))).ms)
+    if ((await sha256File(out)) !== expected) throw new Error('bench: round trip changed the bytes')
+    await store.close()
+    await rm(repo, { recursive: true, force: true })
+    await rm(out, { force: true })
+  }
+  sample()
+  const mbs = (ms: number) => SIZE / 1e6 / (ms / 1000)
+  const rows = [
+    ['sha256 of the file (bound)', best.bound],
+    ['embedded add (import, hash, write blocks)', best.add],
+    ['embedded get (read, verify every block, write file)', best.get],
+  ] as const
+  console.log(`\n${(SIZE / 1024 ** 3).toFixed(2)} GiB, best of ${RUNS}, Node ${process.versions.node}\n`)
+  console.log('| operation | ms | MB/s | ratio to sha256 bound |')
+  console.log('| --- | ---: | ---: | ---: |')
+  for (const [name, ms] of rows) {
+    console.log(`| ${name} | ${ms.toFixed(0)} | ${mbs(ms).toFixed(0)} | ${(best.bound / ms).toFixed(2)}x |`)
+  }
+  console.log(`\npeak RSS: ${(peak / 1e6).toFixed(0)} MB (maxRSS ${((process.resourceUsage().maxRSS * 1024) / 1e6).toFixed(0)} MB)`)
+} finally {
+  clearInterval(timer)
+  await rm(dir, { recursive: true, force: true })
+}
