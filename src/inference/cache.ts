@@ -51,6 +51,8 @@ interface Entry {
   tail: Promise<unknown>
   pending: number
   retired: boolean
+  /** The session once loaded (lets an idle hit skip the queue's extra promise hops). */
+  ready?: OnnxSession
 }
 
 /** Create a session cache (defaults documented on {@link SessionCacheOpts}). */
@@ -109,6 +111,12 @@ export function createSessionCache(opts: SessionCacheOpts = {}): SessionCache {
     }
     entries.set(digest, e)
     bytes += e.size
+    e.session.then(
+      (s) => {
+        e.ready = s
+      },
+      () => {},
+    )
     e.session.catch(() => {
       if (entries.get(digest) === e) {
         entries.delete(digest)
@@ -123,16 +131,29 @@ export function createSessionCache(opts: SessionCacheOpts = {}): SessionCache {
     async get(digest, load, o = {}) {
       return (await entry(digest, load, o.signal)).session
     },
-    async run(digest, load, inputs, runOpts) {
-      const e = await entry(digest, load, runOpts?.signal)
-      e.pending++
-      const result = e.tail.then(async () => (await e.session).run(inputs, runOpts))
-      const done = (): void => {
-        e.pending--
-        if (e.retired && e.pending === 0) dispose(e)
+    run(digest, load, inputs, runOpts) {
+      const enqueue = (e: Entry): Promise<Tensor[]> => {
+        const done = (): void => {
+          e.pending--
+          if (e.retired && e.pending === 0) dispose(e)
+        }
+        // idle and loaded: run now; otherwise after the runs already queued on this session
+        const result =
+          e.pending === 0 && e.ready
+            ? e.ready.run(inputs, runOpts)
+            : e.tail.then(async () => (await e.session).run(inputs, runOpts))
+        e.pending++
+        e.tail = result.then(done, done)
+        return result
       }
-      e.tail = result.then(done, done)
-      return result
+      const hit = entries.get(digest)
+      if (hit?.ready) {
+        hits++
+        entries.delete(digest)
+        entries.set(digest, hit)
+        return enqueue(hit)
+      }
+      return entry(digest, load, runOpts?.signal).then(enqueue)
     },
     has(digest) {
       return entries.has(digest)
