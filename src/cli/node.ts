@@ -2,6 +2,7 @@ import { openDatadirChain } from '../chain/datadir.ts'
 import { LatticeNode } from '../chain/node.ts'
 import type { RpcServer } from '../rpc/server.ts'
 import { startRpcServer } from '../rpc/server.ts'
+import { testingMethods } from '../rpc/testing.ts'
 import { CLIENT_VERSION } from './devnet.ts'
 
 /** How a `lattice node` produces blocks. */
@@ -19,6 +20,8 @@ export interface StartNodeOpts {
    * 'interval': a block every N seconds.
    */
   mining?: MiningMode
+  /** Serve geth's testing_* namespace (testing_buildBlockV1); off by default, as in geth. */
+  testingApi?: boolean
 }
 
 export interface RunningNode {
@@ -45,6 +48,7 @@ export async function startNode(opts: StartNodeOpts): Promise<RunningNode> {
       port: opts.port,
       devnet: false,
       clientVersion: CLIENT_VERSION,
+      extraMethods: opts.testingApi ? testingMethods(node) : undefined,
     })
   } catch (err) {
     await node.close()

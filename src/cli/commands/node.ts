@@ -15,6 +15,7 @@ export const nodeCommand: CliCommand = {
       description: '"auto" (a block per transaction), "off" (transactions stay pending), or seconds between blocks',
       default: 'auto',
     },
+    { flags: '--testing-api', description: "serve geth's testing_* namespace (testing_buildBlockV1)" },
   ],
   async run(_args, opts, io) {
     if (!opts.datadir) throw new LatticeError('BAD_FLAG', 'Pass --datadir with a directory prepared by `lattice init`.')
@@ -24,7 +25,13 @@ export const nodeCommand: CliCommand = {
     }
     const mining = parseMining(String(opts.mining))
     const { startNode } = await import('../node.ts')
-    const running = await startNode({ datadir: opts.datadir, host: opts.host, port, mining })
+    const running = await startNode({
+      datadir: opts.datadir,
+      host: opts.host,
+      port,
+      mining,
+      testingApi: Boolean(opts.testingApi),
+    })
     const chain = running.node.chain
     io.stdout.write(`Lattice node\n`)
     io.stdout.write(`Chain ID:        ${chain.chainId}\n`)

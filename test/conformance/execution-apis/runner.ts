@@ -147,7 +147,7 @@ export async function runConformance(opts: RunOpts = {}): Promise<CaseResult[]> 
       await chain.close()
     }
     // hive's node has no consensus client: submitted transactions stay in the pool
-    const running = await startNode({ datadir, port: 0, mining: { kind: 'off' } })
+    const running = await startNode({ datadir, port: 0, mining: { kind: 'off' }, testingApi: true })
     const results: CaseResult[] = []
     try {
       for (const c of loadCases(dir)) {
