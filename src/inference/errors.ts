@@ -64,6 +64,17 @@ export class ShapeMismatchError extends TensorError {
   }
 }
 
+/** Two inputs give different sizes to the same named dynamic dimension. */
+export class SymbolicDimMismatchError extends TensorError {
+  constructor(name: string, shape: readonly number[], dim: string, size: number, other: string) {
+    super(
+      'TENSOR_SYMBOLIC_DIM_MISMATCH',
+      `input "${name}" has shape ${fmtShape(shape)} but dimension "${dim}" is ${size} in input "${other}"`,
+      { tensor: name },
+    )
+  }
+}
+
 /** Data byte length does not equal product(shape) × element size. */
 export class DataLengthError extends TensorError {
   constructor(name: string, got: number, want: number, shape: readonly number[], dtype: string) {

@@ -900,6 +900,8 @@ function evalNode(node: NodeProto, ctx: Ctx, counter: Counter): NodeResult {
     }
     case 'Einsum':
       return einsum(ins, a)
+    case 'Attention':
+      return attention(ins, a)
     case 'LSTM':
     case 'GRU':
     case 'RNN':
@@ -1281,6 +1283,48 @@ function einsum(ins: (Info | undefined)[], a: Attrs): NodeResult {
   const space = numel([...sizes.values()]) * numel(ellipsis)
   const macs = terms.length > 1 ? space * (terms.length - 1) : 0
   return { outputs: [{ dtype: ins[0]?.dtype ?? FLOAT, shape }], flops: terms.length > 1 ? 2 * macs : space, macs }
+}
+
+/** ONNX Attention (opset 23): softmax(Q K^T * scale + mask) V, 3-D or 4-D inputs, optional past key/value. */
+function attention(ins: (Info | undefined)[], a: Attrs): NodeResult {
+  const q = ins[0] ?? fail('no Q input')
+  const k = ins[1] ?? fail('no K input')
+  const v = ins[2] ?? fail('no V input')
+  let b: number
+  let hq: number
+  let hkv: number
+  let s: number
+  let l: number
+  let dk: number
+  let dv: number
+  if (q.shape.length === 4) {
+    ;[b, hq, s, dk] = q.shape
+    ;[, hkv, l] = k.shape
+    dv = v.shape[3]
+  } else if (q.shape.length === 3) {
+    hq = a.int('q_num_heads') ?? fail('3-D Attention needs q_num_heads')
+    hkv = a.int('kv_num_heads') ?? fail('3-D Attention needs kv_num_heads')
+    ;[b, s] = q.shape
+    dk = q.shape[2] / hq
+    l = k.shape[1]
+    dv = v.shape[2] / hkv
+  } else return fail(`Q has rank ${q.shape.length}; Attention takes 3-D or 4-D inputs`)
+  const past = ins[4]?.shape[2] ?? 0
+  const total = past + l
+  const scores = b * hq * s * total
+  // Q K^T and P V; softmax, scale and mask: a few element ops per score
+  const macs = scores * (dk + dv)
+  const y = q.shape.length === 4 ? [b, hq, s, dv] : [b, s, hq * dv]
+  return {
+    outputs: [
+      { dtype: q.dtype, shape: y },
+      { dtype: k.dtype, shape: [b, hkv, total, dk] },
+      { dtype: v.dtype, shape: [b, hkv, total, dv] },
+      { dtype: q.dtype, shape: [b, hq, s, total] },
+    ],
+    flops: 2 * macs + 3 * scores,
+    macs,
+  }
 }
 
 function rnn(op: string, node: NodeProto, ins: (Info | undefined)[], a: Attrs): NodeResult {

@@ -4,6 +4,7 @@ import {
   MissingInputError,
   RankMismatchError,
   ShapeMismatchError,
+  SymbolicDimMismatchError,
   TensorLimitError,
   UnknownInputError,
 } from './errors.ts'
@@ -45,6 +46,8 @@ export function validateInputs(
   const byName = new Map<string, ValueInfo>()
   for (const i of inputs) byName.set(i.name, i)
   const seen = new Set<string>()
+  // named dynamic dims ("N", "batch") must agree across inputs
+  const symbols = new Map<string, { size: number; input: string }>()
   for (const t of tensors) {
     checkTensor(t, limits)
     const spec = byName.get(t.name)
@@ -61,7 +64,14 @@ export function validateInputs(
     if (t.shape.length !== spec.shape.length) throw new RankMismatchError(t.name, t.shape, spec.shape)
     for (let d = 0; d < t.shape.length; d++) {
       const want = spec.shape[d]
-      if (typeof want === 'number' && want !== t.shape[d]) throw new ShapeMismatchError(t.name, t.shape, spec.shape)
+      if (typeof want === 'number') {
+        if (want !== t.shape[d]) throw new ShapeMismatchError(t.name, t.shape, spec.shape)
+      } else if (want !== '') {
+        const prev = symbols.get(want)
+        if (prev && prev.size !== t.shape[d])
+          throw new SymbolicDimMismatchError(t.name, t.shape, want, prev.size, prev.input)
+        if (!prev) symbols.set(want, { size: t.shape[d], input: t.name })
+      }
     }
   }
   for (const i of inputs) if (!seen.has(i.name)) throw new MissingInputError(i.name)

@@ -436,3 +436,22 @@ describe('nondeterministic ops', () => {
     expect(findNondeterministicOps(buildIrisModel())).toEqual([])
   })
 })
+
+describe('attention', () => {
+  it('ONNX Attention (4-D): 2 MACs per Q.K and P.V product', () => {
+    const m = buildModel({
+      opset: 23,
+      irVersion: 10,
+      inputs: [
+        { name: 'q', elemType: F, shape: [2, 4, 8, 16] },
+        { name: 'k', elemType: F, shape: [2, 4, 10, 16] },
+        { name: 'v', elemType: F, shape: [2, 4, 10, 32] },
+      ],
+      outputs: [{ name: 'y', elemType: F, shape: [2, 4, 8, 32] }],
+      nodes: [{ op: 'Attention', inputs: ['q', 'k', 'v'], outputs: ['y'] }],
+    })
+    const r = countFlops({ model: m })
+    expect(r.macs).toBe(2 * 4 * 8 * 10 * (16 + 32))
+    expect(r.outputShapes.y).toEqual([2, 4, 8, 32])
+  })
+})

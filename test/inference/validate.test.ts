@@ -80,6 +80,16 @@ describe('input validation (errors name the input)', () => {
   it('unsupported dtype code', () =>
     rejects([{ ...a(), dtype: 11 }, b], 'tensor "a" has unsupported dtype 11', 'TENSOR_UNSUPPORTED_DTYPE'))
 
+  it('a named dynamic dimension must agree across inputs', () => {
+    const spec = [
+      { name: 'a', dtype: 'float32', shape: ['N', 2] as (number | string)[] },
+      { name: 'b', dtype: 'int64', shape: ['N'] as (number | string)[] },
+    ]
+    const a2 = tensorFromValues('a', DType.float32, [2, 2], [1, 2, 3, 4])
+    expect(() => validateInputs([a2, b], spec)).toThrow('input "b" has shape [3] but dimension "N" is 2 in input "a"')
+    expect(() => validateInputs([a2, tensorFromValues('b', DType.int64, [2], [1, 2])], spec)).not.toThrow()
+  })
+
   it('size limits: elements, bytes, rank, tensor count', () => {
     const spec = [{ name: 'b', dtype: 'int64', shape: ['N'] as (number | string)[] }]
     const limits = { maxRank: 2, maxElements: 2, maxBytes: 1 << 20, maxTensors: 1 }

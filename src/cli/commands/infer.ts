@@ -14,6 +14,10 @@ export const inferCommand: CliCommand = {
     },
     { flags: '--output <file>', description: 'write {"outputs": ...} here instead of stdout' },
     {
+      flags: '--output-decimals <n>',
+      description: 'print float outputs as fixed-point with n decimals (round half to even)',
+    },
+    {
       flags: '--device <provider>',
       description: 'cpu, coreml, webgpu, cuda or auto (off-chain profile); default: the consensus profile on cpu',
     },
@@ -47,7 +51,14 @@ export const inferCommand: CliCommand = {
       const device = opts.device as string | undefined
       session = await createSession({ model: readFileSync(model), device: device as never })
       const tensors = parseTensorJson(doc, { model: session.inputs })
-      const outputs = await session.run(tensors)
+      const decimals = opts.outputDecimals === undefined ? undefined : Number(opts.outputDecimals)
+      if (decimals !== undefined && !Number.isInteger(decimals)) {
+        io.stderr.write(
+          `error: --output-decimals "${opts.outputDecimals}" is not an integer; pass e.g. --output-decimals 18\n`,
+        )
+        return 1
+      }
+      const outputs = await session.run(tensors, { outputDecimals: decimals })
       const text = formatTensorJson(outputs)
       io.stderr.write(`provider: ${session.provider} (profile ${session.profile.id})\n`)
       if (opts.output) writeFileSync(opts.output as string, text)
