@@ -135,3 +135,10 @@ export class TraceError extends LatticeError {
     super('TRACE_FAILED', message)
   }
 }
+
+/** The Solidity sources in contracts/ do not compile, or the loaded solc is not the pinned version. */
+export class ContractCompileError extends LatticeError {
+  constructor(message: string, details?: string) {
+    super('CONTRACT_COMPILE_FAILED', message, { details })
+  }
+}

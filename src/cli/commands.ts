@@ -19,6 +19,7 @@ export async function loadCommands(): Promise<CliCommand[]> {
     import('./commands/ipfs-pin-rm.ts'),
     import('./commands/ipfs-pin-ls.ts'),
     import('./commands/ipfs-pack.ts'),
+    import('./commands/contracts.ts'),
   ])
   return modules.flatMap((m) => Object.values(m).filter(isCommand))
 }

@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {ILatticeInference, Tensor} from "./ILatticeInference.sol";
+
+/// @title ModelRegistry
+/// @notice The on-chain list of ONNX models: where each lives on IPFS, what it costs, who may call it.
+/// @dev Predeployed in genesis at 0xA110000000000000000000000000000000000001 (no constructor runs, so the
+///      contract holds no state that needs initialising). The inference precompile reads `_models` and
+///      `_allowed` straight from storage: the layout below is part of the consensus rules and is pinned by
+///      a test against solc's storageLayout (docs/precompile.md). Append new state after `_lock` only.
+contract ModelRegistry {
+    address internal constant INFERENCE = 0x0000000000000000000000000000000000000a11;
+
+    uint8 internal constant STATUS_NONE = 0;
+    uint8 internal constant STATUS_ACTIVE = 1;
+    uint8 internal constant STATUS_DEPRECATED = 2;
+
+    uint8 internal constant POLICY_PUBLIC = 0;
+    uint8 internal constant POLICY_PRIVATE = 1;
+    uint8 internal constant POLICY_ALLOWLIST = 2;
+
+    struct Model {
+        address owner; // slot +0, packed with status and policy
+        uint8 status;
+        uint8 policy;
+        bytes32 digest; // +1: package digest (sha256 of the canonical manifest)
+        bytes32 commitment; // +2: storage commitment (keccak Merkle root over 1 KiB leaves)
+        uint256 price; // +3: wei per inference through infer()
+        uint256 inferences; // +4: paid inferences routed through this registry
+        bytes32 previous; // +5: the version this one replaces, or 0
+        string name; // +6
+        string version; // +7
+        string cid; // +8: IPFS CID of the package manifest
+        string format; // +9: e.g. "onnx"
+        string io; // +10: input/output signature summary
+    }
+
+    /// @dev slot 0
+    mapping(bytes32 => Model) internal _models;
+    /// @dev slot 1: modelId => caller => allowed
+    mapping(bytes32 => mapping(address => bool)) internal _allowed;
+    /// @dev slot 2: revenue owed to each owner (pull payments)
+    mapping(address => uint256) public balances;
+    /// @dev slot 3
+    bytes32[] internal _ids;
+    /// @dev slot 4: reentrancy lock (0/1 = free, 2 = held)
+    uint256 private _lock;
+
+    event ModelRegistered(bytes32 indexed modelId, address indexed owner, string name, string version, string cid, bytes32 digest);
+    event ModelUpdated(bytes32 indexed modelId, bytes32 indexed newModelId, string version);
+    event ModelDeprecated(bytes32 indexed modelId);
+    event AccessPolicyChanged(bytes32 indexed modelId, uint8 policy);
+    event AllowlistChanged(bytes32 indexed modelId, address indexed account, bool allowed);
+    event PriceChanged(bytes32 indexed modelId, uint256 price);
+    event OwnershipTransferred(bytes32 indexed modelId, address indexed from, address indexed to);
+    event InferencePaid(bytes32 indexed modelId, address indexed caller, uint256 amount);
+    event Withdrawal(address indexed owner, uint256 amount);
+
+    error UnknownModel(bytes32 modelId);
+    error NotOwner(bytes32 modelId, address caller);
+    error AlreadyRegistered(bytes32 modelId);
+    error ModelNotActive(bytes32 modelId);
+    error InvalidPolicy(uint8 policy);
+    error CallerNotAllowed(bytes32 modelId, address caller);
+    error WrongPayment(bytes32 modelId, uint256 price, uint256 paid);
+    error Reentrancy();
+    error EmptyField(string field);
+    error TransferFailed();
+
+    /// @notice Arguments of `register` and `update`.
+    struct ModelSpec {
+        string name;
+        string version;
+        string cid;
+        bytes32 digest;
+        bytes32 commitment;
+        string format;
+        string io;
+        uint8 policy;
+        uint256 price;
+    }
+
+    modifier nonReentrant() {
+        if (_lock == 2) revert Reentrancy();
+        _lock = 2;
+        _;
+        _lock = 1;
+    }
+
+    modifier onlyOwner(bytes32 modelId) {
+        Model storage m = _models[modelId];
+        if (m.status == STATUS_NONE) revert UnknownModel(modelId);
+        if (m.owner != msg.sender) revert NotOwner(modelId, msg.sender);
+        _;
+    }
+
+    /// @notice The id a model gets: keccak256(abi.encode(owner, name, version)).
+    function modelIdOf(address owner, string memory name, string memory version) public pure returns (bytes32) {
+        return keccak256(abi.encode(owner, name, version));
+    }
+
+    /// @notice Register a model owned by the caller.
+    function register(ModelSpec calldata spec) external returns (bytes32 modelId) {
+        modelId = _register(spec, bytes32(0));
+    }
+
+    /// @notice Register a new version of `modelId` and deprecate the old one. Allowlist entries do not carry over.
+    function update(bytes32 modelId, ModelSpec calldata spec) external onlyOwner(modelId) returns (bytes32 newModelId) {
+        newModelId = _register(spec, modelId);
+        _models[modelId].status = STATUS_DEPRECATED;
+        emit ModelDeprecated(modelId);
+        emit ModelUpdated(modelId, newModelId, spec.version);
+    }
+
+    function _register(ModelSpec calldata spec, bytes32 previous) internal returns (bytes32 modelId) {
+        if (bytes(spec.name).length == 0) revert EmptyField("name");
+        if (bytes(spec.version).length == 0) revert EmptyField("version");
+        if (bytes(spec.cid).length == 0) revert EmptyField("cid");
+        if (spec.digest == bytes32(0)) revert EmptyField("digest");
+        if (spec.policy > POLICY_ALLOWLIST) revert InvalidPolicy(spec.policy);
+        modelId = modelIdOf(msg.sender, spec.name, spec.version);
+        Model storage m = _models[modelId];
+        if (m.status != STATUS_NONE) revert AlreadyRegistered(modelId);
+        m.owner = msg.sender;
+        m.status = STATUS_ACTIVE;
+        m.policy = spec.policy;
+        m.digest = spec.digest;
+        m.commitment = spec.commitment;
+        m.price = spec.price;
+        m.previous = previous;
+        m.name = spec.name;
+        m.version = spec.version;
+        m.cid = spec.cid;
+        m.format = spec.format;
+        m.io = spec.io;
+        _ids.push(modelId);
+        emit ModelRegistered(modelId, msg.sender, spec.name, spec.version, spec.cid, spec.digest);
+        if (spec.price != 0) emit PriceChanged(modelId, spec.price);
+        if (spec.policy != POLICY_PUBLIC) emit AccessPolicyChanged(modelId, spec.policy);
+    }
+
+    /// @notice Stop a model from being run; it stays listed.
+    function deprecate(bytes32 modelId) external onlyOwner(modelId) {
+        _models[modelId].status = STATUS_DEPRECATED;
+        emit ModelDeprecated(modelId);
+    }
+
+    function setAccessPolicy(bytes32 modelId, uint8 policy) external onlyOwner(modelId) {
+        if (policy > POLICY_ALLOWLIST) revert InvalidPolicy(policy);
+        _models[modelId].policy = policy;
+        emit AccessPolicyChanged(modelId, policy);
+    }
+
+    function allow(bytes32 modelId, address account) external onlyOwner(modelId) {
+        _allowed[modelId][account] = true;
+        emit AllowlistChanged(modelId, account, true);
+    }
+
+    function disallow(bytes32 modelId, address account) external onlyOwner(modelId) {
+        _allowed[modelId][account] = false;
+        emit AllowlistChanged(modelId, account, false);
+    }
+
+    function setPrice(bytes32 modelId, uint256 price) external onlyOwner(modelId) {
+        _models[modelId].price = price;
+        emit PriceChanged(modelId, price);
+    }
+
+    function transferOwnership(bytes32 modelId, address to) external onlyOwner(modelId) {
+        _models[modelId].owner = to;
+        emit OwnershipTransferred(modelId, msg.sender, to);
+    }
+
+    /// @notice Whether `caller` may run the model under its access policy.
+    function isAllowed(bytes32 modelId, address caller) public view returns (bool) {
+        Model storage m = _models[modelId];
+        if (m.policy == POLICY_PUBLIC) return true;
+        if (caller == m.owner) return true;
+        return m.policy == POLICY_ALLOWLIST && _allowed[modelId][caller];
+    }
+
+    /// @notice Run a model, paying its price. The registry checks status, access (for `msg.sender`) and
+    ///         payment, credits the owner, then forwards to the inference precompile.
+    function infer(bytes32 modelId, Tensor[] calldata inputs) external payable nonReentrant returns (Tensor[] memory) {
+        Model storage m = _models[modelId];
+        if (m.status == STATUS_NONE) revert UnknownModel(modelId);
+        if (m.status != STATUS_ACTIVE) revert ModelNotActive(modelId);
+        if (!isAllowed(modelId, msg.sender)) revert CallerNotAllowed(modelId, msg.sender);
+        if (msg.value != m.price) revert WrongPayment(modelId, m.price, msg.value);
+        m.inferences += 1;
+        if (msg.value != 0) {
+            balances[m.owner] += msg.value;
+            emit InferencePaid(modelId, msg.sender, msg.value);
+        }
+        (bool ok, bytes memory ret) = INFERENCE.call(abi.encodeCall(ILatticeInference.infer, (modelId, inputs)));
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(ret, 32), mload(ret))
+            }
+        }
+        return abi.decode(ret, (Tensor[]));
+    }
+
+    /// @notice Withdraw the caller's revenue (pull payment).
+    function withdraw() external nonReentrant returns (uint256 amount) {
+        amount = balances[msg.sender];
+        balances[msg.sender] = 0;
+        (bool ok,) = payable(msg.sender).call{value: amount}("");
+        if (!ok) revert TransferFailed();
+        emit Withdrawal(msg.sender, amount);
+    }
+
+    /// @notice A model entry.
+    function getModel(bytes32 modelId) external view returns (Model memory) {
+        Model memory m = _models[modelId];
+        if (m.status == STATUS_NONE) revert UnknownModel(modelId);
+        return m;
+    }
+
+    function modelCount() external view returns (uint256) {
+        return _ids.length;
+    }
+
+    /// @notice Model ids in registration order, `limit` from `offset`.
+    function modelIds(uint256 offset, uint256 limit) external view returns (bytes32[] memory ids) {
+        uint256 n = _ids.length;
+        if (offset >= n) return new bytes32[](0);
+        // Compared as `limit > n - offset` so that limit = type(uint256).max does not overflow.
+        uint256 end = limit > n - offset ? n : offset + limit;
+        ids = new bytes32[](end - offset);
+        for (uint256 i = offset; i < end; i++) {
+            ids[i - offset] = _ids[i];
+        }
+    }
+
+    function inferenceCount(bytes32 modelId) external view returns (uint256) {
+        return _models[modelId].inferences;
+    }
+}

@@ -1,0 +1,229 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { isAbsolute, join, normalize, relative, sep } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { toChecksumAddress } from '@ethereumjs/util'
+import { MODEL_REGISTRY_ADDRESS } from '../precompiles/addresses.ts'
+import { ContractCompileError } from './errors.ts'
+
+/**
+ * The exact compiler that builds Lattice's system contracts. Their runtime bytecode is predeployed in genesis,
+ * so it is consensus data: package.json pins the `solc` npm package to the same release.
+ */
+export const SOLC_VERSION = '0.8.30+commit.73712a01'
+
+/**
+ * solc settings for every system contract. The metadata hash is left out of the bytecode so that comments
+ * and source paths do not change it; the EVM version matches the devnet's fork (prague).
+ */
+export const SOLC_SETTINGS = {
+  optimizer: { enabled: true, runs: 200 },
+  evmVersion: 'prague',
+  metadata: { appendCBOR: false, bytecodeHash: 'none' },
+  outputSelection: {
+    '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object', 'storageLayout'] },
+  },
+} as const
+
+/** The repository root; source unit names are paths relative to it (`contracts/ModelRegistry.sol`). */
+export const CONTRACTS_ROOT = fileURLToPath(new URL('../../', import.meta.url))
+
+/** The directory, under the root, whose `.sol` files are always compiled. */
+export const CONTRACTS_DIR = 'contracts'
+
+/** One state variable or struct member in solc's storage layout output. */
+export interface StorageEntry {
+  astId: number
+  contract: string
+  label: string
+  /** Byte offset inside the slot, counted from the lowest-order byte. */
+  offset: number
+  /** Slot number as a decimal string (relative to the struct's base slot for members). */
+  slot: string
+  type: string
+}
+
+/** One type in solc's storage layout output. */
+export interface StorageType {
+  encoding: 'inplace' | 'mapping' | 'dynamic_array' | 'bytes'
+  label: string
+  numberOfBytes: string
+  key?: string
+  value?: string
+  base?: string
+  members?: StorageEntry[]
+}
+
+/** solc's `storageLayout` output for one contract. */
+export interface StorageLayout {
+  storage: StorageEntry[]
+  types: Record<string, StorageType> | null
+}
+
+/** What the build keeps of one compiled contract (written to build/contracts/<Name>.json). */
+export interface ContractArtifact {
+  contractName: string
+  /** Source unit name, e.g. `contracts/ModelRegistry.sol`. */
+  sourceName: string
+  abi: unknown[]
+  /** Creation bytecode, `0x`-prefixed (`0x` for interfaces and abstract contracts). */
+  bytecode: `0x${string}`
+  /** Runtime bytecode, `0x`-prefixed: what a predeploy's genesis `code` holds. */
+  deployedBytecode: `0x${string}`
+  storageLayout: StorageLayout
+  compiler: { version: string; settings: typeof SOLC_SETTINGS }
+}
+
+/** Options of `compileContracts`. */
+export interface CompileContractsOpts {
+  /** Root that source unit names and imports are resolved against. Default: the repository root. */
+  root?: string
+  /** Directory under `root` whose `.sol` files (recursively) are compiled. Default: `contracts`. */
+  dir?: string
+  /** More `.sol` files to compile, as paths relative to `root` (test fixtures). Default: none. */
+  extraSources?: string[]
+  /** Called with each compiler warning's formatted text. Default: warnings are dropped. */
+  onWarning?: (message: string) => void
+}
+
+/** A system contract predeployed in genesis. */
+export interface Predeploy {
+  /** Lower-case address. */
+  address: string
+  /** Contract name in the compiled artifacts. */
+  contract: string
+}
+
+/** System contracts and where genesis puts them. */
+export const PREDEPLOYS: readonly Predeploy[] = [{ address: MODEL_REGISTRY_ADDRESS, contract: 'ModelRegistry' }]
+
+interface Solc {
+  version(): string
+  compile(input: string, callbacks?: { import(path: string): { contents: string } | { error: string } }): string
+}
+
+interface SolcMessage {
+  severity: 'error' | 'warning' | 'info'
+  formattedMessage: string
+}
+
+let solc: Solc | undefined
+const cache = new Map<string, Record<string, ContractArtifact>>()
+
+/** Load solc-js (about a second of wasm start-up) and check it is the pinned release. */
+function loadSolc(): Solc {
+  if (!solc) {
+    const s = createRequire(import.meta.url)('solc') as Solc
+    const version = s.version()
+    if (!version.startsWith(`${SOLC_VERSION}.`) && version !== SOLC_VERSION) {
+      throw new ContractCompileError(
+        `solc ${version} is installed but the system contracts are built with ${SOLC_VERSION}. Run \`npm ci\` to install the pinned solc.`,
+      )
+    }
+    solc = s
+  }
+  return solc
+}
+
+/** Forward-slash path of `file` relative to `root` (solc source unit names never use backslashes). */
+function unitName(root: string, file: string): string {
+  return relative(root, file).split(sep).join('/')
+}
+
+function listSol(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true }) as string[])
+    .filter((f) => f.endsWith('.sol'))
+    .map((f) => join(dir, f))
+    .sort()
+}
+
+/**
+ * Compile the Solidity sources in `contracts/` (plus `extraSources`) with the pinned solc and settings, and
+ * return the artifacts by contract name. Imports resolve against the root, never outside it. Results are
+ * memoised per input within the process.
+ */
+export function compileContracts(opts: CompileContractsOpts = {}): Record<string, ContractArtifact> {
+  const root = opts.root ?? CONTRACTS_ROOT
+  const dir = join(root, opts.dir ?? CONTRACTS_DIR)
+  if (!existsSync(dir)) {
+    throw new ContractCompileError(`No contracts directory at ${dir}. Run from the Lattice repository.`)
+  }
+  const files = [...listSol(dir), ...(opts.extraSources ?? []).map((f) => (isAbsolute(f) ? f : join(root, f)))]
+  const sources: Record<string, { content: string }> = {}
+  for (const f of files) {
+    if (!existsSync(f)) throw new ContractCompileError(`No Solidity source at ${f}.`)
+    sources[unitName(root, f)] = { content: readFileSync(f, 'utf8') }
+  }
+  const input = JSON.stringify({ language: 'Solidity', sources, settings: SOLC_SETTINGS })
+  const hit = cache.get(input)
+  if (hit) return hit
+
+  const compiler = loadSolc()
+  const findImports = (path: string): { contents: string } | { error: string } => {
+    const file = normalize(join(root, path))
+    if (relative(root, file).startsWith('..')) return { error: `import "${path}" is outside ${root}` }
+    if (!existsSync(file)) return { error: `no file ${file} for import "${path}"` }
+    return { contents: readFileSync(file, 'utf8') }
+  }
+  const out = JSON.parse(compiler.compile(input, { import: findImports })) as {
+    errors?: SolcMessage[]
+    contracts?: Record<string, Record<string, any>>
+  }
+  const messages = out.errors ?? []
+  const errors = messages.filter((m) => m.severity === 'error')
+  if (errors.length) {
+    throw new ContractCompileError(
+      `solc found ${errors.length} error(s) in the contracts; fix the sources and build again.`,
+      errors.map((e) => e.formattedMessage).join('\n'),
+    )
+  }
+  for (const m of messages) if (m.severity === 'warning') opts.onWarning?.(m.formattedMessage)
+
+  const artifacts: Record<string, ContractArtifact> = {}
+  for (const [sourceName, contracts] of Object.entries(out.contracts ?? {})) {
+    for (const [contractName, c] of Object.entries(contracts)) {
+      const prev = artifacts[contractName]
+      if (prev) {
+        throw new ContractCompileError(
+          `Two contracts are named ${contractName} (${prev.sourceName} and ${sourceName}); artifacts are keyed by name, rename one.`,
+        )
+      }
+      artifacts[contractName] = {
+        contractName,
+        sourceName,
+        abi: c.abi,
+        bytecode: `0x${c.evm.bytecode.object}`,
+        deployedBytecode: `0x${c.evm.deployedBytecode.object}`,
+        storageLayout: c.storageLayout,
+        compiler: { version: compiler.version(), settings: SOLC_SETTINGS },
+      }
+    }
+  }
+  cache.set(input, artifacts)
+  return artifacts
+}
+
+/** The genesis `alloc` entry of a predeploy: its runtime code, nonce 1 (EIP-161), no balance or storage. */
+export function predeployAccount(artifact: ContractArtifact): { balance: string; nonce: string; code: string } {
+  return { balance: '0x0', nonce: '0x1', code: artifact.deployedBytecode }
+}
+
+/**
+ * A copy of a geth-format genesis object with every predeploy's account set from `artifacts`. An existing
+ * entry (any address case) is replaced where it stands; a new one is appended under the checksummed address.
+ */
+export function applyPredeploys(
+  genesis: Record<string, unknown>,
+  artifacts: Record<string, ContractArtifact>,
+): Record<string, unknown> {
+  const alloc = { ...((genesis.alloc as Record<string, unknown> | undefined) ?? {}) }
+  for (const p of PREDEPLOYS) {
+    const artifact = artifacts[p.contract]
+    if (!artifact) throw new ContractCompileError(`The predeploy ${p.contract} is not among the compiled contracts.`)
+    const key =
+      Object.keys(alloc).find((k) => k.replace(/^0x/, '').toLowerCase() === p.address.slice(2).toLowerCase()) ??
+      toChecksumAddress(p.address)
+    alloc[key] = predeployAccount(artifact)
+  }
+  return { ...genesis, alloc }
+}
