@@ -1,6 +1,6 @@
 // Static FLOP counter: shape inference over the ONNX graph with concrete input shapes, then a per-node rule.
 // docs/flops.md lists every rule; the precompile charges gas from `flops`.
-import { fmtShape, ShapeArgError, UnshapedInputError, UnsupportedOpError } from './errors.ts'
+import { fmtShape, ShapeArgError, UnknownInputError, UnshapedInputError, UnsupportedOpError } from './errors.ts'
 import {
   Attrs,
   decodeModel,
@@ -382,6 +382,14 @@ export function countFlops(opts: CountFlopsOpts): FlopReport {
     ctx.infos.set(t.name ?? '', info)
     inits.add(t.name ?? '')
     counter.params += numel(info.shape)
+  }
+  const declared = (graph.input ?? []).map((v) => v.name ?? '')
+  for (const name of Object.keys(opts.inputs ?? {})) {
+    if (!declared.includes(name))
+      throw new UnknownInputError(
+        name,
+        declared.filter((n) => !inits.has(n)),
+      )
   }
   for (const v of graph.input ?? []) {
     const name = v.name ?? ''

@@ -153,6 +153,9 @@ describe('FLOP counter rules', () => {
     expect(() => countFlops({ model: buildIrisModel() })).toThrow(
       'input "x" has dynamic shape [N,4]; pass its concrete shape (e.g. --input x=1x4)',
     )
+    expect(() => countFlops({ model: buildIrisModel(), inputs: { x: [1, 4], y: [1] } })).toThrow(
+      'input "y" is not an input of the model (inputs: x)',
+    )
     expect(parseShapeArg('x=1x3x224x224')).toEqual(['x', [1, 3, 224, 224]])
     expect(() => parseShapeArg('x=1xA')).toThrow('"1xA" is not a shape')
   })
