@@ -15,6 +15,8 @@ import type { RunTxResult, VM } from '@ethereumjs/vm'
 import { buildBlock, createVM, runBlock } from '@ethereumjs/vm'
 import { keccak256 } from 'ethereum-cryptography/keccak.js'
 import { LatticeError } from '../errors.ts'
+import type { InferencePrecompile } from '../precompiles/inference.ts'
+import type { InferenceRecord } from '../precompiles/records.ts'
 import type { ChainDatabases } from './db.ts'
 import { openChainDatabases } from './db.ts'
 import {
@@ -26,6 +28,8 @@ import {
 } from './errors.ts'
 import type { ChainSpec } from './genesis.ts'
 import { createChainCommon } from './genesis.ts'
+import type { BlockInferenceRecord } from './inference-records.ts'
+import { decodeInferenceRecords, encodeInferenceRecords, inferenceRecordsKey } from './inference-records.ts'
 import { Mutex } from './mutex.ts'
 import type { StoredReceipt } from './receipts.ts'
 import { decodeReceipts, decodeTxLookup, encodeReceipts, encodeTxLookup, metaKeys } from './receipts.ts'
@@ -37,6 +41,8 @@ export interface ChainOpts {
   spec: ChainSpec
   /** Extra EVM options (custom precompiles come in here). */
   evmOpts?: Partial<EVMOpts>
+  /** The inference precompile; its records are kept with each block. */
+  inference?: InferencePrecompile
 }
 
 /** A transaction included in a block, with its receipt and execution result. */
@@ -85,6 +91,9 @@ export class Chain {
   }
 
   private readonly lock = new Mutex()
+  private inference?: InferencePrecompile
+  /** Inference records of transactions executed since the last committed block, by tx hash. */
+  private readonly txRecords = new Map<string, InferenceRecord[]>()
 
   /** Open the chain in `opts.datadir`, writing genesis on first use. */
   static async open(opts: ChainOpts): Promise<Chain> {
@@ -146,10 +155,21 @@ export class Chain {
         throw new LatticeError('GENESIS_STATE_MISMATCH', 'genesis state root does not match the genesis block')
       }
     }
-    const evmOpts = opts.evmOpts ?? {}
+    const evmOpts: Partial<EVMOpts> = { ...opts.evmOpts }
+    if (opts.inference)
+      evmOpts.customPrecompiles = [...(evmOpts.customPrecompiles ?? []), opts.inference.customPrecompile]
     const evm = await createEVM({ common, stateManager, blockchain, ...evmOpts })
     const vm = await createVM({ common, stateManager, blockchain, evm })
     const chain = new Chain(opts.spec, dbs, blockchain, vm, stateManager, opts.datadir, evmOpts)
+    chain.inference = opts.inference
+    if (opts.inference) {
+      opts.inference.attach(evm)
+      // every executed transaction (block building and import alike) hands over its inference records
+      vm.events.on('afterTx', (ev: { transaction: TypedTransaction }) => {
+        const records = opts.inference!.takeTxRecords(evm)
+        if (records.length > 0) chain.txRecords.set(bytesToHex(ev.transaction.hash()), records)
+      })
+    }
     chain.headBlock = await blockchain.getCanonicalHeadBlock()
     await stateManager.setStateRoot(chain.headBlock.header.stateRoot)
     vm.common.setHardforkBy({ blockNumber: chain.headBlock.header.number, timestamp: chain.headBlock.header.timestamp })
@@ -202,6 +222,12 @@ export class Chain {
     return raw ? decodeReceipts(raw as Uint8Array) : []
   }
 
+  /** Inference records of a block, in transaction order ([] when it ran none). */
+  async getInferenceRecords(blockHash: Uint8Array): Promise<BlockInferenceRecord[]> {
+    const raw = await this.dbs.meta.get(inferenceRecordsKey(blockHash))
+    return raw ? decodeInferenceRecords(raw as Uint8Array) : []
+  }
+
   /** Locate a canonical transaction by hash. */
   async getTransaction(txHash: Uint8Array): Promise<TxLocation | undefined> {
     const raw = await this.dbs.meta.get(metaKeys.txLookup(txHash))
@@ -228,6 +254,7 @@ export class Chain {
     const common = this.common.copy()
     common.setHardforkBy({ blockNumber: block.header.number, timestamp: block.header.timestamp })
     const evm = await createEVM({ common, stateManager: sm, blockchain: this.blockchain, ...this.evmOpts })
+    this.inference?.attach(evm)
     return createVM({ common, stateManager: sm, blockchain: this.blockchain, evm })
   }
 
@@ -237,6 +264,7 @@ export class Chain {
    */
   async mine(txs: TypedTransaction[], opts: { timestamp: bigint; coinbase?: Address }): Promise<MinedBlock> {
     const parent = this.headBlock
+    this.txRecords.clear()
     const headerData: HeaderData = {
       number: parent.header.number + 1n,
       timestamp: opts.timestamp,
@@ -298,7 +326,15 @@ export class Chain {
       included[i].receipt = receipt
       return receipt
     })
+    const records: BlockInferenceRecord[] = included.flatMap((m, txIndex) => {
+      const txHash = bytesToHex(m.tx.hash())
+      return (this.txRecords.get(txHash) ?? []).map((r) => ({ ...r, txHash, txIndex }))
+    })
+    this.txRecords.clear()
     const ops = [
+      ...(records.length > 0
+        ? [{ type: 'put' as const, key: inferenceRecordsKey(block.hash()), value: encodeInferenceRecords(records) }]
+        : []),
       { type: 'put' as const, key: metaKeys.receipts(block.hash()), value: encodeReceipts(receipts) },
       ...included.map((m, i) => ({
         type: 'put' as const,
@@ -321,6 +357,7 @@ export class Chain {
    */
   async importBlock(block: Block): Promise<'imported' | 'known'> {
     const parent = this.headBlock
+    this.txRecords.clear()
     const n = block.header.number
     if (n <= parent.header.number) {
       const have = await this.getBlockByNumber(n)

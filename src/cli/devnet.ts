@@ -5,8 +5,17 @@ import { Chain } from '../chain/chain.ts'
 import type { ChainSpec } from '../chain/genesis.ts'
 import { loadChainSpec } from '../chain/genesis.ts'
 import { LatticeNode } from '../chain/node.ts'
+import { createSessionCache } from '../inference/cache.ts'
+import { CONSENSUS_PROFILE } from '../inference/profile.ts'
+import type { InferencePrecompile } from '../precompiles/inference.ts'
+import { createInferencePrecompile } from '../precompiles/inference.ts'
 import type { RpcServer } from '../rpc/server.ts'
 import { startRpcServer } from '../rpc/server.ts'
+import type { ModelCache } from '../storage/cache.ts'
+import { createModelCache } from '../storage/cache.ts'
+import { createModelStore } from '../storage/create.ts'
+import { modelCacheDir } from '../storage/paths.ts'
+import type { ModelStore } from '../storage/types.ts'
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 
@@ -33,6 +42,11 @@ export interface Devnet {
   server: RpcServer
   accounts: DevAccount[]
   spec: ChainSpec
+  /** The datadir's embedded IPFS store. */
+  store: ModelStore
+  /** Materialised, verified model files (local model cache). */
+  modelCache: ModelCache
+  inference: InferencePrecompile
   close(): Promise<void>
 }
 
@@ -41,7 +55,20 @@ export async function startDevnet(opts: DevnetOpts): Promise<Devnet> {
   if (opts.reset) rmSync(opts.datadir, { recursive: true, force: true })
   const spec = opts.spec ?? loadChainSpec()
   const accounts = deriveDevAccounts(spec.lattice.devMnemonic ?? DEV_MNEMONIC, spec.lattice.devAccounts ?? 10)
-  const chain = await Chain.open({ datadir: opts.datadir, spec })
+  const store = await createModelStore({ datadir: opts.datadir })
+  const modelCache = createModelCache({ dir: modelCacheDir(opts.datadir), store })
+  // state-changing execution always uses the pinned consensus profile (docs/determinism.md)
+  const inference = createInferencePrecompile({
+    models: modelCache,
+    sessions: createSessionCache({ profile: CONSENSUS_PROFILE }),
+  })
+  let chain: Chain
+  try {
+    chain = await Chain.open({ datadir: opts.datadir, spec, inference })
+  } catch (err) {
+    await store.close()
+    throw err
+  }
   const blockTime = opts.blockTime ?? 0
   const node = new LatticeNode({
     chain,
@@ -60,6 +87,7 @@ export async function startDevnet(opts: DevnetOpts): Promise<Devnet> {
     })
   } catch (err) {
     await node.close()
+    await store.close()
     throw err
   }
   return {
@@ -67,9 +95,13 @@ export async function startDevnet(opts: DevnetOpts): Promise<Devnet> {
     server,
     accounts,
     spec,
+    store,
+    modelCache,
+    inference,
     close: async () => {
       await server.close()
       await node.close()
+      await store.close()
     },
   }
 }

@@ -1,8 +1,13 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { join, relative } from 'node:path'
 
 const require = createRequire(import.meta.url)
-const solc = require('solc') as { compile(input: string): string }
+const solc = require('solc') as {
+  compile(input: string, callbacks?: { import(path: string): { contents?: string; error?: string } }): string
+}
+
+export const REPO_ROOT = new URL('../../', import.meta.url).pathname
 
 export interface Compiled {
   abi: any[]
@@ -11,23 +16,35 @@ export interface Compiled {
 
 const cache = new Map<string, Compiled>()
 
-/** Compile one contract from a .sol file with solc-js (real compiler, no artifacts on disk). */
+/** Compile one contract from a .sol file with solc-js (real compiler, imports resolved from the repo). */
 export function compileContract(path: string, name: string): Compiled {
   const key = `${path}:${name}`
   const hit = cache.get(key)
   if (hit) return hit
+  const unit = relative(REPO_ROOT, path)
   const input = {
     language: 'Solidity',
-    sources: { [path]: { content: readFileSync(path, 'utf8') } },
+    sources: { [unit]: { content: readFileSync(path, 'utf8') } },
     settings: {
       optimizer: { enabled: true, runs: 200 },
+      evmVersion: 'prague',
       outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } },
     },
   }
-  const out = JSON.parse(solc.compile(JSON.stringify(input)))
+  const out = JSON.parse(
+    solc.compile(JSON.stringify(input), {
+      import: (p) => {
+        try {
+          return { contents: readFileSync(join(REPO_ROOT, p), 'utf8') }
+        } catch {
+          return { error: `not found: ${p}` }
+        }
+      },
+    }),
+  )
   const errors = (out.errors ?? []).filter((e: { severity: string }) => e.severity === 'error')
   if (errors.length) throw new Error(errors.map((e: { formattedMessage: string }) => e.formattedMessage).join('\n'))
-  const c = out.contracts[path][name]
+  const c = out.contracts[unit][name]
   const compiled = { abi: c.abi, bytecode: `0x${c.evm.bytecode.object}` as `0x${string}` }
   cache.set(key, compiled)
   return compiled

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {ILatticeInference, Tensor} from "./ILatticeInference.sol";
+
+/// @title Lattice
+/// @notice Addresses of Lattice's system contracts and one-line helpers for calling models from Solidity
+///         with fixed-point integers (no floats anywhere).
+library Lattice {
+    /// @notice The inference precompile.
+    address internal constant INFERENCE = 0x0000000000000000000000000000000000000a11;
+    /// @notice ModelRegistry, predeployed in genesis.
+    address internal constant MODEL_REGISTRY = 0xA110000000000000000000000000000000000001;
+    /// @notice Reserved for InferenceVerifier.
+    address internal constant INFERENCE_VERIFIER = 0xA110000000000000000000000000000000000002;
+    /// @notice Reserved for IPFSIncentives.
+    address internal constant IPFS_INCENTIVES = 0xA110000000000000000000000000000000000003;
+
+    uint8 internal constant FLOAT32 = 1;
+    uint8 internal constant UINT8 = 2;
+    uint8 internal constant INT8 = 3;
+    uint8 internal constant INT16 = 5;
+    uint8 internal constant INT32 = 6;
+    uint8 internal constant INT64 = 7;
+    uint8 internal constant BOOL = 9;
+    uint8 internal constant FLOAT16 = 10;
+    /// @notice Fixed-point codes are FIXED_BASE + decimals (0..77).
+    uint8 internal constant FIXED_BASE = 128;
+
+    error NotFixedPoint(uint8 dtype);
+    error EmptyTensor();
+
+    /// @notice A fixed-point tensor: `values[i] / 10**decimals` is the real number fed to the model.
+    function fixedTensor(string memory name, int256[] memory values, uint8 decimals, uint64[] memory shape)
+        internal
+        pure
+        returns (Tensor memory)
+    {
+        return Tensor({name: name, dtype: FIXED_BASE + decimals, shape: shape, data: abi.encodePacked(values)});
+    }
+
+    /// @notice A fixed-point tensor of shape [1, n] (a single row of features).
+    function row(string memory name, int256[] memory values, uint8 decimals) internal pure returns (Tensor memory) {
+        uint64[] memory shape = new uint64[](2);
+        shape[0] = 1;
+        shape[1] = uint64(values.length);
+        return fixedTensor(name, values, decimals, shape);
+    }
+
+    /// @notice The int256 values of a fixed-point tensor (the precompile returns outputs in the fixed-point
+    ///         scale the caller asked for by sending fixed-point inputs).
+    function toInt256(Tensor memory t) internal pure returns (int256[] memory values) {
+        if (t.dtype < FIXED_BASE) revert NotFixedPoint(t.dtype);
+        uint256 n = t.data.length / 32;
+        values = new int256[](n);
+        bytes memory data = t.data;
+        for (uint256 i = 0; i < n; i++) {
+            int256 v;
+            assembly ("memory-safe") {
+                v := mload(add(add(data, 32), mul(i, 32)))
+            }
+            values[i] = v;
+        }
+    }
+
+    /// @notice Index of the largest value (first one on ties).
+    function argmax(int256[] memory values) internal pure returns (uint256 best) {
+        if (values.length == 0) revert EmptyTensor();
+        for (uint256 i = 1; i < values.length; i++) {
+            if (values[i] > values[best]) best = i;
+        }
+    }
+
+    /// @notice Run a free model through the precompile.
+    function infer(bytes32 modelId, Tensor[] memory inputs) internal returns (Tensor[] memory) {
+        (bool ok, bytes memory ret) = INFERENCE.call(abi.encodeCall(ILatticeInference.infer, (modelId, inputs)));
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(ret, 32), mload(ret))
+            }
+        }
+        return abi.decode(ret, (Tensor[]));
+    }
+
+    /// @notice Run a model with a single input tensor.
+    function infer(bytes32 modelId, Tensor memory input) internal returns (Tensor[] memory) {
+        Tensor[] memory inputs = new Tensor[](1);
+        inputs[0] = input;
+        return infer(modelId, inputs);
+    }
+}

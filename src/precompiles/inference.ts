@@ -1,0 +1,442 @@
+import type { StateManagerInterface } from '@ethereumjs/common'
+import type { EVMInterface, ExecResult, PrecompileInput } from '@ethereumjs/evm'
+import { EVMError } from '@ethereumjs/evm'
+import { bytesToHex, createAddressFromString } from '@ethereumjs/util'
+import { keccak256 } from 'ethereum-cryptography/keccak.js'
+import { LatticeError } from '../errors.ts'
+import type { SessionCache } from '../inference/cache.ts'
+import type { FlopReport } from '../inference/flops.ts'
+import { countFlops } from '../inference/flops.ts'
+import type { GraphIO } from '../inference/graph-io.ts'
+import { graphIO } from '../inference/graph-io.ts'
+import type { Tensor, TensorLimits } from '../inference/tensor.ts'
+import { DEFAULT_TENSOR_LIMITS, elementBytes, fixedDecimals, numElements } from '../inference/tensor.ts'
+import { validateInputs } from '../inference/validate.ts'
+import {
+  decodeInfer,
+  decodeInferBatch,
+  encodeError,
+  encodeEstimate,
+  encodeTensorBatch,
+  encodeTensors,
+  methodOf,
+  SELECTORS,
+} from './abi.ts'
+import { INFERENCE_PRECOMPILE_ADDRESS, MODEL_REGISTRY_ADDRESS } from './addresses.ts'
+import { InferenceRevert, ModelUnavailableError } from './errors.ts'
+import { INFERENCE_GAS, INFERENCE_LIMITS, inferenceGas } from './params.ts'
+import type { InferenceRecord } from './records.ts'
+import { CallTracker } from './records.ts'
+import type { RegistryEntry } from './registry.ts'
+import { isAllowlisted, readRegistryEntry } from './registry.ts'
+import { AccessPolicy, ModelStatus } from './registry-layout.ts'
+
+/** Where model bytes come from: the local model cache, then IPFS; the package digest is checked. */
+export interface ModelSource {
+  getModelBytes(cid: string, expectedDigest: string, opts?: { signal?: AbortSignal }): Promise<Uint8Array>
+}
+
+/** Options for {@link createInferencePrecompile}. */
+export interface InferencePrecompileOpts {
+  models: ModelSource
+  /** Loaded sessions; for state-changing execution its profile must be the consensus profile. */
+  sessions: SessionCache
+  /** Tensor limits per call (default DEFAULT_TENSOR_LIMITS). */
+  limits?: TensorLimits
+}
+
+/** Counters, for RPC and tests. */
+export interface InferenceStats {
+  /** Calls that reached the precompile. */
+  calls: number
+  /** Session runs started (a stacked batch counts once). */
+  runs: number
+  reverts: number
+  outOfGas: number
+}
+
+/** The precompile plus the hooks the chain needs to run it. */
+export interface InferencePrecompile {
+  /** For ethereumjs' `customPrecompiles`. */
+  customPrecompile: {
+    address: ReturnType<typeof createAddressFromString>
+    function: (input: PrecompileInput) => Promise<ExecResult>
+  }
+  /** Follow an EVM's call frames (call once per EVM instance that may run the precompile). */
+  attach(evm: EVMInterface): void
+  /** Records of the transaction that just ran on `evm` (empty if it reverted). */
+  takeTxRecords(evm: EVMInterface): InferenceRecord[]
+  /** FLOPs and gas of a call, without running (used by `estimate` and lattice_estimateInference). */
+  estimate(sm: StateManagerInterface, modelId: string, inputs: Tensor[]): Promise<{ flops: bigint; gas: bigint }>
+  readonly stats: InferenceStats
+}
+
+interface Analysis {
+  io: GraphIO
+  /** input name -> declares a dynamic first dim */
+  batchable: boolean
+}
+
+interface Plan {
+  entry: RegistryEntry
+  flops: bigint
+  gas: bigint
+  outputDecimals?: number
+  /** Outputs' byte size. */
+  outBytes: number
+}
+
+const MAX_CACHED_REPORTS = 4096
+
+/** Create the inference precompile at 0x…0A11. */
+export function createInferencePrecompile(opts: InferencePrecompileOpts): InferencePrecompile {
+  const limits = opts.limits ?? DEFAULT_TENSOR_LIMITS
+  const trackers = new WeakMap<EVMInterface, CallTracker>()
+  const analyses = new Map<string, Analysis>()
+  const reports = new Map<string, FlopReport>()
+  const stats: InferenceStats = { calls: 0, runs: 0, reverts: 0, outOfGas: 0 }
+  const registry = MODEL_REGISTRY_ADDRESS.toLowerCase()
+
+  async function modelBytes(entry: RegistryEntry): Promise<Uint8Array> {
+    try {
+      return await opts.models.getModelBytes(entry.cid, entry.digest)
+    } catch (err) {
+      throw new ModelUnavailableError(entry.modelId, entry.cid, err)
+    }
+  }
+
+  async function analyse(entry: RegistryEntry): Promise<Analysis> {
+    const hit = analyses.get(entry.digest)
+    if (hit) return hit
+    const bytes = await modelBytes(entry)
+    let io: GraphIO
+    try {
+      io = graphIO(bytes)
+    } catch (err) {
+      throw new InferenceRevert(`model ${entry.modelId} cannot be decoded: ${(err as Error).message}`)
+    }
+    const a = { io, batchable: io.inputs.every((i) => typeof i.shape[0] === 'string') }
+    analyses.set(entry.digest, a)
+    return a
+  }
+
+  async function flopReport(entry: RegistryEntry, shapes: Record<string, number[]>): Promise<FlopReport> {
+    const key = `${entry.digest}:${JSON.stringify(shapes)}`
+    const hit = reports.get(key)
+    if (hit) return hit
+    const bytes = await modelBytes(entry)
+    let report: FlopReport
+    try {
+      report = countFlops({ model: bytes, inputs: shapes })
+    } catch (err) {
+      throw new InferenceRevert(err instanceof LatticeError ? err.shortMessage : (err as Error).message)
+    }
+    if (reports.size >= MAX_CACHED_REPORTS) reports.delete(reports.keys().next().value as string)
+    reports.set(key, report)
+    return report
+  }
+
+  async function entryFor(
+    sm: StateManagerInterface,
+    modelId: string,
+    caller: string | undefined,
+  ): Promise<RegistryEntry> {
+    const entry = await readRegistryEntry(sm, modelId)
+    if (entry.status === ModelStatus.none) throw new InferenceRevert(`unknown model ${modelId}`)
+    if (entry.status !== ModelStatus.active) throw new InferenceRevert(`model ${modelId} is not active (deprecated)`)
+    // ModelRegistry.infer checks access and payment for its own caller before forwarding
+    if (caller === registry) return entry
+    if (entry.policy === AccessPolicy.private && caller !== entry.owner) {
+      throw new InferenceRevert(`caller ${caller} is not allowed to run model ${modelId} (private to its owner)`)
+    }
+    if (
+      entry.policy === AccessPolicy.allowlist &&
+      caller !== entry.owner &&
+      !(caller && (await isAllowlisted(sm, modelId, caller)))
+    ) {
+      throw new InferenceRevert(`caller ${caller} is not allowed to run model ${modelId} (not on its allowlist)`)
+    }
+    if (entry.price > 0n) {
+      throw new InferenceRevert(
+        `model ${modelId} costs ${entry.price} wei per inference: call ModelRegistry.infer (${MODEL_REGISTRY_ADDRESS}) with that value`,
+      )
+    }
+    return entry
+  }
+
+  function validate(inputs: Tensor[], a: Analysis): void {
+    try {
+      validateInputs(inputs, a.io.inputs, limits)
+    } catch (err) {
+      throw new InferenceRevert(err instanceof LatticeError ? err.shortMessage : (err as Error).message)
+    }
+  }
+
+  const shapesOf = (inputs: Tensor[]) => Object.fromEntries(inputs.map((t) => [t.name, t.shape]))
+  const dataBytes = (ts: readonly Tensor[]) => ts.reduce((s, t) => s + t.data.length, 0)
+
+  function decimalsOf(inputs: Tensor[]): number | undefined {
+    let d: number | undefined
+    for (const t of inputs) {
+      const x = fixedDecimals(t.dtype)
+      if (x !== undefined) d = d === undefined ? x : Math.max(d, x)
+    }
+    return d
+  }
+
+  function outputBytes(a: Analysis, report: FlopReport, decimals: number | undefined): number {
+    let total = 0
+    for (const o of a.io.outputs) {
+      const shape = report.outputShapes[o.name]
+      if (!shape) continue
+      const isFloat = o.dtype === 'float32' || o.dtype === 'float16' || o.dtype === 'float64'
+      const per = decimals !== undefined && isFloat ? 32 : safeElementBytes(o.dtype)
+      total += numElements(shape) * per
+    }
+    return total
+  }
+
+  async function plan(
+    sm: StateManagerInterface,
+    modelId: string,
+    inputs: Tensor[],
+    caller: string | undefined,
+  ): Promise<Plan & { a: Analysis }> {
+    const entry = await entryFor(sm, modelId, caller)
+    const a = await analyse(entry)
+    validate(inputs, a)
+    const report = await flopReport(entry, shapesOf(inputs))
+    const outputDecimals = decimalsOf(inputs)
+    const outBytes = outputBytes(a, report, outputDecimals)
+    const flops = BigInt(report.flops)
+    return { entry, a, flops, gas: inferenceGas(flops, dataBytes(inputs), outBytes), outputDecimals, outBytes }
+  }
+
+  function record(
+    tracker: CallTracker | undefined,
+    modelId: string,
+    inputs: readonly Tensor[],
+    outputs: readonly Tensor[],
+    flops: bigint,
+    gas: bigint,
+  ): void {
+    tracker?.record({
+      modelId,
+      inputHash: bytesToHex(keccak256(encodeTensors(inputs))),
+      outputHash: bytesToHex(keccak256(encodeTensors(outputs))),
+      flops,
+      gasUsed: gas,
+    })
+  }
+
+  async function run(entry: RegistryEntry, inputs: Tensor[], outputDecimals: number | undefined): Promise<Tensor[]> {
+    stats.runs++
+    return opts.sessions.run(entry.digest, () => modelBytes(entry), inputs, { outputDecimals, validated: true })
+  }
+
+  async function infer(
+    input: PrecompileInput,
+    tracker: CallTracker | undefined,
+    caller: string | undefined,
+  ): Promise<ExecResult> {
+    const { modelId, inputs } = decodeInfer(input.data)
+    const p = await plan(smOf(input), modelId, inputs, caller)
+    if (p.gas > input.gasLimit) return outOfGas(input.gasLimit)
+    const outputs = await run(p.entry, inputs, p.outputDecimals)
+    record(tracker, modelId, inputs, outputs, p.flops, p.gas)
+    return { returnValue: encodeTensors(outputs), executionGasUsed: p.gas }
+  }
+
+  async function inferBatch(
+    input: PrecompileInput,
+    tracker: CallTracker | undefined,
+    caller: string | undefined,
+  ): Promise<ExecResult> {
+    const { modelId, batch } = decodeInferBatch(input.data)
+    if (batch.length === 0) throw new InferenceRevert('inferBatch: the batch is empty')
+    if (batch.length > INFERENCE_LIMITS.maxBatch) {
+      throw new InferenceRevert(`inferBatch: ${batch.length} items, the limit is ${INFERENCE_LIMITS.maxBatch}`)
+    }
+    const sm = smOf(input)
+    const entry = await entryFor(sm, modelId, caller)
+    const a = await analyse(entry)
+    batch.forEach((item, i) => {
+      try {
+        validate(item, a)
+      } catch (err) {
+        throw new InferenceRevert(`batch[${i}]: ${(err as Error).message}`)
+      }
+    })
+    const outputDecimals = decimalsOf(batch.flat())
+    const inBytes = dataBytes(batch.flat())
+    const stacked = a.batchable ? stack(batch) : undefined
+    if (stacked) {
+      const report = await flopReport(entry, shapesOf(stacked.inputs))
+      const splittable = a.io.outputs.every((o) => report.outputShapes[o.name]?.[0] === stacked.total)
+      if (splittable) {
+        const flops = BigInt(report.flops)
+        const gas = inferenceGas(flops, inBytes, outputBytes(a, report, outputDecimals), batch.length)
+        if (gas > input.gasLimit) return outOfGas(input.gasLimit)
+        const outputs = await run(entry, stacked.inputs, outputDecimals)
+        const perItem = unstack(outputs, stacked.sizes)
+        perItem.forEach((out, i) =>
+          record(tracker, modelId, batch[i], out, flops / BigInt(batch.length), gas / BigInt(batch.length)),
+        )
+        return { returnValue: encodeTensorBatch(perItem), executionGasUsed: gas }
+      }
+    }
+    // sequential: every item's FLOPs are counted before the first run
+    let flops = 0n
+    let outBytes = 0
+    const itemFlops: bigint[] = []
+    for (const item of batch) {
+      const report = await flopReport(entry, shapesOf(item))
+      itemFlops.push(BigInt(report.flops))
+      flops += BigInt(report.flops)
+      outBytes += outputBytes(a, report, outputDecimals)
+    }
+    const gas = inferenceGas(flops, inBytes, outBytes, batch.length)
+    if (gas > input.gasLimit) return outOfGas(input.gasLimit)
+    const results: Tensor[][] = []
+    for (const [i, item] of batch.entries()) {
+      const out = await run(entry, item, outputDecimals)
+      record(tracker, modelId, item, out, itemFlops[i], gas / BigInt(batch.length))
+      results.push(out)
+    }
+    return { returnValue: encodeTensorBatch(results), executionGasUsed: gas }
+  }
+
+  async function estimateCall(input: PrecompileInput, caller: string | undefined): Promise<ExecResult> {
+    if (input.gasLimit < INFERENCE_GAS.estimate) return outOfGas(input.gasLimit)
+    const { modelId, inputs } = decodeInfer(input.data)
+    const p = await plan(smOf(input), modelId, inputs, caller)
+    return { returnValue: encodeEstimate(p.flops, p.gas), executionGasUsed: INFERENCE_GAS.estimate }
+  }
+
+  async function precompile(input: PrecompileInput): Promise<ExecResult> {
+    stats.calls++
+    if (input.gasLimit < INFERENCE_GAS.base) return outOfGas(input.gasLimit)
+    const tracker = trackers.get(input._EVM as EVMInterface)
+    const caller = tracker?.currentCaller()?.toString().toLowerCase()
+    try {
+      if (input.data.length > INFERENCE_LIMITS.maxCalldataBytes) {
+        throw new InferenceRevert(
+          `calldata of ${input.data.length} bytes is over the ${INFERENCE_LIMITS.maxCalldataBytes}-byte limit`,
+        )
+      }
+      const method = methodOf(input.data)
+      if (method === 'infer') return await infer(input, tracker, caller)
+      if (method === 'inferBatch') return await inferBatch(input, tracker, caller)
+      if (method === 'estimate') return await estimateCall(input, caller)
+      const sel = input.data.length >= 4 ? bytesToHex(input.data.subarray(0, 4)) : bytesToHex(input.data)
+      throw new InferenceRevert(
+        `unknown selector ${sel}: call infer ${SELECTORS.infer}, inferBatch ${SELECTORS.inferBatch} or estimate ${SELECTORS.estimate}`,
+      )
+    } catch (err) {
+      if (err instanceof InferenceRevert) {
+        stats.reverts++
+        return {
+          returnValue: encodeError(err.shortMessage),
+          executionGasUsed: INFERENCE_GAS.base,
+          exceptionError: new EVMError(EVMError.errorMessages.REVERT),
+        }
+      }
+      // node-side failures (model unavailable, runtime errors) must not become consensus reverts
+      throw err
+    }
+  }
+
+  function outOfGas(gasLimit: bigint): ExecResult {
+    stats.outOfGas++
+    return {
+      returnValue: new Uint8Array(),
+      executionGasUsed: gasLimit,
+      exceptionError: new EVMError(EVMError.errorMessages.OUT_OF_GAS),
+    }
+  }
+
+  return {
+    customPrecompile: { address: createAddressFromString(INFERENCE_PRECOMPILE_ADDRESS), function: precompile },
+    attach(evm) {
+      if (!trackers.has(evm)) trackers.set(evm, new CallTracker(evm))
+    },
+    takeTxRecords(evm) {
+      return trackers.get(evm)?.takeTx() ?? []
+    },
+    async estimate(sm, modelId, inputs) {
+      const p = await plan(sm, modelId, inputs, undefined)
+      return { flops: p.flops, gas: p.gas }
+    },
+    stats,
+  }
+}
+
+function smOf(input: PrecompileInput): StateManagerInterface {
+  return (input as PrecompileInput & { stateManager: StateManagerInterface }).stateManager ?? input._EVM.stateManager
+}
+
+function safeElementBytes(dtype: string): number {
+  const codes: Record<string, number> = {
+    float32: 1,
+    uint8: 2,
+    int8: 3,
+    int16: 5,
+    int32: 6,
+    int64: 7,
+    bool: 9,
+    float16: 10,
+  }
+  const code = codes[dtype]
+  if (code !== undefined) return elementBytes(code)
+  return dtype === 'float64' || dtype === 'uint64' ? 8 : 4
+}
+
+/** Stack identical-shaped items along dim 0; undefined when they differ. */
+function stack(batch: Tensor[][]): { inputs: Tensor[]; total: number; sizes: number[] } | undefined {
+  const first = batch[0]
+  const sizes: number[] = []
+  for (const item of batch) {
+    if (item.length !== first.length) return undefined
+    for (const t of item) {
+      const ref = first.find((f) => f.name === t.name)
+      if (!ref || ref.dtype !== t.dtype || ref.shape.length !== t.shape.length || ref.shape.length === 0)
+        return undefined
+      for (let d = 1; d < t.shape.length; d++) if (t.shape[d] !== ref.shape[d]) return undefined
+    }
+    const n = item[0].shape[0]
+    if (item.some((t) => t.shape[0] !== n)) return undefined
+    sizes.push(n)
+  }
+  const total = sizes.reduce((a, b) => a + b, 0)
+  const inputs = first.map((ref) => {
+    const parts = batch.map((item) => item.find((t) => t.name === ref.name)!.data)
+    const data = new Uint8Array(parts.reduce((s, p) => s + p.length, 0))
+    let off = 0
+    for (const p of parts) {
+      data.set(p, off)
+      off += p.length
+    }
+    return { name: ref.name, dtype: ref.dtype, shape: [total, ...ref.shape.slice(1)], data }
+  })
+  return { inputs, total, sizes }
+}
+
+/** Split stacked outputs back into items by their dim-0 sizes. */
+function unstack(outputs: Tensor[], sizes: number[]): Tensor[][] {
+  const total = sizes.reduce((a, b) => a + b, 0)
+  const items: Tensor[][] = sizes.map(() => [])
+  for (const o of outputs) {
+    const rowBytes = o.data.length / total
+    let row = 0
+    sizes.forEach((n, i) => {
+      items[i].push({
+        name: o.name,
+        dtype: o.dtype,
+        shape: [n, ...o.shape.slice(1)],
+        data: o.data.slice(row * rowBytes, (row + n) * rowBytes),
+      })
+      row += n
+    })
+  }
+  return items
+}
