@@ -68,4 +68,18 @@ describe('session cache', () => {
     await expect(cache.run(d, load, [x])).resolves.toHaveLength(2)
     await cache.clear()
   })
+
+  it('an evicted session finishes its queued runs before it is disposed', async () => {
+    const cache = createSessionCache({ maxBytes: bigram.byteLength })
+    const di = modelDigest(iris)
+    const s = await cache.get(di, () => iris)
+    const pending = [cache.run(di, () => iris, [x]), cache.run(di, () => iris, [x])]
+    await cache.get(modelDigest(bigram), () => bigram) // over budget: iris is evicted while its runs are queued
+    expect(cache.has(di)).toBe(false)
+    const results = await Promise.all(pending)
+    expect(results.map((r) => r[1].shape)).toEqual([[1], [1]])
+    await new Promise((r) => setTimeout(r, 10))
+    expect(s.disposed).toBe(true)
+    await cache.clear()
+  })
 })
