@@ -72,7 +72,9 @@ try {
   for (const [name, ms] of rows) {
     console.log(`| ${name} | ${ms.toFixed(0)} | ${mbs(ms).toFixed(0)} | ${(best.bound / ms).toFixed(2)}x |`)
   }
-  console.log(`\npeak RSS: ${(peak / 1e6).toFixed(0)} MB (maxRSS ${((process.resourceUsage().maxRSS * 1024) / 1e6).toFixed(0)} MB)`)
+  console.log(
+    `\npeak RSS: ${(peak / 1e6).toFixed(0)} MB (maxRSS ${((process.resourceUsage().maxRSS * 1024) / 1e6).toFixed(0)} MB)`,
+  )
 } finally {
   clearInterval(timer)
   await rm(dir, { recursive: true, force: true })

@@ -7,6 +7,7 @@ import * as dagPb from '@ipld/dag-pb'
 import { UnixFS } from 'ipfs-unixfs'
 import { importer } from 'ipfs-unixfs-importer'
 import { CID } from 'multiformats/cid'
+import * as Digest from 'multiformats/hashes/digest'
 import {
   CorruptBlockError,
   InvalidCidError,
@@ -14,7 +15,7 @@ import {
   NotAFileError,
   UnsupportedHashError,
 } from './errors.ts'
-import { importerOptions } from './profile.ts'
+import { CHUNK_SIZE, importerOptions, MAX_CHILDREN_PER_NODE } from './profile.ts'
 import type { AddResult, AddSource, CidVersion, IoOptions, ReadOptions, StatResult } from './types.ts'
 
 const RAW_CODE = 0x55
@@ -95,6 +96,8 @@ export async function importFile(
   opts: IoOptions & { cidVersion?: CidVersion; size?: number; writeConcurrency?: number } = {},
 ): Promise<AddResult> {
   const { chunks, total } = await openSource(source, opts)
+  const cidVersion = opts.cidVersion ?? 1
+  if (cidVersion === 1) return importRawLeaves(sink, metered(chunks, { ...opts, total }), opts)
   let size = 0
   const counted = async function* () {
     for await (const c of metered(chunks, { ...opts, total })) {
@@ -104,7 +107,7 @@ export async function importFile(
   }
   let root: CID | undefined
   for await (const entry of importer([{ content: counted() }], sink, {
-    ...importerOptions(opts.cidVersion ?? 1),
+    ...importerOptions(cidVersion),
     blockWriteConcurrency: opts.writeConcurrency ?? 50,
     signal: opts.signal,
   } as Parameters<typeof importer>[2])) {
@@ -112,6 +115,114 @@ export async function importFile(
   }
   if (!root) throw new InvalidStorageOptionError('source', 'empty import', 'one file')
   return { cid: root.toString(), size }
+}
+
+interface Built {
+  cid: CID
+  /** File bytes under this node. */
+  fileSize: number
+  /** Cumulative DAG bytes (dag-pb link Tsize). */
+  tsize: number
+}
+
+/**
+ * The `kubo-v1` profile (raw 256 KiB leaves, balanced dag-pb tree of 174 links) as a streaming pipeline:
+ * leaves are hashed as they arrive and written with up to `writeConcurrency` writes in flight, without the
+ * importer's batch-by-batch stalls. Interior nodes are emitted as soon as they fill, so memory holds at most
+ * 174 pending links per tree level. Produces the importer's exact blocks (test/storage/cid.test.ts).
+ */
+async function importRawLeaves(
+  sink: BlockSink,
+  chunks: AsyncIterable<Uint8Array>,
+  opts: IoOptions & { writeConcurrency?: number },
+): Promise<AddResult> {
+  const limit = Math.max(1, opts.writeConcurrency ?? 16)
+  const inflight = new Set<Promise<unknown>>()
+  let failure: unknown
+  const put = async (cid: CID, bytes: Uint8Array) => {
+    if (failure) throw failure
+    const p: Promise<unknown> = sink.put(cid, bytes, { signal: opts.signal }).then(
+      () => inflight.delete(p),
+      (err) => {
+        inflight.delete(p)
+        failure ??= err
+      },
+    )
+    inflight.add(p)
+    while (inflight.size >= limit) await Promise.race(inflight)
+    if (failure) throw failure
+  }
+  const levels: Built[][] = [[]]
+  const flush = async (k: number) => {
+    const group = levels[k]
+    levels[k] = []
+    const fs = new UnixFS({ type: 'file', blockSizes: group.map((g) => BigInt(g.fileSize)) })
+    const bytes = dagPb.encode(
+      dagPb.prepare({ Data: fs.marshal(), Links: group.map((g) => ({ Hash: g.cid, Name: '', Tsize: g.tsize })) }),
+    )
+    const cid = CID.createV1(dagPb.code, sha256Digest(bytes))
+    await put(cid, bytes)
+    levels[k + 1] ??= []
+    levels[k + 1].push({
+      cid,
+      fileSize: group.reduce((a, g) => a + g.fileSize, 0),
+      tsize: bytes.byteLength + group.reduce((a, g) => a + g.tsize, 0),
+    })
+    if (levels[k + 1].length === MAX_CHILDREN_PER_NODE) await flush(k + 1)
+  }
+  const leaf = async (chunk: Uint8Array) => {
+    const cid = CID.createV1(RAW_CODE, sha256Digest(chunk))
+    await put(cid, chunk)
+    levels[0].push({ cid, fileSize: chunk.byteLength, tsize: chunk.byteLength })
+    if (levels[0].length === MAX_CHILDREN_PER_NODE) await flush(0)
+  }
+  let size = 0
+  let pending: Buffer | undefined
+  let fill = 0
+  for await (const c of chunks) {
+    size += c.byteLength
+    let off = 0
+    if (fill > 0) {
+      const n = Math.min(CHUNK_SIZE - fill, c.byteLength)
+      pending!.set(c.subarray(0, n), fill)
+      fill += n
+      off = n
+      if (fill === CHUNK_SIZE) {
+        await leaf(pending!)
+        pending = undefined
+        fill = 0
+      }
+    }
+    // whole chunks straight from the source buffer, no copy
+    while (c.byteLength - off >= CHUNK_SIZE) {
+      await leaf(c.subarray(off, off + CHUNK_SIZE))
+      off += CHUNK_SIZE
+    }
+    if (off < c.byteLength) {
+      pending = Buffer.allocUnsafe(CHUNK_SIZE)
+      pending.set(c.subarray(off), 0)
+      fill = c.byteLength - off
+    }
+  }
+  if (fill > 0 || size === 0) await leaf(pending ? pending.subarray(0, fill) : new Uint8Array(0))
+  // close the tree bottom-up: a level with one node and nothing above it is the root
+  let root: Built | undefined
+  for (let k = 0; ; k++) {
+    levels[k] ??= []
+    const above = levels.slice(k + 1).some((l) => l.length > 0)
+    if (!above && levels[k].length === 1) {
+      root = levels[k][0]
+      break
+    }
+    if (levels[k].length > 0) await flush(k)
+  }
+  await Promise.all(inflight)
+  if (failure) throw failure
+  return { cid: root.cid.toString(), size }
+}
+
+function sha256Digest(bytes: Uint8Array) {
+  return Digest.create(SHA2_256, createHash('sha256').update(bytes).digest())
 }
 
 interface DecodedNode {

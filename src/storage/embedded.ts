@@ -39,7 +39,7 @@ export interface EmbeddedModelStoreOpts {
   network?: NetworkOpts
   /** Where missing or corrupt blocks are fetched from besides the network (e.g. a Kubo store). */
   repairFrom?: BlockSource
-  /** Blocks fetched ahead of a streaming reader (default 8, i.e. ~2 MiB). */
+  /** Blocks fetched ahead of a streaming reader (default 16, i.e. ~4 MiB). */
   prefetch?: number
   /** Parallel block writes during add (default 50). */
   writeConcurrency?: number
@@ -109,7 +109,7 @@ class Embedded implements EmbeddedModelStore {
     readonly network: NetworkNode | undefined,
     private readonly opts: EmbeddedModelStoreOpts,
   ) {
-    this.#prefetch = opts.prefetch ?? 8
+    this.#prefetch = opts.prefetch ?? 16
   }
 
   #check(): void {
@@ -285,15 +285,30 @@ export async function writeStreamToFile(
   const tmp = `${path}.${randomBytes(6).toString('hex')}.part`
   const fh = await open(tmp, 'w')
   let size = 0
+  // positional writes, a few in flight, so reading the next blocks overlaps writing the last ones
+  const inflight = new Set<Promise<unknown>>()
+  let failure: unknown
   try {
     for await (const chunk of chunks) {
       signal?.throwIfAborted()
-      await fh.write(chunk)
+      const p: Promise<unknown> = fh.write(chunk, 0, chunk.byteLength, size).then(
+        () => inflight.delete(p),
+        (err) => {
+          inflight.delete(p)
+          failure ??= err
+        },
+      )
+      inflight.add(p)
       size += chunk.byteLength
+      while (inflight.size >= 4) await Promise.race(inflight)
+      if (failure) throw failure
     }
+    await Promise.all(inflight)
+    if (failure) throw failure
     await fh.close()
     await rename(tmp, path)
   } catch (err) {
+    await Promise.allSettled(inflight)
     await fh.close().catch(() => {})
     await rm(tmp, { force: true })
     throw err

@@ -7,11 +7,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as dagPb from '@ipld/dag-pb'
 import { UnixFS } from 'ipfs-unixfs'
+import { importer } from 'ipfs-unixfs-importer'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { importFile } from '../../src/storage/dag.ts'
-import { CHUNK_SIZE, MAX_CHILDREN_PER_NODE } from '../../src/storage/profile.ts'
+import { CHUNK_SIZE, importerOptions, MAX_CHILDREN_PER_NODE } from '../../src/storage/profile.ts'
 import { HELLO, HELLO_V0, HELLO_V1, MB1_V0, MB1_V1 } from './conformance.ts'
 import { patternBytes, writePatternFile } from './fixtures/data.ts'
 
@@ -94,5 +95,23 @@ describe('multi-chunk CIDs against independent implementations', () => {
     }
     expect(specRawLeavesCid(patternBytes(1_000_000))).toBe(MB1_V1)
     expect(await cidOf(patternBytes(1_000_000), 0)).toBe(MB1_V0)
+  })
+})
+
+describe('the streaming kubo-v1 importer equals ipfs-unixfs-importer', () => {
+  // around every tree-shape boundary: empty, one chunk, 174 leaves (one full node), 175, 174*2+1
+  const C = CHUNK_SIZE
+  const sizes = [0, 1, C - 1, C, C + 1, 174 * C - 1, 174 * C, 174 * C + 1, 175 * C, 348 * C + 1]
+  it.each(sizes)('%i bytes', async (size) => {
+    const data = patternBytes(size, size)
+    const ours = (await importFile(nullSink, data, { cidVersion: 1 })).cid
+    let ref: CID | undefined
+    for await (const e of importer([{ content: [data] }], nullSink, importerOptions(1))) ref = e.cid
+    expect(ours).toBe(ref?.toString())
+    // odd source chunking must not change the CID
+    async function* odd() {
+      for (let o = 0; o < size; o += 100_003) yield data.subarray(o, o + 100_003)
+    }
+    expect((await importFile(nullSink, odd(), { cidVersion: 1 })).cid).toBe(ours)
   })
 })
