@@ -142,3 +142,13 @@ export class ContractCompileError extends LatticeError {
     super('CONTRACT_COMPILE_FAILED', message, { details })
   }
 }
+
+/** eth_simulateV1 refused the request; `rpcCode` is the code geth gives the same condition. */
+export class SimulateError extends LatticeError {
+  constructor(
+    readonly rpcCode: number,
+    message: string,
+  ) {
+    super('SIMULATE_FAILED', message)
+  }
+}

@@ -50,7 +50,12 @@ class OverlayDB implements DB<Key, Value> {
  * A throwaway VM on the post-state of `parent` whose writes never reach the database: for
  * building blocks that are not imported (testing_buildBlockV1, eth_simulateV1).
  */
-export async function sandboxVM(chain: Chain, parent: Block, common?: Common): Promise<VM> {
+export async function sandboxVM(
+  chain: Chain,
+  parent: Block,
+  common?: Common,
+  blockchain: Chain['blockchain'] = chain.blockchain,
+): Promise<VM> {
   const c = common ?? chain.common.copy()
   const trie = new MerklePatriciaTrie({
     db: new OverlayDB(chain.dbs.state as unknown as DB<Key, Value>),
@@ -63,6 +68,6 @@ export async function sandboxVM(chain: Chain, parent: Block, common?: Common): P
   await sm.setStateRoot(parent.header.stateRoot)
   // the chain's own EVM options (custom precompiles) apply here too
   const evmOpts = (chain as unknown as { evmOpts: Partial<EVMOpts> }).evmOpts
-  const evm = await createEVM({ common: c, stateManager: sm, blockchain: chain.blockchain, ...evmOpts })
-  return createVM({ common: c, stateManager: sm, blockchain: chain.blockchain, evm })
+  const evm = await createEVM({ common: c, stateManager: sm, blockchain, ...evmOpts })
+  return createVM({ common: c, stateManager: sm, blockchain, evm })
 }

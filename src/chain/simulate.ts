@@ -1,0 +1,492 @@
+import type { Block } from '@ethereumjs/block'
+import { createBlock } from '@ethereumjs/block'
+import type { EVMResult, InterpreterStep, Message } from '@ethereumjs/evm'
+import type { AccessList, TypedTransaction } from '@ethereumjs/tx'
+import { createTx } from '@ethereumjs/tx'
+import type { Address } from '@ethereumjs/util'
+import {
+  bigIntToBytes,
+  bytesToHex,
+  createAccount,
+  createAddressFromString,
+  hexToBytes,
+  setLengthLeft,
+} from '@ethereumjs/util'
+import type { BlockBuilder, RunTxResult, VM } from '@ethereumjs/vm'
+import { buildBlock, runTx } from '@ethereumjs/vm'
+import type { Chain } from './chain.ts'
+import { SimulateError } from './errors.ts'
+import type { StateOverride } from './node.ts'
+import { decodeRevertReason } from './revert.ts'
+import { sandboxVM } from './sandbox.ts'
+
+/** One call of a simulated block (eth_simulateV1's TransactionArgs, decoded). */
+export interface SimCall {
+  from?: Address
+  to?: Address
+  gas?: bigint
+  gasPrice?: bigint
+  maxFeePerGas?: bigint
+  maxPriorityFeePerGas?: bigint
+  maxFeePerBlobGas?: bigint
+  blobVersionedHashes?: string[]
+  value?: bigint
+  data?: Uint8Array
+  nonce?: bigint
+  accessList?: AccessList
+}
+
+export interface SimBlockOverrides {
+  number?: bigint
+  time?: bigint
+  gasLimit?: bigint
+  feeRecipient?: Address
+  prevRandao?: Uint8Array
+  baseFeePerGas?: bigint
+  blobBaseFee?: bigint
+  beaconRoot?: Uint8Array
+}
+
+export interface SimAccountOverride extends StateOverride {
+  movePrecompileToAddress?: Address
+}
+
+export interface SimBlockSpec {
+  blockOverrides?: SimBlockOverrides
+  stateOverrides?: Map<string, SimAccountOverride>
+  calls: SimCall[]
+}
+
+export interface SimulateOpts {
+  blocks: SimBlockSpec[]
+  /** Check nonces, balances and fees like a real block (default false). */
+  validation?: boolean
+  /** Report ETH transfers as ERC-20-style logs from 0xeeee...eeee. */
+  traceTransfers?: boolean
+  /** Gas available to the whole simulation (geth's RPC gas cap, 50M). */
+  gasCap?: bigint
+}
+
+/** A log of a simulated call, before the block hash is known. */
+export interface SimLog {
+  address: Uint8Array
+  topics: Uint8Array[]
+  data: Uint8Array
+  logIndex: number
+}
+
+export interface SimCallResult {
+  returnData: Uint8Array
+  logs: SimLog[]
+  gasUsed: bigint
+  maxUsedGas: bigint
+  status: 0 | 1
+  error?: { message: string; code: number; data?: string }
+}
+
+export interface SimBlockResult {
+  block: Block
+  calls: SimCallResult[]
+  senders: Address[]
+  /** The calls as transactions, with their senders attached (the block's own copies are unsigned). */
+  txs: TypedTransaction[]
+}
+
+/** geth's cap on simulated blocks per request. */
+export const MAX_SIMULATE_BLOCKS = 256
+const TIMESTAMP_INCREMENT = 12n
+const TRANSFER_TOPIC = hexToBytes('0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef')
+const TRANSFER_ADDRESS = hexToBytes(`0x${'ee'.repeat(20)}`)
+
+export const SimCode = {
+  nonceTooLow: -38010,
+  nonceTooHigh: -38011,
+  feeTooLow: -38012,
+  intrinsicGas: -38013,
+  insufficientFunds: -38014,
+  gasLimitReached: -38015,
+  blockNumberOrder: -38020,
+  blockTimestampOrder: -38021,
+  precompileSelfRef: -38022,
+  precompileTwice: -38023,
+  tooManyBlocks: -38026,
+  reverted: 3,
+  vmError: -32015,
+  invalidParams: -32602,
+  internal: -32603,
+  server: -32000,
+} as const
+
+/** Fill in block numbers and timestamps (and gap blocks) as geth's sanitizeChain does. */
+function sanitizeChain(base: Block, blocks: SimBlockSpec[]): SimBlockSpec[] {
+  const out: SimBlockSpec[] = []
+  let prevNumber = base.header.number
+  let prevTime = base.header.timestamp
+  for (const b of blocks) {
+    const o: SimBlockOverrides = { ...b.blockOverrides }
+    const number = o.number ?? prevNumber + 1n
+    if (number <= prevNumber) {
+      throw new SimulateError(SimCode.blockNumberOrder, `block numbers must be in order: ${number} <= ${prevNumber}`)
+    }
+    if (number - base.header.number > BigInt(MAX_SIMULATE_BLOCKS)) {
+      throw new SimulateError(SimCode.tooManyBlocks, 'too many blocks')
+    }
+    for (let n = prevNumber + 1n; n < number; n++) {
+      prevTime += TIMESTAMP_INCREMENT
+      out.push({ blockOverrides: { number: n, time: prevTime }, calls: [] })
+    }
+    prevNumber = number
+    let t: bigint
+    if (o.time === undefined) t = prevTime + TIMESTAMP_INCREMENT
+    else {
+      t = o.time
+      if (t <= prevTime) {
+        throw new SimulateError(SimCode.blockTimestampOrder, `block timestamps must be in order: ${t} <= ${prevTime}`)
+      }
+    }
+    prevTime = t
+    out.push({ ...b, blockOverrides: { ...o, number, time: t } })
+  }
+  return out
+}
+
+/** Map an ethereumjs transaction rejection to geth's simulate error code. */
+function txError(err: unknown): SimulateError {
+  const msg = String((err as Error)?.message ?? err).split(/ \(tx type| block number=| hash=/)[0]
+  const code = /nonce (is )?too high|tx has nonce of: \d+.*higher|nonce too high/i.test(msg)
+    ? SimCode.nonceTooHigh
+    : /nonce exceeds|nonce has max/i.test(msg)
+      ? SimCode.internal
+      : /correct nonce|nonce too low/i.test(msg)
+        ? SimCode.nonceTooLow
+        : /baseFeePerGas|base fee|maxFeePerGas.*less|fee cap/i.test(msg)
+          ? SimCode.feeTooLow
+          : /gasLimit is too low|intrinsic/i.test(msg)
+            ? SimCode.intrinsicGas
+            : /enough funds|insufficient funds|upfront cost/i.test(msg)
+              ? SimCode.insufficientFunds
+              : SimCode.internal
+  return new SimulateError(code, `err: ${msg}`)
+}
+
+/** Apply per-account overrides, moving precompiles first (geth's StateOverride.Apply). */
+async function applyOverrides(vm: VM, overrides: Map<string, SimAccountOverride>): Promise<void> {
+  const sm = vm.stateManager
+  const precompiles = vm.evm.precompiles as Map<string, unknown>
+  const moved = new Set<string>()
+  for (const [addrHex, o] of overrides) {
+    if (!o.movePrecompileToAddress) continue
+    const key = addrHex.slice(2).toLowerCase()
+    const fn = precompiles.get(key)
+    if (!fn) throw new SimulateError(SimCode.server, `account ${addrHex} is not a precompile`)
+    const dest = o.movePrecompileToAddress.toString().slice(2)
+    if (dest === key) {
+      throw new SimulateError(SimCode.precompileSelfRef, `account ${addrHex} is already at the destination`)
+    }
+    if (moved.has(dest)) {
+      throw new SimulateError(SimCode.precompileTwice, `account ${dest} has already been overridden by a precompile`)
+    }
+    moved.add(dest)
+    precompiles.delete(key)
+    precompiles.set(dest, fn)
+  }
+  for (const [addrHex, o] of overrides) {
+    const addr = createAddressFromString(addrHex)
+    const acct = (await sm.getAccount(addr)) ?? createAccount({})
+    if (o.nonce !== undefined) acct.nonce = o.nonce
+    if (o.balance !== undefined) acct.balance = o.balance
+    await sm.putAccount(addr, acct)
+    if (o.code !== undefined) await sm.putCode(addr, o.code)
+    if (o.state) {
+      await sm.clearStorage(addr)
+      for (const [k, v] of o.state) await sm.putStorage(addr, setLengthLeft(k, 32), v)
+    }
+    if (o.stateDiff) for (const [k, v] of o.stateDiff) await sm.putStorage(addr, setLengthLeft(k, 32), v)
+  }
+}
+
+/** Collects the logs of one call, with ETH transfers as logs when asked, dropping those of failed frames. */
+class LogCollector {
+  private readonly frames: SimLog[][] = []
+  done: SimLog[] = []
+
+  constructor(private readonly transfers: boolean) {}
+
+  enter(m: Message): void {
+    this.frames.push([])
+    if (this.transfers && m.value > 0n && !m.delegatecall) {
+      const to = m.to ?? undefined
+      this.frames[this.frames.length - 1].push({
+        address: TRANSFER_ADDRESS,
+        topics: [
+          TRANSFER_TOPIC,
+          setLengthLeft(m.caller.bytes, 32),
+          setLengthLeft(to ? to.bytes : new Uint8Array(), 32),
+        ],
+        data: setLengthLeft(bigIntToBytes(m.value), 32),
+        logIndex: 0,
+      })
+    }
+  }
+
+  step(s: InterpreterStep): void {
+    const code = s.opcode.code
+    if (code < 0xa0 || code > 0xa4) return
+    const st = s.stack
+    const offset = Number(st[st.length - 1])
+    const size = Number(st[st.length - 2])
+    const topics = st
+      .slice(st.length - 2 - (code - 0xa0), st.length - 2)
+      .reverse()
+      .map((t) => setLengthLeft(bigIntToBytes(t), 32))
+    const data = new Uint8Array(size)
+    data.set(s.memory.subarray(offset, offset + size))
+    this.frames[this.frames.length - 1]?.push({ address: s.address.bytes, topics, data, logIndex: 0 })
+  }
+
+  exit(r: EVMResult): void {
+    const frame = this.frames.pop() ?? []
+    const ok = r.execResult.exceptionError === undefined
+    const parent = this.frames[this.frames.length - 1]
+    if (!ok) return
+    if (r.createdAddress && this.transfers) {
+      // the transfer log of a creation names the new contract
+      for (const l of frame) {
+        if (l.address === TRANSFER_ADDRESS && l.topics[2].every((b) => b === 0)) {
+          l.topics[2] = setLengthLeft(r.createdAddress.bytes, 32)
+        }
+      }
+    }
+    if (parent) parent.push(...frame)
+    else this.done = frame
+  }
+}
+
+/**
+ * Run eth_simulateV1 on top of `base`: a chain of blocks with overrides and calls, built on a
+ * sandbox VM (nothing is written). Mirrors geth's simulator.
+ */
+export async function simulate(chain: Chain, base: Block, opts: SimulateOpts): Promise<SimBlockResult[]> {
+  if (opts.blocks.length > MAX_SIMULATE_BLOCKS) throw new SimulateError(SimCode.tooManyBlocks, 'too many blocks')
+  const blocks = sanitizeChain(base, opts.blocks)
+  const validate = opts.validation === true
+  let gasPool = opts.gasCap ?? 50_000_000n
+  const simulated = new Map<bigint, Block>()
+  // BLOCKHASH must see the simulated blocks too
+  const blockchain = new Proxy(chain.blockchain, {
+    get(target, prop, receiver) {
+      if (prop === 'getBlock') {
+        return async (id: bigint | number | Uint8Array) => {
+          if (typeof id === 'number' || typeof id === 'bigint') {
+            const b = simulated.get(BigInt(id))
+            if (b) return b
+          }
+          return target.getBlock(id as Uint8Array)
+        }
+      }
+      const v = Reflect.get(target, prop, receiver)
+      return typeof v === 'function' ? v.bind(target) : v
+    },
+  })
+  const common = chain.common.copy()
+  common.setHardforkBy({ blockNumber: base.header.number, timestamp: base.header.timestamp })
+  const vm = await sandboxVM(chain, base, common, blockchain)
+  const results: SimBlockResult[] = []
+  let parent = base
+  let header = {
+    coinbase: base.header.coinbase,
+    difficulty: base.header.difficulty,
+    gasLimit: base.header.gasLimit,
+  }
+  for (const spec of blocks) {
+    const o = spec.blockOverrides ?? {}
+    const number = o.number!
+    const timestamp = o.time!
+    vm.common.setHardforkBy({ blockNumber: number, timestamp })
+    const london = vm.common.isActivatedEIP(1559)
+    const cancun = vm.common.isActivatedEIP(4844)
+    header = {
+      coinbase: o.feeRecipient ?? header.coinbase,
+      difficulty: header.difficulty,
+      gasLimit: o.gasLimit ?? header.gasLimit,
+    }
+    let baseFee: bigint | undefined
+    if (london) baseFee = o.baseFeePerGas ?? (validate ? parent.header.calcNextBaseFee() : 0n)
+    const builder = await buildBlock(vm, {
+      parentBlock: parent,
+      headerData: {
+        number,
+        timestamp,
+        gasLimit: header.gasLimit,
+        coinbase: header.coinbase,
+        difficulty: header.difficulty,
+        mixHash: o.prevRandao ?? new Uint8Array(32),
+        baseFeePerGas: baseFee,
+        excessBlobGas: cancun
+          ? parent.common.isActivatedEIP(4844)
+            ? parent.header.calcNextExcessBlobGas(vm.common)
+            : 0n
+          : undefined,
+        parentBeaconBlockRoot: cancun ? (o.beaconRoot ?? new Uint8Array(32)) : undefined,
+        extraData: new Uint8Array(),
+        nonce: new Uint8Array(8),
+      },
+      withdrawals: vm.common.isActivatedEIP(4895) ? [] : undefined,
+      blockOpts: { putBlockIntoBlockchain: false, common: vm.common, skipConsensusFormatValidation: true },
+    })
+    if (spec.stateOverrides) await applyOverrides(vm, spec.stateOverrides)
+    const b = builder as unknown as {
+      headerData: Record<string, unknown>
+      transactions: TypedTransaction[]
+      transactionResults: RunTxResult[]
+      gasUsed: bigint
+      blobGasUsed: bigint
+      checkpointed: boolean
+    }
+    const calls: SimCallResult[] = []
+    const senders: Address[] = []
+    let logIndex = 0
+    for (const call of spec.calls) {
+      const from = call.from ?? createAddressFromString(`0x${'00'.repeat(20)}`)
+      const nonce = call.nonce ?? (await vm.stateManager.getAccount(from))?.nonce ?? 0n
+      const remaining = header.gasLimit - b.gasUsed
+      let gas = call.gas ?? remaining
+      if (b.gasUsed + gas > header.gasLimit) {
+        throw new SimulateError(SimCode.gasLimitReached, `block gas limit reached: ${b.gasUsed} >= ${header.gasLimit}`)
+      }
+      if (gas > gasPool) gas = gasPool
+      const tx = makeTx(vm, call, from, nonce, gas, baseFee)
+      const collector = new LogCollector(opts.traceTransfers === true)
+      const onEnter = (m: Message) => collector.enter(m)
+      const onExit = (r: EVMResult) => collector.exit(r)
+      const onStep = (s: InterpreterStep) => collector.step(s)
+      const events = vm.evm.events!
+      events.on('beforeMessage', onEnter)
+      events.on('afterMessage', onExit)
+      events.on('step', onStep)
+      let result: RunTxResult
+      try {
+        if (!b.checkpointed) {
+          await vm.evm.journal.checkpoint()
+          b.checkpointed = true
+        }
+        const zeroFees = !validate && feesAreZero(call)
+        const runHeader = { ...b.headerData, gasUsed: b.gasUsed, ...(zeroFees && london ? { baseFeePerGas: 0n } : {}) }
+        const block = createBlock({ header: runHeader }, { common: vm.common, skipConsensusFormatValidation: true })
+        result = await runTx(vm, {
+          tx,
+          block,
+          skipNonce: !validate,
+          skipHardForkValidation: true,
+          skipBlockGasLimitValidation: true,
+        })
+      } catch (err) {
+        throw txError(err)
+      } finally {
+        events.off('beforeMessage', onEnter)
+        events.off('afterMessage', onExit)
+        events.off('step', onStep)
+      }
+      b.transactions.push(tx)
+      b.transactionResults.push(result)
+      b.gasUsed += result.totalGasSpent
+      gasPool -= result.totalGasSpent
+      if ('blobVersionedHashes' in tx) {
+        b.blobGasUsed += BigInt((tx.blobVersionedHashes as string[]).length) * vm.common.param('blobGasPerBlob')
+      }
+      senders.push(from)
+      const exec = result.execResult
+      const err = exec.exceptionError
+      const logs = (
+        opts.traceTransfers
+          ? collector.done
+          : (exec.logs ?? []).map(([address, topics, data]) => ({
+              address,
+              topics,
+              data,
+              logIndex: 0,
+            }))
+      ) as SimLog[]
+      const res: SimCallResult = {
+        returnData: exec.returnValue,
+        logs: err ? [] : logs.map((l) => ({ ...l, logIndex: logIndex++ })),
+        gasUsed: result.totalGasSpent,
+        maxUsedGas: result.totalGasSpent + (result.gasRefund ?? 0n),
+        status: err ? 0 : 1,
+      }
+      if (err) {
+        if (err.error === 'revert') {
+          const reason = decodeRevertReason(exec.returnValue)
+          res.error = {
+            message: reason ? `execution reverted: ${reason}` : 'execution reverted',
+            code: SimCode.reverted,
+            data: bytesToHex(exec.returnValue),
+          }
+        } else {
+          res.error = { message: err.error, code: SimCode.vmError }
+        }
+      }
+      calls.push(res)
+    }
+    const built = await builder.build()
+    const block = built.block
+    simulated.set(number, block)
+    results.push({ block, calls, senders, txs: [...b.transactions] })
+    parent = block
+  }
+  return results
+}
+
+function feesAreZero(c: SimCall): boolean {
+  return (c.gasPrice ?? 0n) === 0n && (c.maxFeePerGas ?? 0n) === 0n && (c.maxPriorityFeePerGas ?? 0n) === 0n
+}
+
+/** The unsigned transaction geth builds from call arguments (type 2 unless blob fields are set). */
+function makeTx(
+  vm: VM,
+  c: SimCall,
+  from: Address,
+  nonce: bigint,
+  gas: bigint,
+  baseFee: bigint | undefined,
+): TypedTransaction {
+  const common = vm.common
+  const base = {
+    nonce,
+    gasLimit: gas,
+    to: c.to,
+    value: c.value ?? 0n,
+    data: c.data ?? new Uint8Array(),
+    chainId: common.chainId(),
+    accessList: c.accessList ?? [],
+    v: 0n,
+    r: 0n,
+    s: 0n,
+  }
+  let tx: TypedTransaction
+  if (baseFee === undefined) {
+    tx = createTx({ ...base, type: c.accessList ? 1 : 0, gasPrice: c.gasPrice ?? 0n }, { common, freeze: false })
+  } else {
+    const maxFeePerGas = c.maxFeePerGas ?? c.gasPrice ?? 0n
+    const maxPriorityFeePerGas = c.maxPriorityFeePerGas ?? c.gasPrice ?? 0n
+    if (c.blobVersionedHashes) {
+      tx = createTx(
+        {
+          ...base,
+          type: 3,
+          maxFeePerGas,
+          maxPriorityFeePerGas,
+          maxFeePerBlobGas: c.maxFeePerBlobGas ?? 0n,
+          blobVersionedHashes: c.blobVersionedHashes as `0x${string}`[],
+        },
+        { common, freeze: false },
+      )
+    } else {
+      tx = createTx({ ...base, type: 2, maxFeePerGas, maxPriorityFeePerGas }, { common, freeze: false })
+    }
+  }
+  // calls are unsigned: the sender is whoever the caller named
+  ;(tx as { getSenderAddress: () => Address }).getSenderAddress = () => from
+  ;(tx as { isSigned: () => boolean }).isSigned = () => true
+  return tx
+}
