@@ -5,17 +5,13 @@ import { Chain } from '../chain/chain.ts'
 import type { ChainSpec } from '../chain/genesis.ts'
 import { loadChainSpec } from '../chain/genesis.ts'
 import { LatticeNode } from '../chain/node.ts'
-import { createSessionCache } from '../inference/cache.ts'
-import { CONSENSUS_PROFILE } from '../inference/profile.ts'
 import type { InferencePrecompile } from '../precompiles/inference.ts'
-import { createInferencePrecompile } from '../precompiles/inference.ts'
 import type { RpcServer } from '../rpc/server.ts'
 import { startRpcServer } from '../rpc/server.ts'
 import type { ModelCache } from '../storage/cache.ts'
-import { createModelCache } from '../storage/cache.ts'
-import { createModelStore } from '../storage/create.ts'
-import { modelCacheDir } from '../storage/paths.ts'
+import type { NetworkOpts } from '../storage/network.ts'
 import type { ModelStore } from '../storage/types.ts'
+import { openInferenceStack } from './stack.ts'
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 
@@ -35,6 +31,8 @@ export interface DevnetOpts {
   /** Automine each transaction (default true; interval mining turns it off unless asked). */
   automine?: boolean
   spec?: ChainSpec
+  /** libp2p networking for the embedded IPFS store, so other nodes can fetch models from this one. */
+  ipfsNetwork?: NetworkOpts
 }
 
 export interface Devnet {
@@ -55,13 +53,8 @@ export async function startDevnet(opts: DevnetOpts): Promise<Devnet> {
   if (opts.reset) rmSync(opts.datadir, { recursive: true, force: true })
   const spec = opts.spec ?? loadChainSpec()
   const accounts = deriveDevAccounts(spec.lattice.devMnemonic ?? DEV_MNEMONIC, spec.lattice.devAccounts ?? 10)
-  const store = await createModelStore({ datadir: opts.datadir })
-  const modelCache = createModelCache({ dir: modelCacheDir(opts.datadir), store })
-  // state-changing execution always uses the pinned consensus profile (docs/determinism.md)
-  const inference = createInferencePrecompile({
-    models: modelCache,
-    sessions: createSessionCache({ profile: CONSENSUS_PROFILE }),
-  })
+  const stack = await openInferenceStack({ datadir: opts.datadir, network: opts.ipfsNetwork })
+  const { store, modelCache, inference } = stack
   let chain: Chain
   try {
     chain = await Chain.open({ datadir: opts.datadir, spec, inference })

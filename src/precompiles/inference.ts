@@ -5,12 +5,19 @@ import { bytesToHex, createAddressFromString } from '@ethereumjs/util'
 import { keccak256 } from 'ethereum-cryptography/keccak.js'
 import { LatticeError } from '../errors.ts'
 import type { SessionCache } from '../inference/cache.ts'
-import type { FlopReport } from '../inference/flops.ts'
+import type { FlopReport, InputShape } from '../inference/flops.ts'
 import { countFlops } from '../inference/flops.ts'
 import type { GraphIO } from '../inference/graph-io.ts'
 import { graphIO } from '../inference/graph-io.ts'
 import type { Tensor, TensorLimits } from '../inference/tensor.ts'
-import { DEFAULT_TENSOR_LIMITS, elementBytes, fixedDecimals, numElements } from '../inference/tensor.ts'
+import {
+  DEFAULT_TENSOR_LIMITS,
+  DType,
+  elementBytes,
+  fixedDecimals,
+  numElements,
+  tensorValues,
+} from '../inference/tensor.ts'
 import { validateInputs } from '../inference/validate.ts'
 import {
   decodeInfer,
@@ -87,6 +94,8 @@ interface Plan {
 }
 
 const MAX_CACHED_REPORTS = 4096
+/** Integer inputs up to this many elements pass their values to the FLOP counter. */
+const MAX_SHAPE_VALUES = 64
 
 /** Create the inference precompile at 0x…0A11. */
 export function createInferencePrecompile(opts: InferencePrecompileOpts): InferencePrecompile {
@@ -120,8 +129,8 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
     return a
   }
 
-  async function flopReport(entry: RegistryEntry, shapes: Record<string, number[]>): Promise<FlopReport> {
-    const key = `${entry.digest}:${JSON.stringify(shapes)}`
+  async function flopReport(entry: RegistryEntry, shapes: Record<string, InputShape>): Promise<FlopReport> {
+    const key = `${entry.digest}:${JSON.stringify(shapes, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`
     const hit = reports.get(key)
     if (hit) return hit
     const bytes = await modelBytes(entry)
@@ -172,7 +181,16 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
     }
   }
 
-  const shapesOf = (inputs: Tensor[]) => Object.fromEntries(inputs.map((t) => [t.name, t.shape]))
+  /** Shapes for the FLOP counter; small integer inputs also pass their values (they may decide shapes or an `If`). */
+  const shapesOf = (inputs: Tensor[]): Record<string, InputShape> =>
+    Object.fromEntries(
+      inputs.map((t) => [
+        t.name,
+        (t.dtype === DType.int64 || t.dtype === DType.int32) && numElements(t.shape) <= MAX_SHAPE_VALUES
+          ? { shape: t.shape, values: tensorValues(t) as (number | bigint)[] }
+          : t.shape,
+      ]),
+    )
   const dataBytes = (ts: readonly Tensor[]) => ts.reduce((s, t) => s + t.data.length, 0)
 
   function decimalsOf(inputs: Tensor[]): number | undefined {
