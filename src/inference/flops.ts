@@ -5,6 +5,7 @@ import {
   Attrs,
   decodeModel,
   type GraphProto,
+  type ModelProto,
   type NodeProto,
   num,
   opsetOf,
@@ -372,7 +373,22 @@ function declaredShape(v: ValueInfoProto): { dtype: number; shape: (number | str
  * with a dynamic dim and no shape given.
  */
 export function countFlops(opts: CountFlopsOpts): FlopReport {
+  return createFlopCounter({ model: opts.model }).count(opts.inputs)
+}
+
+/** A decoded model that counts FLOPs for many input shapes (decoding is most of the cost on large models). */
+export interface FlopCounter {
+  /** Same as {@link countFlops} with these inputs. */
+  count(inputs?: Record<string, InputShape>): FlopReport
+}
+
+/** Decode `model` once; `count` then runs only shape inference and the rules. */
+export function createFlopCounter(opts: { model: Uint8Array }): FlopCounter {
   const m = decodeModel(opts.model)
+  return { count: (inputs) => countDecoded(m, { inputs }) }
+}
+
+function countDecoded(m: ModelProto, opts: { inputs?: Record<string, InputShape> }): FlopReport {
   const counter: Counter = { opset: opsetOf(m), params: 0, byOp: {}, work: { evals: 0 } }
   const graph = m.graph as GraphProto
   const ctx = new Ctx()

@@ -11,6 +11,8 @@ export * from './errors.ts'
 export {
   type CountFlopsOpts,
   countFlops,
+  createFlopCounter,
+  type FlopCounter,
   type FlopReport,
   findNondeterministicOps,
   type InputShape,

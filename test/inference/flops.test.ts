@@ -106,6 +106,14 @@ function one(
 }
 
 describe('FLOP counter rules', () => {
+  it('a decoded counter gives the same report for many shapes', async () => {
+    const { createFlopCounter } = await import('../../src/inference/flops.ts')
+    const c = createFlopCounter({ model: buildIrisModel() })
+    for (const n of [1, 7, 64])
+      expect(c.count({ x: [n, 4] })).toEqual(countFlops({ model: buildIrisModel(), inputs: { x: [n, 4] } }))
+    expect(c.count({ x: [7, 4] }).macs).toBe(7 * 12)
+  })
+
   it('counts the example models', () => {
     const iris = countFlops({ model: buildIrisModel(), inputs: { x: [10, 4] } })
     expect(iris.macs).toBe(10 * 4 * 3)
