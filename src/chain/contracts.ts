@@ -71,7 +71,13 @@ export interface ContractArtifact {
   /** Runtime bytecode, `0x`-prefixed: what a predeploy's genesis `code` holds. */
   deployedBytecode: `0x${string}`
   storageLayout: StorageLayout
-  compiler: { version: string; settings: typeof SOLC_SETTINGS }
+  /** The solc release and the settings it ran with (`outputSelection` narrows with `outputsFor`). */
+  compiler: { version: string; settings: SolcSettings }
+}
+
+/** solc standard-JSON settings as Lattice uses them. */
+export type SolcSettings = Omit<typeof SOLC_SETTINGS, 'outputSelection'> & {
+  outputSelection: Record<string, Record<string, readonly string[]>>
 }
 
 /** Options of `compileContracts`. */
@@ -82,6 +88,12 @@ export interface CompileContractsOpts {
   dir?: string
   /** More `.sol` files to compile, as paths relative to `root` (test fixtures). Default: none. */
   extraSources?: string[]
+  /**
+   * Only contracts in these files (paths relative to `root`) get artifacts; the rest are compiled only as
+   * imports. Outputs do not change bytecode; this saves the code generation a test fixture does not need.
+   * Default: every file.
+   */
+  outputsFor?: string[]
   /** Called with each compiler warning's formatted text. Default: warnings are dropped. */
   onWarning?: (message: string) => void
 }
@@ -154,7 +166,18 @@ export function compileContracts(opts: CompileContractsOpts = {}): Record<string
     if (!existsSync(f)) throw new ContractCompileError(`No Solidity source at ${f}.`)
     sources[unitName(root, f)] = { content: readFileSync(f, 'utf8') }
   }
-  const input = JSON.stringify({ language: 'Solidity', sources, settings: SOLC_SETTINGS })
+  const settings: SolcSettings = opts.outputsFor
+    ? {
+        ...SOLC_SETTINGS,
+        outputSelection: Object.fromEntries(
+          opts.outputsFor.map((f) => [
+            unitName(root, isAbsolute(f) ? f : join(root, f)),
+            SOLC_SETTINGS.outputSelection['*'],
+          ]),
+        ),
+      }
+    : SOLC_SETTINGS
+  const input = JSON.stringify({ language: 'Solidity', sources, settings })
   const hit = cache.get(input)
   if (hit) return hit
 
@@ -195,7 +218,7 @@ export function compileContracts(opts: CompileContractsOpts = {}): Record<string
         bytecode: `0x${c.evm.bytecode.object}`,
         deployedBytecode: `0x${c.evm.deployedBytecode.object}`,
         storageLayout: c.storageLayout,
-        compiler: { version: compiler.version(), settings: SOLC_SETTINGS },
+        compiler: { version: compiler.version(), settings },
       }
     }
   }
