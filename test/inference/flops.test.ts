@@ -48,51 +48,52 @@ describe('FLOP counter vs torchvision', () => {
 })
 
 describe('FLOP counter vs ONNX Runtime profiler', () => {
-  it('per-node Conv/Gemm MACs from the profiler input/output shapes equal the counter (resnet18)', async () => {
-    const model = restoreStripped(torchvisionFixture('resnet18'))
-    const prefix = join(tmpdir(), `lattice-prof-${process.pid}`)
-    const s = await createSession({ model, profile: CONSENSUS_PROFILE, profileFilePrefix: prefix })
-    const x = tensorFromValues('input', DType.float32, [1, 3, 224, 224], new Array(3 * 224 * 224).fill(0.5))
-    await s.run([x])
-    s.endProfiling()
-    await s.dispose()
-    const file = readdirSync(tmpdir())
-      .filter((f) => f.startsWith(`lattice-prof-${process.pid}`))
-      .map((f) => join(tmpdir(), f))[0]
-    expect(file).toBeTruthy()
-    const events = JSON.parse(readFileSync(file, 'utf8')) as {
-      cat: string
-      name: string
-      args: {
-        op_name?: string
-        input_type_shape?: Record<string, number[]>[]
-        output_type_shape?: Record<string, number[]>[]
+  for (const name of ['resnet18', 'mobilenet_v2'])
+    it(`per-node Conv/Gemm MACs from the profiler input/output shapes equal the counter (${name})`, async () => {
+      const model = restoreStripped(torchvisionFixture(name))
+      const prefix = join(tmpdir(), `lattice-prof-${process.pid}-${name}`)
+      const s = await createSession({ model, profile: CONSENSUS_PROFILE, profileFilePrefix: prefix })
+      const x = tensorFromValues('input', DType.float32, [1, 3, 224, 224], new Array(3 * 224 * 224).fill(0.5))
+      await s.run([x])
+      s.endProfiling()
+      await s.dispose()
+      const file = readdirSync(tmpdir())
+        .filter((f) => f.startsWith(`lattice-prof-${process.pid}-${name}`))
+        .map((f) => join(tmpdir(), f))[0]
+      expect(file).toBeTruthy()
+      const events = JSON.parse(readFileSync(file, 'utf8')) as {
+        cat: string
+        name: string
+        args: {
+          op_name?: string
+          input_type_shape?: Record<string, number[]>[]
+          output_type_shape?: Record<string, number[]>[]
+        }
+      }[]
+      rmSync(file)
+      const shapes = (l?: Record<string, number[]>[]): number[][] => (l ?? []).map((o) => Object.values(o)[0])
+      let profMacs = 0
+      let nodes = 0
+      const seen = new Set<string>()
+      for (const e of events) {
+        if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || seen.has(e.name)) continue
+        seen.add(e.name)
+        const op = e.args.op_name
+        const ins = shapes(e.args.input_type_shape)
+        const outs = shapes(e.args.output_type_shape)
+        if (op === 'Conv') {
+          const [w] = [ins[1]]
+          profMacs += outs[0].reduce((a, b) => a * b, 1) * w.slice(1).reduce((a, b) => a * b, 1)
+          nodes++
+        } else if (op === 'Gemm') {
+          profMacs += ins[0][0] * ins[0][1] * outs[0][1]
+          nodes++
+        }
       }
-    }[]
-    rmSync(file)
-    const shapes = (l?: Record<string, number[]>[]): number[][] => (l ?? []).map((o) => Object.values(o)[0])
-    let profMacs = 0
-    let nodes = 0
-    const seen = new Set<string>()
-    for (const e of events) {
-      if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || seen.has(e.name)) continue
-      seen.add(e.name)
-      const op = e.args.op_name
-      const ins = shapes(e.args.input_type_shape)
-      const outs = shapes(e.args.output_type_shape)
-      if (op === 'Conv') {
-        const [w] = [ins[1]]
-        profMacs += outs[0].reduce((a, b) => a * b, 1) * w.slice(1).reduce((a, b) => a * b, 1)
-        nodes++
-      } else if (op === 'Gemm') {
-        profMacs += ins[0][0] * ins[0][1] * outs[0][1]
-        nodes++
-      }
-    }
-    const r = countFlops({ model })
-    expect(nodes).toBe(r.byOp.Conv.count + r.byOp.Gemm.count)
-    expect(profMacs).toBe(r.macs)
-  })
+      const r = countFlops({ model })
+      expect(nodes).toBe(r.byOp.Conv.count + r.byOp.Gemm.count)
+      expect(profMacs).toBe(r.macs)
+    })
 })
 
 function one(
