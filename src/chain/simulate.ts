@@ -12,7 +12,7 @@ import {
   hexToBytes,
   setLengthLeft,
 } from '@ethereumjs/util'
-import type { BlockBuilder, RunTxResult, VM } from '@ethereumjs/vm'
+import type { RunTxResult, VM } from '@ethereumjs/vm'
 import { buildBlock, runTx } from '@ethereumjs/vm'
 import type { Chain } from './chain.ts'
 import { SimulateError } from './errors.ts'
@@ -289,6 +289,10 @@ export async function simulate(chain: Chain, base: Block, opts: SimulateOpts): P
     },
   })
   const common = chain.common.copy()
+  // geth's simulator gives calls the whole remaining gas, above the EIP-7825 cap; ethereumjs checks
+  // the cap only when a transaction object is built, so switch it off for this sandbox
+  const isActivated = common.isActivatedEIP.bind(common)
+  common.isActivatedEIP = (eip: number) => (eip === 7825 ? false : isActivated(eip))
   common.setHardforkBy({ blockNumber: base.header.number, timestamp: base.header.timestamp })
   const vm = await sandboxVM(chain, base, common, blockchain)
   const results: SimBlockResult[] = []
