@@ -146,6 +146,16 @@ export class UnknownProviderError extends LatticeError {
   }
 }
 
+/** A genesis file names an inference profile this build does not know. */
+export class UnknownProfileError extends LatticeError {
+  constructor(id: string, known: readonly string[]) {
+    super(
+      'INFERENCE_UNKNOWN_PROFILE',
+      `unknown inference profile "${id}" (this build knows: ${known.join(', ')}); upgrade lattice or fix the genesis file`,
+    )
+  }
+}
+
 /** ONNX Runtime refused to load the model bytes. */
 export class ModelLoadError extends LatticeError {
   constructor(why: string, opts: { cause?: unknown } = {}) {

@@ -36,6 +36,7 @@ export {
   CONSENSUS_PROFILE,
   CONSENSUS_PROFILE_V1,
   CONSENSUS_PROFILES,
+  consensusProfile,
   type DeviceRequest,
   type InferenceProfile,
   ONNXRUNTIME_VERSION,

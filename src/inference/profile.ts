@@ -1,3 +1,5 @@
+import { UnknownProfileError } from './errors.ts'
+
 /** Execution providers Lattice can ask ONNX Runtime for. */
 export type Provider = 'cpu' | 'coreml' | 'webgpu' | 'cuda'
 /** A provider, or `auto` for the best one this machine has (never on the consensus path). */
@@ -63,6 +65,13 @@ export const CONSENSUS_PROFILE: InferenceProfile = CONSENSUS_PROFILE_V1
 export const CONSENSUS_PROFILES: Readonly<Record<string, InferenceProfile>> = Object.freeze({
   [CONSENSUS_PROFILE_V1.id]: CONSENSUS_PROFILE_V1,
 })
+
+/** The consensus profile a genesis file names, e.g. `consensus-v1`. */
+export function consensusProfile(id: string): InferenceProfile {
+  const p = CONSENSUS_PROFILES[id]
+  if (!p) throw new UnknownProfileError(id, Object.keys(CONSENSUS_PROFILES))
+  return p
+}
 
 /**
  * A fast profile for off-chain calls (`eth_call`, `lattice infer`): all graph optimisations, default threads.

@@ -10,13 +10,17 @@ import {
   resolveDevice,
   sessionOptions,
 } from '../../src/inference/onnx.ts'
-import { CONSENSUS_PROFILE, CONSENSUS_PROFILES, type Provider } from '../../src/inference/profile.ts'
+import { CONSENSUS_PROFILE, CONSENSUS_PROFILES, consensusProfile, type Provider } from '../../src/inference/profile.ts'
 import { DType, tensorFromValues, tensorValues } from '../../src/inference/tensor.ts'
 
 describe('ONNX Runtime adapter', () => {
   it('the consensus profile is pinned: CPU, one thread each, sequential, fixed level, prepacking off', () => {
     expect(CONSENSUS_PROFILE.id).toBe('consensus-v1')
     expect(CONSENSUS_PROFILES['consensus-v1']).toBe(CONSENSUS_PROFILE)
+    expect(consensusProfile('consensus-v1')).toBe(CONSENSUS_PROFILE)
+    expect(() => consensusProfile('consensus-v9')).toThrow(
+      'unknown inference profile "consensus-v9" (this build knows: consensus-v1)',
+    )
     const o = sessionOptions(CONSENSUS_PROFILE)
     expect(o.executionProviders).toEqual([{ name: 'cpu' }])
     expect(o.intraOpNumThreads).toBe(1)
