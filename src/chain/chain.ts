@@ -60,6 +60,12 @@ export interface MinedBlock {
   rejected: { tx: TypedTransaction; error: Error }[]
 }
 
+/** What `mine(..., { skipEmpty: true })` returns when no transaction could be included. */
+export interface SkippedBlock {
+  skipped: true
+  rejected: { tx: TypedTransaction; error: Error }[]
+}
+
 /** Where a transaction sits in the canonical chain. */
 export interface TxLocation {
   block: Block
@@ -262,7 +268,15 @@ export class Chain {
    * Build, execute and persist a block on top of the head. Transactions that cannot be included
    * are returned in `rejected`. Must run inside `exclusive`.
    */
-  async mine(txs: TypedTransaction[], opts: { timestamp: bigint; coinbase?: Address }): Promise<MinedBlock> {
+  async mine(txs: TypedTransaction[], opts: { timestamp: bigint; coinbase?: Address }): Promise<MinedBlock>
+  async mine(
+    txs: TypedTransaction[],
+    opts: { timestamp: bigint; coinbase?: Address; skipEmpty: true },
+  ): Promise<MinedBlock | SkippedBlock>
+  async mine(
+    txs: TypedTransaction[],
+    opts: { timestamp: bigint; coinbase?: Address; skipEmpty?: boolean },
+  ): Promise<MinedBlock | SkippedBlock> {
     const parent = this.headBlock
     this.txRecords.clear()
     const headerData: HeaderData = {
@@ -291,6 +305,14 @@ export class Chain {
         } catch (err) {
           rejected.push({ tx, error: toTxError(err) })
         }
+      }
+      if (opts.skipEmpty && included.length === 0 && txs.length > 0) {
+        // every transaction was refused: no block (automine must not mine empty blocks for failures)
+        await builder.revert()
+        await this.stateManager.setStateRoot(parent.header.stateRoot)
+        this.vm.common.setHardforkBy({ blockNumber: parent.header.number, timestamp: parent.header.timestamp })
+        this.txRecords.clear()
+        return { skipped: true, rejected }
       }
       const { block } = await builder.build()
       const receipts = await this.commitBlock(block, included)

@@ -239,15 +239,22 @@ export class LatticeNode extends EventEmitter {
     return tx.hash()
   }
 
-  /** Automine: one block per executable transaction, until none is left. */
-  private async minePending(): Promise<MinedBlock[]> {
-    const out: MinedBlock[] = []
+  /** Automine: one block per executable transaction, until none is left. A refused transaction mines nothing. */
+  private async minePending(): Promise<Pick<MinedBlock, 'rejected'>[]> {
+    const out: Pick<MinedBlock, 'rejected'>[] = []
     for (;;) {
       const block = await this.chain.exclusive(async () => {
         const nonces = await this.senderNonces()
         const [next] = this.pool.pending((s) => nonces.get(s) ?? 0n, this.nextBaseFee(), 1)
         if (!next) return undefined
-        return this.mineLocked([next], nonces)
+        const timestamp = this.peekTimestamp()
+        const mined = await this.chain.mine([next], { timestamp, coinbase: this.coinbase, skipEmpty: true })
+        if ('skipped' in mined) {
+          for (const r of mined.rejected) this.pool.remove(bytesToHex(r.tx.hash()))
+          return mined
+        }
+        this.takeTimestamp()
+        return this.afterMined(mined)
       })
       if (!block) return out
       out.push(block)
@@ -268,9 +275,12 @@ export class LatticeNode extends EventEmitter {
   }
 
   private async mineLocked(txs: TypedTransaction[], _nonces: Map<string, bigint>): Promise<MinedBlock> {
-    const chain = this.chain
     const timestamp = this.takeTimestamp()
-    const mined = await chain.mine(txs, { timestamp, coinbase: this.coinbase })
+    return this.afterMined(await this.chain.mine(txs, { timestamp, coinbase: this.coinbase }))
+  }
+
+  /** Pool upkeep and the 'block' event after a block was committed. */
+  private async afterMined(mined: MinedBlock): Promise<MinedBlock> {
     for (const m of mined.included) this.pool.remove(bytesToHex(m.tx.hash()))
     for (const r of mined.rejected) {
       // a transaction that did not fit stays for the next block; any other failure is dropped
@@ -300,11 +310,16 @@ export class LatticeNode extends EventEmitter {
   // ---------------------------------------------------------------- time
 
   private takeTimestamp(): bigint {
-    const parent = this.chain.head.header.timestamp
-    let ts = this.nextTimestamp ?? this.now() + this.timeOffset
+    const ts = this.peekTimestamp()
     this.nextTimestamp = undefined
-    if (ts <= parent) ts = parent + 1n
     return ts
+  }
+
+  /** The next block's timestamp, without using up evm_setNextBlockTimestamp. */
+  private peekTimestamp(): bigint {
+    const parent = this.chain.head.header.timestamp
+    const ts = this.nextTimestamp ?? this.now() + this.timeOffset
+    return ts <= parent ? parent + 1n : ts
   }
 
   /** evm_increaseTime: move the clock forward; returns the total offset in seconds. */

@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs'
+import { Contract, ContractFactory, Interface, JsonRpcProvider, Wallet } from 'ethers'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { TestDevnet } from '../helpers/devnet.ts'
+import { ADDR1, KEY0, rpc, startTestDevnet } from '../helpers/devnet.ts'
+import { deployModel, exampleModel, INFERENCE, REGISTRY, registryAbi } from '../helpers/models.ts'
+import { compileContract, REPO_ROOT } from '../helpers/solc.ts'
+
+interface Vector {
+  name: string
+  calldata: string
+  expectedError: string
+  /** Gas handed to the precompile (through GasProxy); absent: a plain call with plenty of gas. */
+  gas?: number
+}
+
+const vectors = JSON.parse(readFileSync(new URL('./failure-vectors.json', import.meta.url), 'utf8')) as Vector[]
+const errorIface = new Interface(['error Error(string)'])
+
+describe('inference precompile failure vectors', () => {
+  let devnet: TestDevnet
+  let provider: JsonRpcProvider
+  let proxy: Contract
+
+  beforeAll(async () => {
+    devnet = await startTestDevnet()
+    provider = new JsonRpcProvider(devnet.url, undefined, { staticNetwork: true, cacheTimeout: -1 })
+    const wallet = new Wallet(KEY0, provider)
+    const bytes = exampleModel('iris').bytes
+    // the fixture models the vectors name (ids are deterministic: owner #0, name, version "1")
+    await deployModel(devnet.store, wallet, bytes, { name: 'iris' })
+    const old = await deployModel(devnet.store, wallet, bytes, { name: 'iris-old' })
+    await (await new Contract(REGISTRY, registryAbi, wallet).deprecate(old.modelId)).wait()
+    await deployModel(devnet.store, wallet, bytes, { name: 'iris-private', policy: 1 })
+    await deployModel(devnet.store, wallet, bytes, { name: 'iris-allowlist', policy: 2 })
+    await deployModel(devnet.store, wallet, bytes, { name: 'iris-priced', price: 1000n })
+    const { abi, bytecode } = compileContract(`${REPO_ROOT}test/fixtures/GasProxy.sol`, 'GasProxy')
+    proxy = (await new ContractFactory(abi, bytecode, wallet).deploy()) as Contract
+    await proxy.waitForDeployment()
+  })
+  afterAll(async () => {
+    provider.destroy()
+    await devnet.stop()
+  })
+  afterEach(async () => {
+    expect((await rpc(devnet.url, 'eth_blockNumber')).result).toMatch(/^0x/)
+  })
+
+  it('covers the cases the issue lists', () => {
+    expect(vectors.length).toBeGreaterThanOrEqual(15)
+  })
+
+  for (const v of vectors) {
+    it(v.name, async () => {
+      const runsBefore = devnet.inference.stats.runs
+      if (v.gas !== undefined) {
+        const [ok, ret] = await proxy.forward.staticCall(INFERENCE, v.calldata, v.gas)
+        expect(ok).toBe(false)
+        expect(ret).toBe('0x')
+        expect(v.expectedError).toBe('out of gas')
+        expect(devnet.inference.stats.outOfGas).toBeGreaterThan(0)
+      } else {
+        const r = await rpc(devnet.url, 'eth_call', [{ from: ADDR1, to: INFERENCE, data: v.calldata }, 'latest'])
+        expect(r.error?.code).toBe(3)
+        const [reason] = errorIface.decodeErrorResult('Error', r.error.data)
+        expect(reason).toContain(v.expectedError)
+        expect(r.error.message).toBe(`execution reverted: ${reason}`)
+        // as a mined transaction: reverted, no inference record
+        const hash = await rpc(devnet.url, 'eth_sendTransaction', [
+          { from: ADDR1, to: INFERENCE, data: v.calldata, gas: '0x100000' },
+        ])
+        const receipt = (await rpc(devnet.url, 'eth_getTransactionReceipt', [hash.result])).result
+        expect(receipt.status).toBe('0x0')
+        expect(await devnet.node.chain.getInferenceRecords(Buffer.from(receipt.blockHash.slice(2), 'hex'))).toEqual([])
+      }
+      // no vector ever reaches a session run
+      expect(devnet.inference.stats.runs).toBe(runsBefore)
+    })
+  }
+})
