@@ -1490,8 +1490,18 @@ function ifNode(_node: NodeProto, ins: (Info | undefined)[], a: Attrs, ctx: Ctx,
   let chosen: SubResult
   if (cond.value) chosen = runSub(cond.value[0] ? thenG : elseG, ctx, counter, [])
   else {
-    const t = runSub(thenG, ctx, counter, [])
-    const e = runSub(elseG, ctx, counter, [])
+    const branch = (g: GraphProto, which: string): SubResult => {
+      try {
+        return runSub(g, ctx, counter, [])
+      } catch (err) {
+        if (!(err instanceof UnsupportedOpError)) throw err
+        return fail(
+          `its condition is not known statically and the ${which} branch cannot be counted (${err.shortMessage}); give the values of the inputs the condition depends on (e.g. lattice flops --value name=v)`,
+        )
+      }
+    }
+    const t = branch(thenG, 'then')
+    const e = branch(elseG, 'else')
     // unknown condition: charge the larger branch; outputs take the elementwise larger shape
     chosen = t.flops >= e.flops ? t : e
     const other = chosen === t ? e : t
