@@ -13,13 +13,16 @@ import {
   ZeroHash,
 } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildIrisModel } from '../../examples/models/iris.ts'
 import type { ContractArtifact } from '../../src/chain/contracts.ts'
 import { compileContracts } from '../../src/chain/contracts.ts'
 import { DEVNET_GENESIS_PATH } from '../../src/chain/genesis.ts'
+import { DType, tensorFromValues } from '../../src/inference/tensor.ts'
 import { MODEL_REGISTRY_ADDRESS } from '../../src/precompiles/addresses.ts'
 import { AccessPolicy, ModelStatus } from '../../src/precompiles/registry-layout.ts'
 import type { TestDevnet } from '../helpers/devnet.ts'
 import { ADDR0, ADDR1, KEY0, KEY1, startTestDevnet } from '../helpers/devnet.ts'
+import { abiTensor, deployModel, INFERENCE, inferenceAbi } from '../helpers/models.ts'
 
 const FIXTURE = 'test/fixtures/RegistryHarness.sol'
 const DIGEST = `0x${'ab'.repeat(32)}`
@@ -326,6 +329,45 @@ describe('ModelRegistry predeploy on a real devnet (ethers v6)', () => {
     // nothing was paid or counted
     expect(await reg.balances(ADDR0)).toBe(0n)
     expect(await reg.inferenceCount(id)).toBe(0n)
+  })
+
+  it('a paid infer runs the model, credits the owner, counts it; the owner withdraws by pull', async () => {
+    const price = parseEther('0.001')
+    const m = await deployModel(devnet.store, owner, buildIrisModel(), { name: 'iris-paid', price })
+    const x = abiTensor(tensorFromValues('x', DType.float32, [1, 4], [5.1, 3.5, 1.4, 0.2]))
+    const outputs = await regOther.infer.staticCall(m.modelId, [x], { value: price })
+    expect(outputs.length).toBeGreaterThan(0)
+    expect(outputs[0].data.length).toBeGreaterThan(2)
+    // the precompile refuses a priced model unless the registry forwards the call
+    await expect(
+      provider.call({ to: INFERENCE, data: inferenceAbi.encodeFunctionData('infer', [m.modelId, [x]]) }),
+    ).rejects.toThrow()
+
+    const r = await mined(regOther.infer(m.modelId, [x], { value: price }))
+    expect(events(r)).toEqual([['InferencePaid', m.modelId, ADDR1, price]])
+    expect(await reg.balances(ADDR0)).toBe(price)
+    expect(await reg.inferenceCount(m.modelId)).toBe(1n)
+    expect(await provider.getBalance(MODEL_REGISTRY_ADDRESS)).toBe(price)
+
+    // an inference that fails in the precompile (wrong shape) reverts the payment with it
+    const bad = abiTensor(tensorFromValues('x', DType.float32, [1, 3], [1, 2, 3]))
+    await expect(regOther.infer.staticCall(m.modelId, [bad], { value: price })).rejects.toMatchObject({
+      reason: expect.stringContaining('shape'),
+    })
+    const tx = await regOther.infer(m.modelId, [bad], { value: price, gasLimit: 3_000_000 })
+    expect((await provider.getTransactionReceipt(tx.hash))?.status).toBe(0)
+    expect(await reg.balances(ADDR0)).toBe(price)
+    expect(await reg.inferenceCount(m.modelId)).toBe(1n)
+
+    // only the owner's own balance pays out, and only once
+    expect(await regOther.withdraw.staticCall()).toBe(0n)
+    const before = await provider.getBalance(ADDR0)
+    const w = await mined(reg.withdraw())
+    expect(events(w)).toEqual([['Withdrawal', ADDR0, price]])
+    expect(await provider.getBalance(ADDR0)).toBe(before + price - w.gasUsed * w.gasPrice)
+    expect(await reg.balances(ADDR0)).toBe(0n)
+    expect(await provider.getBalance(MODEL_REGISTRY_ADDRESS)).toBe(0n)
+    expect(await reg.withdraw.staticCall()).toBe(0n)
   })
 
   it('withdraw with nothing owed pays 0 and emits Withdrawal', async () => {
