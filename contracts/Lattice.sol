@@ -28,6 +28,7 @@ library Lattice {
     uint8 internal constant FIXED_BASE = 128;
 
     error NotFixedPoint(uint8 dtype);
+    error NotInt64(uint8 dtype);
     error EmptyTensor();
 
     /// @notice A fixed-point tensor: `values[i] / 10**decimals` is the real number fed to the model.
@@ -60,6 +61,36 @@ library Lattice {
                 v := mload(add(add(data, 32), mul(i, 32)))
             }
             values[i] = v;
+        }
+    }
+
+    /// @notice An int64 tensor (little-endian, as the codec defines), e.g. token ids.
+    function int64Tensor(string memory name, int64[] memory values, uint64[] memory shape)
+        internal
+        pure
+        returns (Tensor memory)
+    {
+        bytes memory data = new bytes(values.length * 8);
+        for (uint256 i = 0; i < values.length; i++) {
+            uint64 v = uint64(values[i]);
+            for (uint256 b = 0; b < 8; b++) {
+                data[i * 8 + b] = bytes1(uint8(v >> (8 * b)));
+            }
+        }
+        return Tensor({name: name, dtype: INT64, shape: shape, data: data});
+    }
+
+    /// @notice The values of an int64 tensor.
+    function toInt64(Tensor memory t) internal pure returns (int64[] memory values) {
+        if (t.dtype != INT64) revert NotInt64(t.dtype);
+        uint256 n = t.data.length / 8;
+        values = new int64[](n);
+        for (uint256 i = 0; i < n; i++) {
+            uint64 v;
+            for (uint256 b = 0; b < 8; b++) {
+                v |= uint64(uint8(t.data[i * 8 + b])) << uint64(8 * b);
+            }
+            values[i] = int64(v);
         }
     }
 
