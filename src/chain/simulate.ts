@@ -9,7 +9,9 @@ import {
   bytesToHex,
   createAccount,
   createAddressFromString,
+  equalsBytes,
   hexToBytes,
+  KECCAK256_NULL,
   setLengthLeft,
 } from '@ethereumjs/util'
 import type { RunTxResult, VM } from '@ethereumjs/vm'
@@ -172,7 +174,12 @@ function txError(err: unknown): SimulateError {
 /** Apply per-account overrides, moving precompiles first (geth's StateOverride.Apply). */
 async function applyOverrides(vm: VM, overrides: Map<string, SimAccountOverride>): Promise<void> {
   const sm = vm.stateManager
-  const precompiles = vm.evm.precompiles as Map<string, unknown>
+  // moves change which code runs where, not the warm set: geth warms the fork's own precompile
+  // addresses, so `evm.precompiles` stays as it is and only the lookup is redirected
+  const precompiles = new Map(vm.evm.precompiles as Map<string, unknown>)
+  const evm = vm.evm as unknown as { getPrecompile: (a: Address | string) => unknown }
+  evm.getPrecompile = (a: Address | string) =>
+    precompiles.get(typeof a === 'string' ? a.slice(2).padStart(40, '0').toLowerCase() : a.toString().slice(2))
   const moved = new Set<string>()
   for (const [addrHex, o] of overrides) {
     if (!o.movePrecompileToAddress) continue
@@ -182,9 +189,6 @@ async function applyOverrides(vm: VM, overrides: Map<string, SimAccountOverride>
     const dest = o.movePrecompileToAddress.toString().slice(2)
     if (dest === key) {
       throw new SimulateError(SimCode.precompileSelfRef, `account ${addrHex} is already at the destination`)
-    }
-    if (moved.has(dest)) {
-      throw new SimulateError(SimCode.precompileTwice, `account ${dest} has already been overridden by a precompile`)
     }
     moved.add(dest)
     precompiles.delete(key)
@@ -229,8 +233,22 @@ class LogCollector {
     }
   }
 
-  step(s: InterpreterStep): void {
+  async step(s: InterpreterStep): Promise<void> {
     const code = s.opcode.code
+    if (code === 0xff && this.transfers) {
+      // SELFDESTRUCT moves the whole balance: a transfer like any other
+      const balance = (await s.stateManager.getAccount(s.address))?.balance ?? 0n
+      const to = setLengthLeft(bigIntToBytes(s.stack[s.stack.length - 1]), 32)
+      if (balance > 0n) {
+        this.frames[this.frames.length - 1]?.push({
+          address: TRANSFER_ADDRESS,
+          topics: [TRANSFER_TOPIC, setLengthLeft(s.address.bytes, 32), to],
+          data: setLengthLeft(bigIntToBytes(balance), 32),
+          logIndex: 0,
+        })
+      }
+      return
+    }
     if (code < 0xa0 || code > 0xa4) return
     const st = s.stack
     const offset = Number(st[st.length - 1])
@@ -292,7 +310,8 @@ export async function simulate(chain: Chain, base: Block, opts: SimulateOpts): P
   // geth's simulator gives calls the whole remaining gas, above the EIP-7825 cap; ethereumjs checks
   // the cap only when a transaction object is built, so switch it off for this sandbox
   const isActivated = common.isActivatedEIP.bind(common)
-  common.isActivatedEIP = (eip: number) => (eip === 7825 ? false : isActivated(eip))
+  // and, like geth's simulator, let contracts send calls (no EIP-3607 sender check)
+  common.isActivatedEIP = (eip: number) => (eip === 7825 || eip === 3607 ? false : isActivated(eip))
   common.setHardforkBy({ blockNumber: base.header.number, timestamp: base.header.timestamp })
   const vm = await sandboxVM(chain, base, common, blockchain)
   const results: SimBlockResult[] = []
@@ -338,6 +357,8 @@ export async function simulate(chain: Chain, base: Block, opts: SimulateOpts): P
       withdrawals: vm.common.isActivatedEIP(4895) ? [] : undefined,
       blockOpts: { putBlockIntoBlockchain: false, common: vm.common, skipConsensusFormatValidation: true },
     })
+    // precompile moves last for one block only (geth starts each block from the fork's set)
+    delete (vm.evm as unknown as { getPrecompile?: unknown }).getPrecompile
     if (spec.stateOverrides) await applyOverrides(vm, spec.stateOverrides)
     const b = builder as unknown as {
       headerData: Record<string, unknown>
@@ -363,12 +384,18 @@ export async function simulate(chain: Chain, base: Block, opts: SimulateOpts): P
       const collector = new LogCollector(opts.traceTransfers === true)
       const onEnter = (m: Message) => collector.enter(m)
       const onExit = (r: EVMResult) => collector.exit(r)
-      const onStep = (s: InterpreterStep) => collector.step(s)
+      const onStep = (s: InterpreterStep, resolve?: (r?: unknown) => void) => {
+        collector.step(s).then(
+          () => resolve?.(),
+          () => resolve?.(),
+        )
+      }
       const events = vm.evm.events!
       events.on('beforeMessage', onEnter)
       events.on('afterMessage', onExit)
       events.on('step', onStep)
       let result: RunTxResult
+      let unarm = () => {}
       try {
         if (!b.checkpointed) {
           await vm.evm.journal.checkpoint()
@@ -377,6 +404,7 @@ export async function simulate(chain: Chain, base: Block, opts: SimulateOpts): P
         const zeroFees = !validate && feesAreZero(call)
         const runHeader = { ...b.headerData, gasUsed: b.gasUsed, ...(zeroFees && london ? { baseFeePerGas: 0n } : {}) }
         const block = createBlock({ header: runHeader }, { common: vm.common, skipConsensusFormatValidation: true })
+        unarm = await allowContractSender(vm, from)
         result = await runTx(vm, {
           tx,
           block,
@@ -387,6 +415,7 @@ export async function simulate(chain: Chain, base: Block, opts: SimulateOpts): P
       } catch (err) {
         throw txError(err)
       } finally {
+        unarm()
         events.off('beforeMessage', onEnter)
         events.off('afterMessage', onExit)
         events.off('step', onStep)
@@ -412,7 +441,8 @@ export async function simulate(chain: Chain, base: Block, opts: SimulateOpts): P
             }))
       ) as SimLog[]
       const res: SimCallResult = {
-        returnData: exec.returnValue,
+        // geth returns no data for a failed call; revert data goes in error.data
+        returnData: err ? new Uint8Array() : exec.returnValue,
         logs: err ? [] : logs.map((l) => ({ ...l, logIndex: logIndex++ })),
         gasUsed: result.totalGasSpent,
         maxUsedGas: result.totalGasSpent + (result.gasRefund ?? 0n),
@@ -439,6 +469,36 @@ export async function simulate(chain: Chain, base: Block, opts: SimulateOpts): P
     parent = block
   }
   return results
+}
+
+/**
+ * geth's simulator lets accounts with code send calls (no EIP-3607 check). ethereumjs checks the
+ * sender's code hash once, right after reading its account: show that first read an empty code hash.
+ */
+async function allowContractSender(vm: VM, from: Address): Promise<() => void> {
+  const sm = vm.stateManager as unknown as { getAccount: (a: Address) => Promise<unknown> }
+  const acct = (await sm.getAccount(from)) as { codeHash: Uint8Array } | undefined
+  if (!acct || equalsBytes(acct.codeHash, KECCAK256_NULL)) return () => {}
+  const orig = sm.getAccount
+  const restore = () => {
+    sm.getAccount = orig
+  }
+  sm.getAccount = async (a: Address) => {
+    const got = (await orig.call(sm, a)) as object | undefined
+    if (!got || !a.equals(from)) return got
+    restore()
+    let first = true
+    return new Proxy(got, {
+      get(t, p, r) {
+        if (p === 'codeHash' && first) {
+          first = false
+          return KECCAK256_NULL
+        }
+        return Reflect.get(t, p, r)
+      },
+    })
+  }
+  return restore
 }
 
 function feesAreZero(c: SimCall): boolean {
