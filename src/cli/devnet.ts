@@ -45,6 +45,8 @@ export interface Devnet {
   /** Materialised, verified model files (local model cache). */
   modelCache: ModelCache
   inference: InferencePrecompile
+  /** Printed at start when the chain runs state inference on an accelerated provider. */
+  notice?: string
   close(): Promise<void>
 }
 
@@ -53,7 +55,7 @@ export async function startDevnet(opts: DevnetOpts): Promise<Devnet> {
   if (opts.reset) rmSync(opts.datadir, { recursive: true, force: true })
   const spec = opts.spec ?? loadChainSpec()
   const accounts = deriveDevAccounts(spec.lattice.devMnemonic ?? DEV_MNEMONIC, spec.lattice.devAccounts ?? 10)
-  const stack = await openInferenceStack({ datadir: opts.datadir, network: opts.ipfsNetwork })
+  const stack = await openInferenceStack({ datadir: opts.datadir, network: opts.ipfsNetwork, lattice: spec.lattice })
   const { store, modelCache, inference } = stack
   let chain: Chain
   try {
@@ -91,6 +93,7 @@ export async function startDevnet(opts: DevnetOpts): Promise<Devnet> {
     store,
     modelCache,
     inference,
+    notice: stack.notice,
     close: async () => {
       await server.close()
       await node.close()

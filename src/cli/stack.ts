@@ -1,5 +1,8 @@
+import { GenesisError } from '../chain/errors.ts'
+import type { LatticeGenesisConfig } from '../chain/genesis.ts'
 import { createSessionCache } from '../inference/cache.ts'
-import { CONSENSUS_PROFILE } from '../inference/profile.ts'
+import type { InferenceProfile, Provider } from '../inference/profile.ts'
+import { CONSENSUS_PROFILE, fastProfile } from '../inference/profile.ts'
 import type { InferencePrecompile } from '../precompiles/inference.ts'
 import { createInferencePrecompile } from '../precompiles/inference.ts'
 import type { ModelCache } from '../storage/cache.ts'
@@ -20,6 +23,8 @@ export interface InferenceStackOpts {
   modelCacheBytes?: number
   /** Loaded-session budget in bytes (default 512 MiB). */
   sessionCacheBytes?: number
+  /** The genesis file's `config.lattice` (inference profile and validator set). */
+  lattice?: LatticeGenesisConfig
 }
 
 /** What a node needs to run the inference precompile: IPFS store, local model cache, sessions, precompile. */
@@ -27,6 +32,10 @@ export interface InferenceStack {
   store: ModelStore
   modelCache: ModelCache
   inference: InferencePrecompile
+  /** The profile state-changing inference runs under. */
+  profile: InferenceProfile
+  /** Something the operator must know (an accelerated provider for state execution). */
+  notice?: string
   close(): Promise<void>
 }
 
@@ -36,11 +45,32 @@ export interface InferenceStack {
  * through the registry, the local cache and IPFS.
  */
 export async function openInferenceStack(opts: InferenceStackOpts): Promise<InferenceStack> {
+  const { profile, notice } = stateProfile(opts.lattice)
   const store = await createModelStore({ datadir: opts.datadir, ipfsApi: opts.ipfsApi, network: opts.network })
   const modelCache = createModelCache({ dir: modelCacheDir(opts.datadir), store, maxBytes: opts.modelCacheBytes })
   const inference = createInferencePrecompile({
     models: modelCache,
-    sessions: createSessionCache({ profile: CONSENSUS_PROFILE, maxBytes: opts.sessionCacheBytes }),
+    sessions: createSessionCache({ profile, maxBytes: opts.sessionCacheBytes }),
   })
-  return { store, modelCache, inference, close: () => store.close() }
+  return { store, modelCache, inference, profile, notice, close: () => store.close() }
+}
+
+/**
+ * The profile for state-changing inference. The consensus profile unless the genesis asks for an
+ * accelerated provider, which it may only do for a single-validator chain (a devnet): with several
+ * validators, results must be bit-identical across machines, which only the pinned CPU profile gives.
+ */
+export function stateProfile(lattice: LatticeGenesisConfig = {}): { profile: InferenceProfile; notice?: string } {
+  const inf = lattice.inference
+  if (!inf || inf.profile === 'consensus') return { profile: CONSENSUS_PROFILE }
+  if ((lattice.validators?.length ?? 0) > 1) {
+    throw new GenesisError(
+      'config.lattice.inference.profile "accelerated" needs a single validator; this genesis names several',
+    )
+  }
+  const provider = (inf.provider ?? 'coreml') as Provider
+  return {
+    profile: fastProfile(provider),
+    notice: `State-changing inference runs on ${provider} (config.lattice.inference.profile = "accelerated"): results are not reproducible on other machines, so this chain is single-validator only.`,
+  }
 }

@@ -43,6 +43,7 @@ export const devnetCommand: CliCommand = {
     out.write(`Head block:        ${devnet.node.chain.head.header.number}\n`)
     out.write(`Mining:            ${blockTime > 0 ? `every ${blockTime}s` : 'automine (one block per transaction)'}\n`)
     out.write(`Started in:        ${Math.round(performance.now() - started)} ms\n`)
+    if (devnet.notice) out.write(`\nNote: ${devnet.notice}\n`)
     out.write(`\nListening on ${devnet.server.url} (WebSocket ${devnet.server.wsUrl})\n`)
     await new Promise<void>((resolve) => {
       const stop = () => {
