@@ -1,6 +1,6 @@
 /**
  * Storage layout of contracts/ModelRegistry.sol that the precompile reads directly. Part of the
- * consensus rules: test/precompiles/registry-layout.test.ts checks it against solc's storageLayout.
+ * consensus rules: test/chain/contracts.test.ts checks it against solc's storageLayout.
  */
 export const REGISTRY_LAYOUT = {
   /** `mapping(bytes32 => Model) _models` */
