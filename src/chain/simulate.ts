@@ -196,10 +196,13 @@ async function applyOverrides(vm: VM, overrides: Map<string, SimAccountOverride>
   }
   for (const [addrHex, o] of overrides) {
     const addr = createAddressFromString(addrHex)
-    const acct = (await sm.getAccount(addr)) ?? createAccount({})
-    if (o.nonce !== undefined) acct.nonce = o.nonce
-    if (o.balance !== undefined) acct.balance = o.balance
-    await sm.putAccount(addr, acct)
+    // like geth, touch only what the override sets (a bare move creates no account)
+    if (o.nonce !== undefined || o.balance !== undefined) {
+      const acct = (await sm.getAccount(addr)) ?? createAccount({})
+      if (o.nonce !== undefined) acct.nonce = o.nonce
+      if (o.balance !== undefined) acct.balance = o.balance
+      await sm.putAccount(addr, acct)
+    }
     if (o.code !== undefined) await sm.putCode(addr, o.code)
     if (o.state) {
       await sm.clearStorage(addr)
@@ -214,13 +217,21 @@ class LogCollector {
   private readonly frames: SimLog[][] = []
   done: SimLog[] = []
 
-  constructor(private readonly transfers: boolean) {}
+  /** `counter` numbers logs across the block as they are emitted (geth counts those later dropped too). */
+  constructor(
+    private readonly transfers: boolean,
+    private readonly counter: { n: number },
+  ) {}
+
+  private push(l: Omit<SimLog, 'logIndex'>): void {
+    this.frames[this.frames.length - 1]?.push({ ...l, logIndex: this.counter.n++ })
+  }
 
   enter(m: Message): void {
     this.frames.push([])
     if (this.transfers && m.value > 0n && !m.delegatecall) {
       const to = m.to ?? undefined
-      this.frames[this.frames.length - 1].push({
+      this.push({
         address: TRANSFER_ADDRESS,
         topics: [
           TRANSFER_TOPIC,
@@ -228,7 +239,6 @@ class LogCollector {
           setLengthLeft(to ? to.bytes : new Uint8Array(), 32),
         ],
         data: setLengthLeft(bigIntToBytes(m.value), 32),
-        logIndex: 0,
       })
     }
   }
@@ -240,11 +250,10 @@ class LogCollector {
       const balance = (await s.stateManager.getAccount(s.address))?.balance ?? 0n
       const to = setLengthLeft(bigIntToBytes(s.stack[s.stack.length - 1]), 32)
       if (balance > 0n) {
-        this.frames[this.frames.length - 1]?.push({
+        this.push({
           address: TRANSFER_ADDRESS,
           topics: [TRANSFER_TOPIC, setLengthLeft(s.address.bytes, 32), to],
           data: setLengthLeft(bigIntToBytes(balance), 32),
-          logIndex: 0,
         })
       }
       return
@@ -259,7 +268,7 @@ class LogCollector {
       .map((t) => setLengthLeft(bigIntToBytes(t), 32))
     const data = new Uint8Array(size)
     data.set(s.memory.subarray(offset, offset + size))
-    this.frames[this.frames.length - 1]?.push({ address: s.address.bytes, topics, data, logIndex: 0 })
+    this.push({ address: s.address.bytes, topics, data })
   }
 
   exit(r: EVMResult): void {
@@ -370,7 +379,7 @@ export async function simulate(chain: Chain, base: Block, opts: SimulateOpts): P
     }
     const calls: SimCallResult[] = []
     const senders: Address[] = []
-    let logIndex = 0
+    const logCounter = { n: 0 }
     for (const call of spec.calls) {
       const from = call.from ?? createAddressFromString(`0x${'00'.repeat(20)}`)
       const nonce = call.nonce ?? (await vm.stateManager.getAccount(from))?.nonce ?? 0n
@@ -381,7 +390,7 @@ export async function simulate(chain: Chain, base: Block, opts: SimulateOpts): P
       }
       if (gas > gasPool) gas = gasPool
       const tx = makeTx(vm, call, from, nonce, gas, baseFee)
-      const collector = new LogCollector(opts.traceTransfers === true)
+      const collector = new LogCollector(opts.traceTransfers === true, logCounter)
       const onEnter = (m: Message) => collector.enter(m)
       const onExit = (r: EVMResult) => collector.exit(r)
       const onStep = (s: InterpreterStep, resolve?: (r?: unknown) => void) => {
@@ -430,20 +439,10 @@ export async function simulate(chain: Chain, base: Block, opts: SimulateOpts): P
       senders.push(from)
       const exec = result.execResult
       const err = exec.exceptionError
-      const logs = (
-        opts.traceTransfers
-          ? collector.done
-          : (exec.logs ?? []).map(([address, topics, data]) => ({
-              address,
-              topics,
-              data,
-              logIndex: 0,
-            }))
-      ) as SimLog[]
       const res: SimCallResult = {
         // geth returns no data for a failed call; revert data goes in error.data
         returnData: err ? new Uint8Array() : exec.returnValue,
-        logs: err ? [] : logs.map((l) => ({ ...l, logIndex: logIndex++ })),
+        logs: err ? [] : collector.done,
         gasUsed: result.totalGasSpent,
         maxUsedGas: result.totalGasSpent + (result.gasRefund ?? 0n),
         status: err ? 0 : 1,
