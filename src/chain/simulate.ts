@@ -412,7 +412,15 @@ export async function simulate(chain: Chain, base: Block, opts: SimulateOpts): P
         }
         const zeroFees = !validate && feesAreZero(call)
         const runHeader = { ...b.headerData, gasUsed: b.gasUsed, ...(zeroFees && london ? { baseFeePerGas: 0n } : {}) }
-        const block = createBlock({ header: runHeader }, { common: vm.common, skipConsensusFormatValidation: true })
+        const block = createBlock(
+          { header: runHeader },
+          { common: vm.common, skipConsensusFormatValidation: true, freeze: false },
+        )
+        if (o.blobBaseFee !== undefined) {
+          // blobBaseFee overrides what blob gas costs in this block (geth's BlockContext.BlobBaseFee)
+          const fee = o.blobBaseFee
+          ;(block.header as { getBlobGasPrice: () => bigint }).getBlobGasPrice = () => fee
+        }
         unarm = await allowContractSender(vm, from)
         result = await runTx(vm, {
           tx,
