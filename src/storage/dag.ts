@@ -136,7 +136,7 @@ async function importRawLeaves(
   chunks: AsyncIterable<Uint8Array>,
   opts: IoOptions & { writeConcurrency?: number },
 ): Promise<AddResult> {
-  const limit = Math.max(1, opts.writeConcurrency ?? 16)
+  const limit = Math.max(1, opts.writeConcurrency ?? 32)
   const inflight = new Set<Promise<unknown>>()
   let failure: unknown
   const put = async (cid: CID, bytes: Uint8Array) => {

@@ -59,6 +59,8 @@ export async function startNetwork(
         await libp2p.dial(multiaddr(addr), { signal: o.signal })
       },
       async getBlock(cid, o = {}) {
+        // (re)connect configured peers first: dial reuses a live connection and revives a dropped one
+        await Promise.allSettled((opts.peers ?? []).map((p) => libp2p.dial(multiaddr(p), { signal: o.signal })))
         const signal = AbortSignal.any([
           AbortSignal.timeout(opts.fetchTimeoutMs ?? 30_000),
           ...(o.signal ? [o.signal] : []),
