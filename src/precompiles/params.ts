@@ -9,11 +9,11 @@ export const INFERENCE_GAS = {
    * FLOPs bought by one gas. Calibrated with `npm run bench:gas` so that one gas of inference takes
    * about as long as one gas of ordinary EVM execution on the reference machine (see docs/gas.md).
    */
-  flopsPerGas: 1_000n,
-  /** Per byte of encoded input tensor data. */
-  perInputByte: 8n,
-  /** Per byte of encoded output tensor data (sizes known from static shape inference). */
-  perOutputByte: 8n,
+  flopsPerGas: 2_500n,
+  /** Per started 32-byte word of input tensor data (decoding and copying; calldata is paid for separately). */
+  perInputWord: 1n,
+  /** Per started 32-byte word of output tensor data (sizes known from static shape inference). */
+  perOutputWord: 1n,
   /** Charged per item of an inferBatch on top of one base. */
   perBatchItem: 2_000n,
   /** `estimate` costs only this. */
@@ -35,7 +35,7 @@ export function inferenceGas(flops: bigint, inBytes: number, outBytes: number, i
     INFERENCE_GAS.base +
     (items > 1 ? BigInt(items) * INFERENCE_GAS.perBatchItem : 0n) +
     compute +
-    BigInt(inBytes) * INFERENCE_GAS.perInputByte +
-    BigInt(outBytes) * INFERENCE_GAS.perOutputByte
+    BigInt(Math.ceil(inBytes / 32)) * INFERENCE_GAS.perInputWord +
+    BigInt(Math.ceil(outBytes / 32)) * INFERENCE_GAS.perOutputWord
   )
 }

@@ -3,15 +3,15 @@ import { Contract, ContractFactory, Interface, JsonRpcProvider, Wallet } from 'e
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { TestDevnet } from '../helpers/devnet.ts'
 import { ADDR1, KEY0, rpc, startTestDevnet } from '../helpers/devnet.ts'
-import { deployModel, exampleModel, INFERENCE, REGISTRY, registryAbi } from '../helpers/models.ts'
+import { deployModel, exampleModel, INFERENCE, inferenceAbi, REGISTRY, registryAbi } from '../helpers/models.ts'
 import { compileContract, REPO_ROOT } from '../helpers/solc.ts'
 
 interface Vector {
   name: string
   calldata: string
   expectedError: string
-  /** Gas handed to the precompile (through GasProxy); absent: a plain call with plenty of gas. */
-  gas?: number
+  /** Gas handed to the precompile (through GasProxy), or 'static-1': one less than `estimate` says; absent: plenty. */
+  gas?: number | 'static-1'
 }
 
 const vectors = JSON.parse(readFileSync(new URL('./failure-vectors.json', import.meta.url), 'utf8')) as Vector[]
@@ -54,7 +54,19 @@ describe('inference precompile failure vectors', () => {
     it(v.name, async () => {
       const runsBefore = devnet.inference.stats.runs
       if (v.gas !== undefined) {
-        const [ok, ret] = await proxy.forward.staticCall(INFERENCE, v.calldata, v.gas)
+        let gas = v.gas
+        if (gas === 'static-1') {
+          const est = inferenceAbi.decodeFunctionResult(
+            'estimate',
+            await provider.call({
+              to: INFERENCE,
+              data: `${inferenceAbi.getFunction('estimate')!.selector}${v.calldata.slice(10)}`,
+            }),
+          )
+          gas = Number(est.gas) - 1
+          expect(gas).toBeGreaterThan(20_000)
+        }
+        const [ok, ret] = await proxy.forward.staticCall(INFERENCE, v.calldata, gas)
         expect(ok).toBe(false)
         expect(ret).toBe('0x')
         expect(v.expectedError).toBe('out of gas')
