@@ -1,0 +1,17 @@
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import type { CaseResult } from '../conformance/execution-apis/runner.ts'
+import { KNOWN_FAILURES, loadCases, runConformance, SUITE_DIR } from '../conformance/execution-apis/runner.ts'
+
+describe.skipIf(!existsSync(join(SUITE_DIR, 'chain.rlp')))('execution-apis conformance (hive rpc-compat files)', () => {
+  it('replays every .io file; only the files in KNOWN_FAILURES may fail', async () => {
+    const results: CaseResult[] = await runConformance()
+    expect(results).toHaveLength(loadCases().length)
+    const unexpected = results.filter((r) => !r.ok && !KNOWN_FAILURES[r.name]).map((r) => `${r.name}: ${r.diff}`)
+    expect(unexpected).toEqual([])
+    // a known failure that starts passing should leave the list
+    const fixed = results.filter((r) => r.ok && KNOWN_FAILURES[r.name]).map((r) => r.name)
+    expect(fixed).toEqual([])
+  }, 180_000)
+})
