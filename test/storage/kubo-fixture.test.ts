@@ -65,7 +65,9 @@ describe('Kubo RPC fixture speaks Kubo', () => {
     const pins = []
     for await (const p of client.pin.ls()) pins.push(p.cid.toString())
     expect(pins).toContain(HELLO_V0)
-    const keys = await (await fetch(`${fixture.url}/api/v0/pin/ls?type=recursive`, { method: 'POST' })).json()
+    const keys = (await (await fetch(`${fixture.url}/api/v0/pin/ls?type=recursive`, { method: 'POST' })).json()) as {
+      Keys: Record<string, unknown>
+    }
     expect(keys.Keys[HELLO_V0]).toEqual({ Type: 'recursive' })
     expect((await client.pin.rm(CID.parse(HELLO_V0))).toString()).toBe(HELLO_V0)
     expect((await client.id()).id.toString()).toMatch(/^12D3KooW/)
