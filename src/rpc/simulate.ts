@@ -2,13 +2,12 @@ import { bytesToHex } from '@ethereumjs/util'
 import { SimulateError } from '../chain/errors.ts'
 import type { LatticeNode } from '../chain/node.ts'
 import type { SimAccountOverride, SimBlockOverrides, SimBlockSpec, SimCall } from '../chain/simulate.ts'
-import { SimCode, simulate } from '../chain/simulate.ts'
+import { simulate } from '../chain/simulate.ts'
 import {
   address,
   blockRef,
   bool,
   callRequest,
-  data,
   formatBlock,
   formatTx,
   hash,
@@ -17,7 +16,7 @@ import {
   quantity,
   stateOverrides,
 } from './codec.ts'
-import { invalidParams, RpcCode, RpcError } from './errors.ts'
+import { invalidParams, RpcError } from './errors.ts'
 import { resolveBlockOrThrow } from './eth-extra.ts'
 import type { Handlers } from './types.ts'
 
