@@ -1,6 +1,7 @@
 import type { Block } from '@ethereumjs/block'
 import { createBlock } from '@ethereumjs/block'
 import type { EVMResult, InterpreterStep, Message } from '@ethereumjs/evm'
+import { RLP } from '@ethereumjs/rlp'
 import type { AccessList, TypedTransaction } from '@ethereumjs/tx'
 import { createTx } from '@ethereumjs/tx'
 import type { Address } from '@ethereumjs/util'
@@ -92,6 +93,8 @@ export interface SimBlockResult {
   senders: Address[]
   /** The calls as transactions, with their senders attached (the block's own copies are unsigned). */
   txs: TypedTransaction[]
+  /** Encoded size of the block with `txs` (the block object may hold stand-ins, see below). */
+  size: number
 }
 
 /** geth's cap on simulated blocks per request. */
@@ -389,6 +392,9 @@ export async function simulate(chain: Chain, base: Block, opts: SimulateOpts): P
         throw new SimulateError(SimCode.gasLimitReached, `block gas limit reached: ${b.gasUsed} >= ${header.gasLimit}`)
       }
       if (gas > gasPool) gas = gasPool
+      if (validate && nonce >= MAX_NONCE) {
+        throw new SimulateError(SimCode.internal, `err: nonce has max value: address ${from}, nonce: ${nonce}`)
+      }
       const tx = makeTx(vm, call, from, nonce, gas, baseFee)
       const collector = new LogCollector(opts.traceTransfers === true, logCounter)
       const onEnter = (m: Message) => collector.enter(m)
@@ -439,6 +445,12 @@ export async function simulate(chain: Chain, base: Block, opts: SimulateOpts): P
       }
       b.transactions.push(tx)
       b.transactionResults.push(result)
+      // geth keeps nonces in a uint64: one past 2^64-1 wraps to 0
+      const sender = await vm.stateManager.getAccount(from)
+      if (sender && sender.nonce > MAX_NONCE) {
+        sender.nonce %= MAX_NONCE + 1n
+        await vm.stateManager.putAccount(from, sender)
+      }
       b.gasUsed += result.totalGasSpent
       gasPool -= result.totalGasSpent
       if ('blobVersionedHashes' in tx) {
@@ -469,10 +481,21 @@ export async function simulate(chain: Chain, base: Block, opts: SimulateOpts): P
       }
       calls.push(res)
     }
+    const txs = [...b.transactions]
+    // ethereumjs re-creates each transaction when it assembles the block and refuses a nonce of
+    // 2^64-1 (EIP-2681); geth's simulator allows it outside validation. Hand the assembler a stand-in
+    // with the same encoding (so the transactions root is right) and report the real transactions.
+    b.transactions = txs.map((tx) => (tx.nonce >= MAX_NONCE ? standIn(vm, tx) : tx))
     const built = await builder.build()
     const block = built.block
     simulated.set(number, block)
-    results.push({ block, calls, senders, txs: [...b.transactions] })
+    const size = RLP.encode([
+      block.header.raw(),
+      txs.map((tx) => (tx.type === 0 ? tx.raw() : tx.serialize())),
+      block.uncleHeaders.map((h) => h.raw()),
+      ...(block.withdrawals ? [block.withdrawals.map((w) => w.raw())] : []),
+    ] as never).length
+    results.push({ block, calls, senders, txs, size })
     parent = block
   }
   return results
@@ -508,6 +531,17 @@ async function allowContractSender(vm: VM, from: Address): Promise<() => void> {
   return restore
 }
 
+const MAX_NONCE = (1n << 64n) - 1n
+
+/** A transaction ethereumjs will accept in a block, encoding as `tx` does. */
+function standIn(vm: VM, tx: TypedTransaction): TypedTransaction {
+  const data = { ...tx.toJSON(), nonce: '0x0' } as Parameters<typeof createTx>[0]
+  const copy = createTx(data, { common: vm.common, freeze: false })
+  const encoded = tx.serialize()
+  ;(copy as { serialize: () => Uint8Array }).serialize = () => encoded
+  return copy
+}
+
 function feesAreZero(c: SimCall): boolean {
   return (c.gasPrice ?? 0n) === 0n && (c.maxFeePerGas ?? 0n) === 0n && (c.maxPriorityFeePerGas ?? 0n) === 0n
 }
@@ -523,7 +557,8 @@ function makeTx(
 ): TypedTransaction {
   const common = vm.common
   const base = {
-    nonce,
+    // ethereumjs refuses to construct a nonce of 2^64-1: build with 0, set it after (see standIn)
+    nonce: nonce >= MAX_NONCE ? 0n : nonce,
     gasLimit: gas,
     to: c.to,
     value: c.value ?? 0n,
@@ -556,7 +591,9 @@ function makeTx(
       tx = createTx({ ...base, type: 2, maxFeePerGas, maxPriorityFeePerGas }, { common, freeze: false })
     }
   }
-  // calls are unsigned: the sender is whoever the caller named
+  if (nonce >= MAX_NONCE)
+    (tx as { nonce: bigint }).nonce = nonce
+    // calls are unsigned: the sender is whoever the caller named
   ;(tx as { getSenderAddress: () => Address }).getSenderAddress = () => from
   ;(tx as { isSigned: () => boolean }).isSigned = () => true
   return tx

@@ -114,7 +114,10 @@ export function simulateMethods(node: LatticeNode): Handlers {
       return results.map((r) => {
         const block = r.block
         const out = formatBlock(block, false)
-        if (fullTx) out.transactions = r.txs.map((tx, i) => formatTx(tx, block, i))
+        out.size = q(r.size)
+        out.transactions = fullTx
+          ? r.txs.map((tx, i) => formatTx(tx, block, i))
+          : r.txs.map((tx) => bytesToHex(tx.hash()))
         const blockHash = bytesToHex(block.hash())
         out.calls = r.calls.map((c, i) => {
           const txHash = bytesToHex(r.txs[i].hash())

@@ -26,10 +26,6 @@ export const KNOWN_FAILURES: Record<string, string> = {
   'eth_capabilities/get-capabilities.io':
     'speconly: Lattice never prunes logs and says so with deleteStrategy {type: "none"}; the example response is geth\'s ' +
     'pruning window, and this runner (lacking the OpenRPC schema hive validates against) compares shapes with that example',
-  'eth_simulateV1/ethSimulate-overflow-nonce.io':
-    'ethereumjs 10.1.3 refuses to construct any transaction whose nonce is 2^64-1 (EIP-2681 check in the tx constructor ' +
-    'and again when a block is assembled), so the simulated block cannot hold this call; geth skips the check in ' +
-    'non-validation mode',
 }
 
 export interface CaseResult {
