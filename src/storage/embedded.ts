@@ -138,7 +138,7 @@ class Embedded implements EmbeddedModelStore {
       } catch (err) {
         if (!(err instanceof CorruptBlockError) || this.#remotes.length === 0) throw err
         opts.onProgress?.({ op: 'repair', done: 0, cid: cid.toString() })
-        await this.blockstore.delete(cid)
+        // the good copy replaces the corrupt file atomically (put compares and renames over it)
         return this.#fetchRemote(cid, opts, err)
       }
     }

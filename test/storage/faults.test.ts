@@ -57,6 +57,23 @@ describe('storage faults', () => {
     }
   })
 
+  it('a block torn by a crash reads as corrupt and is replaced when the content is added again', async () => {
+    const store = await createEmbeddedModelStore({ datadir: join(root, 't') })
+    try {
+      const data = patternBytes(700_000, 12)
+      const { cid } = await store.add(data)
+      const blocks: string[] = []
+      for await (const c of walkDag((x) => store.blockstore.getBytes(x), parseCid(cid))) blocks.push(c.toString())
+      const path = store.blockstore.blockPath(parseCid(blocks[1]))
+      await writeFile(path, (await readFile(path)).subarray(0, 1000)) // truncated, as after a crash mid-write
+      await expect(collect(store.cat(cid))).rejects.toBeInstanceOf(CorruptBlockError)
+      expect((await store.add(data)).cid).toBe(cid)
+      expectSameBytes(await collect(store.cat(cid)), data)
+    } finally {
+      await store.close()
+    }
+  })
+
   it('repairs a corrupt block from the Kubo backend', async () => {
     const fixture = await startKuboFixture({ dir: join(root, 'kubo') })
     const kubo = await createKuboModelStore({ url: fixture.url })
