@@ -116,7 +116,8 @@ export function ethExtraMethods(node: LatticeNode): Handlers {
         head: { number: q(head.header.number), hash: bytesToHex(head.hash()) },
         state: all,
         tx: all,
-        logs: { ...all, deleteStrategy: { type: 'none' } },
+        // logs are never pruned: a retention window of 2^64-1 blocks says so in the shape geth uses
+        logs: { ...all, deleteStrategy: { type: 'window', retentionBlocks: '0xffffffffffffffff' } },
         receipts: all,
         blocks: all,
         stateproofs: all,

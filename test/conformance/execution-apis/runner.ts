@@ -22,11 +22,7 @@ export interface IoCase {
  * Files that fail for a reason we accept, with that reason. A file listed here still runs and
  * still counts as failed; the test suite only fails on failures that are not listed.
  */
-export const KNOWN_FAILURES: Record<string, string> = {
-  'eth_capabilities/get-capabilities.io':
-    'speconly: Lattice never prunes logs and says so with deleteStrategy {type: "none"}; the example response is geth\'s ' +
-    'pruning window, and this runner (lacking the OpenRPC schema hive validates against) compares shapes with that example',
-}
+export const KNOWN_FAILURES: Record<string, string> = {}
 
 export interface CaseResult {
   name: string
