@@ -2,7 +2,7 @@
 // with the same session options (the consensus profile), on each example model, interleaved in one run.
 // `npm run bench:inference`; `--write` also rewrites the "## Inference runtime" section of docs/benchmarks.md.
 import { readFileSync, writeFileSync } from 'node:fs'
-import { cpus } from 'node:os'
+import { cpus, loadavg } from 'node:os'
 import { exampleModels } from '../examples/models/index.ts'
 import { createSessionCache, modelDigest } from '../src/inference/cache.ts'
 import { createBareOrtSession, type OrtTensor, onnxruntimeVersion, toOrtTensor } from '../src/inference/onnx.ts'
@@ -43,7 +43,7 @@ async function benchModel(m: ReturnType<typeof exampleModels>[number], budgetMs:
     await base()
   }
   const one = await timeIt(5, base)
-  const calls = Math.max(20, Math.round((budgetMs * 1e3) / one / 2))
+  const calls = Math.max(100, Math.round((budgetMs * 1e3) / one / 2))
   const b: number[] = []
   const o: number[] = []
   const tick = (): bigint => process.hrtime.bigint()
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
     const section = [
       '## Inference runtime',
       '',
-      `\`npm run bench:inference\` (bench/inference.ts). Each example model's sample input, consensus profile (${CONSENSUS_PROFILE.id}: CPU, 1 thread), onnxruntime-node ${onnxruntimeVersion}, Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores). Both paths share the process and alternate call by call (which goes first alternates too); the table shows the median bare µs per call and the median of the per-iteration differences as the overhead (robust to load drifting during the run; this machine is shared). "bare" is \`ort.InferenceSession.run\` on pre-built \`ort.Tensor\`s with the same session options; "adapter" is \`SessionCache.run\` (LRU lookup, per-session queue, input validation, canonical tensor -> ort.Tensor and back).`,
+      `\`npm run bench:inference\` (bench/inference.ts). Each example model's sample input, consensus profile (${CONSENSUS_PROFILE.id}: CPU, 1 thread), onnxruntime-node ${onnxruntimeVersion}, Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores). Both paths share the process and alternate call by call (which goes first alternates too); the table shows the median bare µs per call and the median of the per-iteration differences as the overhead (robust to load drifting during the run; this machine is shared: 1-minute load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores when the run ended, so absolute times are inflated; the overhead is what to read). "bare" is \`ort.InferenceSession.run\` on pre-built \`ort.Tensor\`s with the same session options; "adapter" is \`SessionCache.run\` (LRU lookup, per-session queue, input validation, canonical tensor -> ort.Tensor and back).`,
       '',
       table(rows),
       '',
