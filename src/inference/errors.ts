@@ -120,7 +120,14 @@ export class TensorJsonError extends TensorError {
   }
 }
 
-/** A value cannot be represented in the fixed-point or integer target. */
+/** An element value that the tensor's dtype cannot hold (out of range, not an integer, not a bool). */
+export class TensorValueError extends TensorError {
+  constructor(message: string, name?: string) {
+    super('TENSOR_VALUE', message, { tensor: name })
+  }
+}
+
+/** A value with no fixed-point form (NaN, infinite, beyond int256) or a scale outside 0..77. */
 export class FixedPointError extends TensorError {
   constructor(message: string, name?: string) {
     super('TENSOR_FIXED_POINT', message, { tensor: name })

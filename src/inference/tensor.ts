@@ -3,6 +3,7 @@ import {
   FixedPointError,
   InvalidShapeError,
   TensorLimitError,
+  TensorValueError,
   UnsupportedDtypeError,
 } from './errors.ts'
 
@@ -223,7 +224,7 @@ export function tensorValues(t: Tensor): (number | bigint)[] {
 
 /**
  * Build a tensor from values. Floats are rounded to the dtype (float32: Math.fround; float16: half-to-even);
- * integers must be in range (else {@link FixedPointError}); bool takes 0/1/true/false.
+ * integers must be in range (else {@link TensorValueError}); bool takes 0/1/true/false.
  */
 export function tensorFromValues(
   name: string,
@@ -253,7 +254,7 @@ export function tensorFromValues(
         break
       case DType.bool:
         if (!(v === true || v === false || v === 0 || v === 1 || v === 0n || v === 1n)) {
-          throw new FixedPointError(`tensor "${name}" value ${String(v)} is not a bool (use true/false or 0/1)`, name)
+          throw new TensorValueError(`tensor "${name}" value ${String(v)} is not a bool (use true/false or 0/1)`, name)
         }
         dv.setUint8(i, v === true || v === 1 || v === 1n ? 1 : 0)
         break
@@ -264,7 +265,7 @@ export function tensorFromValues(
         const lo = signed ? -(1n << BigInt(bits - 1)) : 0n
         const hi = signed ? (1n << BigInt(bits - 1)) - 1n : (1n << BigInt(bits)) - 1n
         if (b < lo || b > hi)
-          throw new FixedPointError(`tensor "${name}" value ${b} is out of range for ${dtypeName(dtype)}`, name)
+          throw new TensorValueError(`tensor "${name}" value ${b} is out of range for ${dtypeName(dtype)}`, name)
         const x = Number(b)
         if (dtype === DType.uint8) dv.setUint8(i, x)
         else if (dtype === DType.int8) dv.setInt8(i, x)
@@ -280,14 +281,14 @@ export function tensorFromValues(
 function toBigIntExact(v: number | boolean | bigint, name: string): bigint {
   if (typeof v === 'bigint') return v
   if (typeof v === 'boolean') return v ? 1n : 0n
-  if (!Number.isInteger(v)) throw new FixedPointError(`tensor "${name}" value ${v} is not an integer`, name)
+  if (!Number.isInteger(v)) throw new TensorValueError(`tensor "${name}" value ${v} is not an integer`, name)
   return BigInt(v)
 }
 
 function checkIntRange(b: bigint, bits: number, name: string): bigint {
   const lim = 1n << BigInt(bits - 1)
   if (b < -lim || b >= lim)
-    throw new FixedPointError(`tensor "${name}" value ${b} is out of range for int${bits}`, name)
+    throw new TensorValueError(`tensor "${name}" value ${b} is out of range for int${bits}`, name)
   return b
 }
 
