@@ -231,6 +231,7 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
   }
 
   function record(
+    input: PrecompileInput,
     tracker: CallTracker | undefined,
     modelId: string,
     inputs: readonly Tensor[],
@@ -238,10 +239,13 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
     flops: bigint,
     gas: bigint,
   ): void {
-    tracker?.record({
+    if (!tracker) return
+    // the chain's keccak (native where available): inputs can be hundreds of kilobytes
+    const hash = input.common.customCrypto.keccak256 ?? keccak256
+    tracker.record({
       modelId,
-      inputHash: bytesToHex(keccak256(encodeTensors(inputs))),
-      outputHash: bytesToHex(keccak256(encodeTensors(outputs))),
+      inputHash: bytesToHex(hash(encodeTensors(inputs))),
+      outputHash: bytesToHex(hash(encodeTensors(outputs))),
       flops,
       gasUsed: gas,
     })
@@ -261,7 +265,7 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
     const p = await plan(smOf(input), modelId, inputs, caller)
     if (p.gas > input.gasLimit) return outOfGas(input.gasLimit)
     const outputs = await run(p.entry, inputs, p.outputDecimals)
-    record(tracker, modelId, inputs, outputs, p.flops, p.gas)
+    record(input, tracker, modelId, inputs, outputs, p.flops, p.gas)
     return { returnValue: encodeTensors(outputs), executionGasUsed: p.gas }
   }
 
@@ -298,7 +302,7 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
         const outputs = await run(entry, stacked.inputs, outputDecimals)
         const perItem = unstack(outputs, stacked.sizes)
         perItem.forEach((out, i) =>
-          record(tracker, modelId, batch[i], out, flops / BigInt(batch.length), gas / BigInt(batch.length)),
+          record(input, tracker, modelId, batch[i], out, flops / BigInt(batch.length), gas / BigInt(batch.length)),
         )
         return { returnValue: encodeTensorBatch(perItem), executionGasUsed: gas }
       }
@@ -318,7 +322,7 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
     const results: Tensor[][] = []
     for (const [i, item] of batch.entries()) {
       const out = await run(entry, item, outputDecimals)
-      record(tracker, modelId, item, out, itemFlops[i], gas / BigInt(batch.length))
+      record(input, tracker, modelId, item, out, itemFlops[i], gas / BigInt(batch.length))
       results.push(out)
     }
     return { returnValue: encodeTensorBatch(results), executionGasUsed: gas }

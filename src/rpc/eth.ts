@@ -24,6 +24,9 @@ import type { FilterManager } from './filters.ts'
 import { blockLogs, logCriteria, rangeLogs } from './filters.ts'
 import type { Handlers } from './types.ts'
 
+/** Largest raw transaction accepted (docs/rpc.md). */
+export const MAX_RAW_TX_BYTES = 1024 * 1024
+
 /** The suggested priority fee on the devnet (1 gwei, as anvil suggests). */
 const SUGGESTED_TIP = 1_000_000_000n
 
@@ -152,9 +155,9 @@ export function ethMethods(node: LatticeNode, filters: FilterManager, opts: { de
     eth_sendRawTransaction: async (p) => {
       const [raw] = paramList(p, 'eth_sendRawTransaction', 1, 1)
       const bytes = data(raw, 'transaction')
-      // blob transactions carry their blobs (up to 6 x 128 KiB per sidecar in the network form)
-      if (bytes.length > (bytes[0] === 3 ? 1024 * 1024 : 128 * 1024))
-        throw new RpcError(RpcCode.server, 'oversized data: transaction too large')
+      // geth caps transactions at 128 KiB; inference calls carry tensors, so Lattice allows 1 MiB (blob
+      // transactions in network form carry their sidecars within the same bound)
+      if (bytes.length > MAX_RAW_TX_BYTES) throw new RpcError(RpcCode.server, 'oversized data: transaction too large')
       return bytesToHex(await node.sendRawTransaction(bytes))
     },
     eth_sendTransaction: async (p) => {

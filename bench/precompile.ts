@@ -1,0 +1,157 @@
+/**
+ * The inference precompile against a bare ONNX Runtime run of the same model with the same (consensus)
+ * session options, measured in the same run:
+ *   - "call": the precompile path in-process (EVM call, ABI decode, registry read, access checks, input
+ *     validation, FLOP lookup, run, ABI encode), as eth_call and block execution run it;
+ *   - "tx": a signed transaction over HTTP to the devnet until its receipt (adds JSON-RPC, the txpool and
+ *     producing a whole block: state root, receipts trie, LevelDB writes).
+ * Also inferBatch over 16 inputs against 16 separate infer calls (gas and time).
+ *
+ *   npm run bench:precompile
+ */
+import '../src/polyfills.ts'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createAddressFromString, hexToBytes } from '@ethereumjs/util'
+import { JsonRpcProvider, Wallet } from 'ethers'
+import { exampleModels, squareImage } from '../examples/models/index.ts'
+import { startDevnet } from '../src/cli/devnet.ts'
+import { createBareOrtSession, type OrtTensor, toOrtTensor } from '../src/inference/onnx.ts'
+import { CONSENSUS_PROFILE } from '../src/inference/profile.ts'
+import type { Tensor } from '../src/inference/tensor.ts'
+import { abiTensor, deployModel, INFERENCE, inferenceAbi } from '../test/helpers/models.ts'
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+
+async function timeMany(f: () => Promise<unknown>, minRuns: number, budgetMs: number): Promise<number> {
+  const samples: number[] = []
+  const deadline = performance.now() + budgetMs
+  while (samples.length < minRuns || (performance.now() < deadline && samples.length < 200 && budgetMs > 0)) {
+    const t0 = process.hrtime.bigint()
+    await f()
+    samples.push(Number(process.hrtime.bigint() - t0) / 1e6)
+  }
+  return median(samples)
+}
+
+async function main(): Promise<void> {
+  const datadir = mkdtempSync(join(tmpdir(), 'lattice-precompile-bench-'))
+  const devnet = await startDevnet({ datadir, port: 0 })
+  const provider = new JsonRpcProvider(devnet.server.url, undefined, { staticNetwork: true, cacheTimeout: -1 })
+  const wallet = new Wallet('0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80', provider)
+  const from = devnet.accounts[0].address
+  const to = createAddressFromString(INFERENCE)
+  try {
+    const models = exampleModels()
+    const edges = models.find((m) => m.name === 'edges')!
+    const cases: { name: string; bytes: Uint8Array; inputs: Tensor[] }[] = [
+      ...models
+        .filter((m) => ['iris', 'ppocr-cls', 'ppocr-det', 'ppocr-rec'].includes(m.name))
+        .map((m) => ({
+          name: m.name,
+          bytes: m.bytes,
+          inputs: m.sampleInput,
+        })),
+      { name: 'edges 128x128', bytes: edges.bytes, inputs: [squareImage(128, 128)] },
+    ]
+    console.log(`\nnode ${process.version}, ${new Date().toISOString()}`)
+    console.log('| model | bare ORT ms | precompile call ms | call/bare | transaction ms | tx/bare | gas |')
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |')
+    for (const c of cases) {
+      const { modelId } = await deployModel(devnet.store, wallet, c.bytes, { name: c.name })
+      const data = inferenceAbi.encodeFunctionData('infer', [modelId, c.inputs.map(abiTensor)])
+      const bytes = hexToBytes(data as `0x${string}`)
+      const bare = await createBareOrtSession(c.bytes, CONSENSUS_PROFILE)
+      const feeds: Record<string, OrtTensor> = {}
+      for (const t of c.inputs) feeds[t.name] = toOrtTensor(t)
+      // warm both paths (sessions, caches, FLOP reports)
+      for (let i = 0; i < 3; i++) {
+        await bare.run(feeds)
+        await devnet.node.execute({ from, to, data: bytes, gas: 16_000_000n }, devnet.node.chain.head)
+      }
+      const bareMs = await timeMany(() => bare.run(feeds), 5, 2000)
+      let gasUsed = 0n
+      const callMs = await timeMany(
+        async () => {
+          const r = await devnet.node.execute({ from, to, data: bytes, gas: 16_000_000n }, devnet.node.chain.head)
+          if (r.execResult.exceptionError) throw new Error(`${c.name}: ${r.execResult.exceptionError.error}`)
+          gasUsed = r.totalGasSpent
+        },
+        5,
+        2000,
+      )
+      // pre-signed, so that client-side signing is not timed (as in bench/devnet.ts)
+      const gasLimit = (gasUsed * 12n) / 10n
+      let nonce = await provider.getTransactionCount(wallet.address, 'latest')
+      const signed: string[] = []
+      for (let i = 0; i < 6; i++) {
+        signed.push(
+          await wallet.signTransaction({
+            to: INFERENCE,
+            data,
+            gasLimit,
+            nonce: nonce++,
+            chainId: devnet.node.chain.chainId,
+            type: 2,
+            maxFeePerGas: 100n * 10n ** 9n,
+            maxPriorityFeePerGas: 10n ** 9n,
+          }),
+        )
+      }
+      const txMs = await timeMany(
+        async () => {
+          const hash = await provider.send('eth_sendRawTransaction', [signed.shift()])
+          if (!(await provider.getTransactionReceipt(hash))) throw new Error('no receipt after automine')
+        },
+        6,
+        0,
+      )
+      console.log(
+        `| ${c.name} | ${bareMs.toFixed(2)} | ${callMs.toFixed(2)} | ${(callMs / bareMs).toFixed(3)} | ${txMs.toFixed(2)} | ${(txMs / bareMs).toFixed(3)} | ${gasUsed} |`,
+      )
+    }
+
+    // inferBatch(16) vs 16 x infer, in one call each
+    const { modelId } = await deployModel(devnet.store, wallet, edges.bytes, { name: 'edges-batch' })
+    const items = Array.from({ length: 16 }, () => [squareImage(16, 16)])
+    const batchData = hexToBytes(
+      inferenceAbi.encodeFunctionData('inferBatch', [modelId, items.map((i) => i.map(abiTensor))]) as `0x${string}`,
+    )
+    const oneData = hexToBytes(
+      inferenceAbi.encodeFunctionData('infer', [modelId, items[0].map(abiTensor)]) as `0x${string}`,
+    )
+    const run = (d: Uint8Array) => devnet.node.execute({ from, to, data: d, gas: 16_000_000n }, devnet.node.chain.head)
+    await run(batchData)
+    await run(oneData)
+    let batchGas = 0n
+    let oneGas = 0n
+    const batchMs = await timeMany(
+      async () => {
+        batchGas = (await run(batchData)).totalGasSpent
+      },
+      5,
+      2000,
+    )
+    const oneMs = await timeMany(
+      async () => {
+        oneGas = (await run(oneData)).totalGasSpent
+      },
+      5,
+      2000,
+    )
+    console.log('\n| edges 16x16, 16 inputs | gas | ms |')
+    console.log('| --- | ---: | ---: |')
+    console.log(`| inferBatch (one call) | ${batchGas} | ${batchMs.toFixed(2)} |`)
+    console.log(`| 16 x infer (16 calls) | ${oneGas * 16n} | ${(oneMs * 16).toFixed(2)} |`)
+    console.log(
+      `| ratio batch / 16 calls | ${(Number(batchGas) / Number(oneGas * 16n)).toFixed(3)} | ${(batchMs / (oneMs * 16)).toFixed(3)} |`,
+    )
+  } finally {
+    provider.destroy()
+    await devnet.close()
+    rmSync(datadir, { recursive: true, force: true })
+  }
+}
+
+await main()
