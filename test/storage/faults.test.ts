@@ -93,6 +93,24 @@ describe('storage faults', () => {
     }
   })
 
+  it('a block served corrupt by the Kubo daemon is refused, naming the block', async () => {
+    const corruptBlocks = new Set<string>()
+    const fixture = await startKuboFixture({ dir: join(root, 'kubo'), corruptBlocks })
+    const store = await createKuboModelStore({ url: fixture.url })
+    try {
+      const data = patternBytes(600_000, 13)
+      const { cid } = await store.add(data)
+      const blocks: string[] = []
+      for await (const c of walkDag((x) => fixture.blockstore.getBytes(x), parseCid(cid))) blocks.push(c.toString())
+      corruptBlocks.add(blocks[2])
+      const err = await collect(store.cat(cid)).catch((e) => e)
+      expect(err).toBeInstanceOf(CorruptBlockError)
+      expect(err.cid).toBe(blocks[2])
+    } finally {
+      await fixture.close()
+    }
+  })
+
   it('a Kubo daemon that drops the connection mid-add leaves no pinned partial package', async () => {
     const fixture = await startKuboFixture({ dir: join(root, 'kubo'), dropAddAfterBytes: 600_000 })
     const store = await createKuboModelStore({ url: fixture.url })
