@@ -7,6 +7,7 @@ import { runBlock } from '@ethereumjs/vm'
 import type { Chain } from './chain.ts'
 import { TraceError } from './errors.ts'
 import { decodeRevertReason } from './revert.ts'
+import { sandboxVM } from './sandbox.ts'
 
 /** geth's struct logger options (debug_trace* config). */
 export interface StructLoggerOpts {
@@ -302,7 +303,8 @@ export async function traceBlock(
   if (block.header.number === 0n) throw new TraceError('genesis is not traceable')
   const parent = await chain.getBlockByHash(block.header.parentHash)
   if (!parent) throw new TraceError(`parent of block ${block.header.number} not found`)
-  const vm = await chain.vmAt(parent)
+  // a sandbox: re-executing writes trie nodes, and those must not reach the database
+  const vm = await sandboxVM(chain, parent)
   const out: { txHash: string; result: TxTrace }[] = []
   let index = -1
   let tracer: Tracer | undefined
