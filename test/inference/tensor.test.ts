@@ -99,7 +99,9 @@ describe('tensors', () => {
     const i64 = tensorFromValues('y', DType.int64, [1], [-(2n ** 62n)])
     expect(tensorValues(i64)).toEqual([-(2n ** 62n)])
     expect(() => tensorFromValues('z', DType.uint8, [1], [256])).toThrow('value 256 is out of range for uint8')
-    expect(() => tensorFromValues('z', DType.int8, [1], [-129])).toThrow(expect.objectContaining({ code: 'TENSOR_VALUE' }))
+    expect(() => tensorFromValues('z', DType.int8, [1], [-129])).toThrow(
+      expect.objectContaining({ code: 'TENSOR_VALUE' }),
+    )
     expect(() => tensorFromValues('z', DType.int32, [1], [1.5])).toThrow('value 1.5 is not an integer')
     expect(() => tensorFromValues('b', DType.bool, [1], [2])).toThrow('value 2 is not a bool')
   })
