@@ -154,6 +154,19 @@ export function modelStoreConformance(name: string, open: () => Promise<Conforma
       expect(seen).toBeLessThan(1_000_000)
     })
 
+    it('aborts an add midway: the call rejects and nothing is pinned', async () => {
+      const before = (await store.pins()).length
+      const ac = new AbortController()
+      async function* slow() {
+        for (let i = 0; i < 40; i++) {
+          yield patternBytes(100_000, 1_000_000 + i * 100_000)
+          if (i === 5) ac.abort()
+        }
+      }
+      await expect(store.add(slow(), { pin: true, signal: ac.signal, size: 4_000_000 })).rejects.toThrow()
+      expect((await store.pins()).length).toBe(before)
+    })
+
     it('rejects malformed CIDs with a typed error', async () => {
       await expect(store.stat('not-a-cid')).rejects.toBeInstanceOf(InvalidCidError)
       await expect(collect(store.cat('Qm123'))).rejects.toBeInstanceOf(LatticeError)
