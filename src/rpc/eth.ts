@@ -230,11 +230,12 @@ export function ethMethods(node: LatticeNode, filters: FilterManager, opts: { de
     eth_getUncleCountByBlockHash: async (p) => {
       const [h] = paramList(p, 'eth_getUncleCountByBlockHash', 1, 1)
       const block = await chain.getBlockByHash(hash(h, 'block hash'))
-      return block ? '0x0' : null
+      return block ? q(block.uncleHeaders.length) : null
     },
     eth_getUncleCountByBlockNumber: async (p) => {
       const [b] = paramList(p, 'eth_getUncleCountByBlockNumber', 1, 1)
-      return (await resolve(blockRef(b, 'block'))) ? '0x0' : null
+      const block = await resolve(blockRef(b, 'block'))
+      return block ? q(block.uncleHeaders.length) : null
     },
 
     eth_getLogs: async (p) => {
