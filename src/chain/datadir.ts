@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Block } from '@ethereumjs/block'
 import type { EVMOpts } from '@ethereumjs/evm'
+import type { InferencePrecompile } from '../precompiles/inference.ts'
 import { Chain } from './chain.ts'
 import { DatadirMismatchError, DatadirNotInitialisedError, GenesisError } from './errors.ts'
 import type { ChainSpec } from './genesis.ts'
@@ -58,7 +59,10 @@ export function loadDatadirSpec(datadir: string): ChainSpec {
   return parseChainSpec(JSON.parse(readFileSync(path, 'utf8')))
 }
 
-/** Open the chain of an initialised datadir. */
-export async function openDatadirChain(datadir: string, evmOpts?: Partial<EVMOpts>): Promise<Chain> {
-  return Chain.open({ datadir, spec: loadDatadirSpec(datadir), evmOpts })
+/** Open the chain of an initialised datadir; pass `inference` for a node that executes inference blocks. */
+export async function openDatadirChain(
+  datadir: string,
+  opts: { evmOpts?: Partial<EVMOpts>; inference?: InferencePrecompile } = {},
+): Promise<Chain> {
+  return Chain.open({ datadir, spec: loadDatadirSpec(datadir), evmOpts: opts.evmOpts, inference: opts.inference })
 }

@@ -1,9 +1,12 @@
-import { openDatadirChain } from '../chain/datadir.ts'
+import type { Chain } from '../chain/chain.ts'
+import { loadDatadirSpec, openDatadirChain } from '../chain/datadir.ts'
 import { LatticeNode } from '../chain/node.ts'
 import type { RpcServer } from '../rpc/server.ts'
 import { startRpcServer } from '../rpc/server.ts'
 import { testingMethods } from '../rpc/testing.ts'
+import type { NetworkOpts } from '../storage/network.ts'
 import { CLIENT_VERSION } from './devnet.ts'
+import { openInferenceStack } from './stack.ts'
 
 /** How a `lattice node` produces blocks. */
 export type MiningMode = { kind: 'auto' } | { kind: 'off' } | { kind: 'interval'; seconds: number }
@@ -22,17 +25,36 @@ export interface StartNodeOpts {
   mining?: MiningMode
   /** Serve geth's testing_* namespace (testing_buildBlockV1); off by default, as in geth. */
   testingApi?: boolean
+  /** libp2p networking for the embedded IPFS store (peers to fetch models from). */
+  ipfsNetwork?: NetworkOpts
+  /** An external Kubo daemon instead of the embedded store. */
+  ipfsApi?: string
 }
 
 export interface RunningNode {
   node: LatticeNode
   server: RpcServer
+  /** Printed at start when state inference runs on an accelerated provider. */
+  notice?: string
   close(): Promise<void>
 }
 
 /** Build a validator node from an initialised datadir: no dev keys, the full RPC. */
 export async function startNode(opts: StartNodeOpts): Promise<RunningNode> {
-  const chain = await openDatadirChain(opts.datadir)
+  const spec = loadDatadirSpec(opts.datadir)
+  const stack = await openInferenceStack({
+    datadir: opts.datadir,
+    lattice: spec.lattice,
+    network: opts.ipfsNetwork,
+    ipfsApi: opts.ipfsApi,
+  })
+  let chain: Chain
+  try {
+    chain = await openDatadirChain(opts.datadir, { inference: stack.inference })
+  } catch (err) {
+    await stack.close()
+    throw err
+  }
   const mining = opts.mining ?? { kind: 'auto' }
   const node = new LatticeNode({
     chain,
@@ -52,14 +74,17 @@ export async function startNode(opts: StartNodeOpts): Promise<RunningNode> {
     })
   } catch (err) {
     await node.close()
+    await stack.close()
     throw err
   }
   return {
     node,
     server,
+    notice: stack.notice,
     close: async () => {
       await server.close()
       await node.close()
+      await stack.close()
     },
   }
 }

@@ -5,8 +5,8 @@ import { bytesToHex, createAddressFromString } from '@ethereumjs/util'
 import { keccak256 } from 'ethereum-cryptography/keccak.js'
 import { LatticeError } from '../errors.ts'
 import type { SessionCache } from '../inference/cache.ts'
-import type { FlopReport, InputShape } from '../inference/flops.ts'
-import { countFlops } from '../inference/flops.ts'
+import type { FlopCounter, FlopReport, InputShape } from '../inference/flops.ts'
+import { createFlopCounter, findNondeterministicOps } from '../inference/flops.ts'
 import type { GraphIO } from '../inference/graph-io.ts'
 import { graphIO } from '../inference/graph-io.ts'
 import type { Tensor, TensorLimits } from '../inference/tensor.ts'
@@ -80,8 +80,10 @@ export interface InferencePrecompile {
 
 interface Analysis {
   io: GraphIO
-  /** input name -> declares a dynamic first dim */
+  /** Every model input declares a dynamic first dimension. */
   batchable: boolean
+  /** The decoded graph, for FLOP counting with new shapes. */
+  counter: FlopCounter
 }
 
 interface Plan {
@@ -124,19 +126,34 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
     } catch (err) {
       throw new InferenceRevert(`model ${entry.modelId} cannot be decoded: ${(err as Error).message}`)
     }
-    const a = { io, batchable: io.inputs.every((i) => typeof i.shape[0] === 'string') }
+    // random ops would give every validator a different answer
+    const random = findNondeterministicOps(bytes)
+    if (random.length > 0) {
+      throw new InferenceRevert(
+        `model ${entry.modelId} uses nondeterministic ops (${random.join(', ')}) and cannot run on-chain`,
+      )
+    }
+    const a = {
+      io,
+      batchable: io.inputs.every((i) => typeof i.shape[0] === 'string'),
+      counter: createFlopCounter({ model: bytes }),
+    }
+    if (analyses.size >= MAX_CACHED_REPORTS) analyses.delete(analyses.keys().next().value as string)
     analyses.set(entry.digest, a)
     return a
   }
 
-  async function flopReport(entry: RegistryEntry, shapes: Record<string, InputShape>): Promise<FlopReport> {
+  async function flopReport(
+    entry: RegistryEntry,
+    a: Analysis,
+    shapes: Record<string, InputShape>,
+  ): Promise<FlopReport> {
     const key = `${entry.digest}:${JSON.stringify(shapes, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`
     const hit = reports.get(key)
     if (hit) return hit
-    const bytes = await modelBytes(entry)
     let report: FlopReport
     try {
-      report = countFlops({ model: bytes, inputs: shapes })
+      report = a.counter.count(shapes)
     } catch (err) {
       throw new InferenceRevert(err instanceof LatticeError ? err.shortMessage : (err as Error).message)
     }
@@ -223,7 +240,7 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
     const entry = await entryFor(sm, modelId, caller)
     const a = await analyse(entry)
     validate(inputs, a)
-    const report = await flopReport(entry, shapesOf(inputs))
+    const report = await flopReport(entry, a, shapesOf(inputs))
     const outputDecimals = decimalsOf(inputs)
     const outBytes = outputBytes(a, report, outputDecimals)
     const flops = BigInt(report.flops)
@@ -293,7 +310,7 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
     const inBytes = dataBytes(batch.flat())
     const stacked = a.batchable ? stack(batch) : undefined
     if (stacked) {
-      const report = await flopReport(entry, shapesOf(stacked.inputs))
+      const report = await flopReport(entry, a, shapesOf(stacked.inputs))
       const splittable = a.io.outputs.every((o) => report.outputShapes[o.name]?.[0] === stacked.total)
       if (splittable) {
         const flops = BigInt(report.flops)
@@ -312,7 +329,7 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
     let outBytes = 0
     const itemFlops: bigint[] = []
     for (const item of batch) {
-      const report = await flopReport(entry, shapesOf(item))
+      const report = await flopReport(entry, a, shapesOf(item))
       itemFlops.push(BigInt(report.flops))
       flops += BigInt(report.flops)
       outBytes += outputBytes(a, report, outputDecimals)

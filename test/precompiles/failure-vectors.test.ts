@@ -1,9 +1,19 @@
 import { readFileSync } from 'node:fs'
 import { Contract, ContractFactory, Interface, JsonRpcProvider, Wallet } from 'ethers'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { buildModel, ElemType } from '../../src/inference/builder.ts'
+import { DType, tensorFromValues } from '../../src/inference/tensor.ts'
 import type { TestDevnet } from '../helpers/devnet.ts'
 import { ADDR1, KEY0, rpc, startTestDevnet } from '../helpers/devnet.ts'
-import { deployModel, exampleModel, INFERENCE, inferenceAbi, REGISTRY, registryAbi } from '../helpers/models.ts'
+import {
+  abiTensor,
+  deployModel,
+  exampleModel,
+  INFERENCE,
+  inferenceAbi,
+  REGISTRY,
+  registryAbi,
+} from '../helpers/models.ts'
 import { compileContract, REPO_ROOT } from '../helpers/solc.ts'
 
 interface Vector {
@@ -44,6 +54,22 @@ describe('inference precompile failure vectors', () => {
   })
   afterEach(async () => {
     expect((await rpc(devnet.url, 'eth_blockNumber')).result).toMatch(/^0x/)
+  })
+
+  it('a model with random ops is refused (validators would disagree)', async () => {
+    const model = buildModel({
+      inputs: [{ name: 'x', elemType: ElemType.float32, shape: [1, 4] }],
+      outputs: [{ name: 'y', elemType: ElemType.float32, shape: [1, 4] }],
+      nodes: [{ op: 'RandomUniformLike', inputs: ['x'], outputs: ['y'] }],
+    })
+    const wallet = new Wallet(KEY0, provider)
+    const { modelId } = await deployModel(devnet.store, wallet, model, { name: 'dice' })
+    const x = tensorFromValues('x', DType.float32, [1, 4], [1, 2, 3, 4])
+    const r = await rpc(devnet.url, 'eth_call', [
+      { to: INFERENCE, data: inferenceAbi.encodeFunctionData('infer', [modelId, [abiTensor(x)]]) },
+    ])
+    expect(r.error.code).toBe(3)
+    expect(r.error.message).toMatch(/uses nondeterministic ops \(RandomUniformLike .*\) and cannot run on-chain/)
   })
 
   it('covers the cases the issue lists', () => {

@@ -6,14 +6,33 @@ export const importCommand: CliCommand = {
   name: 'import',
   description: 'Import RLP-encoded blocks (written back to back, as geth export does), validating each',
   arguments: ['<file>'],
-  options: [{ flags: '--datadir <dir>', description: 'data directory (from `lattice init`)' }],
+  options: [
+    { flags: '--datadir <dir>', description: 'data directory (from `lattice init`)' },
+    { flags: '--ipfs-api <url>', description: 'fetch models through an external Kubo daemon' },
+    { flags: '--ipfs-peer <multiaddr>', description: 'IPFS peer to fetch models from (repeatable)', repeatable: true },
+  ],
   async run(args, opts, io) {
     if (!opts.datadir) throw new LatticeError('BAD_FLAG', 'Pass --datadir with a directory prepared by `lattice init`.')
     const file = args[0]
     const { openDatadirChain } = await import('../../chain/datadir.ts')
     const { importBlockFile } = await import('../../chain/blockfile.ts')
     const { bytesToHex } = await import('@ethereumjs/util')
-    const chain = await openDatadirChain(opts.datadir)
+    const { loadDatadirSpec } = await import('../../chain/datadir.ts')
+    const { openInferenceStack } = await import('../stack.ts')
+    // blocks with inference transactions re-run the models: the node fetches them from IPFS by CID
+    const stack = await openInferenceStack({
+      datadir: opts.datadir,
+      lattice: loadDatadirSpec(opts.datadir).lattice,
+      ipfsApi: opts.ipfsApi,
+      network: opts.ipfsPeer?.length ? { peers: opts.ipfsPeer } : undefined,
+    })
+    let chain: Awaited<ReturnType<typeof openDatadirChain>>
+    try {
+      chain = await openDatadirChain(opts.datadir, { inference: stack.inference })
+    } catch (err) {
+      await stack.close()
+      throw err
+    }
     const controller = new AbortController()
     const stop = () => controller.abort()
     process.once('SIGINT', stop)
@@ -46,6 +65,7 @@ export const importCommand: CliCommand = {
     } finally {
       process.off('SIGINT', stop)
       await chain.close()
+      await stack.close()
     }
   },
 }
