@@ -138,7 +138,8 @@ class Embedded implements EmbeddedModelStore {
       } catch (err) {
         if (!(err instanceof CorruptBlockError) || this.#remotes.length === 0) throw err
         opts.onProgress?.({ op: 'repair', done: 0, cid: cid.toString() })
-        // the good copy replaces the corrupt file atomically (put compares and renames over it)
+        // drop the bad copy first: Helia's networked blockstore would otherwise return the local block
+        await this.blockstore.delete(cid)
         return this.#fetchRemote(cid, opts, err)
       }
     }
