@@ -466,7 +466,8 @@ export class LatticeNode extends EventEmitter {
     // impersonate the sender: calls are unsigned
     ;(tx as { getSenderAddress: () => Address }).getSenderAddress = () => from
     ;(tx as { isSigned: () => boolean }).isSigned = () => true
-    return tx
+    // frozen, ethereumjs caches per-transaction figures (the data gas loops over every calldata byte)
+    return Object.freeze(tx)
   }
 
   /** eth_estimateGas: the least gas limit with which the call succeeds (within geth's 1.5%). */
