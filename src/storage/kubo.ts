@@ -7,8 +7,8 @@ import { request as httpsRequest } from 'node:https'
 import { create, type KuboRPCClient } from 'kubo-rpc-client'
 import type { CID } from 'multiformats/cid'
 import { metered, openSource, parseCid, readFile, statNode, verifyBlock } from './dag.ts'
-import { writeStreamToFile } from './embedded.ts'
 import { BlockNotFoundError, InvalidStorageOptionError, KuboRequestError, KuboUnreachableError } from './errors.ts'
+import { writeStreamToFile } from './files.ts'
 import { CHUNK_SIZE } from './profile.ts'
 import type {
   AddOptions,
