@@ -467,7 +467,8 @@ export class LatticeNode extends EventEmitter {
     ;(tx as { getSenderAddress: () => Address }).getSenderAddress = () => from
     ;(tx as { isSigned: () => boolean }).isSigned = () => true
     // frozen, ethereumjs caches per-transaction figures (the data gas loops over every calldata byte)
-    return Object.freeze(tx)
+    Object.freeze(tx)
+    return tx
   }
 
   /** eth_estimateGas: the least gas limit with which the call succeeds (within geth's 1.5%). */
