@@ -161,7 +161,7 @@ function writeTensor(out: Uint8Array, at: number, t: Tensor, nameBytes: Uint8Arr
   putWord(out, at + nameAt, nameBytes.length)
   out.set(nameBytes, at + nameAt + 32)
   putWord(out, at + shapeAt, t.shape.length)
-  t.shape.forEach((d, i) => putWord(out, at + shapeAt + 32 + 32 * i, d))
+  for (const [i, d] of t.shape.entries()) putWord(out, at + shapeAt + 32 + 32 * i, d)
   putWord(out, at + dataAt, t.data.length)
   out.set(t.data, at + dataAt + 32)
 }

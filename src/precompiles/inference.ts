@@ -318,9 +318,9 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
         if (gas > input.gasLimit) return outOfGas(input.gasLimit)
         const outputs = await run(entry, stacked.inputs, outputDecimals)
         const perItem = unstack(outputs, stacked.sizes)
-        perItem.forEach((out, i) =>
-          record(input, tracker, modelId, batch[i], out, flops / BigInt(batch.length), gas / BigInt(batch.length)),
-        )
+        for (const [i, out] of perItem.entries()) {
+          record(input, tracker, modelId, batch[i], out, flops / BigInt(batch.length), gas / BigInt(batch.length))
+        }
         return { returnValue: encodeTensorBatch(perItem), executionGasUsed: gas }
       }
     }

@@ -181,13 +181,13 @@ export function ethMethods(node: LatticeNode, filters: FilterManager, opts: { de
       const [h, i] = paramList(p, 'eth_getTransactionByBlockHashAndIndex', 2, 2)
       const block = await chain.getBlockByHash(hash(h, 'block hash'))
       const idx = Number(quantity(i, 'index'))
-      return block && block.transactions[idx] ? formatTx(block.transactions[idx], block, idx) : null
+      return block?.transactions[idx] ? formatTx(block.transactions[idx], block, idx) : null
     },
     eth_getTransactionByBlockNumberAndIndex: async (p) => {
       const [b, i] = paramList(p, 'eth_getTransactionByBlockNumberAndIndex', 2, 2)
       const block = await resolve(blockRef(b, 'block'))
       const idx = Number(quantity(i, 'index'))
-      return block && block.transactions[idx] ? formatTx(block.transactions[idx], block, idx) : null
+      return block?.transactions[idx] ? formatTx(block.transactions[idx], block, idx) : null
     },
     eth_getRawTransactionByHash: async (p) => {
       const [h] = paramList(p, 'eth_getRawTransactionByHash', 1, 1)

@@ -1,4 +1,4 @@
-import { Contract, ContractFactory, JsonRpcProvider, keccak256, Wallet } from 'ethers'
+import { ContractFactory, JsonRpcProvider, keccak256, Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createConsensusSession } from '../../src/inference/onnx.ts'
 import type { Tensor } from '../../src/inference/tensor.ts'
