@@ -104,9 +104,11 @@ async function measure(t: Target): Promise<Figures> {
   // deploy the view-function target
   const { abi, bytecode } = compileContract(COUNTER_SOL, 'Counter')
   const deployHash = await rpc(t.url, 'eth_sendTransaction', [{ from: FROM, data: bytecode }])
-  let receipt: any
-  while (!(receipt = await rpc(t.url, 'eth_getTransactionReceipt', [deployHash])))
+  let receipt: any = await rpc(t.url, 'eth_getTransactionReceipt', [deployHash])
+  while (!receipt) {
     await new Promise((r) => setTimeout(r, 20))
+    receipt = await rpc(t.url, 'eth_getTransactionReceipt', [deployHash])
+  }
   const counter = receipt.contractAddress
   // pre-sign the transfers
   const nonce = BigInt(await rpc(t.url, 'eth_getTransactionCount', [FROM, 'latest']))
