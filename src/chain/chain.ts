@@ -30,6 +30,7 @@ import type { ChainSpec } from './genesis.ts'
 import { createChainCommon } from './genesis.ts'
 import type { BlockInferenceRecord } from './inference-records.ts'
 import { decodeInferenceRecords, encodeInferenceRecords, inferenceRecordsKey } from './inference-records.ts'
+import { applyInferenceRoot, blockInferenceRoot } from './inference-roots.ts'
 import { Mutex } from './mutex.ts'
 import type { StoredReceipt } from './receipts.ts'
 import { decodeReceipts, decodeTxLookup, encodeReceipts, encodeTxLookup, metaKeys } from './receipts.ts'
@@ -73,6 +74,12 @@ export interface TxLocation {
   tx: TypedTransaction
 }
 
+/** Hears about committed blocks and head resets (the registry index). Must not throw. */
+export interface ChainListener {
+  onBlockCommitted(block: Block, receipts: StoredReceipt[]): Promise<void>
+  onReset(head: Block): Promise<void>
+}
+
 /** The Osaka cap on a single transaction's gas (EIP-7825). */
 export const TX_GAS_CAP = 1n << 24n
 
@@ -97,6 +104,8 @@ export class Chain {
   }
 
   private readonly lock = new Mutex()
+  /** Told about every committed block and every head reset, inside `exclusive` (the registry index). */
+  readonly listeners: ChainListener[] = []
   private inference?: InferencePrecompile
   /** Inference records of transactions executed since the last committed block, by tx hash. */
   private readonly txRecords = new Map<string, InferenceRecord[]>()
@@ -234,6 +243,11 @@ export class Chain {
     return raw ? decodeInferenceRecords(raw as Uint8Array) : []
   }
 
+  /** The inference Merkle root of a block's records (docs/proofs.md); 0x00…00 when it ran none. */
+  async inferenceRootOf(block: Block): Promise<string> {
+    return blockInferenceRoot(this.chainId, block, await this.getInferenceRecords(block.hash()))
+  }
+
   /** Locate a canonical transaction by hash. */
   async getTransaction(txHash: Uint8Array): Promise<TxLocation | undefined> {
     const raw = await this.dbs.meta.get(metaKeys.txLookup(txHash))
@@ -298,6 +312,8 @@ export class Chain {
     const included: MinedTx[] = []
     const rejected: MinedBlock['rejected'] = []
     try {
+      // system call before the transactions: the parent's inference root into InferenceVerifier
+      await applyInferenceRoot(this.vm, parent.header.number, await this.inferenceRootOf(parent))
       for (const tx of txs) {
         try {
           const result = await builder.addTransaction(tx)
@@ -369,6 +385,7 @@ export class Chain {
     await this.dbs.meta.batch(ops)
     await this.blockchain.putBlock(block)
     this.headBlock = block
+    for (const l of this.listeners) await l.onBlockCommitted(block, receipts)
     return receipts
   }
 
@@ -395,9 +412,14 @@ export class Chain {
     this.vm.common.setHardforkBy({ blockNumber: n, timestamp: block.header.timestamp })
     let result: Awaited<ReturnType<typeof runBlock>>
     try {
+      // the same system call mine() makes, applied on the parent state first (it commutes with runBlock's
+      // own EIP-4788/2935 writes, which touch other accounts), then the block runs on top of it
+      await this.stateManager.setStateRoot(parent.header.stateRoot)
+      await applyInferenceRoot(this.vm, parent.header.number, await this.inferenceRootOf(parent))
+      const root = await this.stateManager.getStateRoot()
       result = await runBlock(this.vm, {
         block,
-        root: parent.header.stateRoot,
+        root,
         setHardfork: true,
         skipHeaderValidation: false,
       })
@@ -426,6 +448,7 @@ export class Chain {
     await this.blockchain.resetCanonicalHead(number)
     this.headBlock = await this.blockchain.getCanonicalHeadBlock()
     await this.stateManager.setStateRoot(this.headBlock.header.stateRoot)
+    for (const l of this.listeners) await l.onReset(this.headBlock)
   }
 
   async close(): Promise<void> {

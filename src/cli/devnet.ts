@@ -11,6 +11,7 @@ import { startRpcServer } from '../rpc/server.ts'
 import type { ModelCache } from '../storage/cache.ts'
 import type { NetworkOpts } from '../storage/network.ts'
 import type { ModelStore } from '../storage/types.ts'
+import { createLatticeRpcDeps } from './lattice-rpc.ts'
 import { openInferenceStack } from './stack.ts'
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -73,12 +74,23 @@ export async function startDevnet(opts: DevnetOpts): Promise<Devnet> {
   })
   let server: RpcServer
   try {
+    const lattice = await createLatticeRpcDeps({
+      node,
+      datadir: opts.datadir,
+      store,
+      modelCache,
+      inference,
+      stateProfile: stack.profile,
+      clientVersion: CLIENT_VERSION,
+      devnet: true,
+    })
     server = await startRpcServer({
       node,
       host: opts.host,
       port: opts.port,
       devnet: true,
       clientVersion: CLIENT_VERSION,
+      lattice,
     })
   } catch (err) {
     await node.close()

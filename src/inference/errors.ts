@@ -225,3 +225,10 @@ export class ShapeArgError extends LatticeError {
     super('FLOPS_SHAPE_ARG', `--input "${arg}": ${why}; write name=DIMxDIM..., e.g. input=1x3x224x224`)
   }
 }
+
+/** A model that cannot be deployed: it does not decode, or it uses ops whose results are random. */
+export class ModelCheckError extends LatticeError {
+  constructor(message: string) {
+    super('MODEL_CHECK', message)
+  }
+}

@@ -11,6 +11,8 @@ import { RpcCode, toRpcError } from './errors.ts'
 import { ethMethods } from './eth.ts'
 import { ethExtraMethods } from './eth-extra.ts'
 import { FilterManager } from './filters.ts'
+import type { LatticeRpcDeps } from './lattice.ts'
+import { latticeMethods } from './lattice.ts'
 import { netMethods } from './net.ts'
 import { subscriptionMethods } from './subscriptions.ts'
 import { txpoolMethods } from './txpool.ts'
@@ -30,6 +32,8 @@ export interface RpcServerOpts {
   maxBatch?: number
   /** Extra namespaces (lattice_*, debug_*) contributed by other modules. */
   extraMethods?: Handlers
+  /** Serve lattice_* (the model workflow) with these dependencies. */
+  lattice?: LatticeRpcDeps
 }
 
 export interface RpcServer {
@@ -57,6 +61,7 @@ export async function startRpcServer(opts: RpcServerOpts): Promise<RpcServer> {
     ...debugMethods(opts.node),
     ...subscriptionMethods(opts.node),
     ...(opts.devnet ? devMethods(opts.node) : {}),
+    ...(opts.lattice ? latticeMethods(opts.lattice) : {}),
     ...opts.extraMethods,
   }
   const jaysonMethods: Record<string, jayson.Method> = {}
