@@ -3,7 +3,7 @@ import { createRequire } from 'node:module'
 import { isAbsolute, join, normalize, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { toChecksumAddress } from '@ethereumjs/util'
-import { MODEL_REGISTRY_ADDRESS } from '../precompiles/addresses.ts'
+import { INFERENCE_VERIFIER_ADDRESS, MODEL_REGISTRY_ADDRESS } from '../precompiles/addresses.ts'
 import { ContractCompileError } from './errors.ts'
 
 /**
@@ -107,7 +107,10 @@ export interface Predeploy {
 }
 
 /** System contracts and where genesis puts them. */
-export const PREDEPLOYS: readonly Predeploy[] = [{ address: MODEL_REGISTRY_ADDRESS, contract: 'ModelRegistry' }]
+export const PREDEPLOYS: readonly Predeploy[] = [
+  { address: MODEL_REGISTRY_ADDRESS, contract: 'ModelRegistry' },
+  { address: INFERENCE_VERIFIER_ADDRESS, contract: 'InferenceVerifier' },
+]
 
 interface Solc {
   version(): string

@@ -14,6 +14,7 @@ import { FilterManager } from './filters.ts'
 import type { LatticeRpcDeps } from './lattice.ts'
 import { latticeMethods } from './lattice.ts'
 import { netMethods } from './net.ts'
+import { proofMethods } from './proofs.ts'
 import { subscriptionMethods } from './subscriptions.ts'
 import { txpoolMethods } from './txpool.ts'
 import type { Handlers, RequestContext } from './types.ts'
@@ -62,6 +63,7 @@ export async function startRpcServer(opts: RpcServerOpts): Promise<RpcServer> {
     ...subscriptionMethods(opts.node),
     ...(opts.devnet ? devMethods(opts.node) : {}),
     ...(opts.lattice ? latticeMethods(opts.lattice) : {}),
+    ...proofMethods(opts.node),
     ...opts.extraMethods,
   }
   const jaysonMethods: Record<string, jayson.Method> = {}

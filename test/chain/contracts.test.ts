@@ -68,7 +68,7 @@ describe('system contracts build', () => {
   })
 
   it('genesis holds the ModelRegistry runtime bytecode of a fresh compile at 0xA110…01', () => {
-    expect(PREDEPLOYS).toEqual([{ address: MODEL_REGISTRY_ADDRESS, contract: 'ModelRegistry' }])
+    expect(PREDEPLOYS[0]).toEqual({ address: MODEL_REGISTRY_ADDRESS, contract: 'ModelRegistry' })
     const genesis = JSON.parse(readFileSync(GENESIS, 'utf8'))
     const entry = allocEntry(genesis, '0xA110000000000000000000000000000000000001')
     expect(entry).toEqual({ balance: '0x0', nonce: '0x1', code: registry.deployedBytecode })

@@ -1,0 +1,82 @@
+// Validator attestations of inference roots: the node signs each block's root (EIP-712, docs/proofs.md) with
+// its validator key and keeps every signature it has with the block, under meta key 'a' + block hash.
+import type { Block } from '@ethereumjs/block'
+import type { RootSignature, StoredAttestation } from '../proofs/attestation.ts'
+import {
+  attestationKey,
+  decodeAttestation,
+  encodeAttestation,
+  keyAddress,
+  parseKey,
+  signInferenceRoot,
+} from '../proofs/attestation.ts'
+import { EMPTY_INFERENCE_ROOT } from '../proofs/merkle.ts'
+import type { Chain } from './chain.ts'
+
+/** The stored attestation of a block, if any. */
+export async function readAttestation(chain: Chain, blockHash: Uint8Array): Promise<StoredAttestation | undefined> {
+  const raw = await chain.dbs.meta.get(attestationKey(blockHash))
+  return raw ? decodeAttestation(raw as Uint8Array) : undefined
+}
+
+/** Add signatures to a block's attestation (one per signer, kept in increasing signer order). */
+export async function storeSignatures(
+  chain: Chain,
+  blockHash: Uint8Array,
+  inferenceRoot: string,
+  sigs: RootSignature[],
+): Promise<StoredAttestation> {
+  const prev = await readAttestation(chain, blockHash)
+  const bySigner = new Map<string, RootSignature>()
+  if (prev && prev.inferenceRoot === inferenceRoot) for (const s of prev.signatures) bySigner.set(s.signer, s)
+  for (const s of sigs) bySigner.set(s.signer.toLowerCase(), { ...s, signer: s.signer.toLowerCase() })
+  const next = { inferenceRoot, signatures: [...bySigner.values()].sort((a, b) => (a.signer < b.signer ? -1 : 1)) }
+  await chain.dbs.meta.put(attestationKey(blockHash), encodeAttestation(next))
+  return next
+}
+
+/** Signs inference roots with one validator key. */
+export class Attestor {
+  readonly address: string
+  private readonly key: Uint8Array
+
+  constructor(
+    private readonly chain: Chain,
+    key: string,
+  ) {
+    this.key = parseKey(key)
+    this.address = keyAddress(this.key)
+  }
+
+  /** Sign `block`'s inference root and store the signature; nothing for a block without inferences. */
+  async attest(block: Block): Promise<StoredAttestation | undefined> {
+    const root = await this.chain.inferenceRootOf(block)
+    if (root === EMPTY_INFERENCE_ROOT) return undefined
+    const prev = await readAttestation(this.chain, block.hash())
+    if (prev?.inferenceRoot === root && prev.signatures.some((s) => s.signer === this.address)) return prev
+    const sig = signInferenceRoot(
+      {
+        chainId: this.chain.chainId,
+        blockNumber: block.header.number,
+        blockHash: bytesHex(block.hash()),
+        inferenceRoot: root,
+      },
+      this.key,
+    )
+    return storeSignatures(this.chain, block.hash(), root, [sig])
+  }
+}
+
+const bytesHex = (b: Uint8Array) => `0x${Buffer.from(b).toString('hex')}`
+
+const attestors = new WeakMap<Chain, Attestor>()
+
+/** Make `attestor` the signer of `chain`'s roots (the RPC signs blocks it has not signed yet on demand). */
+export function registerAttestor(chain: Chain, attestor: Attestor): void {
+  attestors.set(chain, attestor)
+}
+
+/** The attestor registered for `chain`, if the node runs with a validator key. */
+export function attestorFor(chain: Chain): Attestor | undefined {
+  return attestors.get(chain)
+}
