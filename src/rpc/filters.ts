@@ -117,7 +117,9 @@ export class FilterManager {
         const n = block.header.number
         if (typeof f.fromBlock === 'bigint' && n < f.fromBlock) continue
         if (typeof f.toBlock === 'bigint' && n > f.toBlock) continue
-        f.buffer.push(...(await blockLogs(this.node.chain, block, f.criteria)))
+        // resolve first: `f.buffer.push(await ...)` would capture the array a concurrent poll swaps out
+        const logs = await blockLogs(this.node.chain, block, f.criteria)
+        f.buffer.push(...logs)
       }
     }
   }
