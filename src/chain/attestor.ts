@@ -11,7 +11,7 @@ import {
   signInferenceRoot,
 } from '../proofs/attestation.ts'
 import { EMPTY_INFERENCE_ROOT } from '../proofs/merkle.ts'
-import type { Chain } from './chain.ts'
+import type { Chain, ChainListener } from './chain.ts'
 
 /** The stored attestation of a block, if any. */
 export async function readAttestation(chain: Chain, blockHash: Uint8Array): Promise<StoredAttestation | undefined> {
@@ -35,8 +35,8 @@ export async function storeSignatures(
   return next
 }
 
-/** Signs inference roots with one validator key. */
-export class Attestor {
+/** Signs inference roots with one validator key; as a chain listener, every block as it is committed. */
+export class Attestor implements ChainListener {
   readonly address: string
   private readonly key: Uint8Array
 
@@ -47,6 +47,16 @@ export class Attestor {
     this.key = parseKey(key)
     this.address = keyAddress(this.key)
   }
+
+  async onBlockCommitted(block: Block): Promise<void> {
+    try {
+      await this.attest(block)
+    } catch {
+      // a failed signature must not stop the chain; the RPC signs the block again on demand
+    }
+  }
+
+  async onReset(): Promise<void> {}
 
   /** Sign `block`'s inference root and store the signature; nothing for a block without inferences. */
   async attest(block: Block): Promise<StoredAttestation | undefined> {
@@ -74,6 +84,20 @@ const attestors = new WeakMap<Chain, Attestor>()
 /** Make `attestor` the signer of `chain`'s roots (the RPC signs blocks it has not signed yet on demand). */
 export function registerAttestor(chain: Chain, attestor: Attestor): void {
   attestors.set(chain, attestor)
+  chain.listeners.push(attestor)
+}
+
+/** Attach an attestor when one of `keys` belongs to the chain's validator set (`config.lattice.validators`). */
+export function attachValidatorAttestor(chain: Chain, keys: string[]): Attestor | undefined {
+  const validators = new Set((chain.spec.lattice.validators ?? []).map((v) => v.toLowerCase()))
+  for (const key of keys) {
+    const attestor = new Attestor(chain, key)
+    if (validators.has(attestor.address)) {
+      registerAttestor(chain, attestor)
+      return attestor
+    }
+  }
+  return undefined
 }
 
 /** The attestor registered for `chain`, if the node runs with a validator key. */

@@ -1,6 +1,7 @@
 import { readFileSync, rmSync } from 'node:fs'
 import type { DevAccount } from '../chain/accounts.ts'
 import { DEV_MNEMONIC, deriveDevAccounts } from '../chain/accounts.ts'
+import { attachValidatorAttestor } from '../chain/attestor.ts'
 import { Chain } from '../chain/chain.ts'
 import type { ChainSpec } from '../chain/genesis.ts'
 import { loadChainSpec } from '../chain/genesis.ts'
@@ -65,6 +66,11 @@ export async function startDevnet(opts: DevnetOpts): Promise<Devnet> {
     await store.close()
     throw err
   }
+  // the dev account that is a genesis validator signs inference roots (docs/proofs.md)
+  attachValidatorAttestor(
+    chain,
+    accounts.map((a) => Buffer.from(a.privateKey).toString('hex')),
+  )
   const blockTime = opts.blockTime ?? 0
   const node = new LatticeNode({
     chain,
