@@ -20,6 +20,9 @@ export async function loadCommands(): Promise<CliCommand[]> {
     import('./commands/ipfs-pin-ls.ts'),
     import('./commands/ipfs-pack.ts'),
     import('./commands/contracts.ts'),
+    import('./commands/proof-get.ts'),
+    import('./commands/proof-verify.ts'),
+    import('./commands/proof-deploy-verifier.ts'),
   ])
   return modules.flatMap((m) => Object.values(m).filter(isCommand))
 }

@@ -128,3 +128,8 @@ export function decodeAttestation(bytes: Uint8Array): StoredAttestation {
 export function attestationKey(blockHash: Uint8Array): Uint8Array {
   return concatBytes(new Uint8Array([0x61]), blockHash)
 }
+
+/** Signatures a light verifier asks for by default: more than two thirds of `validators`. */
+export function defaultThreshold(validators: number): number {
+  return Math.floor((2 * validators) / 3) + 1
+}

@@ -4,6 +4,7 @@ import { bigIntToHex, bytesToHex, intToHex } from '@ethereumjs/util'
 import { attestorFor, readAttestation } from '../chain/attestor.ts'
 import { proofRecords } from '../chain/inference-roots.ts'
 import type { LatticeNode } from '../chain/node.ts'
+import { defaultThreshold } from '../proofs/attestation.ts'
 import { InferenceRecordNotFoundError } from '../proofs/errors.ts'
 import { inferenceProof, inferenceRoot } from '../proofs/merkle.ts'
 import { hash, paramList, quantity } from './codec.ts'
@@ -13,6 +14,15 @@ import type { Handlers } from './types.ts'
 export function proofMethods(node: LatticeNode): Handlers {
   const chain = node.chain
   return {
+    lattice_getValidators: async (p) => {
+      paramList(p, 'lattice_getValidators', 0, 0)
+      const validators = chain.spec.lattice.validators ?? []
+      return {
+        chainId: bigIntToHex(chain.chainId),
+        validators,
+        threshold: intToHex(defaultThreshold(validators.length)),
+      }
+    },
     lattice_getInferenceProof: async (p) => {
       const [txParam, indexParam] = paramList(p, 'lattice_getInferenceProof', 1, 2)
       const txHash = hash(txParam, 'txHash')

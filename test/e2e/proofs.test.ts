@@ -1,8 +1,11 @@
 import type { ChildProcess } from 'node:child_process'
 import { spawn } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import { Writable } from 'node:stream'
 import { Contract, ContractFactory, JsonRpcProvider, Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { compileContracts } from '../../src/chain/contracts.ts'
@@ -21,8 +24,19 @@ const ANVIL = join(
   'anvil',
 )
 
-/** Gas figures collected for docs/benchmarks.md (printed at the end). */
-export const gasFigures: Record<string, bigint> = {}
+/** Gas figures for docs/benchmarks.md, printed at the end (deterministic, so the targets are asserted too). */
+const gasFigures: Record<string, bigint> = {}
+
+function sink(): { stream: Writable; text: () => string } {
+  let s = ''
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      s += String(chunk)
+      cb()
+    },
+  })
+  return { stream, text: () => s }
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -80,8 +94,10 @@ describe('inference proofs', () => {
   /** Three inferences mined in one block (N), then more blocks on top. */
   let txHashes: string[]
   let proofs: any[]
+  let anvil: { url: string; child: ChildProcess }
 
   beforeAll(async () => {
+    anvil = await startAnvil()
     devnet = await startTestDevnet()
     provider = new JsonRpcProvider(devnet.url, undefined, {
       staticNetwork: true,
@@ -109,7 +125,10 @@ describe('inference proofs', () => {
     }
   }, 60_000)
   afterAll(async () => {
+    // the gas rows of docs/benchmarks.md (`npx vitest run test/e2e/proofs.test.ts`)
+    if (Object.keys(gasFigures).length) console.log('proof gas', gasFigures)
     provider?.destroy()
+    anvil?.child.kill()
     await devnet?.stop()
   })
 
@@ -171,10 +190,10 @@ describe('inference proofs', () => {
     expect(ok).toBe(true)
     gasFigures.verifyInference = gasUsed
     gasFigures.verifyInferenceTx = await verifier.verifyInference.estimateGas(tuple(p.record), p.proof)
+    expect(gasFigures.verifyInferenceTx).toBeLessThan(60_000n)
   })
 
   it('the light verifier on anvil accepts a proof from the running devnet, and refuses outsiders, other chains and replays', async () => {
-    const anvil = await startAnvil()
     const other = new JsonRpcProvider(anvil.url, undefined, {
       staticNetwork: true,
       cacheTimeout: -1,
@@ -205,6 +224,7 @@ describe('inference proofs', () => {
       gasFigures.lightVerifierTx = await light.verifyInference.estimateGas(
         ...args(p.record, p.proof, p.blockHash, p.root, sigs),
       )
+      expect(gasFigures.lightVerifierTx).toBeLessThan(80_000n)
 
       // a tampered record or path
       expect(
@@ -241,12 +261,59 @@ describe('inference proofs', () => {
       )
     } finally {
       other.destroy()
-      anvil.child.kill()
     }
   })
 
-  afterAll(() => {
-    // the gas table for docs/benchmarks.md (`npx vitest run test/e2e/proofs.test.ts`)
-    if (Object.keys(gasFigures).length) console.log('proof gas', gasFigures)
+  it('lattice proof get / verify / deploy-verifier: exit 0 only for a valid proof, on Lattice and on anvil', async () => {
+    const { proofGetCommand } = await import('../../src/cli/commands/proof-get.ts')
+    const { proofVerifyCommand } = await import('../../src/cli/commands/proof-verify.ts')
+    const { proofDeployVerifierCommand } = await import('../../src/cli/commands/proof-deploy-verifier.ts')
+    const run = async (cmd: any, opts: Record<string, unknown>) => {
+      const out = sink()
+      const err = sink()
+      const code = await cmd.run([], opts, { stdout: out.stream, stderr: err.stream, isTTY: false })
+      return { code, out: out.text(), err: err.text() }
+    }
+    const got = await run(proofGetCommand, { tx: txHashes[0], rpcUrl: devnet.url })
+    expect(got.code).toBe(0)
+    const proof = JSON.parse(got.out)
+    expect(proof.root).toBe(proofs[0].root)
+    const dir = mkdtempSync(join(tmpdir(), 'lattice-proof-'))
+    const good = join(dir, 'good.json')
+    writeFileSync(good, got.out)
+    const bad = join(dir, 'bad.json')
+    writeFileSync(bad, JSON.stringify({ ...proof, record: { ...proof.record, outputHash: proof.record.inputHash } }))
+
+    expect(await run(proofVerifyCommand, { proof: good, rpcUrl: devnet.url })).toMatchObject({ code: 0 })
+    expect(await run(proofVerifyCommand, { proof: bad, rpcUrl: devnet.url })).toMatchObject({ code: 1 })
+    expect((await run(proofGetCommand, { tx: `0x${'12'.repeat(32)}`, rpcUrl: devnet.url })).code).toBe(1)
+
+    // validator set and chain id from the Lattice node
+    const deployed = await run(proofDeployVerifierCommand, {
+      rpcUrl: anvil.url,
+      privateKey: KEY1,
+      latticeUrl: devnet.url,
+    })
+    expect(deployed.err).toBe('')
+    const { address, validators, threshold } = JSON.parse(deployed.out)
+    expect(validators).toEqual([ADDR0])
+    expect(threshold).toBe(1)
+    expect(await run(proofVerifyCommand, { proof: good, rpcUrl: anvil.url, verifier: address })).toMatchObject({
+      code: 0,
+    })
+    expect(await run(proofVerifyCommand, { proof: bad, rpcUrl: anvil.url, verifier: address })).toMatchObject({
+      code: 1,
+    })
+    // a verifier trusting another key refuses the devnet's signatures
+    const stranger = await run(proofDeployVerifierCommand, {
+      rpcUrl: anvil.url,
+      privateKey: KEY1,
+      validators: new Wallet(KEY1).address,
+      chainId: String(CHAIN_ID),
+    })
+    const other = JSON.parse(stranger.out).address
+    expect(await run(proofVerifyCommand, { proof: good, rpcUrl: anvil.url, verifier: other })).toMatchObject({
+      code: 1,
+    })
   })
 })

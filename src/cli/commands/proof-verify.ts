@@ -1,0 +1,97 @@
+import { readFileSync } from 'node:fs'
+import type { CliCommand } from '../command.ts'
+import { rpcMessage } from './proof-get.ts'
+
+/** `lattice proof verify`: exit code 0 only for a valid inference proof. */
+export const proofVerifyCommand: CliCommand = {
+  name: 'proof verify',
+  description:
+    'Check an inference proof: on Lattice (InferenceVerifier) by default, or against a light verifier on another chain',
+  options: [
+    { flags: '--proof <file>', description: 'proof JSON from `lattice proof get` (- for stdin)' },
+    {
+      flags: '--rpc-url <url>',
+      description: 'JSON-RPC URL of the chain to check on',
+      default: 'http://127.0.0.1:8545',
+    },
+    {
+      flags: '--verifier <address>',
+      description: 'a LatticeInferenceLightVerifier at --rpc-url (default: the InferenceVerifier predeploy of Lattice)',
+    },
+  ],
+  async run(_args, opts, io) {
+    const file = opts.proof as string | undefined
+    if (!file) {
+      io.stderr.write('error: no proof given. Pass --proof with a file written by `lattice proof get`.\n')
+      return 1
+    }
+    let text: string
+    try {
+      text = readFileSync(file === '-' ? 0 : file, 'utf8')
+    } catch {
+      io.stderr.write(`error: cannot read ${file}. Pass --proof with a file written by \`lattice proof get\`.\n`)
+      return 1
+    }
+    const { parseInferenceProof, proofRecordOf, recordTuple, RECORD_ABI } = await import('../../proofs/json.ts')
+    const { verifyInferenceProof } = await import('../../proofs/merkle.ts')
+    const { errorMessage } = await import('../../errors.ts')
+    let proof: ReturnType<typeof parseInferenceProof>
+    try {
+      proof = parseInferenceProof(JSON.parse(text))
+    } catch (err) {
+      io.stderr.write(`error: ${file}: ${errorMessage(err)}\n`)
+      return 1
+    }
+    // the path must reach the root before any chain is asked
+    if (!verifyInferenceProof(proofRecordOf(proof), proof.proof, proof.root)) {
+      io.stdout.write('invalid: the Merkle path does not lead from the record to the root\n')
+      return 1
+    }
+    const { Contract, JsonRpcProvider, isAddress } = await import('ethers')
+    const verifier = opts.verifier as string | undefined
+    if (verifier !== undefined && !isAddress(verifier)) {
+      io.stderr.write(`error: --verifier "${verifier}" is not an address.\n`)
+      return 1
+    }
+    const provider = new JsonRpcProvider(opts.rpcUrl as string, undefined, { staticNetwork: true })
+    try {
+      let ok: boolean
+      if (verifier) {
+        const light = new Contract(
+          verifier,
+          [
+            `function verifyInference(${RECORD_ABI} r, bytes32[] proof, bytes32 blockHash, bytes32 root, bytes[] signatures) view returns (bool)`,
+          ],
+          provider,
+        )
+        ok = await light.verifyInference(
+          recordTuple(proof),
+          proof.proof,
+          proof.blockHash,
+          proof.root,
+          proof.signatures.map((s) => s.signature),
+        )
+      } else {
+        const { INFERENCE_VERIFIER_ADDRESS } = await import('../../precompiles/addresses.ts')
+        const onChain = new Contract(
+          INFERENCE_VERIFIER_ADDRESS,
+          [`function verifyInference(${RECORD_ABI} r, bytes32[] proof) view returns (bool)`],
+          provider,
+        )
+        ok = await onChain.verifyInference(recordTuple(proof), proof.proof)
+      }
+      const where = verifier ? `light verifier ${verifier}` : 'Lattice InferenceVerifier'
+      io.stdout.write(
+        ok
+          ? `valid: inference ${proof.record.index} of ${proof.record.txHash} in block ${BigInt(proof.blockNumber)} (${where})\n`
+          : `invalid: the ${where} at ${opts.rpcUrl} refused the proof\n`,
+      )
+      return ok ? 0 : 1
+    } catch (err) {
+      io.stderr.write(`error: ${rpcMessage(err)} (checking at ${opts.rpcUrl}; pass --rpc-url and --verifier)\n`)
+      return 1
+    } finally {
+      provider.destroy()
+    }
+  },
+}
