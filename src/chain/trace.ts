@@ -6,6 +6,7 @@ import type { AfterTxEvent } from '@ethereumjs/vm'
 import { runBlock } from '@ethereumjs/vm'
 import type { Chain } from './chain.ts'
 import { TraceError } from './errors.ts'
+import { applyInferenceRoot } from './inference-roots.ts'
 import { decodeRevertReason } from './revert.ts'
 import { sandboxVM } from './sandbox.ts'
 
@@ -305,6 +306,9 @@ export async function traceBlock(
   if (!parent) throw new TraceError(`parent of block ${block.header.number} not found`)
   // a sandbox: re-executing writes trie nodes, and those must not reach the database
   const vm = await sandboxVM(chain, parent)
+  // the block's inference-root system call (docs/proofs.md), as block building and import made it
+  await applyInferenceRoot(vm, parent.header.number, await chain.inferenceRootOf(parent))
+  const preState = await vm.stateManager.getStateRoot()
   const out: { txHash: string; result: TxTrace }[] = []
   let index = -1
   let tracer: Tracer | undefined
@@ -336,7 +340,7 @@ export async function traceBlock(
   })
   await runBlock(vm, {
     block,
-    root: parent.header.stateRoot,
+    root: preState,
     setHardfork: true,
     skipBlockValidation: true,
     skipHeaderValidation: true,
