@@ -80,6 +80,9 @@ export interface ChainListener {
   onReset(head: Block): Promise<void>
 }
 
+/** Marks the impersonated transactions of eth_call and friends (they leave no inference records). */
+export const CALL_TX = Symbol('lattice.callTx')
+
 /** The Osaka cap on a single transaction's gas (EIP-7825). */
 export const TX_GAS_CAP = 1n << 24n
 
@@ -184,7 +187,10 @@ export class Chain {
       // every executed transaction (block building and import alike) hands over its inference records
       vm.events.on('afterTx', (ev: { transaction: TypedTransaction }) => {
         const records = opts.inference!.takeTxRecords(evm)
-        if (records.length > 0) chain.txRecords.set(bytesToHex(ev.transaction.hash()), records)
+        // calls (eth_call, estimates) keep nothing, and hashing their calldata would be wasted work
+        if (records.length > 0 && !(ev.transaction as unknown as Record<symbol, boolean>)[CALL_TX]) {
+          chain.txRecords.set(bytesToHex(ev.transaction.hash()), records)
+        }
       })
     }
     chain.headBlock = await blockchain.getCanonicalHeadBlock()

@@ -24,7 +24,7 @@ import { runTx } from '@ethereumjs/vm'
 import { LatticeError } from '../errors.ts'
 import type { DevAccount } from './accounts.ts'
 import type { Chain, MinedBlock } from './chain.ts'
-import { TX_GAS_CAP } from './chain.ts'
+import { CALL_TX, TX_GAS_CAP } from './chain.ts'
 import {
   ExecutionFailedError,
   ExecutionRevertedError,
@@ -466,6 +466,7 @@ export class LatticeNode extends EventEmitter {
     // impersonate the sender: calls are unsigned
     ;(tx as { getSenderAddress: () => Address }).getSenderAddress = () => from
     ;(tx as { isSigned: () => boolean }).isSigned = () => true
+    ;(tx as unknown as Record<symbol, boolean>)[CALL_TX] = true
     // frozen, ethereumjs caches per-transaction figures (the data gas loops over every calldata byte)
     Object.freeze(tx)
     return tx
@@ -561,11 +562,26 @@ function rawChainId(raw: Uint8Array): bigint | undefined {
   return undefined
 }
 
-/** A block context for calls on a given block: same header, so NUMBER/TIMESTAMP match geth. */
+const callBlocks = new WeakMap<Block, Map<string, Block>>()
+
+/**
+ * The block context for calls on `block`: the same header, so NUMBER/TIMESTAMP match geth (memoised:
+ * building a Block costs about a millisecond in ethereumjs).
+ */
 function callBlock(block: Block, vm: VM, noBaseFee = false): Block {
+  let byKey = callBlocks.get(block)
+  if (!byKey) {
+    byKey = new Map()
+    callBlocks.set(block, byKey)
+  }
+  const key = `${noBaseFee}:${vm.common.hardfork()}`
+  const hit = byKey.get(key)
+  if (hit) return hit
   const header = block.header.toJSON()
   if (noBaseFee && header.baseFeePerGas !== undefined) header.baseFeePerGas = '0x0'
-  return createBlock({ header }, { common: vm.common, skipConsensusFormatValidation: true })
+  const made = createBlock({ header }, { common: vm.common, skipConsensusFormatValidation: true })
+  byKey.set(key, made)
+  return made
 }
 
 async function applyOverrides(vm: VM, overrides: Map<string, StateOverride>): Promise<void> {
