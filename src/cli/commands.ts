@@ -23,6 +23,18 @@ export async function loadCommands(): Promise<CliCommand[]> {
     import('./commands/proof-get.ts'),
     import('./commands/proof-verify.ts'),
     import('./commands/proof-deploy-verifier.ts'),
+    import('./commands/model-deploy.ts'),
+    import('./commands/model-import-hf.ts'),
+    import('./commands/model-list.ts'),
+    import('./commands/model-info.ts'),
+    import('./commands/model-inference.ts'),
+    import('./commands/model-update.ts'),
+    import('./commands/model-deprecate.ts'),
+    import('./commands/model-set-policy.ts'),
+    import('./commands/model-allow.ts'),
+    import('./commands/model-disallow.ts'),
+    import('./commands/model-set-price.ts'),
+    import('./commands/model-withdraw.ts'),
   ])
   return modules.flatMap((m) => Object.values(m).filter(isCommand))
 }
