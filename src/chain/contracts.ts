@@ -3,7 +3,7 @@ import { createRequire } from 'node:module'
 import { isAbsolute, join, normalize, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { toChecksumAddress } from '@ethereumjs/util'
-import { INFERENCE_VERIFIER_ADDRESS, MODEL_REGISTRY_ADDRESS } from '../precompiles/addresses.ts'
+import { INFERENCE_VERIFIER_ADDRESS, IPFS_INCENTIVES_ADDRESS, MODEL_REGISTRY_ADDRESS } from '../precompiles/addresses.ts'
 import { ContractCompileError } from './errors.ts'
 
 /**
@@ -104,12 +104,16 @@ export interface Predeploy {
   address: string
   /** Contract name in the compiled artifacts. */
   contract: string
+  /** Genesis balance, 0x-hex wei (default 0x0): IPFSIncentives' reward pool. */
+  balance?: string
 }
 
 /** System contracts and where genesis puts them. */
 export const PREDEPLOYS: readonly Predeploy[] = [
   { address: MODEL_REGISTRY_ADDRESS, contract: 'ModelRegistry' },
   { address: INFERENCE_VERIFIER_ADDRESS, contract: 'InferenceVerifier' },
+  // 1000 ether reward pool
+  { address: IPFS_INCENTIVES_ADDRESS, contract: 'IPFSIncentives', balance: '0x3635c9adc5dea00000' },
 ]
 
 interface Solc {
@@ -230,8 +234,11 @@ export function compileContracts(opts: CompileContractsOpts = {}): Record<string
 }
 
 /** The genesis `alloc` entry of a predeploy: its runtime code, nonce 1 (EIP-161), no balance or storage. */
-export function predeployAccount(artifact: ContractArtifact): { balance: string; nonce: string; code: string } {
-  return { balance: '0x0', nonce: '0x1', code: artifact.deployedBytecode }
+export function predeployAccount(
+  artifact: ContractArtifact,
+  balance = '0x0',
+): { balance: string; nonce: string; code: string } {
+  return { balance, nonce: '0x1', code: artifact.deployedBytecode }
 }
 
 /**
@@ -249,7 +256,7 @@ export function applyPredeploys(
     const key =
       Object.keys(alloc).find((k) => k.replace(/^0x/, '').toLowerCase() === p.address.slice(2).toLowerCase()) ??
       toChecksumAddress(p.address)
-    alloc[key] = predeployAccount(artifact)
+    alloc[key] = predeployAccount(artifact, p.balance)
   }
   return { ...genesis, alloc }
 }

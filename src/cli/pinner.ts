@@ -1,0 +1,181 @@
+// Chain-facing glue of the pinner (src/storage/pinner.ts): IPFSIncentives and ModelRegistry over JSON-RPC
+// with the pinner's key, and a tick on every block of the local node.
+import type { InterfaceAbi } from 'ethers'
+import { Contract, JsonRpcProvider, Wallet } from 'ethers'
+import type { LatticeNode } from '../chain/node.ts'
+import { IPFS_INCENTIVES_ADDRESS, MODEL_REGISTRY_ADDRESS } from '../precompiles/addresses.ts'
+import type { IncentivesPort, Pinner, PinnerCandidate, PinnerEvent } from '../storage/pinner.ts'
+import { createPinner } from '../storage/pinner.ts'
+import type { PinningManager } from '../storage/pinning.ts'
+import type { ModelStore } from '../storage/types.ts'
+
+/** IPFSIncentives' ABI as the pinner uses it. */
+export const INCENTIVES_ABI: InterfaceAbi = [
+  'function currentEpoch() view returns (uint256)',
+  'function models(bytes32) view returns (bytes32 commitment, uint64 size, uint16 weight)',
+  'function isPinner(address) view returns (bool)',
+  'function pinners(address) view returns (uint256 stake, uint256 owed, uint256 earned, uint64 registeredEpoch, uint64 passed, uint64 failed, uint64 settledThrough)',
+  'function register() payable',
+  'function claim(bytes32 modelId)',
+  'function claims(address) view returns (bytes32[])',
+  'function claimedFrom(address, bytes32) view returns (uint256)',
+  'function answers(uint256, address, bytes32) view returns (uint8)',
+  'function seeds(uint256) view returns (bytes32)',
+  'function seedEpoch() returns (bytes32)',
+  'function challengeOf(address pinner, bytes32 modelId) view returns (bool open, uint256 epoch, uint256 index)',
+  'function answer(uint256 epoch, bytes32 modelId, bytes leaf, bytes32[] siblings) returns (bool)',
+  'function pinnerCount() view returns (uint256)',
+  'function pinnerAt(uint256) view returns (address)',
+  'function settle(address pinner, uint256 throughEpoch)',
+  'function withdraw() returns (uint256)',
+  'function setModelInfo(bytes32 modelId, uint64 size, string modelType) payable',
+  'function rewardOf(bytes32 modelId) view returns (uint256)',
+  'function pool() view returns (uint256)',
+  'event Answered(address indexed pinner, bytes32 indexed modelId, uint256 indexed epoch, bool ok)',
+  'event Withdrawal(address indexed pinner, uint256 amount)',
+]
+
+const REGISTRY_ABI: InterfaceAbi = [
+  'function modelCount() view returns (uint256)',
+  'function modelIds(uint256 offset, uint256 limit) view returns (bytes32[])',
+  'function getModel(bytes32 modelId) view returns (tuple(address owner, uint8 status, uint8 policy, bytes32 digest, bytes32 commitment, uint256 price, uint256 inferences, bytes32 previous, string name, string version, string cid, string format, string io))',
+]
+
+/** IncentivesPort over JSON-RPC, signing with `wallet`. */
+export function rpcIncentivesPort(wallet: Wallet): IncentivesPort {
+  const c = new Contract(IPFS_INCENTIVES_ADDRESS, INCENTIVES_ABI, wallet) as any
+  const me = wallet.address
+  const send = async (p: Promise<any>) => {
+    const tx = await p
+    const r = await tx.wait()
+    return r
+  }
+  return {
+    address: me,
+    currentEpoch: async () => BigInt(await c.currentEpoch()),
+    modelInfo: async (id) => {
+      const m = await c.models(id)
+      return m.size === 0n ? undefined : { commitment: m.commitment, size: BigInt(m.size) }
+    },
+    ensureRegistered: async (stake) => {
+      if (!(await c.isPinner(me))) await send(c.register({ value: stake }))
+    },
+    claims: async () => {
+      const ids: string[] = await c.claims(me)
+      return Promise.all(ids.map(async (id) => ({ modelId: id, from: BigInt(await c.claimedFrom(me, id)) })))
+    },
+    claim: async (id) => {
+      await send(c.claim(id))
+    },
+    answerStatus: async (epoch, id) => Number(await c.answers(epoch, me, id)),
+    seeded: async (epoch) => (await c.seeds(epoch)) !== `0x${'00'.repeat(32)}`,
+    seedEpoch: async () => {
+      await send(c.seedEpoch())
+    },
+    challengeIndex: async (id) => {
+      const [open, epoch, index] = await c.challengeOf(me, id)
+      return { open, epoch: BigInt(epoch), index: Number(index) }
+    },
+    answer: async (epoch, id, leaf, siblings) => {
+      const r = await send(c.answer(epoch, id, leaf, siblings))
+      const ev = r.logs.map((l: any) => c.interface.parseLog(l)).find((l: any) => l?.name === 'Answered')
+      return Boolean(ev?.args.ok)
+    },
+    pinners: async () => {
+      const n = Number(await c.pinnerCount())
+      const out: { address: string; settledThrough: bigint }[] = []
+      for (let i = 0; i < n; i++) {
+        const a: string = await c.pinnerAt(i)
+        out.push({ address: a, settledThrough: BigInt((await c.pinners(a)).settledThrough) })
+      }
+      return out
+    },
+    settle: async (pinner, through) => {
+      await send(c.settle(pinner, through))
+    },
+    account: async () => {
+      const p = await c.pinners(me)
+      return { stake: p.stake, owed: p.owed, earned: p.earned, passed: BigInt(p.passed), failed: BigInt(p.failed) }
+    },
+    withdraw: async () => {
+      const r = await send(c.withdraw())
+      const ev = r.logs.map((l: any) => c.interface.parseLog(l)).find((l: any) => l?.name === 'Withdrawal')
+      return BigInt(ev?.args.amount ?? 0n)
+    },
+  }
+}
+
+/** Every registry model, as pinner candidates (a pinner claims those whose owner set incentive info). */
+export function registryCandidates(provider: JsonRpcProvider): () => Promise<PinnerCandidate[]> {
+  const reg = new Contract(MODEL_REGISTRY_ADDRESS, REGISTRY_ABI, provider) as any
+  return async () => {
+    const n = Number(await reg.modelCount())
+    const ids: string[] = n === 0 ? [] : await reg.modelIds(0, n)
+    return Promise.all(
+      ids.map(async (id) => {
+        const m = await reg.getModel(id)
+        return { modelId: id, cid: m.cid, digest: m.digest }
+      }),
+    )
+  }
+}
+
+/** Options of {@link startPinner}. */
+export interface StartPinnerOpts {
+  /** The local node: the pinner ticks on each of its blocks. */
+  node: LatticeNode
+  /** Its JSON-RPC URL (the pinner signs and sends like any client). */
+  rpcUrl: string
+  /** The pinner account's private key. */
+  key: string
+  store: ModelStore
+  pins: PinningManager
+  onEvent?: (e: PinnerEvent) => void
+  /** Told about a tick that failed (default: ignored; the next block retries). */
+  onError?: (err: unknown) => void
+}
+
+/** A running pinner: `stop()` detaches it from the node. */
+export interface RunningPinner {
+  pinner: Pinner
+  address: string
+  /** Resolves when the tick in progress (if any) is done. */
+  idle(): Promise<void>
+  stop(): Promise<void>
+}
+
+/** Run a pinner with `key` against the local node until stopped. */
+export function startPinner(opts: StartPinnerOpts): RunningPinner {
+  const provider = new JsonRpcProvider(opts.rpcUrl, undefined, {
+    staticNetwork: true,
+    pollingInterval: 50,
+    cacheTimeout: -1,
+  })
+  const wallet = new Wallet(opts.key, provider)
+  const pinner = createPinner({
+    store: opts.store,
+    pins: opts.pins,
+    incentives: rpcIncentivesPort(wallet),
+    candidates: registryCandidates(provider),
+    onEvent: opts.onEvent,
+  })
+  let stopped = false
+  let last: Promise<void> = Promise.resolve()
+  const onBlock = () => {
+    if (stopped) return
+    last = pinner.tick().catch((err) => opts.onError?.(err))
+  }
+  opts.node.on('block', onBlock)
+  onBlock()
+  return {
+    pinner,
+    address: wallet.address,
+    idle: () => last,
+    stop: async () => {
+      stopped = true
+      opts.node.off('block', onBlock)
+      await last
+      provider.destroy()
+    },
+  }
+}
