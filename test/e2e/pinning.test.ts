@@ -1,0 +1,181 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Contract, JsonRpcProvider, Wallet } from 'ethers'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DEV_MNEMONIC, deriveDevAccounts } from '../../src/chain/accounts.ts'
+import type { RunningPinner } from '../../src/cli/pinner.ts'
+import { INCENTIVES_ABI, startPinner } from '../../src/cli/pinner.ts'
+import { IPFS_INCENTIVES_ADDRESS } from '../../src/precompiles/addresses.ts'
+import { createModelStore } from '../../src/storage/create.ts'
+import { addModelPackage, readManifest } from '../../src/storage/package.ts'
+import type { PinnerEvent } from '../../src/storage/pinner.ts'
+import type { PinningManager } from '../../src/storage/pinning.ts'
+import { createPinningManager } from '../../src/storage/pinning.ts'
+import type { ModelStore } from '../../src/storage/types.ts'
+import type { TestDevnet } from '../helpers/devnet.ts'
+import { KEY0, rpc, startTestDevnet } from '../helpers/devnet.ts'
+import { deployModel, exampleModel, REGISTRY, registryAbi } from '../helpers/models.ts'
+
+const EPOCH_BLOCKS = 16n
+
+interface PinnerNode {
+  dir: string
+  store: ModelStore
+  pins: PinningManager
+  running: RunningPinner
+  events: PinnerEvent[]
+}
+
+describe('pinning incentives on a devnet, driven by the node pinners', () => {
+  let devnet: TestDevnet
+  let provider: JsonRpcProvider
+  let owner: Wallet
+  let incentives: any
+  let keeper: PinnerNode
+  let deleter: PinnerNode
+  let model: Awaited<ReturnType<typeof deployModel>>
+  let bogusId: string
+  const answerGas: bigint[] = []
+
+  async function pinnerNode(key: string, modelBytes: Uint8Array): Promise<PinnerNode> {
+    const dir = mkdtempSync(join(tmpdir(), 'lattice-pinner-'))
+    const store = await createModelStore({ datadir: dir })
+    // this pinner's own copy of the package (same bytes, same CIDs as the registry's)
+    const src = mkdtempSync(join(tmpdir(), 'lattice-model-'))
+    writeFileSync(join(src, 'model.onnx'), modelBytes)
+    const pkg = await addModelPackage(store, { dir: src }, { name: 'iris' })
+    expect(pkg.manifestCid).toBe(model.cid)
+    const pins = createPinningManager({ store, stateFile: join(dir, 'pinning.json') })
+    const events: PinnerEvent[] = []
+    const running = startPinner({
+      node: devnet.node,
+      rpcUrl: devnet.url,
+      key,
+      store,
+      pins,
+      onEvent: (e) => events.push(e),
+    })
+    return { dir, store, pins, running, events }
+  }
+
+  /** Mine empty blocks until `epoch` starts, letting the pinners react to each block. */
+  async function mineTo(epoch: bigint): Promise<void> {
+    for (;;) {
+      await keeper.running.idle()
+      await deleter.running.idle()
+      const n = BigInt(await provider.getBlockNumber())
+      if (n / EPOCH_BLOCKS >= epoch) return
+      await rpc(devnet.url, 'evm_mine')
+    }
+  }
+
+  beforeAll(async () => {
+    devnet = await startTestDevnet()
+    provider = new JsonRpcProvider(devnet.url, undefined, {
+      staticNetwork: true,
+      cacheTimeout: -1,
+      pollingInterval: 50,
+    })
+    owner = new Wallet(KEY0, provider)
+    const iris = exampleModel('iris').bytes
+    model = await deployModel(devnet.store, owner, iris, { name: 'iris' })
+    const { manifest } = await readManifest(devnet.store, model.cid, model.digest)
+    incentives = new Contract(IPFS_INCENTIVES_ADDRESS, INCENTIVES_ABI, owner)
+    await (await incentives.setModelInfo(model.modelId, manifest.totalSize, 'classifier')).wait()
+    // a second entry whose registry commitment does not match its bytes: no pinner may claim it
+    const registry = new Contract(REGISTRY, registryAbi, owner) as any
+    const spec = {
+      name: 'iris-bogus',
+      version: '1',
+      cid: model.cid,
+      digest: model.digest,
+      commitment: `0x${'ab'.repeat(32)}`,
+      format: 'onnx',
+      io: '',
+      policy: 0,
+      price: 0n,
+    }
+    await (await registry.register(spec)).wait()
+    bogusId = await registry.modelIdOf(owner.address, spec.name, spec.version)
+    await (await incentives.setModelInfo(bogusId, manifest.totalSize, 'classifier')).wait()
+
+    const [, , a, b] = deriveDevAccounts(DEV_MNEMONIC, 4)
+    keeper = await pinnerNode(Buffer.from(a.privateKey).toString('hex'), iris)
+    deleter = await pinnerNode(Buffer.from(b.privateKey).toString('hex'), iris)
+  }, 120_000)
+
+  afterAll(async () => {
+    for (const p of [keeper, deleter]) {
+      if (!p) continue
+      await p.running.stop()
+      await p.store.close()
+      rmSync(p.dir, { recursive: true, force: true })
+    }
+    provider?.destroy()
+    await devnet?.stop()
+  })
+
+  it('the keeper is paid every epoch; the pinner that deleted its copy loses its reward and part of its stake', async () => {
+    // both pinners check the commitment of what they hold and claim the honest model, never the bogus one
+    for (let i = 0; i < 200; i++) {
+      const a: string[] = await incentives.claims(keeper.running.address)
+      const b: string[] = await incentives.claims(deleter.running.address)
+      if (a.length && b.length) break
+      await rpc(devnet.url, 'evm_mine')
+      await keeper.running.idle()
+      await deleter.running.idle()
+    }
+    expect(await incentives.claims(keeper.running.address)).toEqual([model.modelId])
+    expect(await incentives.claims(deleter.running.address)).toEqual([model.modelId])
+    const refused = (await keeper.running.pinner.summary()).refused
+    expect(refused.map((r) => r.modelId.toLowerCase())).toEqual([bogusId.toLowerCase()])
+    expect(refused[0].reason).toMatch(/commitment/)
+
+    // the second pinner deletes its copy
+    await deleter.pins.unpin(model.cid)
+    await deleter.store.gc()
+
+    const from = BigInt(await incentives.claimedFrom(keeper.running.address, model.modelId))
+    const stakeBefore = (await incentives.pinners(deleter.running.address)).stake
+    const keeperBalance = await provider.getBalance(keeper.running.address)
+    await mineTo(from + 3n)
+    // one more epoch boundary so that the third challenged epoch is settled too
+    await mineTo(from + 4n)
+
+    const k = await incentives.pinners(keeper.running.address)
+    const d = await incentives.pinners(deleter.running.address)
+    const reward = await incentives.rewardOf(model.modelId)
+    expect(k.passed).toBeGreaterThanOrEqual(3n)
+    expect(k.failed).toBe(0n)
+    expect(k.earned).toBe(reward * k.passed)
+    expect(k.owed).toBe(0n) // withdrawn by its pinner (pull payment)
+    expect(k.stake).toBe(10n ** 18n)
+    expect(d.passed).toBe(0n)
+    expect(d.failed).toBeGreaterThanOrEqual(3n)
+    expect(d.earned).toBe(0n)
+    expect(d.stake).toBeLessThan(stakeBefore)
+    expect(d.stake).toBe((10n ** 18n * 9n ** d.failed) / 10n ** d.failed)
+    expect(deleter.events.some((e) => e.type === 'missed')).toBe(true)
+    const withdrawn = keeper.events.filter((e) => e.type === 'withdrawn').reduce((s, e: any) => s + e.amount, 0n)
+    expect(withdrawn).toBe(k.earned)
+    // paid in the native token: the withdrawals outweigh the pinner's own gas (gas price is tiny on the devnet)
+    expect(await provider.getBalance(keeper.running.address)).toBeGreaterThan(keeperBalance)
+
+    const summary = await keeper.running.pinner.summary()
+    expect(summary).toMatchObject({ claimedModels: 1, pinnedModels: 1, challengesFailed: 0 })
+    expect(summary.challengesPassed).toBe(Number(k.passed))
+    expect(summary.bytes).toBeGreaterThan(0)
+
+    // gas of a challenge answer (docs/benchmarks.md)
+    const logs = await provider.getLogs({
+      address: IPFS_INCENTIVES_ADDRESS,
+      topics: [incentives.interface.getEvent('Answered').topicHash],
+      fromBlock: 0,
+    })
+    for (const l of logs) answerGas.push((await provider.getTransactionReceipt(l.transactionHash))!.gasUsed)
+    expect(answerGas.length).toBeGreaterThan(0)
+    console.log('challenge answer gas', answerGas)
+    for (const g of answerGas) expect(g).toBeLessThan(120_000n)
+  }, 180_000)
+})
