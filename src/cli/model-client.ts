@@ -109,7 +109,7 @@ export async function connect(opts: Record<string, any>, io: CliIO, needSigner: 
   const { JsonRpcProvider, Network, Wallet } = await import('ethers')
   const chainId = BigInt(await rpcCall<string>(url, 'eth_chainId'))
   const network = Network.from(chainId)
-  const provider = new JsonRpcProvider(url, network, { staticNetwork: network, batchMaxCount: 1 })
+  const provider = new JsonRpcProvider(url, network, { staticNetwork: network, batchMaxCount: 1, cacheTimeout: -1 })
   provider.pollingInterval = 100
   let signer: Wallet | undefined
   if (opts.privateKey !== undefined && opts.keystore !== undefined)

@@ -13,6 +13,7 @@ export const devnetCommand: CliCommand = {
     { flags: '--datadir <dir>', description: 'data directory (default: $LATTICE_DATADIR or ~/.lattice/devnet)' },
     { flags: '--reset', description: 'delete the data directory first' },
     { flags: '--block-time <seconds>', description: 'mine a block every N seconds instead of one per transaction' },
+    { flags: '--no-examples', description: 'do not deploy the example models and contracts on first start' },
   ],
   async run(_args, opts, io) {
     const port = Number(opts.port)
@@ -43,6 +44,23 @@ export const devnetCommand: CliCommand = {
     out.write(`Head block:        ${devnet.node.chain.head.header.number}\n`)
     out.write(`Mining:            ${blockTime > 0 ? `every ${blockTime}s` : 'automine (one block per transaction)'}\n`)
     out.write(`Started in:        ${Math.round(performance.now() - started)} ms\n`)
+    if (opts.examples !== false) {
+      const { deployDevnetExamples } = await import('../devnet-examples.ts')
+      const t = performance.now()
+      try {
+        const ex = await deployDevnetExamples(devnet, datadir)
+        out.write(
+          `\nExample models (${ex.fresh ? `deployed in ${Math.round(performance.now() - t)} ms` : 'already deployed'})\n==================\n`,
+        )
+        for (const m of ex.models) out.write(`${m.name.padEnd(8)} ${m.modelId}  ${m.cid}\n`)
+        out.write('\nExample contracts\n==================\n')
+        for (const c of ex.contracts) out.write(`${c.name.padEnd(15)} ${c.address}\n`)
+      } catch (err) {
+        out.write(
+          `\nExample models not deployed: ${(err as { shortMessage?: string }).shortMessage ?? (err as Error).message}\n`,
+        )
+      }
+    }
     if (devnet.notice) out.write(`\nNote: ${devnet.notice}\n`)
     out.write(`\nListening on ${devnet.server.url} (WebSocket ${devnet.server.wsUrl})\n`)
     await new Promise<void>((resolve) => {
