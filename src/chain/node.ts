@@ -585,13 +585,22 @@ function callBlock(block: Block, vm: VM, noBaseFee = false): Block {
 }
 
 async function applyOverrides(vm: VM, overrides: Map<string, StateOverride>): Promise<void> {
-  const sm = vm.stateManager
+  await applyAccountOverrides(vm.stateManager, overrides)
+}
+
+/** Apply geth-style account overrides, touching only what each override sets (a bare override creates nothing). */
+export async function applyAccountOverrides(
+  sm: VM['stateManager'],
+  overrides: Map<string, StateOverride>,
+): Promise<void> {
   for (const [addrHex, o] of overrides) {
     const addr = createAddressFromString(addrHex)
-    const acct = (await sm.getAccount(addr)) ?? createAccount({})
-    if (o.balance !== undefined) acct.balance = o.balance
-    if (o.nonce !== undefined) acct.nonce = o.nonce
-    await sm.putAccount(addr, acct)
+    if (o.nonce !== undefined || o.balance !== undefined) {
+      const acct = (await sm.getAccount(addr)) ?? createAccount({})
+      if (o.nonce !== undefined) acct.nonce = o.nonce
+      if (o.balance !== undefined) acct.balance = o.balance
+      await sm.putAccount(addr, acct)
+    }
     if (o.code !== undefined) await sm.putCode(addr, o.code)
     if (o.state) {
       await sm.clearStorage(addr)

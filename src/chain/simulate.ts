@@ -8,7 +8,6 @@ import type { Address } from '@ethereumjs/util'
 import {
   bigIntToBytes,
   bytesToHex,
-  createAccount,
   createAddressFromString,
   equalsBytes,
   hexToBytes,
@@ -20,6 +19,7 @@ import { buildBlock, runTx } from '@ethereumjs/vm'
 import type { Chain } from './chain.ts'
 import { SimulateError } from './errors.ts'
 import type { StateOverride } from './node.ts'
+import { applyAccountOverrides } from './node.ts'
 import { decodeRevertReason } from './revert.ts'
 import { sandboxVM } from './sandbox.ts'
 
@@ -197,22 +197,8 @@ async function applyOverrides(vm: VM, overrides: Map<string, SimAccountOverride>
     precompiles.delete(key)
     precompiles.set(dest, fn)
   }
-  for (const [addrHex, o] of overrides) {
-    const addr = createAddressFromString(addrHex)
-    // like geth, touch only what the override sets (a bare move creates no account)
-    if (o.nonce !== undefined || o.balance !== undefined) {
-      const acct = (await sm.getAccount(addr)) ?? createAccount({})
-      if (o.nonce !== undefined) acct.nonce = o.nonce
-      if (o.balance !== undefined) acct.balance = o.balance
-      await sm.putAccount(addr, acct)
-    }
-    if (o.code !== undefined) await sm.putCode(addr, o.code)
-    if (o.state) {
-      await sm.clearStorage(addr)
-      for (const [k, v] of o.state) await sm.putStorage(addr, setLengthLeft(k, 32), v)
-    }
-    if (o.stateDiff) for (const [k, v] of o.stateDiff) await sm.putStorage(addr, setLengthLeft(k, 32), v)
-  }
+  // like geth, touch only what the override sets (a bare move creates no account)
+  await applyAccountOverrides(sm, overrides)
 }
 
 /** Collects the logs of one call, with ETH transfers as logs when asked, dropping those of failed frames. */

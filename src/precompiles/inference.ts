@@ -13,6 +13,7 @@ import type { Tensor, TensorLimits } from '../inference/tensor.ts'
 import {
   DEFAULT_TENSOR_LIMITS,
   DType,
+  dtypeCode,
   elementBytes,
   fixedDecimals,
   numElements,
@@ -414,19 +415,9 @@ function smOf(input: PrecompileInput): StateManagerInterface {
   return (input as PrecompileInput & { stateManager: StateManagerInterface }).stateManager ?? input._EVM.stateManager
 }
 
+/** Bytes per element of a model output's dtype name (types the codec does not carry: their natural width). */
 function safeElementBytes(dtype: string): number {
-  const codes: Record<string, number> = {
-    float32: 1,
-    uint8: 2,
-    int8: 3,
-    int16: 5,
-    int32: 6,
-    int64: 7,
-    bool: 9,
-    float16: 10,
-  }
-  const code = codes[dtype]
-  if (code !== undefined) return elementBytes(code)
+  if (Object.hasOwn(DType, dtype)) return elementBytes(dtypeCode(dtype))
   return dtype === 'float64' || dtype === 'uint64' ? 8 : 4
 }
 
