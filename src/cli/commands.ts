@@ -23,6 +23,7 @@ export async function loadCommands(): Promise<CliCommand[]> {
     import('./commands/proof-get.ts'),
     import('./commands/proof-verify.ts'),
     import('./commands/proof-deploy-verifier.ts'),
+    import('./commands/pinning-summary.ts'),
     import('./commands/model-deploy.ts'),
     import('./commands/model-import-hf.ts'),
     import('./commands/model-list.ts'),

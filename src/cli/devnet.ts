@@ -7,12 +7,17 @@ import type { ChainSpec } from '../chain/genesis.ts'
 import { loadChainSpec } from '../chain/genesis.ts'
 import { LatticeNode } from '../chain/node.ts'
 import type { InferencePrecompile } from '../precompiles/inference.ts'
+import { setPinnerSummarySource } from '../rpc/pinner.ts'
 import type { RpcServer } from '../rpc/server.ts'
 import { startRpcServer } from '../rpc/server.ts'
 import type { ModelCache } from '../storage/cache.ts'
 import type { NetworkOpts } from '../storage/network.ts'
+import { pinningStateFile } from '../storage/paths.ts'
+import { createPinningManager } from '../storage/pinning.ts'
 import type { ModelStore } from '../storage/types.ts'
 import { createLatticeRpcDeps } from './lattice-rpc.ts'
+import type { RunningPinner } from './pinner.ts'
+import { startPinner } from './pinner.ts'
 import { openInferenceStack } from './stack.ts'
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -35,6 +40,8 @@ export interface DevnetOpts {
   spec?: ChainSpec
   /** libp2p networking for the embedded IPFS store, so other nodes can fetch models from this one. */
   ipfsNetwork?: NetworkOpts
+  /** Run the IPFSIncentives pinner with this account key (docs/storage.md). Default: no pinner. */
+  pinnerKey?: string
 }
 
 export interface Devnet {
@@ -78,10 +85,13 @@ export async function startDevnet(opts: DevnetOpts): Promise<Devnet> {
     automine: opts.automine ?? blockTime === 0,
     blockTime,
   })
+  const pinning = createPinningManager({ store, stateFile: pinningStateFile(opts.datadir) })
   let server: RpcServer
+  let pinner: RunningPinner | undefined
   try {
     const lattice = await createLatticeRpcDeps({
       node,
+      pinning,
       datadir: opts.datadir,
       store,
       modelCache,
@@ -98,6 +108,10 @@ export async function startDevnet(opts: DevnetOpts): Promise<Devnet> {
       clientVersion: CLIENT_VERSION,
       lattice,
     })
+    if (opts.pinnerKey) {
+      pinner = startPinner({ node, rpcUrl: server.url, key: opts.pinnerKey, store, pins: pinning })
+      setPinnerSummarySource(node, pinner.pinner.summary)
+    }
   } catch (err) {
     await node.close()
     await store.close()
@@ -113,6 +127,7 @@ export async function startDevnet(opts: DevnetOpts): Promise<Devnet> {
     inference,
     notice: stack.notice,
     close: async () => {
+      await pinner?.stop()
       await server.close()
       await node.close()
       await store.close()

@@ -8,6 +8,7 @@ import type { InferencePrecompile } from '../precompiles/inference.ts'
 import type { LatticeRpcDeps } from '../rpc/lattice.ts'
 import type { ModelCache } from '../storage/cache.ts'
 import { pinningStateFile } from '../storage/paths.ts'
+import type { PinningManager } from '../storage/pinning.ts'
 import { createPinningManager } from '../storage/pinning.ts'
 import type { ModelStore } from '../storage/types.ts'
 
@@ -22,6 +23,8 @@ export interface LatticeRpcDepsOpts {
   stateProfile?: InferenceProfile
   clientVersion: string
   devnet: boolean
+  /** The node's pinning manager when the caller shares it (the pinner does). Default: one over the datadir. */
+  pinning?: PinningManager
 }
 
 /**
@@ -31,7 +34,7 @@ export interface LatticeRpcDepsOpts {
 export async function createLatticeRpcDeps(opts: LatticeRpcDepsOpts): Promise<LatticeRpcDeps> {
   const index = await RegistryIndex.open(opts.node.chain)
   opts.node.chain.listeners.push(index)
-  const pinning = createPinningManager({ store: opts.store, stateFile: pinningStateFile(opts.datadir) })
+  const pinning = opts.pinning ?? createPinningManager({ store: opts.store, stateFile: pinningStateFile(opts.datadir) })
   const consensus = createSessionCache({ profile: CONSENSUS_PROFILE, maxBytes: 256 << 20 })
   let fast: Promise<SessionCache> | undefined
   return {

@@ -14,6 +14,7 @@ import { FilterManager } from './filters.ts'
 import type { LatticeRpcDeps } from './lattice.ts'
 import { latticeMethods } from './lattice.ts'
 import { netMethods } from './net.ts'
+import { pinnerMethods } from './pinner.ts'
 import { proofMethods } from './proofs.ts'
 import { subscriptionMethods } from './subscriptions.ts'
 import { txpoolMethods } from './txpool.ts'
@@ -64,6 +65,7 @@ export async function startRpcServer(opts: RpcServerOpts): Promise<RpcServer> {
     ...(opts.devnet ? devMethods(opts.node) : {}),
     ...(opts.lattice ? latticeMethods(opts.lattice) : {}),
     ...proofMethods(opts.node),
+    ...pinnerMethods(opts.node),
     ...opts.extraMethods,
   }
   const jaysonMethods: Record<string, jayson.Method> = {}

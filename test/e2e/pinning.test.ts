@@ -1,12 +1,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Writable } from 'node:stream'
 import { Contract, JsonRpcProvider, Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEV_MNEMONIC, deriveDevAccounts } from '../../src/chain/accounts.ts'
 import type { RunningPinner } from '../../src/cli/pinner.ts'
 import { INCENTIVES_ABI, startPinner } from '../../src/cli/pinner.ts'
 import { IPFS_INCENTIVES_ADDRESS } from '../../src/precompiles/addresses.ts'
+import { setPinnerSummarySource } from '../../src/rpc/pinner.ts'
 import { createModelStore } from '../../src/storage/create.ts'
 import { addModelPackage, readManifest } from '../../src/storage/package.ts'
 import type { PinnerEvent } from '../../src/storage/pinner.ts'
@@ -18,6 +20,17 @@ import { KEY0, rpc, startTestDevnet } from '../helpers/devnet.ts'
 import { deployModel, exampleModel, REGISTRY, registryAbi } from '../helpers/models.ts'
 
 const EPOCH_BLOCKS = 16n
+
+function sink(): { stream: Writable; text: () => string } {
+  let s = ''
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      s += String(chunk)
+      cb()
+    },
+  })
+  return { stream, text: () => s }
+}
 
 interface PinnerNode {
   dir: string
@@ -166,6 +179,20 @@ describe('pinning incentives on a devnet, driven by the node pinners', () => {
     expect(summary).toMatchObject({ claimedModels: 1, pinnedModels: 1, challengesFailed: 0 })
     expect(summary.challengesPassed).toBe(Number(k.passed))
     expect(summary.bytes).toBeGreaterThan(0)
+
+    // served over JSON-RPC and printed by `lattice pinning summary`
+    setPinnerSummarySource(devnet.node, keeper.running.pinner.summary)
+    const { pinningSummaryCommand } = await import('../../src/cli/commands/pinning-summary.ts')
+    const out = sink()
+    const err = sink()
+    const io = { stdout: out.stream, stderr: err.stream, isTTY: false }
+    expect(await pinningSummaryCommand.run([], { rpcUrl: devnet.url, json: true }, io)).toBe(0)
+    const printed = JSON.parse(out.text())
+    expect(printed.pinner).toMatchObject({ challengesPassed: Number(k.passed), challengesFailed: 0 })
+    const out2 = sink()
+    const io2 = { stdout: out2.stream, stderr: err.stream, isTTY: false }
+    expect(await pinningSummaryCommand.run([], { rpcUrl: devnet.url, pinner: deleter.running.address }, io2)).toBe(0)
+    expect(out2.text()).toMatch(new RegExp(`challenges\\s+0 passed, ${d.failed} failed`))
 
     // gas of a challenge answer (docs/benchmarks.md)
     const logs = await provider.getLogs({
