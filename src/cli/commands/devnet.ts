@@ -14,6 +14,10 @@ export const devnetCommand: CliCommand = {
     { flags: '--reset', description: 'delete the data directory first' },
     { flags: '--block-time <seconds>', description: 'mine a block every N seconds instead of one per transaction' },
     { flags: '--no-examples', description: 'do not deploy the example models and contracts on first start' },
+    {
+      flags: '--pinner-key <hex>',
+      description: 'run the IPFSIncentives pinner with this account key (claims, answers challenges; docs/storage.md)',
+    },
   ],
   async run(_args, opts, io) {
     const port = Number(opts.port)
@@ -30,7 +34,18 @@ export const devnetCommand: CliCommand = {
     const datadir = (opts.datadir as string | undefined) ?? defaultDatadir()
     const started = performance.now()
     const { startDevnet } = await import('../devnet.ts')
-    const devnet = await startDevnet({ datadir, host: opts.host, port, reset: Boolean(opts.reset), blockTime })
+    const pinnerKey = opts.pinnerKey as string | undefined
+    if (pinnerKey !== undefined && !/^(0x)?[0-9a-fA-F]{64}$/.test(pinnerKey)) {
+      throw new LatticeError('BAD_FLAG', '--pinner-key is not a private key. Pass 0x followed by 64 hex digits.')
+    }
+    const devnet = await startDevnet({
+      datadir,
+      host: opts.host,
+      port,
+      reset: Boolean(opts.reset),
+      blockTime,
+      pinnerKey,
+    })
     const out = io.stdout
     out.write('\nLattice devnet\n==============\n\n')
     out.write('Available Accounts\n==================\n')
