@@ -3,7 +3,11 @@ import { createRequire } from 'node:module'
 import { isAbsolute, join, normalize, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { toChecksumAddress } from '@ethereumjs/util'
-import { INFERENCE_VERIFIER_ADDRESS, IPFS_INCENTIVES_ADDRESS, MODEL_REGISTRY_ADDRESS } from '../precompiles/addresses.ts'
+import {
+  INFERENCE_VERIFIER_ADDRESS,
+  IPFS_INCENTIVES_ADDRESS,
+  MODEL_REGISTRY_ADDRESS,
+} from '../precompiles/addresses.ts'
 import { ContractCompileError } from './errors.ts'
 
 /**
