@@ -11,7 +11,7 @@ import type { ModelAnalysis } from '../inference/analysis.ts'
 import { analyseModel } from '../inference/analysis.ts'
 import { formatTensorJson, parseTensorJson } from '../inference/json.ts'
 import type { Tensor } from '../inference/tensor.ts'
-import { MODEL_REGISTRY_ADDRESS } from '../precompiles/addresses.ts'
+import { INFERENCE_PRECOMPILE_ADDRESS, MODEL_REGISTRY_ADDRESS } from '../precompiles/addresses.ts'
 import type { InferencePrecompile } from '../precompiles/inference.ts'
 import { isValidFileName } from '../storage/manifest.ts'
 import { addModelPackage, readManifest } from '../storage/package.ts'
@@ -59,6 +59,9 @@ const TENSOR = 'tuple(string name, uint8 dtype, uint64[] shape, bytes data)'
 const REGISTRY_ABI = new Interface([
   'function register(tuple(string name, string version, string cid, bytes32 digest, bytes32 commitment, string format, string io, uint8 policy, uint256 price) spec) returns (bytes32)',
   `function infer(bytes32 modelId, ${TENSOR}[] inputs) payable returns (${TENSOR}[])`,
+])
+const INFERENCE_ABI = new Interface([
+  `function estimate(bytes32 modelId, ${TENSOR}[] inputs) view returns (uint256 flops, uint256 gas)`,
 ])
 
 /** The id ModelRegistry gives a model: keccak256(abi.encode(owner, name, version)). */
@@ -265,12 +268,41 @@ export function latticeMethods(deps: LatticeRpcDeps): Handlers {
     lattice_estimateInference: async (p) => {
       const [arg] = paramList(p, 'lattice_estimateInference', 1, 1)
       const o = object(arg, 'request')
-      onlyKeys(o, 'request', ['modelId', 'inputs'])
+      onlyKeys(o, 'request', ['modelId', 'inputs', 'from'])
       const m = await known(modelIdParam(o.modelId, 'request.modelId'), 'request.modelId')
+      const from = o.from === undefined || o.from === null ? undefined : address(o.from, 'request.from')
       const inputs = tensorsParam(o.inputs, 'request.inputs', m, await analysis(m))
-      const sm = await node.chain.stateAt(node.chain.head)
       try {
-        const { flops, gas } = await deps.inference.estimate(sm, m.modelId, inputs)
+        let flops: bigint
+        let gas: bigint
+        if (m.policy === 'public' && !from) {
+          ;({ flops, gas } = await deps.inference.estimate(
+            await node.chain.stateAt(node.chain.head),
+            m.modelId,
+            inputs,
+          ))
+        } else {
+          // the precompile checks access and price for direct callers; asked as `from`, or as the registry
+          // (which has done those checks itself when it forwards a paid call)
+          const data = INFERENCE_ABI.encodeFunctionData('estimate', [
+            m.modelId,
+            inputs.map((t) => [t.name, t.dtype, t.shape.map(BigInt), t.data]),
+          ])
+          const res = await node.call(
+            {
+              from: from ?? createAddressFromString(MODEL_REGISTRY_ADDRESS),
+              to: createAddressFromString(INFERENCE_PRECOMPILE_ADDRESS),
+              data: Buffer.from(data.slice(2), 'hex'),
+            },
+            node.chain.head,
+            // an eth_call may not come from an account with code (EIP-3607); the registry's storage stays
+            from ? undefined : new Map([[MODEL_REGISTRY_ADDRESS.toLowerCase(), { code: new Uint8Array() }]]),
+          )
+          ;[flops, gas] = INFERENCE_ABI.decodeFunctionResult(
+            'estimate',
+            bytesToHex(res.execResult.returnValue),
+          ) as unknown as [bigint, bigint]
+        }
         return { modelId: m.modelId, flops: `0x${flops.toString(16)}`, gas: `0x${gas.toString(16)}` }
       } catch (err) {
         if (err instanceof LatticeError && err.code !== 'MODEL_UNAVAILABLE')
