@@ -1,6 +1,9 @@
+import { attachValidatorAttestor } from '../chain/attestor.ts'
 import type { Chain } from '../chain/chain.ts'
 import { loadDatadirSpec, openDatadirChain } from '../chain/datadir.ts'
 import { LatticeNode } from '../chain/node.ts'
+import { keyAddress, parseKey } from '../proofs/attestation.ts'
+import { NotAValidatorError } from '../proofs/errors.ts'
 import type { RpcServer } from '../rpc/server.ts'
 import { startRpcServer } from '../rpc/server.ts'
 import { testingMethods } from '../rpc/testing.ts'
@@ -29,6 +32,8 @@ export interface StartNodeOpts {
   ipfsNetwork?: NetworkOpts
   /** An external Kubo daemon instead of the embedded store. */
   ipfsApi?: string
+  /** A genesis validator's key: the node signs each block's inference root with it (docs/proofs.md). */
+  validatorKey?: string
 }
 
 export interface RunningNode {
@@ -54,6 +59,11 @@ export async function startNode(opts: StartNodeOpts): Promise<RunningNode> {
   } catch (err) {
     await stack.close()
     throw err
+  }
+  if (opts.validatorKey && !attachValidatorAttestor(chain, [opts.validatorKey])) {
+    await chain.close()
+    await stack.close()
+    throw new NotAValidatorError(keyAddress(parseKey(opts.validatorKey)))
   }
   const mining = opts.mining ?? { kind: 'auto' }
   const node = new LatticeNode({

@@ -32,3 +32,13 @@ export class InferenceRootSystemCallError extends LatticeError {
     super('INFERENCE_ROOT_SYSTEM_CALL', `writing the inference root of block ${blockNumber} failed: ${reason}`)
   }
 }
+
+/** A validator key whose address is not in the genesis validator set. */
+export class NotAValidatorError extends LatticeError {
+  constructor(address: string) {
+    super(
+      'NOT_A_VALIDATOR',
+      `${address} is not in the genesis validator set (config.lattice.validators). Pass the key of a listed validator.`,
+    )
+  }
+}

@@ -16,6 +16,10 @@ export const nodeCommand: CliCommand = {
       default: 'auto',
     },
     { flags: '--testing-api', description: "serve geth's testing_* namespace (testing_buildBlockV1)" },
+    {
+      flags: '--validator-key <hex>',
+      description: 'a genesis validator key: sign each block’s inference root (docs/proofs.md)',
+    },
   ],
   async run(_args, opts, io) {
     if (!opts.datadir) throw new LatticeError('BAD_FLAG', 'Pass --datadir with a directory prepared by `lattice init`.')
@@ -31,6 +35,7 @@ export const nodeCommand: CliCommand = {
       port,
       mining,
       testingApi: Boolean(opts.testingApi),
+      validatorKey: opts.validatorKey as string | undefined,
     })
     const chain = running.node.chain
     io.stdout.write(`Lattice node\n`)
