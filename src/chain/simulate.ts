@@ -18,6 +18,7 @@ import type { RunTxResult, VM } from '@ethereumjs/vm'
 import { buildBlock, runTx } from '@ethereumjs/vm'
 import type { Chain } from './chain.ts'
 import { SimulateError } from './errors.ts'
+import { applyInferenceRoot } from './inference-roots.ts'
 import type { StateOverride } from './node.ts'
 import { applyAccountOverrides } from './node.ts'
 import { decodeRevertReason } from './revert.ts'
@@ -355,6 +356,8 @@ export async function simulate(chain: Chain, base: Block, opts: SimulateOpts): P
       withdrawals: vm.common.isActivatedEIP(4895) ? [] : undefined,
       blockOpts: { putBlockIntoBlockchain: false, common: vm.common, skipConsensusFormatValidation: true },
     })
+    // the inference-root system call of a Lattice block (docs/proofs.md); simulated parents have no records
+    await applyInferenceRoot(vm, parent.header.number, await chain.inferenceRootOf(parent))
     // precompile moves last for one block only (geth starts each block from the fork's set)
     delete (vm.evm as unknown as { getPrecompile?: unknown }).getPrecompile
     if (spec.stateOverrides) await applyOverrides(vm, spec.stateOverrides)

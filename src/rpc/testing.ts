@@ -2,6 +2,7 @@ import type { TypedTransaction } from '@ethereumjs/tx'
 import { createTxFromRLP } from '@ethereumjs/tx'
 import { bytesToHex } from '@ethereumjs/util'
 import { buildBlock } from '@ethereumjs/vm'
+import { applyInferenceRoot } from '../chain/inference-roots.ts'
 import type { LatticeNode } from '../chain/node.ts'
 import { shortEjsMessage } from '../chain/node.ts'
 import { sandboxVM } from '../chain/sandbox.ts'
@@ -79,6 +80,8 @@ export function testingMethods(node: LatticeNode): Handlers {
         withdrawals,
         blockOpts: { putBlockIntoBlockchain: false, common },
       })
+      // the inference-root system call every Lattice block starts with (docs/proofs.md)
+      await applyInferenceRoot(vm, parent.header.number, await chain.inferenceRootOf(parent))
       let value = 0n
       for (const tx of txs) {
         try {
