@@ -13,6 +13,8 @@ export function buildProgram(commands: CliCommand[], io: CliIO, onExit: (code: n
     .description('Lattice: an EVM chain whose precompile runs ONNX models inside transactions')
     .version(pkg.version, '-V, --version')
     .showHelpAfterError()
+    // program options only before the command: `model deploy --version 2` is the model's version
+    .enablePositionalOptions()
   const groups = new Map<string, Command>()
   for (const c of commands) {
     const parts = c.name.split(' ')

@@ -13,13 +13,13 @@ export const INFERENCE_ADDRESS = '0x0000000000000000000000000000000000000A11'
 
 /** Flags of every model command. */
 export const CONNECTION_OPTIONS: CliOption[] = [
-  { flags: '--rpc-url <url>', description: 'node JSON-RPC URL', default: DEFAULT_RPC_URL },
+  { flags: '--rpc-url <url>', description: `node JSON-RPC URL (default $LATTICE_RPC_URL or ${DEFAULT_RPC_URL})` },
   { flags: '--json', description: 'print machine-readable JSON' },
 ]
 
 /** Flags of commands that sign transactions. */
 export const SIGNER_OPTIONS: CliOption[] = [
-  { flags: '--private-key <hex>', description: 'sign with this private key (0x + 64 hex digits)' },
+  { flags: '--private-key <hex>', description: 'sign with this private key (default $LATTICE_PRIVATE_KEY)' },
   {
     flags: '--keystore <file>',
     description: 'sign with an encrypted JSON keystore; password from LATTICE_KEYSTORE_PASSWORD or a prompt',
@@ -103,9 +103,14 @@ export async function rpcCall<T = any>(url: string, method: string, params: unkn
   return body.result as T
 }
 
+/** `--rpc-url`, else $LATTICE_RPC_URL, else the local devnet. */
+export function rpcUrlOf(opts: Record<string, any>): string {
+  return (opts.rpcUrl as string | undefined) ?? process.env.LATTICE_RPC_URL ?? DEFAULT_RPC_URL
+}
+
 /** Connect to `--rpc-url`, and unlock `--private-key` / `--keystore` when given (required when `needSigner`). */
 export async function connect(opts: Record<string, any>, io: CliIO, needSigner: boolean): Promise<NodeConnection> {
-  const url = (opts.rpcUrl as string | undefined) ?? DEFAULT_RPC_URL
+  const url = rpcUrlOf(opts)
   const { JsonRpcProvider, Network, Wallet } = await import('ethers')
   const chainId = BigInt(await rpcCall<string>(url, 'eth_chainId'))
   const network = Network.from(chainId)
@@ -114,8 +119,9 @@ export async function connect(opts: Record<string, any>, io: CliIO, needSigner: 
   let signer: Wallet | undefined
   if (opts.privateKey !== undefined && opts.keystore !== undefined)
     throw new CliFlagError('Pass either --private-key or --keystore, not both.')
-  if (opts.privateKey !== undefined) {
-    const key = String(opts.privateKey)
+  const envKey = opts.keystore === undefined ? process.env.LATTICE_PRIVATE_KEY : undefined
+  if (opts.privateKey !== undefined || envKey) {
+    const key = String(opts.privateKey ?? envKey)
     if (!/^(0x)?[0-9a-fA-F]{64}$/.test(key))
       throw new CliFlagError('--private-key is not a private key. Pass 0x followed by 64 hex digits.')
     signer = new Wallet(key.startsWith('0x') ? key : `0x${key}`, provider)
@@ -123,7 +129,7 @@ export async function connect(opts: Record<string, any>, io: CliIO, needSigner: 
     signer = (await unlockKeystore(String(opts.keystore), io)).connect(provider) as Wallet
   } else if (needSigner) {
     throw new CliFlagError(
-      'This command sends a transaction. Pass --private-key <hex> or --keystore <file> (devnet keys: `lattice devnet` prints them).',
+      'This command sends a transaction. Pass --private-key <hex> or --keystore <file>, or set LATTICE_PRIVATE_KEY (devnet keys: `lattice devnet` prints them).',
     )
   }
   return {
@@ -189,7 +195,7 @@ export async function sendAndWait(
   const receipt = await sent.wait(1, 120_000).catch(async (err) => {
     throw new TransactionFailedError(`${what} (tx ${sent.hash}) failed: ${await revertReason(err)}`, { cause: err })
   })
-  if (!receipt || receipt.status !== 1)
+  if (receipt?.status !== 1)
     throw new TransactionFailedError(`${what} reverted (tx ${sent.hash}). Run it with eth_call to see the reason.`)
   return receipt
 }

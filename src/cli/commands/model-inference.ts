@@ -19,7 +19,7 @@ export const modelInferenceCommand: CliCommand = {
   async run(_args, opts, io) {
     const { readFile, writeFile } = await import('node:fs/promises')
     const client = await import('../model-client.ts')
-    const { CliFlagError, TransactionFailedError } = await import('../errors.ts')
+    const { CliFlagError } = await import('../errors.ts')
     const { formatTensorJson, parseTensorJson } = await import('../../inference/json.ts')
     const { Interface } = await import('ethers')
     const modelId = client.modelIdFlag(opts.modelId)
@@ -75,8 +75,15 @@ export const modelInferenceCommand: CliCommand = {
           receipt.hash,
           { tracer: 'callTracer', tracerConfig: { onlyTopCall: true } },
         ])
-        if (!trace.output) throw new TransactionFailedError(`Inference tx ${receipt.hash} returned no outputs.`)
-        outputs = decode(trace.output)
+        try {
+          outputs = decode(trace.output ?? '0x')
+        } catch {
+          // the trace could not give the return data: re-run the call on the state the transaction started from
+          const call: Record<string, string> = { to, data, from: from! }
+          if (viaRegistry) call.value = `0x${price.toString(16)}`
+          const ret = await conn.call<string>('eth_call', [call, `0x${(receipt.blockNumber - 1).toString(16)}`])
+          outputs = decode(ret)
+        }
         receiptInfo = {
           txHash: receipt.hash,
           blockNumber: receipt.blockNumber,

@@ -7,10 +7,10 @@ export const modelInfoCommand: CliCommand = {
   description: "Show a model's registry entry (CID, digest, I/O, policy, price, usage)",
   options: [{ flags: '--model-id <id>', description: 'the model id (0x + 64 hex digits)' }, ...CONNECTION_OPTIONS],
   async run(_args, opts, io) {
-    const { modelIdFlag, output, rpcCall, DEFAULT_RPC_URL } = await import('../model-client.ts')
+    const { modelIdFlag, output, rpcCall, rpcUrlOf } = await import('../model-client.ts')
     const { CliFlagError } = await import('../errors.ts')
     const id = modelIdFlag(opts.modelId)
-    const url = (opts.rpcUrl as string | undefined) ?? DEFAULT_RPC_URL
+    const url = rpcUrlOf(opts)
     const m = await rpcCall<Record<string, any> | null>(url, 'lattice_getModel', [id])
     if (!m) throw new CliFlagError(`No model ${id} in the registry at ${url}. List models with \`lattice model list\`.`)
     const human = [

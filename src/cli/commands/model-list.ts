@@ -15,7 +15,7 @@ export const modelListCommand: CliCommand = {
     ...CONNECTION_OPTIONS,
   ],
   async run(_args, opts, io) {
-    const { addressesFlag, output, rpcCall, DEFAULT_RPC_URL } = await import('../model-client.ts')
+    const { addressesFlag, output, rpcCall, rpcUrlOf } = await import('../model-client.ts')
     const { CliFlagError } = await import('../errors.ts')
     const int = (v: unknown, flag: string) => {
       const n = Number(v)
@@ -31,7 +31,7 @@ export const modelListCommand: CliCommand = {
     if (opts.name) filter.name = opts.name
     if (opts.status) filter.status = opts.status
     if (opts.policy) filter.policy = opts.policy
-    const url = (opts.rpcUrl as string | undefined) ?? DEFAULT_RPC_URL
+    const url = rpcUrlOf(opts)
     const r = await rpcCall<{ models: any[]; total: number }>(url, 'lattice_listModels', [filter])
     const lines = r.models.map(
       (m) => `${m.modelId}  ${m.name} v${m.version}  ${m.status}  ${m.policy}  price ${m.price} wei  owner ${m.owner}`,
