@@ -6,6 +6,7 @@ import { proofRecords } from '../chain/inference-roots.ts'
 import type { LatticeNode } from '../chain/node.ts'
 import { defaultThreshold } from '../proofs/attestation.ts'
 import { InferenceRecordNotFoundError } from '../proofs/errors.ts'
+import type { InferenceProofJson } from '../proofs/json.ts'
 import { inferenceProof, inferenceRoot } from '../proofs/merkle.ts'
 import { hash, paramList, quantity } from './codec.ts'
 import type { Handlers } from './types.ts'
@@ -38,7 +39,7 @@ export function proofMethods(node: LatticeNode): Handlers {
       const root = inferenceRoot(records)
       const attestation = (await attestorFor(chain)?.attest(block)) ?? (await readAttestation(chain, block.hash()))
       const r = records[i]
-      return {
+      const out: InferenceProofJson = {
         record: {
           chainId: bigIntToHex(r.chainId),
           blockNumber: bigIntToHex(r.blockNumber),
@@ -55,6 +56,7 @@ export function proofMethods(node: LatticeNode): Handlers {
         blockHash: bytesToHex(block.hash()),
         signatures: attestation?.inferenceRoot === root ? attestation.signatures : [],
       }
+      return out
     },
   }
 }
