@@ -22,7 +22,7 @@ async function freePort(): Promise<number> {
 
 /** Start `lattice devnet` as a child process and wait until it answers. */
 async function startProcess(datadir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [BIN, 'devnet', '--port', String(port), '--datadir', datadir], {
+  const child = spawn(process.execPath, [BIN, 'devnet', '--port', String(port), '--datadir', datadir, '--no-examples'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''
