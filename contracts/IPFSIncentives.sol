@@ -76,6 +76,7 @@ contract IPFSIncentives {
     error AlreadyAnswered(bytes32 modelId, uint256 epoch);
     error EpochNotOver(uint256 epoch);
     error TransferFailed();
+    error InfoAlreadySet(bytes32 modelId);
 
     /// Type weights in percent (docs/storage.md): llm 150, embedding 120, detector 110, classifier 100, raw 50.
     function typeWeight(string calldata modelType) public pure returns (uint16) {
@@ -106,12 +107,14 @@ contract IPFSIncentives {
         emit Funded(msg.sender, msg.value);
     }
 
-    /// The model's owner declares the package size and type (the commitment is copied from the registry)
-    /// and may fund the pool with the call's value.
+    /// The model's owner declares the package size and type once (the commitment is copied from the registry;
+    /// fixed from then on, so that claims never see their challenges change) and may fund the pool with the
+    /// call's value.
     function setModelInfo(bytes32 modelId, uint64 size, string calldata modelType) external payable {
         ModelRegistry.Model memory m = REGISTRY.getModel(modelId);
         if (m.owner != msg.sender) revert NotModelOwner(modelId);
         if (size == 0) revert UnknownModel(modelId);
+        if (models[modelId].size != 0) revert InfoAlreadySet(modelId);
         uint16 w = typeWeight(modelType);
         models[modelId] = ModelInfo({commitment: m.commitment, size: size, weight: w});
         emit ModelInfoSet(modelId, size, w, m.commitment, msg.value);
