@@ -9,6 +9,7 @@ import { startRpcServer } from '../rpc/server.ts'
 import { testingMethods } from '../rpc/testing.ts'
 import type { NetworkOpts } from '../storage/network.ts'
 import { CLIENT_VERSION } from './devnet.ts'
+import { createLatticeRpcDeps } from './lattice-rpc.ts'
 import { openInferenceStack } from './stack.ts'
 
 /** How a `lattice node` produces blocks. */
@@ -74,6 +75,17 @@ export async function startNode(opts: StartNodeOpts): Promise<RunningNode> {
   })
   let server: RpcServer
   try {
+    // lattice_* for the model workflow: without dev keys, lattice_deployModel returns the unsigned registration
+    const lattice = await createLatticeRpcDeps({
+      node,
+      datadir: opts.datadir,
+      store: stack.store,
+      modelCache: stack.modelCache,
+      inference: stack.inference,
+      stateProfile: stack.profile,
+      clientVersion: CLIENT_VERSION,
+      devnet: false,
+    })
     server = await startRpcServer({
       node,
       host: opts.host,
@@ -81,6 +93,7 @@ export async function startNode(opts: StartNodeOpts): Promise<RunningNode> {
       devnet: false,
       clientVersion: CLIENT_VERSION,
       extraMethods: opts.testingApi ? testingMethods(node) : undefined,
+      lattice,
     })
   } catch (err) {
     await node.close()

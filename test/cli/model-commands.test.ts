@@ -2,8 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
+import { fileURLToPath } from 'node:url'
 import { encryptKeystoreJson, Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { initDatadir } from '../../src/chain/datadir.ts'
+import { DEVNET_GENESIS_PATH } from '../../src/chain/genesis.ts'
 import type { CliCommand } from '../../src/cli/command.ts'
 import { modelAllowCommand } from '../../src/cli/commands/model-allow.ts'
 import { modelDeployCommand } from '../../src/cli/commands/model-deploy.ts'
@@ -12,6 +15,7 @@ import { modelInfoCommand } from '../../src/cli/commands/model-info.ts'
 import { modelListCommand } from '../../src/cli/commands/model-list.ts'
 import { modelSetPolicyCommand } from '../../src/cli/commands/model-set-policy.ts'
 import { modelUpdateCommand } from '../../src/cli/commands/model-update.ts'
+import { startNode } from '../../src/cli/node.ts'
 import type { TestDevnet } from '../helpers/devnet.ts'
 import { ADDR1, KEY0, KEY1, rpc, startTestDevnet } from '../helpers/devnet.ts'
 import { exampleModel } from '../helpers/models.ts'
@@ -148,5 +152,37 @@ describe('lattice model commands', () => {
     await expect(
       run(modelDeployCommand, { ...conn(), model: join(dir, 'bad.onnx'), name: 'bad', privateKey: KEY0 }),
     ).rejects.toThrow(/not an ONNX model/)
+  })
+})
+
+describe('lattice model deploy against a validator node (no dev keys)', () => {
+  it('uploads through lattice_deployModel, which returns the unsigned registration; the CLI signs it', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'lattice-node-models-'))
+    await initDatadir({ datadir: tmp, genesisPath: fileURLToPath(DEVNET_GENESIS_PATH) })
+    const node = await startNode({ datadir: tmp, port: 0 })
+    try {
+      writeFileSync(join(tmp, 'iris.onnx'), exampleModel('iris').bytes)
+      const { stdout } = await run(modelDeployCommand, {
+        rpcUrl: node.server.url,
+        json: true,
+        model: join(tmp, 'iris.onnx'),
+        name: 'iris',
+        version: '1',
+        privateKey: KEY0,
+      })
+      const r = JSON.parse(stdout)
+      expect(r.owner).toBe(new Wallet(KEY0).address)
+      expect((await rpc(node.server.url, 'lattice_getModel', [r.modelId])).result).toMatchObject({ name: 'iris' })
+      // without a dev account the node never sends for you
+      const direct = await rpc(node.server.url, 'lattice_deployModel', [
+        { model: Buffer.from(exampleModel('iris').bytes).toString('base64'), name: 'iris', version: '2', from: ADDR1 },
+      ])
+      expect(direct.result.txHash).toBeUndefined()
+      expect(direct.result.transaction.data).toMatch(/^0x/)
+      expect((await rpc(node.server.url, 'lattice_nodeInfo', [])).result.devnet).toBe(false)
+    } finally {
+      await node.close()
+      rmSync(tmp, { recursive: true, force: true })
+    }
   })
 })
