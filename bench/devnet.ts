@@ -76,9 +76,13 @@ async function startLattice(): Promise<Target> {
   const port = await freePort()
   const datadir = mkdtempSync(join(tmpdir(), 'lattice-bench-'))
   const bin = new URL('../bin/lattice.js', import.meta.url).pathname
-  const child = spawn(process.execPath, [bin, 'devnet', '--port', String(port), '--datadir', datadir, '--no-examples'], {
-    stdio: 'ignore',
-  })
+  const child = spawn(
+    process.execPath,
+    [bin, 'devnet', '--port', String(port), '--datadir', datadir, '--no-examples'],
+    {
+      stdio: 'ignore',
+    },
+  )
   const url = `http://127.0.0.1:${port}`
   await waitUp(url, child)
   return { name: 'lattice', url, child, cleanup: () => rmSync(datadir, { recursive: true, force: true }) }

@@ -22,9 +22,13 @@ async function freePort(): Promise<number> {
 
 /** Start `lattice devnet` as a child process and wait until it answers. */
 async function startProcess(datadir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [BIN, 'devnet', '--port', String(port), '--datadir', datadir, '--no-examples'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child = spawn(
+    process.execPath,
+    [BIN, 'devnet', '--port', String(port), '--datadir', datadir, '--no-examples'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
   let output = ''
   child.stdout?.on('data', (d) => {
     output += d
