@@ -59,8 +59,14 @@ export async function deployModelPackage(conn: NodeConnection, io: CliIO, req: D
     await session.dispose()
   }
   const total = files.reduce((a, f) => a + f.data.length, 0)
-  if (io.isTTY) io.stderr.write(`Uploading ${files.length} file(s), ${formatBytes(total)}, to ${conn.url} ...\n`)
   const owner = await conn.signer.getAddress()
+  // small packages go inline; larger ones are staged in chunks (each request stays under the node's body limit)
+  let source: Record<string, unknown>
+  if (total <= INLINE_BYTES) {
+    source = { files: files.map((f) => ({ name: f.name, data: Buffer.from(f.data).toString('base64') })) }
+  } else {
+    source = { upload: await uploadInChunks(conn, io, files, total) }
+  }
   const added = await conn.call<{
     modelId: string
     cid: string
@@ -71,7 +77,7 @@ export async function deployModelPackage(conn: NodeConnection, io: CliIO, req: D
     io: string
   }>('lattice_deployModel', [
     {
-      files: files.map((f) => ({ name: f.name, data: Buffer.from(f.data).toString('base64') })),
+      ...source,
       name: req.name,
       version: req.version,
       policy: req.policy,
@@ -127,6 +133,48 @@ export async function deployModelPackage(conn: NodeConnection, io: CliIO, req: D
     owner,
     allowTxs,
   }
+}
+
+/** Packages up to this size are sent in the lattice_deployModel request itself. */
+export const INLINE_BYTES = 2 * 1024 * 1024
+
+/** Stage files on the node with lattice_createUpload / lattice_uploadChunk; a progress bar on a terminal. */
+async function uploadInChunks(
+  conn: NodeConnection,
+  io: CliIO,
+  files: { name: string; data: Uint8Array }[],
+  total: number,
+): Promise<string> {
+  const { uploadId, maxChunkBytes } = await conn.call<{ uploadId: string; maxChunkBytes: number }>(
+    'lattice_createUpload',
+    [],
+  )
+  let bar: { start(t: number, v: number): void; update(v: number): void; stop(): void } | undefined
+  if (io.isTTY) {
+    const { SingleBar, Presets } = await import('cli-progress')
+    bar = new SingleBar(
+      { format: 'Uploading [{bar}] {percentage}% {value}/{total} bytes', stream: io.stderr as never },
+      Presets.shades_classic,
+    )
+    bar.start(total, 0)
+  }
+  let done = 0
+  try {
+    for (const f of files) {
+      for (let off = 0; off < f.data.length || (off === 0 && f.data.length === 0); off += maxChunkBytes) {
+        const chunk = f.data.subarray(off, off + maxChunkBytes)
+        await conn.call('lattice_uploadChunk', [
+          { uploadId, name: f.name, offset: off, data: Buffer.from(chunk).toString('base64') },
+        ])
+        done += chunk.length
+        bar?.update(done)
+        if (f.data.length === 0) break
+      }
+    }
+  } finally {
+    bar?.stop()
+  }
+  return uploadId
 }
 
 /** The human lines of a deploy result. */

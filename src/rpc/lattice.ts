@@ -1,5 +1,6 @@
 // lattice_* : the model workflow over JSON-RPC (deploy, list, get, off-chain inference, estimates, node facts).
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { bytesToHex, createAddressFromString } from '@ethereumjs/util'
@@ -49,6 +50,20 @@ export interface LatticeRpcDeps {
   }>
   devnet: boolean
 }
+
+interface Upload {
+  dir: string
+  sizes: Map<string, number>
+  total: number
+  touched: number
+}
+
+/** Most bytes in one lattice_uploadChunk (base64 in a 5 MiB request body). */
+export const MAX_CHUNK_BYTES = 2 * 1024 * 1024
+/** Most bytes in one staged upload. */
+const MAX_UPLOAD_BYTES = 16 * 1024 ** 3
+/** Staged uploads idle this long are dropped (checked when a new one is created). */
+const UPLOAD_TTL_MS = 60 * 60 * 1000
 
 /** Largest model or file accepted inline by lattice_deployModel (the RPC body limit is 5 MiB of base64). */
 export const MAX_INLINE_PACKAGE_BYTES = 3 * 1024 * 1024
@@ -208,7 +223,69 @@ export function latticeMethods(deps: LatticeRpcDeps): Handlers {
     return a
   }
 
+  /** Staged uploads (lattice_createUpload / lattice_uploadChunk), for packages too large for one request. */
+  const uploads = new Map<string, Upload>()
+
+  function takeUpload(v: unknown, name: string): Upload {
+    const up = typeof v === 'string' ? uploads.get(v) : undefined
+    if (!up)
+      throw invalidParams(`invalid argument ${name}: no upload ${show(v)} (create one with lattice_createUpload)`)
+    uploads.delete(v as string)
+    return up
+  }
+
   return {
+    lattice_createUpload: async (p) => {
+      paramList(p, 'lattice_createUpload', 0, 0)
+      const now = Date.now()
+      for (const [id, u] of uploads) {
+        if (now - u.touched > UPLOAD_TTL_MS) {
+          uploads.delete(id)
+          await rm(u.dir, { recursive: true, force: true })
+        }
+      }
+      const uploadId = `0x${randomBytes(16).toString('hex')}`
+      uploads.set(uploadId, {
+        dir: await mkdtemp(join(tmpdir(), 'lattice-upload-')),
+        sizes: new Map(),
+        total: 0,
+        touched: now,
+      })
+      return { uploadId, maxChunkBytes: MAX_CHUNK_BYTES }
+    },
+
+    lattice_uploadChunk: async (p) => {
+      const [arg] = paramList(p, 'lattice_uploadChunk', 1, 1)
+      const o = object(arg, 'chunk')
+      onlyKeys(o, 'chunk', ['uploadId', 'name', 'offset', 'data'])
+      const up = typeof o.uploadId === 'string' ? uploads.get(o.uploadId) : undefined
+      if (!up)
+        throw invalidParams(
+          `invalid argument chunk.uploadId: no upload ${show(o.uploadId)} (create one with lattice_createUpload)`,
+        )
+      const name = str(o.name, 'chunk.name') as string
+      if (!isValidFileName(name))
+        throw invalidParams(`invalid argument chunk.name: ${show(name)} is not a valid package file name`)
+      const offset = uint(o.offset, 'chunk.offset', Number.MAX_SAFE_INTEGER)
+      const have = up.sizes.get(name) ?? 0
+      if (offset !== have)
+        throw invalidParams(
+          `invalid argument chunk.offset: ${name} has ${have} bytes so far; send the chunk at offset ${have}`,
+        )
+      const bytes = base64(o.data, 'chunk.data')
+      if (bytes.length > MAX_CHUNK_BYTES)
+        throw invalidParams(
+          `invalid argument chunk.data: ${bytes.length} bytes is more than ${MAX_CHUNK_BYTES} per chunk`,
+        )
+      if (up.total + bytes.length > MAX_UPLOAD_BYTES)
+        throw invalidParams(`invalid argument chunk.data: the upload would pass ${MAX_UPLOAD_BYTES} bytes`)
+      await appendFile(join(up.dir, name), bytes)
+      up.sizes.set(name, have + bytes.length)
+      up.total += bytes.length
+      up.touched = Date.now()
+      return { name, size: have + bytes.length }
+    },
+
     lattice_nodeInfo: async (p) => {
       paramList(p, 'lattice_nodeInfo', 0, 0)
       const info = await deps.nodeInfo()
@@ -352,6 +429,7 @@ export function latticeMethods(deps: LatticeRpcDeps): Handlers {
         'from',
         'send',
         'inputShapes',
+        'upload',
       ])
       const name = str(o.name, 'request.name') as string
       const version = str(o.version, 'request.version', { optional: true }) ?? '1'
@@ -361,11 +439,17 @@ export function latticeMethods(deps: LatticeRpcDeps): Handlers {
       if (o.send !== undefined && typeof o.send !== 'boolean')
         throw invalidParams(`invalid argument request.send: expected a boolean, got ${show(o.send)}`)
       const shapes = shapesParam(o.inputShapes)
-      const sources = [o.model, o.files, o.cid].filter((x) => x !== undefined && x !== null).length
+      const sources = [o.model, o.files, o.cid, o.upload].filter((x) => x !== undefined && x !== null).length
       if (sources !== 1)
         throw invalidParams(
-          'invalid argument request: give exactly one of "model" (base64 .onnx bytes), "files" ([{name, data}]) or "cid" (an existing package, with "digest")',
+          'invalid argument request: give exactly one of "model" (base64 .onnx bytes), "files" ([{name, data}]), "upload" (an id from lattice_createUpload) or "cid" (an existing package, with "digest")',
         )
+      const modelId = from ? modelIdOf(from.toString(), name, version) : null
+      if (modelId && (await index.get(modelId))) {
+        throw invalidParams(
+          `invalid argument request.version: ${from!.toString()} already registered "${name}" version "${version}" (model ${modelId}); pass a new version`,
+        )
+      }
       const dev = from && node.devAccounts.some((a) => a.address.equals(from))
       const send = o.send ?? (deps.devnet && dev === true)
       if (send && !dev) {
@@ -394,6 +478,26 @@ export function latticeMethods(deps: LatticeRpcDeps): Handlers {
             `invalid argument request.cid: package ${cid} cannot be read with that digest (${(err as LatticeError).shortMessage ?? String(err)})`,
           )
         }
+      } else if (o.upload !== undefined && o.upload !== null) {
+        const up = takeUpload(o.upload, 'request.upload')
+        try {
+          const names = [...up.sizes.keys()]
+          const models = names.filter((n) => n.toLowerCase().endsWith('.onnx'))
+          if (models.length !== 1)
+            throw invalidParams(
+              `invalid argument request.upload: expected exactly one .onnx file, got ${models.length} (${models.join(', ') || 'none'})`,
+            )
+          modelBytes = new Uint8Array(await readFile(join(up.dir, models[0])))
+          analyse(modelBytes, shapes)
+          const pkg = await addModelPackage(deps.store, { dir: up.dir }, { name })
+          cid = pkg.manifestCid
+          digest = pkg.digest
+          commitment = pkg.commitment
+          size = pkg.manifest.totalSize
+          await deps.pinPackage(cid, digest)
+        } finally {
+          await rm(up.dir, { recursive: true, force: true })
+        }
       } else {
         const files = filesParam(o)
         modelBytes = files.find((f) => f.name.toLowerCase().endsWith('.onnx'))?.data ?? new Uint8Array()
@@ -414,12 +518,6 @@ export function latticeMethods(deps: LatticeRpcDeps): Handlers {
       const a = analyse(modelBytes, shapes)
       const spec = { name, version, cid, digest, commitment, format: 'onnx', io: a.ioSummary, policy, price }
       const data = encodeRegister(spec)
-      const modelId = from ? modelIdOf(from.toString(), name, version) : null
-      if (modelId && (await index.get(modelId))) {
-        throw invalidParams(
-          `invalid argument request.version: ${from!.toString()} already registered "${name}" version "${version}" (model ${modelId}); pass a new version`,
-        )
-      }
       const result = {
         modelId,
         cid,
@@ -495,7 +593,7 @@ function filesParam(o: Obj): { name: string; data: Uint8Array }[] {
   const total = files.reduce((a, f) => a + f.data.length, 0)
   if (total > MAX_INLINE_PACKAGE_BYTES)
     throw invalidParams(
-      `invalid argument request.files: ${total} bytes is more than the ${MAX_INLINE_PACKAGE_BYTES} bytes accepted inline; add the package to IPFS (lattice ipfs pack) and pass "cid" and "digest"`,
+      `invalid argument request.files: ${total} bytes is more than the ${MAX_INLINE_PACKAGE_BYTES} bytes accepted inline; stage it with lattice_createUpload and lattice_uploadChunk, then pass "upload"`,
     )
   return files
 }

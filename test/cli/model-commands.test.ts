@@ -16,6 +16,7 @@ import { modelListCommand } from '../../src/cli/commands/model-list.ts'
 import { modelSetPolicyCommand } from '../../src/cli/commands/model-set-policy.ts'
 import { modelUpdateCommand } from '../../src/cli/commands/model-update.ts'
 import { startNode } from '../../src/cli/node.ts'
+import { buildModel } from '../../src/inference/builder.ts'
 import type { TestDevnet } from '../helpers/devnet.ts'
 import { ADDR1, KEY0, KEY1, rpc, startTestDevnet } from '../helpers/devnet.ts'
 import { exampleModel } from '../helpers/models.ts'
@@ -126,6 +127,24 @@ describe('lattice model commands', () => {
     await expect(
       run(modelAllowCommand, { ...conn(), modelId: u.modelId, address: ADDR1, privateKey: KEY1 }),
     ).rejects.toThrow(/would revert: NotOwner/)
+  })
+
+  it('a package over 2 MiB is staged on the node in chunks', async () => {
+    const big = buildModel({
+      inputs: [{ name: 'x', elemType: 1, shape: [1, 1024] }],
+      outputs: [{ name: 'y', elemType: 1, shape: [1, 640] }],
+      initializers: [{ name: 'w', elemType: 1, dims: [1024, 640], data: new Float32Array(1024 * 640).fill(0.5) }],
+      nodes: [{ op: 'MatMul', inputs: ['x', 'w'], outputs: ['y'] }],
+    })
+    expect(big.length).toBeGreaterThan(2.5 * 1024 * 1024)
+    const path = join(dir, 'big.onnx')
+    writeFileSync(path, big)
+    const r = JSON.parse(
+      (await run(modelDeployCommand, { ...conn(), model: path, name: 'big', privateKey: KEY0 })).stdout,
+    )
+    expect(r.size).toBe(big.length + 2) // and tokenizer.json beside it
+    expect(r.flops).toBe(2 * 1024 * 640)
+    expect(Buffer.from(await devnet.modelCache.getModelBytes(r.cid, r.digest)).equals(Buffer.from(big))).toBe(true)
   })
 
   it('errors say how to fix them', async () => {

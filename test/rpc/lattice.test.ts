@@ -94,6 +94,33 @@ describe('lattice_* RPC', () => {
       expect((await rpc(devnet.url, 'lattice_getModel', [r.result.modelId])).result).toBeNull()
     })
 
+    it('lattice_createUpload + lattice_uploadChunk stage a package in chunks for lattice_deployModel', async () => {
+      const up = (await rpc(devnet.url, 'lattice_createUpload', [])).result
+      expect(up.uploadId).toMatch(/^0x[0-9a-f]{32}$/)
+      expect(up.maxChunkBytes).toBe(2 * 1024 * 1024)
+      const half = Math.floor(STATIC.length / 2)
+      const parts = [STATIC.subarray(0, half), STATIC.subarray(half)]
+      let offset = 0
+      for (const part of parts) {
+        const r = await rpc(devnet.url, 'lattice_uploadChunk', [
+          { uploadId: up.uploadId, name: 'm.onnx', offset, data: b64(part) },
+        ])
+        offset += part.length
+        expect(r.result).toEqual({ name: 'm.onnx', size: offset })
+      }
+      const r = await rpc(devnet.url, 'lattice_deployModel', [
+        { upload: up.uploadId, name: 'staged', from: ADDR0, send: false },
+      ])
+      expect(r.error).toBeUndefined()
+      expect(r.result.flops).toBe(24)
+      expect(
+        Buffer.from(await devnet.modelCache.getModelBytes(r.result.cid, r.result.digest)).equals(Buffer.from(STATIC)),
+      ).toBe(true)
+      // an upload is used once
+      const again = await call('lattice_deployModel', [{ upload: up.uploadId, name: 'staged', from: ADDR0 }])
+      expect(again.error.message).toMatch(/request\.upload: no upload/)
+    })
+
     it('lattice_listModels filters and paginates from the index', async () => {
       const all = (await rpc(devnet.url, 'lattice_listModels', [])).result
       expect(all.total).toBe(2)
@@ -150,7 +177,7 @@ describe('lattice_* RPC', () => {
 
     it('lattice_pinningSummary counts the packages deployed through this node', async () => {
       const r = (await rpc(devnet.url, 'lattice_pinningSummary', [])).result
-      expect(r.pinnedModels).toBe(2)
+      expect(r.pinnedModels).toBe(3)
       expect(r.bytes).toBeGreaterThan(IRIS.length)
     })
 
@@ -167,6 +194,11 @@ describe('lattice_* RPC', () => {
 
   describe('invalid parameters are -32602 naming the parameter', () => {
     const id = () => irisId
+    let staged = ''
+    const uploadId = () => staged
+    beforeAll(async () => {
+      staged = (await rpc(devnet.url, 'lattice_createUpload', [])).result.uploadId
+    })
     const cases: [string, string, () => unknown, RegExp][] = [
       // lattice_deployModel
       ['deployModel', 'params not an array', () => ({ name: 'x' }), /expects positional parameters/],
@@ -303,6 +335,46 @@ describe('lattice_* RPC', () => {
         'version already registered',
         () => [{ name: 'iris', model: b64(IRIS), from: ADDR0 }],
         /request\.version: .* already registered "iris" version "1"/,
+      ],
+      [
+        'deployModel',
+        'unknown upload',
+        () => [{ name: 'a', upload: '0x1234', from: ADDR0 }],
+        /request\.upload: no upload "0x1234"/,
+      ],
+      // lattice_createUpload / lattice_uploadChunk
+      ['createUpload', 'a parameter', () => [1], /too many arguments, want at most 0/],
+      ['uploadChunk', 'no chunk', () => [], /missing value for required argument 0/],
+      ['uploadChunk', 'chunk not an object', () => ['x'], /chunk: expected an object/],
+      [
+        'uploadChunk',
+        'unknown field',
+        () => [{ uploadId: '0x1', name: 'a.onnx', offset: 0, data: 'AA==', x: 1 }],
+        /chunk: unknown field "x"/,
+      ],
+      [
+        'uploadChunk',
+        'unknown upload',
+        () => [{ uploadId: '0x1', name: 'a.onnx', offset: 0, data: 'AA==' }],
+        /chunk\.uploadId: no upload "0x1"/,
+      ],
+      [
+        'uploadChunk',
+        'bad name',
+        () => [{ uploadId: uploadId(), name: 'a/b.onnx', offset: 0, data: 'AA==' }],
+        /chunk\.name: "a\/b\.onnx" is not a valid/,
+      ],
+      [
+        'uploadChunk',
+        'wrong offset',
+        () => [{ uploadId: uploadId(), name: 'a.onnx', offset: 5, data: 'AA==' }],
+        /chunk\.offset: a\.onnx has 0 bytes so far; send the chunk at offset 0/,
+      ],
+      [
+        'uploadChunk',
+        'bad data',
+        () => [{ uploadId: uploadId(), name: 'a.onnx', offset: 0, data: 'not base64!' }],
+        /chunk\.data: expected the file's bytes as a base64/,
       ],
       // lattice_listModels
       ['listModels', 'filter not an object', () => ['x'], /filter: expected an object/],
