@@ -107,8 +107,7 @@ export async function deployDevnetExamples(devnet: Devnet, datadir: string): Pro
         throw new LatticeError('EXAMPLES_FAILED', `Registering example model ${m.name} failed.`)
       out.models.push({ name: m.name, modelId, cid: pkg.manifestCid })
     }
-    const { compileContracts } = await import('../chain/contracts.ts')
-    const artifacts = compileContracts({ dir: 'examples/contracts' })
+    const artifacts = await exampleContracts()
     for (const e of DEVNET_EXAMPLES) {
       const model = out.models.find((m) => m.name === e.model)
       const a = artifacts[e.contract]
@@ -123,4 +122,44 @@ export async function deployDevnetExamples(devnet: Devnet, datadir: string): Pro
   }
   writeFileSync(file, `${JSON.stringify({ models: out.models, contracts: out.contracts }, null, 2)}\n`)
   return out
+}
+
+/**
+ * The example contracts' ABI and bytecode. Compiling with solc-js takes seconds, so the result is kept in
+ * build/examples/contracts.json (gitignored), keyed by the compiler and the sources it read.
+ */
+async function exampleContracts(): Promise<Record<string, { abi: unknown[]; bytecode: string }>> {
+  const { createHash } = await import('node:crypto')
+  const { readdirSync } = await import('node:fs')
+  const { CONTRACTS_ROOT, SOLC_VERSION, compileContracts } = await import('../chain/contracts.ts')
+  const hash = createHash('sha256').update(SOLC_VERSION)
+  for (const d of ['contracts', 'examples/contracts']) {
+    for (const f of readdirSync(join(CONTRACTS_ROOT, d))
+      .filter((n) => n.endsWith('.sol'))
+      .sort()) {
+      hash.update(f).update(readFileSync(join(CONTRACTS_ROOT, d, f)))
+    }
+  }
+  const key = hash.digest('hex')
+  const file = join(CONTRACTS_ROOT, 'build', 'examples', 'contracts.json')
+  try {
+    const cached = JSON.parse(readFileSync(file, 'utf8')) as {
+      key: string
+      artifacts: Record<string, { abi: unknown[]; bytecode: string }>
+    }
+    if (cached.key === key) return cached.artifacts
+  } catch {
+    // no cache yet
+  }
+  const compiled = compileContracts({ dir: 'examples/contracts' })
+  const artifacts = Object.fromEntries(
+    Object.values(compiled).map((a) => [a.contractName, { abi: a.abi, bytecode: a.bytecode }]),
+  )
+  try {
+    mkdirSync(join(CONTRACTS_ROOT, 'build', 'examples'), { recursive: true })
+    writeFileSync(file, JSON.stringify({ key, artifacts }))
+  } catch {
+    // a read-only checkout: compile again next time
+  }
+  return artifacts
 }
