@@ -299,7 +299,8 @@ export class RegistryIndex implements ChainListener {
     for (const rec of records) runs.set(rec.modelId.toLowerCase(), (runs.get(rec.modelId.toLowerCase()) ?? 0) + 1)
     for (const [id, n] of runs) {
       const m = await load(id)
-      if (m) await save({ ...m, runs: m.runs + n })
+      // refreshed too: a free run through ModelRegistry.infer bumps its counter without an event
+      if (m) await save({ ...(await refresh(m)), runs: m.runs + n })
     }
 
     const undo: Undo = { hash: bytesToHex(block.hash()), ops: [...before.entries()] }
