@@ -76,7 +76,8 @@ describe('registry index', () => {
       name: 'iris',
       status: 'active',
       policy: 'public',
-      runs: 2,
+      runs: 3,
+      inferences: '1',
       cid: iris.cid,
     })
     expect(await get(edges.modelId)).toMatchObject({
