@@ -178,6 +178,46 @@ describe('lattice model import-hf', () => {
     expect((await rpc(devnet.url, 'lattice_getModel', [r.modelId])).result.name).toBe('iris-local')
   })
 
+  it('brings external-data files with the model (from the initializers that name them)', async () => {
+    const { buildModel } = await import('../../src/inference/builder.ts')
+    const { decodeModel, encodeModel } = await import('../../src/inference/proto.ts')
+    const weights = new Float32Array([1, 2, 3, 4, 5, 6])
+    const m = decodeModel(
+      buildModel({
+        inputs: [{ name: 'x', elemType: 1, shape: [2, 3] }],
+        outputs: [{ name: 'y', elemType: 1, shape: [2, 2] }],
+        initializers: [{ name: 'w', elemType: 1, dims: [3, 2], data: weights }],
+        nodes: [{ op: 'MatMul', inputs: ['x', 'w'], outputs: ['y'] }],
+      }),
+    )
+    const w = m.graph!.initializer![0]
+    w.rawData = new Uint8Array()
+    w.dataLocation = 1
+    w.externalData = [
+      { key: 'location', value: 'model.onnx_data' },
+      { key: 'offset', value: '0' },
+      { key: 'length', value: String(weights.byteLength) },
+    ]
+    const dir = join(work, 'external')
+    mkdirSync(join(dir, 'onnx'), { recursive: true })
+    writeFileSync(join(dir, 'onnx', 'model.onnx'), encodeModel(m))
+    writeFileSync(join(dir, 'onnx', 'model.onnx_data'), new Uint8Array(weights.buffer))
+    writeFileSync(join(dir, 'onnx', 'unrelated.bin'), new Uint8Array(8))
+    const r = JSON.parse((await importHf(dir, { name: 'external', version: '1' })).stdout)
+    expect(r.source.files.sort()).toEqual(['model.onnx', 'model.onnx_data'])
+    expect(r.flops).toBe(24)
+    const pkg = await devnet.modelCache.getPackage(r.cid, r.digest)
+    expect(pkg.manifest.files.map((f) => [f.name, f.kind])).toEqual([
+      ['model.onnx', 'model'],
+      ['model.onnx_data', 'external-data'],
+    ])
+    // an external-data file the model names but the snapshot lacks is a clear error
+    rmSync(join(dir, 'onnx', 'model.onnx_data'))
+    await expect(importHf(dir, { name: 'external', version: '2' })).rejects.toThrow(
+      /is missing onnx\/model\.onnx_data, which onnx\/model\.onnx needs/,
+    )
+  })
+
   it('imports from the HF cache layout (models--org--name/snapshots/<rev>/, symlinks into blobs/)', async () => {
     const cache = join(work, 'hf-cache')
     const repoDir = join(cache, 'models--acme--iris')
