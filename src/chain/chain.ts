@@ -4,7 +4,7 @@ import type { Block, HeaderData } from '@ethereumjs/block'
 import type { Blockchain } from '@ethereumjs/blockchain'
 import { createBlockchain } from '@ethereumjs/blockchain'
 import type { Common } from '@ethereumjs/common'
-import type { EVMOpts } from '@ethereumjs/evm'
+import type { EVM, EVMOpts } from '@ethereumjs/evm'
 import { createEVM } from '@ethereumjs/evm'
 import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { Caches, CacheType, MerkleStateManager } from '@ethereumjs/statemanager'
@@ -199,6 +199,14 @@ export class Chain {
     return chain
   }
 
+  /**
+   * Prepare an EVM built elsewhere (traces, simulations) to run this chain's precompiles: the inference
+   * precompile follows its call frames to know its caller.
+   */
+  attachEvm(evm: EVM): void {
+    this.inference?.attach(evm)
+  }
+
   /** Run `fn` with exclusive access to the head state (mining, calls, reads). */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
     return this.lock.run(fn)
@@ -282,7 +290,7 @@ export class Chain {
     const common = this.common.copy()
     common.setHardforkBy({ blockNumber: block.header.number, timestamp: block.header.timestamp })
     const evm = await createEVM({ common, stateManager: sm, blockchain: this.blockchain, ...this.evmOpts })
-    this.inference?.attach(evm)
+    this.attachEvm(evm)
     return createVM({ common, stateManager: sm, blockchain: this.blockchain, evm })
   }
 

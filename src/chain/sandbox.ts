@@ -69,5 +69,6 @@ export async function sandboxVM(
   // the chain's own EVM options (custom precompiles) apply here too
   const evmOpts = (chain as unknown as { evmOpts: Partial<EVMOpts> }).evmOpts
   const evm = await createEVM({ common: c, stateManager: sm, blockchain, ...evmOpts })
+  chain.attachEvm(evm)
   return createVM({ common: c, stateManager: sm, blockchain, evm })
 }

@@ -1,4 +1,4 @@
-import { ContractFactory, JsonRpcProvider, keccak256, Wallet } from 'ethers'
+import { Contract, ContractFactory, JsonRpcProvider, keccak256, Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createConsensusSession } from '../../src/inference/onnx.ts'
 import type { Tensor } from '../../src/inference/tensor.ts'
@@ -6,7 +6,15 @@ import { DType, fixedCode, tensorFromValues, tensorValues } from '../../src/infe
 import { encodeTensors } from '../../src/precompiles/abi.ts'
 import type { TestDevnet } from '../helpers/devnet.ts'
 import { KEY0, startTestDevnet } from '../helpers/devnet.ts'
-import { abiTensor, deployModel, exampleModel, INFERENCE, inferenceAbi } from '../helpers/models.ts'
+import {
+  abiTensor,
+  deployModel,
+  exampleModel,
+  INFERENCE,
+  inferenceAbi,
+  REGISTRY,
+  registryAbi,
+} from '../helpers/models.ts'
 import { compileContract, REPO_ROOT } from '../helpers/solc.ts'
 
 const fromAbi = (t: any): Tensor => ({
@@ -145,5 +153,18 @@ describe('the inference precompile on a real devnet', () => {
       data: inferenceAbi.encodeFunctionData('infer', [iris.modelId, items[0].map(abiTensor)]),
     })
     expect(batchGas).toBeLessThan(oneGas * 16n)
+  })
+
+  it('a paid inference through ModelRegistry traces as it ran (the precompile sees the registry as caller)', async () => {
+    const paid = await deployModel(devnet.store, wallet, irisModel.bytes, { name: 'iris-paid', price: 1000n })
+    const registry = new Contract(REGISTRY, registryAbi, wallet)
+    const x = tensorFromValues('x', DType.float32, [1, 4], [5.1, 3.5, 1.4, 0.2])
+    const receipt = await (await registry.infer(paid.modelId, [abiTensor(x)], { value: 1000n })).wait()
+    expect(receipt.status).toBe(1)
+    const trace = await provider.send('debug_traceTransaction', [receipt.hash, { tracer: 'callTracer' }])
+    expect(trace.error).toBeUndefined()
+    const inner = trace.calls?.find((c: any) => c.to?.toLowerCase() === INFERENCE.toLowerCase())
+    expect(inner).toBeDefined()
+    expect(inner.error).toBeUndefined()
   })
 })
