@@ -207,12 +207,14 @@ export class LatticeNode extends EventEmitter {
     const chain = this.chain
     if (!tx.isSigned()) throw txErrors.invalidSignature('transaction is not signed')
     let senderAddr: Address
+    let valid: boolean
     try {
-      if (!tx.verifySignature()) throw new Error('invalid signature')
+      valid = tx.verifySignature()
       senderAddr = tx.getSenderAddress()
     } catch (err) {
       throw txErrors.invalidSignature(shortEjsMessage(err))
     }
+    if (!valid) throw txErrors.invalidSignature('invalid signature')
     const intrinsic = tx.getIntrinsicGas()
     if (tx.gasLimit < intrinsic) throw txErrors.intrinsicGas(tx.gasLimit, intrinsic)
     if (tx.gasLimit > chain.head.header.gasLimit)
