@@ -1,7 +1,7 @@
 import { GenesisError } from './errors.ts'
 
 /** Block-numbered forks in activation order (geth's names). */
-const BLOCK_FORKS = [
+export const BLOCK_FORKS = [
   'homesteadBlock',
   'daoForkBlock',
   'eip150Block',

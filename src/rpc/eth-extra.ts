@@ -3,6 +3,7 @@ import type { Block } from '@ethereumjs/block'
 import { getMerkleStateProof } from '@ethereumjs/statemanager'
 import { bigIntToBytes, bytesToBigInt, bytesToHex, setLengthLeft } from '@ethereumjs/util'
 import type { Chain } from '../chain/chain.ts'
+import { BLOCK_FORKS } from '../chain/genesis-schema.ts'
 import type { LatticeNode } from '../chain/node.ts'
 import type { BlockRef } from './codec.ts'
 import { address, blockRef, data, paramList, q } from './codec.ts'
@@ -131,23 +132,7 @@ export function ethExtraMethods(node: LatticeNode): Handlers {
 // ------------------------------------------------------------------- EIP-7910 eth_config
 
 const TIME_FORKS = ['shanghai', 'cancun', 'prague', 'osaka', 'bpo1', 'bpo2'] as const
-const BLOCK_FORK_KEYS = [
-  'homesteadBlock',
-  'daoForkBlock',
-  'eip150Block',
-  'eip155Block',
-  'eip158Block',
-  'byzantiumBlock',
-  'constantinopleBlock',
-  'petersburgBlock',
-  'istanbulBlock',
-  'muirGlacierBlock',
-  'berlinBlock',
-  'londonBlock',
-  'arrowGlacierBlock',
-  'grayGlacierBlock',
-  'mergeNetsplitBlock',
-]
+const BLOCK_FORK_KEYS = BLOCK_FORKS
 
 const PRECOMPILES: [string, number, string][] = [
   ['ECREC', 1, 'homestead'],
