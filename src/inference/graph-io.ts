@@ -3,7 +3,7 @@ import { decodeModel, num } from './proto.ts'
 import type { ValueInfo } from './validate.ts'
 
 /** ONNX TensorProto.DataType codes to ONNX Runtime's dtype names. */
-const ELEM_NAMES: Record<number, string> = {
+export const ELEM_NAMES: Readonly<Record<number, string>> = {
   1: 'float32',
   2: 'uint8',
   3: 'int8',

@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url'
 import onnxProto from 'onnx-proto'
 import { LatticeError } from '../../src/errors.ts'
 import { countFlops, type InputShape } from '../../src/inference/flops.ts'
+import { ELEM_NAMES } from '../../src/inference/graph-io.ts'
 import { createConsensusSession, fromOrtTensor, type OrtTensor, ortTensor } from '../../src/inference/onnx.ts'
 import { num, protoDims } from '../../src/inference/proto.ts'
 import { isDtypeCode, type Tensor, tensorValues } from '../../src/inference/tensor.ts'
@@ -43,21 +44,7 @@ export function listCases(dir = TESTDATA_DIR): string[] {
 
 type ProtoT = onnxProto.onnx.TensorProto
 
-const ORT_TYPE: Record<number, string> = {
-  1: 'float32',
-  2: 'uint8',
-  3: 'int8',
-  4: 'uint16',
-  5: 'int16',
-  6: 'int32',
-  7: 'int64',
-  8: 'string',
-  9: 'bool',
-  10: 'float16',
-  11: 'float64',
-  12: 'uint32',
-  13: 'uint64',
-}
+const ORT_TYPE = ELEM_NAMES
 
 /** Raw little-endian bytes of a TensorProto (from raw_data or the typed fields). */
 function protoBytes(t: ProtoT): Uint8Array | undefined {
