@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.30;
 
+import {InferenceMerkle} from "./InferenceMerkle.sol";
+
 /// @title InferenceVerifier
 /// @notice Keeps the inference Merkle root of recent blocks and checks records against them (docs/proofs.md).
 /// Predeployed at 0xA110000000000000000000000000000000000002. At the start of every block whose parent ran
@@ -59,23 +61,7 @@ contract InferenceVerifier {
     }
 
     /// Fold a sorted-pair path from `leaf` (inner node = keccak256(0x01 || min || max)).
-    function processProof(bytes32 leaf, bytes32[] calldata proof) public pure returns (bytes32 h) {
-        h = leaf;
-        for (uint256 i = 0; i < proof.length; i++) {
-            bytes32 p = proof[i];
-            assembly ("memory-safe") {
-                let lo := h
-                let hi := p
-                if gt(h, p) {
-                    lo := p
-                    hi := h
-                }
-                let m := mload(0x40)
-                mstore8(m, 0x01)
-                mstore(add(m, 0x01), lo)
-                mstore(add(m, 0x21), hi)
-                h := keccak256(m, 0x41)
-            }
-        }
+    function processProof(bytes32 leaf, bytes32[] calldata proof) public pure returns (bytes32) {
+        return InferenceMerkle.processProof(leaf, proof);
     }
 }

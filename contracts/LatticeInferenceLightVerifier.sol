@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {InferenceMerkle} from "./InferenceMerkle.sol";
+
 /// @title LatticeInferenceLightVerifier
 /// @notice Checks a Lattice inference on any EVM chain: `threshold` of a fixed validator set signed (EIP-712)
 /// the block's inference root, and the record's Merkle path reaches that root (docs/proofs.md).
@@ -68,7 +70,7 @@ contract LatticeInferenceLightVerifier {
     ) external view returns (bool) {
         if (r.chainId != latticeChainId) return false;
         if (!_quorum(rootDigest(r.blockNumber, blockHash, root), signatures)) return false;
-        return _processProof(keccak256(abi.encode(r)), proof) == root;
+        return InferenceMerkle.processProof(keccak256(abi.encode(r)), proof) == root;
     }
 
     function _quorum(bytes32 digest, bytes[] calldata signatures) internal view returns (bool) {
@@ -93,25 +95,5 @@ contract LatticeInferenceLightVerifier {
             if (isValidator[signer]) valid++;
         }
         return valid >= threshold;
-    }
-
-    function _processProof(bytes32 leaf, bytes32[] calldata proof) internal pure returns (bytes32 h) {
-        h = leaf;
-        for (uint256 i = 0; i < proof.length; i++) {
-            bytes32 p = proof[i];
-            assembly ("memory-safe") {
-                let lo := h
-                let hi := p
-                if gt(h, p) {
-                    lo := p
-                    hi := h
-                }
-                let m := mload(0x40)
-                mstore8(m, 0x01)
-                mstore(add(m, 0x01), lo)
-                mstore(add(m, 0x21), hi)
-                h := keccak256(m, 0x41)
-            }
-        }
     }
 }
