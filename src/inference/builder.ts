@@ -1,19 +1,10 @@
 import onnxProto from 'onnx-proto'
+import { DType } from './tensor.ts'
 
 const { onnx } = onnxProto
 
-/** ONNX element types (TensorProto.DataType) used by the builder. */
-export const ElemType = {
-  float32: 1,
-  uint8: 2,
-  int8: 3,
-  int16: 5,
-  int32: 6,
-  int64: 7,
-  bool: 9,
-  float16: 10,
-  float64: 11,
-} as const
+/** ONNX element types (TensorProto.DataType) used by the builder: the codec's dtypes plus float64. */
+export const ElemType = { ...DType, float64: 11 } as const
 
 /** An attribute value, tagged with its ONNX attribute kind. */
 export type AttrValue =

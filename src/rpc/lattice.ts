@@ -84,8 +84,8 @@ export function modelIdOf(owner: string, name: string, version: string): string 
   return keccak256(AbiCoder.defaultAbiCoder().encode(['address', 'string', 'string'], [owner, name, version]))
 }
 
-/** Calldata of ModelRegistry.register(spec). */
-export function encodeRegister(spec: {
+/** ModelRegistry's `ModelSpec` (the argument of register and update). */
+export interface RegistrySpec {
   name: string
   version: string
   cid: string
@@ -95,7 +95,10 @@ export function encodeRegister(spec: {
   io: string
   policy: number
   price: bigint
-}): string {
+}
+
+/** Calldata of ModelRegistry.register(spec). */
+export function encodeRegister(spec: RegistrySpec): string {
   return REGISTRY_ABI.encodeFunctionData('register', [spec])
 }
 

@@ -20,6 +20,7 @@ import { DEVNET_GENESIS_PATH } from '../../src/chain/genesis.ts'
 import { DType, tensorFromValues } from '../../src/inference/tensor.ts'
 import { MODEL_REGISTRY_ADDRESS } from '../../src/precompiles/addresses.ts'
 import { AccessPolicy, ModelStatus } from '../../src/precompiles/registry-layout.ts'
+import type { RegistrySpec } from '../../src/rpc/lattice.ts'
 import type { TestDevnet } from '../helpers/devnet.ts'
 import { ADDR0, ADDR1, KEY0, KEY1, startTestDevnet } from '../helpers/devnet.ts'
 import { abiTensor, deployModel, INFERENCE, inferenceAbi } from '../helpers/models.ts'
@@ -28,17 +29,7 @@ const FIXTURE = 'test/fixtures/RegistryHarness.sol'
 const DIGEST = `0x${'ab'.repeat(32)}`
 const COMMITMENT = `0x${'cd'.repeat(32)}`
 
-interface Spec {
-  name: string
-  version: string
-  cid: string
-  digest: string
-  commitment: string
-  format: string
-  io: string
-  policy: number
-  price: bigint
-}
+type Spec = RegistrySpec
 
 function spec(over: Partial<Spec> = {}): Spec {
   return {

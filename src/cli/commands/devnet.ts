@@ -2,6 +2,7 @@ import { bytesToHex } from '@ethereumjs/util'
 import { LatticeError } from '../../errors.ts'
 import { defaultDatadir } from '../../storage/paths.ts'
 import type { CliCommand } from '../command.ts'
+import { runUntilSignal } from '../signals.ts'
 
 /** `lattice devnet`: a local chain with unlocked dev accounts, like anvil. */
 export const devnetCommand: CliCommand = {
@@ -78,15 +79,7 @@ export const devnetCommand: CliCommand = {
     }
     if (devnet.notice) out.write(`\nNote: ${devnet.notice}\n`)
     out.write(`\nListening on ${devnet.server.url} (WebSocket ${devnet.server.wsUrl})\n`)
-    await new Promise<void>((resolve) => {
-      const stop = () => {
-        process.off('SIGINT', stop)
-        process.off('SIGTERM', stop)
-        devnet.close().then(resolve, resolve)
-      }
-      process.on('SIGINT', stop)
-      process.on('SIGTERM', stop)
-    })
+    await runUntilSignal(() => devnet.close())
     return 0
   },
 }

@@ -1,6 +1,7 @@
 import { LatticeError } from '../../errors.ts'
 import type { CliCommand } from '../command.ts'
 import type { MiningMode } from '../node.ts'
+import { runUntilSignal } from '../signals.ts'
 
 /** `lattice node`: serve JSON-RPC from an initialised datadir, without dev keys. */
 export const nodeCommand: CliCommand = {
@@ -44,15 +45,7 @@ export const nodeCommand: CliCommand = {
     io.stdout.write(`Head block:      ${chain.head.header.number}\n`)
     io.stdout.write(`Mining:          ${opts.mining}\n`)
     io.stdout.write(`Listening on ${running.server.url} (WebSocket ${running.server.wsUrl})\n`)
-    await new Promise<void>((resolve) => {
-      const stop = () => {
-        process.off('SIGINT', stop)
-        process.off('SIGTERM', stop)
-        running.close().then(resolve, resolve)
-      }
-      process.on('SIGINT', stop)
-      process.on('SIGTERM', stop)
-    })
+    await runUntilSignal(() => running.close())
     return 0
   },
 }
