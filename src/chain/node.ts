@@ -296,6 +296,11 @@ export class LatticeNode extends EventEmitter {
     return mined
   }
 
+  /** Account nonces at the head of every sender with pooled transactions (txpool_*, testing_buildBlockV1). */
+  poolNonces(): Promise<Map<string, bigint>> {
+    return this.chain.exclusive(() => this.senderNonces())
+  }
+
   private async senderNonces(): Promise<Map<string, bigint>> {
     const out = new Map<string, bigint>()
     for (const s of this.pool.senders()) {

@@ -37,13 +37,7 @@ export function testingMethods(node: LatticeNode): Handlers {
       common.setHardforkBy({ blockNumber: parent.header.number + 1n, timestamp })
       let txs: TypedTransaction[]
       if (txList === null || txList === undefined) {
-        const nonces = new Map<string, bigint>()
-        await chain.exclusive(async () => {
-          for (const s of node.pool.senders()) {
-            const { createAddressFromString } = await import('@ethereumjs/util')
-            nonces.set(s, (await chain.stateManager.getAccount(createAddressFromString(s)))?.nonce ?? 0n)
-          }
-        })
+        const nonces = await node.poolNonces()
         txs = node.pool.pending((s) => nonces.get(s) ?? 0n, parent.header.calcNextBaseFee())
       } else {
         if (!Array.isArray(txList)) throw invalidParams('invalid argument 2: expected an array of raw transactions')

@@ -1,20 +1,13 @@
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { toChecksumAddress } from '@ethereumjs/util'
 import type { LatticeNode } from '../chain/node.ts'
-import { formatTx, paramList, q } from './codec.ts'
+import { address, formatTx, paramList, q } from './codec.ts'
 import type { Handlers } from './types.ts'
 
 /** txpool_* methods (geth's shapes: sender -> nonce -> tx). */
 export function txpoolMethods(node: LatticeNode): Handlers {
   async function content() {
-    const chain = node.chain
-    const nonces = new Map<string, bigint>()
-    await chain.exclusive(async () => {
-      for (const s of node.pool.senders()) {
-        const { createAddressFromString } = await import('@ethereumjs/util')
-        nonces.set(s, (await chain.stateManager.getAccount(createAddressFromString(s)))?.nonce ?? 0n)
-      }
-    })
+    const nonces = await node.poolNonces()
     return node.pool.content((s) => nonces.get(s) ?? 0n)
   }
   const shape = (m: Map<string, TypedTransaction[]>, fmt: (tx: TypedTransaction) => unknown) => {
@@ -45,7 +38,6 @@ export function txpoolMethods(node: LatticeNode): Handlers {
     },
     txpool_contentFrom: async (p) => {
       const [a] = paramList(p, 'txpool_contentFrom', 1, 1)
-      const { address } = await import('./codec.ts')
       const sender = address(a, 'address').toString()
       const { pending, queued } = await content()
       const pick = (m: Map<string, TypedTransaction[]>) =>
