@@ -87,6 +87,9 @@ export function createSessionCache(opts: SessionCacheOpts = {}): SessionCache {
     }
   }
 
+  // loads in flight by digest: concurrent misses on one model share one load of its bytes
+  const loading = new Map<string, Promise<Entry>>()
+
   const entry = async (digest: string, load: ModelLoader, signal?: AbortSignal): Promise<Entry> => {
     const hit = entries.get(digest)
     if (hit) {
@@ -95,8 +98,23 @@ export function createSessionCache(opts: SessionCacheOpts = {}): SessionCache {
       entries.set(digest, hit)
       return hit
     }
+    const inFlight = loading.get(digest)
+    if (inFlight) {
+      hits++
+      return inFlight
+    }
     misses++
     signal?.throwIfAborted()
+    const p = miss(digest, load, signal)
+    loading.set(digest, p)
+    try {
+      return await p
+    } finally {
+      loading.delete(digest)
+    }
+  }
+
+  const miss = async (digest: string, load: ModelLoader, signal?: AbortSignal): Promise<Entry> => {
     const model = await load()
     // a concurrent miss may have loaded it while we awaited the bytes
     const raced = entries.get(digest)

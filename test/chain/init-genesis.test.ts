@@ -17,7 +17,6 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }))
 
 const devnet = () => JSON.parse(readFileSync(DEVNET_GENESIS_PATH, 'utf8'))
 
-// biome-ignore lint/suspicious/noExplicitAny: genesis JSON mutated freely in tests
 function rejects(mutate: (g: any) => void): string {
   const g = devnet()
   mutate(g)

@@ -28,6 +28,8 @@ describe('consensus determinism', () => {
       'ppocr-rec',
       'silero-vad',
     ])
+    // each value is one run's hash; a child whose second run differed from its first reports that instead
+    for (const v of [...Object.values(a), ...Object.values(b)]) expect(v).toMatch(/^[0-9a-f]{64}$/)
     expect(b).toEqual(a)
   })
 
