@@ -24,6 +24,29 @@ interface Vector {
   gas?: number | 'static-1'
 }
 
+/** The failure cases the precompile defines (docs/precompile.md); each must have a vector. */
+const REQUIRED_VECTORS = [
+  'empty calldata',
+  'unknown selector',
+  'truncated ABI',
+  'ABI offset out of range',
+  'unknown model',
+  'deprecated model',
+  'caller not allowed: private model',
+  'caller not allowed: allowlist',
+  'unpaid priced model',
+  'wrong dtype',
+  'wrong shape',
+  'wrong input name',
+  'missing input',
+  'data length does not match the shape',
+  'oversized tensor',
+  'dimension over 2^32',
+  'too many tensors',
+  'gas below the static cost',
+  'gas below the base cost',
+]
+
 const vectors = JSON.parse(readFileSync(new URL('./failure-vectors.json', import.meta.url), 'utf8')) as Vector[]
 const errorIface = new Interface(['error Error(string)'])
 
@@ -72,8 +95,10 @@ describe('inference precompile failure vectors', () => {
     expect(r.error.message).toMatch(/uses nondeterministic ops \(RandomUniformLike .*\) and cannot run on-chain/)
   })
 
-  it('covers the cases the issue lists', () => {
-    expect(vectors.length).toBeGreaterThanOrEqual(15)
+  it('covers every failure case the precompile defines, each once', () => {
+    const names = vectors.map((v) => v.name)
+    expect(new Set(names).size).toBe(names.length)
+    for (const required of REQUIRED_VECTORS) expect(names).toContain(required)
   })
 
   for (const v of vectors) {
@@ -92,11 +117,13 @@ describe('inference precompile failure vectors', () => {
           gas = Number(est.gas) - 1
           expect(gas).toBeGreaterThan(20_000)
         }
+        const oogBefore = devnet.inference.stats.outOfGas
         const [ok, ret] = await proxy.forward.staticCall(INFERENCE, v.calldata, gas)
         expect(ok).toBe(false)
         expect(ret).toBe('0x')
         expect(v.expectedError).toBe('out of gas')
-        expect(devnet.inference.stats.outOfGas).toBeGreaterThan(0)
+        // this call, and only this one, ran out of gas inside the precompile
+        expect(devnet.inference.stats.outOfGas).toBe(oogBefore + 1)
       } else {
         const r = await rpc(devnet.url, 'eth_call', [{ from: ADDR1, to: INFERENCE, data: v.calldata }, 'latest'])
         expect(r.error?.code).toBe(3)
