@@ -2,6 +2,7 @@
 import { endianness } from 'node:os'
 import * as ort from 'onnxruntime-node'
 import { probeModel } from './builder.ts'
+import { assertSelfContained } from './external-data.ts'
 import {
   InferenceRunError,
   ModelLoadError,
@@ -265,6 +266,8 @@ export async function createSession(opts: CreateSessionOpts): Promise<OnnxSessio
       `profile ${profile.id} needs onnxruntime-node ${profile.onnxruntimeVersion} but ${onnxruntimeVersion} is installed`,
     )
   }
+  // a model with EXTERNAL tensors would make ONNX Runtime open files on this machine's disk
+  assertSelfContained(opts.model)
   let raw: ort.InferenceSession
   try {
     raw = await ort.InferenceSession.create(opts.model, sessionOptions(profile, opts))

@@ -4,6 +4,10 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
+// the one import from inference: ONNX external-data references are resolved here, against the package's
+// verified files, so no runtime ever opens a path a model names (see inference/external-data.ts)
+import { ModelCheckError } from '../inference/errors.ts'
+import { dirFileReader, inlineExternalData } from '../inference/external-data.ts'
 import { ContentMismatchError, InvalidStorageOptionError, ManifestInvalidError } from './errors.ts'
 import { normaliseDigest, type PackageManifest, packageDigest, parseManifest } from './manifest.ts'
 import { fetchModelPackage, MANIFEST_FILE, sha256File } from './package.ts'
@@ -42,7 +46,11 @@ export interface CacheEntry {
 export interface ModelCache {
   /** Path of a package's model file (or `opts.file`), fetching and verifying the package on a miss. */
   getModelFile(cid: string, expectedDigest: string, opts?: IoOptions & { file?: string }): Promise<CachedModelFile>
-  /** The same file's bytes. */
+  /**
+   * The same file's bytes. For the package's ONNX model, external-data tensors that name files of the same
+   * package are inlined (raw_data); a reference to anything else is left as it is, and every session
+   * factory refuses such a model (assertSelfContained), so nothing outside the package is ever read.
+   */
   getModelBytes(cid: string, expectedDigest: string, opts?: IoOptions & { file?: string }): Promise<Uint8Array>
   getPackage(cid: string, expectedDigest: string, opts?: IoOptions): Promise<CachedPackage>
   entries(): Promise<CacheEntry[]>
@@ -168,9 +176,18 @@ export function createModelCache(opts: ModelCacheOpts): ModelCache {
     },
 
     async getModelBytes(cid, expectedDigest, io = {}) {
-      const { path } = await cache.getModelFile(cid, expectedDigest, io)
-      const buf = await readFile(path, { signal: io.signal })
-      return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
+      const f = await cache.getModelFile(cid, expectedDigest, io)
+      const buf = await readFile(f.path, { signal: io.signal })
+      const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
+      const entry = f.manifest.files.find((x) => join(f.dir, x.name) === f.path)
+      if (entry?.kind !== 'model') return bytes
+      const sizes = new Map(f.manifest.files.map((x) => [x.name, x.size]))
+      try {
+        return await inlineExternalData(bytes, dirFileReader(f.dir, sizes))
+      } catch (err) {
+        if (err instanceof ModelCheckError) return bytes // not self-contained: refused when loaded
+        throw err
+      }
     },
 
     async entries() {
