@@ -8,7 +8,7 @@ import {ILatticeInference, Tensor} from "./ILatticeInference.sol";
 /// @dev Predeployed in genesis at 0xA110000000000000000000000000000000000001 (no constructor runs, so the
 ///      contract holds no state that needs initialising). The inference precompile reads `_models` and
 ///      `_allowed` straight from storage: the layout below is part of the consensus rules and is pinned by
-///      a test against solc's storageLayout (docs/precompile.md). Append new state after `_lock` only.
+///      a test against solc's storageLayout (docs/precompile.md). Append new state after `_cidOwner` only.
 contract ModelRegistry {
     address internal constant INFERENCE = 0x0000000000000000000000000000000000000a11;
 
@@ -46,6 +46,11 @@ contract ModelRegistry {
     bytes32[] internal _ids;
     /// @dev slot 4: reentrancy lock (0/1 = free, 2 = held)
     uint256 private _lock;
+    /// @dev slot 5: package digest => the account that registered it first. Only that account may register
+    ///      entries (versions) with this digest; `transferOwnership` hands the package over with the entry.
+    mapping(bytes32 => address) internal _digestOwner;
+    /// @dev slot 6: keccak256(bytes(cid)) => the same, for the manifest CID string
+    mapping(bytes32 => address) internal _cidOwner;
 
     event ModelRegistered(bytes32 indexed modelId, address indexed owner, string name, string version, string cid, bytes32 digest);
     event ModelUpdated(bytes32 indexed modelId, bytes32 indexed newModelId, string version);
@@ -67,6 +72,10 @@ contract ModelRegistry {
     error Reentrancy();
     error EmptyField(string field);
     error TransferFailed();
+    /// @notice The package digest was registered by another account: a package belongs to whoever registered it first.
+    error DigestOwnedByAnother(bytes32 digest, address owner);
+    /// @notice The manifest CID was registered by another account.
+    error CidOwnedByAnother(string cid, address owner);
 
     /// @notice Arguments of `register` and `update`.
     struct ModelSpec {
@@ -122,6 +131,7 @@ contract ModelRegistry {
         modelId = modelIdOf(msg.sender, spec.name, spec.version);
         Model storage m = _models[modelId];
         if (m.status != STATUS_NONE) revert AlreadyRegistered(modelId);
+        _claimPackage(spec.digest, spec.cid);
         m.owner = msg.sender;
         m.status = STATUS_ACTIVE;
         m.policy = spec.policy;
@@ -138,6 +148,29 @@ contract ModelRegistry {
         emit ModelRegistered(modelId, msg.sender, spec.name, spec.version, spec.cid, spec.digest);
         if (spec.price != 0) emit PriceChanged(modelId, spec.price);
         if (spec.policy != POLICY_PUBLIC) emit AccessPolicyChanged(modelId, spec.policy);
+    }
+
+    /// @dev Reserve the package's digest and CID for the caller, or check that they are the caller's already.
+    ///      Without this, anyone could list another owner's package (read from the chain) as a new public, free
+    ///      model, and private, allowlisted and priced entries would run for anyone.
+    function _claimPackage(bytes32 digest, string calldata cid) internal {
+        address d = _digestOwner[digest];
+        if (d == address(0)) _digestOwner[digest] = msg.sender;
+        else if (d != msg.sender) revert DigestOwnedByAnother(digest, d);
+        bytes32 c = keccak256(bytes(cid));
+        address o = _cidOwner[c];
+        if (o == address(0)) _cidOwner[c] = msg.sender;
+        else if (o != msg.sender) revert CidOwnedByAnother(cid, o);
+    }
+
+    /// @notice The account that may register entries with this package digest (0: nobody has yet).
+    function digestOwner(bytes32 digest) external view returns (address) {
+        return _digestOwner[digest];
+    }
+
+    /// @notice The account that may register entries with this manifest CID (0: nobody has yet).
+    function cidOwner(string calldata cid) external view returns (address) {
+        return _cidOwner[keccak256(bytes(cid))];
     }
 
     /// @notice Stop a model from being run; it stays listed.
@@ -167,8 +200,14 @@ contract ModelRegistry {
         emit PriceChanged(modelId, price);
     }
 
+    /// @notice Hand the entry to `to`; the package (digest and CID) goes with it when the caller holds it, so
+    ///         that the seller cannot list the same package again.
     function transferOwnership(bytes32 modelId, address to) external onlyOwner(modelId) {
-        _models[modelId].owner = to;
+        Model storage m = _models[modelId];
+        m.owner = to;
+        if (_digestOwner[m.digest] == msg.sender) _digestOwner[m.digest] = to;
+        bytes32 c = keccak256(bytes(m.cid));
+        if (_cidOwner[c] == msg.sender) _cidOwner[c] = to;
         emit OwnershipTransferred(modelId, msg.sender, to);
     }
 

@@ -7,6 +7,10 @@ export const REGISTRY_LAYOUT = {
   modelsSlot: 0n,
   /** `mapping(bytes32 => mapping(address => bool)) _allowed` */
   allowedSlot: 1n,
+  /** `mapping(bytes32 => address) _digestOwner`: who may register entries with a package digest */
+  digestOwnerSlot: 5n,
+  /** `mapping(bytes32 => address) _cidOwner`, keyed by keccak256(bytes(cid)) */
+  cidOwnerSlot: 6n,
   /** Offsets of Model fields from the struct's base slot. */
   model: {
     /** owner (bytes 0..19, lowest-order), status (byte 20), policy (byte 21) */

@@ -168,6 +168,25 @@ describe('ModelRegistry storage layout (read by the precompile) matches src/prec
     expect(types[allowed.type].label).toBe('mapping(bytes32 => mapping(address => bool))')
   })
 
+  it('appends the package owner maps after _lock: _digestOwner in slot 5, _cidOwner in slot 6', () => {
+    const digest = byLabel(layout.storage, '_digestOwner')
+    const cid = byLabel(layout.storage, '_cidOwner')
+    expect([BigInt(digest.slot), digest.offset]).toEqual([REGISTRY_LAYOUT.digestOwnerSlot, 0])
+    expect([BigInt(cid.slot), cid.offset]).toEqual([REGISTRY_LAYOUT.cidOwnerSlot, 0])
+    expect(types[digest.type].label).toBe('mapping(bytes32 => address)')
+    expect(types[cid.type].label).toBe('mapping(bytes32 => address)')
+    // the earlier slots stay where they were
+    expect(layout.storage.map((e) => [e.label, Number(e.slot)])).toEqual([
+      ['_models', 0],
+      ['_allowed', 1],
+      ['balances', 2],
+      ['_ids', 3],
+      ['_lock', 4],
+      ['_digestOwner', 5],
+      ['_cidOwner', 6],
+    ])
+  })
+
   it('places every Model member at the pinned slot offset; owner/status/policy share slot 0 at bytes 0/20/21', () => {
     const models = byLabel(layout.storage, '_models')
     const struct = types[types[models.type].value!]

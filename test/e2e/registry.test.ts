@@ -152,8 +152,8 @@ describe('ModelRegistry predeploy on a real devnet (ethers v6)', () => {
     await expect(reg.register.staticCall(s)).rejects.toMatchObject({
       revert: { name: 'AlreadyRegistered', args: [id] },
     })
-    // the same name and version under another owner is another model
-    const theirs = await register(s, regOther)
+    // the same name and version under another owner (with their own package) is another model
+    const theirs = await register({ ...s, digest: `0x${'a1'.repeat(32)}`, cid: 'bafy-theirs' }, regOther)
     expect(theirs.id).not.toBe(id)
     for (const [field, over] of [
       ['name', { name: '' }],
@@ -238,7 +238,8 @@ describe('ModelRegistry predeploy on a real devnet (ethers v6)', () => {
   })
 
   it('setPrice and transferOwnership; the new owner holds every owner right', async () => {
-    const { id } = await register(spec({ name: 'own' }))
+    const pkg = { digest: `0x${'0e'.repeat(32)}`, cid: 'bafy-own' }
+    const { id } = await register(spec({ name: 'own', ...pkg }))
     let r = await mined(reg.setPrice(id, parseEther('0.01')))
     expect(events(r)).toEqual([['PriceChanged', id, parseEther('0.01')]])
     expect((await reg.getModel(id)).price).toBe(parseEther('0.01'))
@@ -253,6 +254,57 @@ describe('ModelRegistry predeploy on a real devnet (ethers v6)', () => {
     expect(events(r)).toEqual([['PriceChanged', id, 1n]])
     // the model id does not change with the owner
     expect((await reg.getModel(id)).name).toBe('own')
+    // the package went with the entry: the seller cannot list it again, the buyer may version it
+    expect(await reg.digestOwner(pkg.digest)).toBe(ADDR1)
+    expect(await reg.cidOwner(pkg.cid)).toBe(ADDR1)
+    await expect(reg.register.staticCall(spec({ name: 'own-again', ...pkg }))).rejects.toMatchObject({
+      revert: { name: 'DigestOwnedByAnother', args: [pkg.digest, ADDR1] },
+    })
+    await register(spec({ name: 'own', version: '2.0.0', ...pkg }), regOther)
+  })
+
+  it("refuses another owner's package (digest or CID); its owner may register and version it again", async () => {
+    // a real private, priced package: a stranger who reads cid and digest from the chain cannot list them
+    const m = await deployModel(devnet.store, owner, buildIrisModel(), {
+      name: 'iris-owned',
+      policy: AccessPolicy.private,
+      price: 5n,
+    })
+    expect(await reg.digestOwner(m.digest)).toBe(ADDR0)
+    expect(await reg.cidOwner(m.cid)).toBe(ADDR0)
+    const copy = spec({ name: 'free-iris', cid: m.cid, digest: m.digest, commitment: m.commitment })
+    await expect(regOther.register.staticCall(copy)).rejects.toMatchObject({
+      revert: { name: 'DigestOwnedByAnother', args: [m.digest, ADDR0] },
+    })
+    // either one is enough to refuse: the digest under another CID string, or the CID under another digest
+    await expect(regOther.register.staticCall({ ...copy, cid: 'bafy-elsewhere' })).rejects.toMatchObject({
+      revert: { name: 'DigestOwnedByAnother', args: [m.digest, ADDR0] },
+    })
+    await expect(regOther.register.staticCall({ ...copy, digest: `0x${'5a'.repeat(32)}` })).rejects.toMatchObject({
+      revert: { name: 'CidOwnedByAnother', args: [m.cid, ADDR0] },
+    })
+    // mined: the stranger's transaction fails and lists nothing
+    const before = await reg.modelCount()
+    const tx = await regOther.register(copy, { gasLimit: 1_000_000 })
+    expect((await provider.getTransactionReceipt(tx.hash))?.status).toBe(0)
+    expect(await reg.modelCount()).toBe(before)
+    await expect(reg.getModel(await reg.modelIdOf(ADDR1, copy.name, copy.version))).rejects.toMatchObject({
+      revert: { name: 'UnknownModel' },
+    })
+
+    // the owner may list the same package again (a public copy of its own) and version it with update
+    const again = await register({ ...copy, name: 'iris-owned-public' })
+    expect((await reg.getModel(again.id)).owner).toBe(ADDR0)
+    const r = await mined(
+      reg.update(m.modelId, { ...copy, name: 'iris-owned', version: '2', policy: AccessPolicy.private, price: 5n }),
+    )
+    expect(events(r).map((e) => e[0])).toEqual([
+      'ModelRegistered',
+      'PriceChanged',
+      'AccessPolicyChanged',
+      'ModelDeprecated',
+      'ModelUpdated',
+    ])
   })
 
   it('every owner operation reverts NotOwner for anyone else (and UnknownModel for unknown ids)', async () => {
