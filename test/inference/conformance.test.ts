@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { type CaseResult, listCases, runCase, TESTDATA_DIR } from '../conformance/onnx-conformance.ts'
+import { describeWith, ONNX_TESTDATA } from '../helpers/requires.ts'
 
 // A fast sample of libonnx-testdata (every 4th case); `npm run onnx-conformance` runs all of them.
 // Cases ONNX Runtime 1.30 itself gets wrong or cannot run deterministically (random ops, string formatting,
@@ -15,7 +16,7 @@ const KNOWN_ORT_MISMATCH = [
 const cases = listCases()
 const sample = cases.filter((_, i) => i % 4 === 0)
 
-describe.skipIf(cases.length === 0)(`ONNX backend conformance sample (${TESTDATA_DIR})`, () => {
+describeWith([ONNX_TESTDATA], `ONNX backend conformance sample (${TESTDATA_DIR})`, () => {
   const results: CaseResult[] = []
   it(`runs ${sample.length} cases through the codec + adapter and the FLOP counter`, async () => {
     for (const c of sample) results.push(await runCase(c))

@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs'
-import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import type { CaseResult } from '../conformance/execution-apis/runner.ts'
-import { KNOWN_FAILURES, loadCases, runConformance, SUITE_DIR } from '../conformance/execution-apis/runner.ts'
+import { KNOWN_FAILURES, loadCases, runConformance } from '../conformance/execution-apis/runner.ts'
+import { CONFORMANCE_SUITE, describeWith } from '../helpers/requires.ts'
 
-describe.skipIf(!existsSync(join(SUITE_DIR, 'chain.rlp')))('execution-apis conformance (hive rpc-compat files)', () => {
+describeWith([CONFORMANCE_SUITE], 'execution-apis conformance (hive rpc-compat files)', () => {
   it('replays every .io file; only the files in KNOWN_FAILURES may fail', async () => {
     const results: CaseResult[] = await runConformance()
     expect(results).toHaveLength(loadCases().length)

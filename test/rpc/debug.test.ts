@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -9,6 +9,7 @@ import { startNode } from '../../src/cli/node.ts'
 import { SUITE_DIR } from '../conformance/execution-apis/runner.ts'
 import type { TestDevnet } from '../helpers/devnet.ts'
 import { ADDR0, rpc, startTestDevnet } from '../helpers/devnet.ts'
+import { CONFORMANCE_SUITE, describeWith } from '../helpers/requires.ts'
 
 const ADDRESS = /^0x[0-9a-f]{40}$/
 const QUANTITY = /^0x(0|[1-9a-f][0-9a-f]*)$/
@@ -57,7 +58,7 @@ function checkFrame(f: Record<string, unknown>, path = 'frame'): void {
   }
 }
 
-describe.skipIf(!existsSync(join(SUITE_DIR, 'chain.rlp')))('callTracer on the execution-apis chain', () => {
+describeWith([CONFORMANCE_SUITE], 'callTracer on the execution-apis chain', () => {
   let tmp: string
   let node: RunningNode
   let url: string

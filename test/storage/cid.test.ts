@@ -13,6 +13,7 @@ import * as Digest from 'multiformats/hashes/digest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { importFile } from '../../src/storage/dag.ts'
 import { CHUNK_SIZE, importerOptions, MAX_CHILDREN_PER_NODE } from '../../src/storage/profile.ts'
+import { command, describeWith } from '../helpers/requires.ts'
 import { HELLO, HELLO_V0, HELLO_V1, MB1_V0, MB1_V1 } from './conformance.ts'
 import { patternBytes, writePatternFile } from './fixtures/data.ts'
 
@@ -65,7 +66,7 @@ describe('CIDs from Kubo documentation', () => {
   })
 })
 
-describe('multi-chunk CIDs against independent implementations', () => {
+describeWith([command('ipfs_cid', 'ipfs-cid')], 'multi-chunk CIDs against independent implementations', () => {
   let dir: string
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'lattice-cid-'))
