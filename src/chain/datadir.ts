@@ -52,6 +52,17 @@ export async function initDatadir(opts: InitDatadirOpts): Promise<{ spec: ChainS
   }
 }
 
+/**
+ * Store `spec` as the datadir's genesis when it has none (a devnet's datadir), so that `lattice export`,
+ * `lattice import` and `lattice node` open it without a separate `lattice init`.
+ */
+export function recordDatadirSpec(datadir: string, spec: ChainSpec): void {
+  const target = join(datadir, DATADIR_GENESIS)
+  if (existsSync(target)) return
+  mkdirSync(datadir, { recursive: true })
+  writeFileSync(target, `${JSON.stringify(spec.geth, null, 2)}\n`)
+}
+
 /** The chain spec `lattice init` stored in `datadir`. */
 export function loadDatadirSpec(datadir: string): ChainSpec {
   const path = join(datadir, DATADIR_GENESIS)

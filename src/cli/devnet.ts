@@ -3,6 +3,7 @@ import type { DevAccount } from '../chain/accounts.ts'
 import { DEV_MNEMONIC, deriveDevAccounts } from '../chain/accounts.ts'
 import { attachValidatorAttestor } from '../chain/attestor.ts'
 import { Chain } from '../chain/chain.ts'
+import { recordDatadirSpec } from '../chain/datadir.ts'
 import type { ChainSpec } from '../chain/genesis.ts'
 import { loadChainSpec } from '../chain/genesis.ts'
 import { LatticeNode } from '../chain/node.ts'
@@ -73,6 +74,7 @@ export async function startDevnet(opts: DevnetOpts): Promise<Devnet> {
     await store.close()
     throw err
   }
+  recordDatadirSpec(opts.datadir, spec)
   // the dev account that is a genesis validator signs inference roots (docs/proofs.md)
   attachValidatorAttestor(
     chain,

@@ -1,7 +1,7 @@
 import { bytesToHex } from '@ethereumjs/util'
-import { LatticeError } from '../../errors.ts'
 import { defaultDatadir } from '../../storage/paths.ts'
 import type { CliCommand } from '../command.ts'
+import { CliFlagError } from '../errors.ts'
 import { runUntilSignal } from '../signals.ts'
 
 /** `lattice devnet`: a local chain with unlocked dev accounts, like anvil. */
@@ -23,21 +23,18 @@ export const devnetCommand: CliCommand = {
   async run(_args, opts, io) {
     const port = Number(opts.port)
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new LatticeError('BAD_FLAG', `--port ${opts.port} is not a port number. Pass an integer from 0 to 65535.`)
+      throw new CliFlagError(`--port ${opts.port} is not a port number. Pass an integer from 0 to 65535.`)
     }
     const blockTime = opts.blockTime === undefined ? 0 : Number(opts.blockTime)
     if (!Number.isFinite(blockTime) || blockTime < 0) {
-      throw new LatticeError(
-        'BAD_FLAG',
-        `--block-time ${opts.blockTime} is not a number of seconds. Pass e.g. --block-time 2.`,
-      )
+      throw new CliFlagError(`--block-time ${opts.blockTime} is not a number of seconds. Pass e.g. --block-time 2.`)
     }
     const datadir = (opts.datadir as string | undefined) ?? defaultDatadir()
     const started = performance.now()
     const { startDevnet } = await import('../devnet.ts')
     const pinnerKey = opts.pinnerKey as string | undefined
     if (pinnerKey !== undefined && !/^(0x)?[0-9a-fA-F]{64}$/.test(pinnerKey)) {
-      throw new LatticeError('BAD_FLAG', '--pinner-key is not a private key. Pass 0x followed by 64 hex digits.')
+      throw new CliFlagError('--pinner-key is not a private key. Pass 0x followed by 64 hex digits.')
     }
     const devnet = await startDevnet({
       datadir,

@@ -1,5 +1,5 @@
-import { LatticeError } from '../../errors.ts'
 import type { CliCommand } from '../command.ts'
+import { CliFlagError } from '../errors.ts'
 
 /** `lattice export`: write canonical blocks as RLP, back to back (geth's export format). */
 export const exportCommand: CliCommand = {
@@ -12,11 +12,11 @@ export const exportCommand: CliCommand = {
     { flags: '--to <n>', description: 'last block (default: the head)' },
   ],
   async run(args, opts, io) {
-    if (!opts.datadir) throw new LatticeError('BAD_FLAG', 'Pass --datadir with a directory prepared by `lattice init`.')
+    if (!opts.datadir) throw new CliFlagError('Pass --datadir with a directory prepared by `lattice init`.')
     const num = (v: unknown, flag: string) => {
       if (v === undefined) return undefined
       if (!/^\d+$/.test(String(v))) {
-        throw new LatticeError('BAD_FLAG', `${flag} ${v} is not a block number. Pass a non-negative integer.`)
+        throw new CliFlagError(`${flag} ${v} is not a block number. Pass a non-negative integer.`)
       }
       return BigInt(String(v))
     }

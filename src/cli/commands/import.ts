@@ -1,5 +1,5 @@
-import { LatticeError } from '../../errors.ts'
 import type { CliCommand } from '../command.ts'
+import { CliFlagError } from '../errors.ts'
 
 /** `lattice import`: execute and validate RLP blocks from a file (geth's export format). */
 export const importCommand: CliCommand = {
@@ -12,7 +12,7 @@ export const importCommand: CliCommand = {
     { flags: '--ipfs-peer <multiaddr>', description: 'IPFS peer to fetch models from (repeatable)', repeatable: true },
   ],
   async run(args, opts, io) {
-    if (!opts.datadir) throw new LatticeError('BAD_FLAG', 'Pass --datadir with a directory prepared by `lattice init`.')
+    if (!opts.datadir) throw new CliFlagError('Pass --datadir with a directory prepared by `lattice init`.')
     const file = args[0]
     const { openDatadirChain } = await import('../../chain/datadir.ts')
     const { importBlockFile } = await import('../../chain/blockfile.ts')

@@ -1,6 +1,6 @@
 import { bytesToHex } from '@ethereumjs/util'
-import { LatticeError } from '../../errors.ts'
 import type { CliCommand } from '../command.ts'
+import { CliFlagError } from '../errors.ts'
 
 /** `lattice init`: prepare a datadir from a geth-format genesis file. */
 export const initCommand: CliCommand = {
@@ -14,8 +14,8 @@ export const initCommand: CliCommand = {
     { flags: '--datadir <dir>', description: 'data directory to create' },
   ],
   async run(_args, opts, io) {
-    if (!opts.genesis) throw new LatticeError('BAD_FLAG', 'Pass --genesis with the path of a geth-format genesis.json.')
-    if (!opts.datadir) throw new LatticeError('BAD_FLAG', 'Pass --datadir with the directory to initialise.')
+    if (!opts.genesis) throw new CliFlagError('Pass --genesis with the path of a geth-format genesis.json.')
+    if (!opts.datadir) throw new CliFlagError('Pass --datadir with the directory to initialise.')
     const { initDatadir } = await import('../../chain/datadir.ts')
     const { spec, genesis } = await initDatadir({ datadir: opts.datadir, genesisPath: opts.genesis })
     io.stdout.write(`Initialised ${opts.datadir}\n`)

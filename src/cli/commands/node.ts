@@ -1,5 +1,5 @@
-import { LatticeError } from '../../errors.ts'
 import type { CliCommand } from '../command.ts'
+import { CliFlagError } from '../errors.ts'
 import type { MiningMode } from '../node.ts'
 import { runUntilSignal } from '../signals.ts'
 
@@ -23,10 +23,10 @@ export const nodeCommand: CliCommand = {
     },
   ],
   async run(_args, opts, io) {
-    if (!opts.datadir) throw new LatticeError('BAD_FLAG', 'Pass --datadir with a directory prepared by `lattice init`.')
+    if (!opts.datadir) throw new CliFlagError('Pass --datadir with a directory prepared by `lattice init`.')
     const port = Number(opts.port)
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new LatticeError('BAD_FLAG', `--port ${opts.port} is not a port number. Pass an integer from 0 to 65535.`)
+      throw new CliFlagError(`--port ${opts.port} is not a port number. Pass an integer from 0 to 65535.`)
     }
     const mining = parseMining(String(opts.mining))
     const { startNode } = await import('../node.ts')
@@ -55,5 +55,5 @@ function parseMining(v: string): MiningMode {
   if (v === 'off') return { kind: 'off' }
   const s = Number(v)
   if (Number.isFinite(s) && s > 0) return { kind: 'interval', seconds: s }
-  throw new LatticeError('BAD_FLAG', `--mining ${v} is not a mode. Pass "auto", "off", or a number of seconds like 2.`)
+  throw new CliFlagError(`--mining ${v} is not a mode. Pass "auto", "off", or a number of seconds like 2.`)
 }
