@@ -35,14 +35,20 @@ export async function storeSignatures(
   return next
 }
 
+/** Called when signing a committed block's root failed (the node logs it; the chain goes on). */
+export type AttestationFailureHandler = (err: unknown, block: Block) => void
+
 /** Signs inference roots with one validator key; as a chain listener, every block as it is committed. */
 export class Attestor implements ChainListener {
   readonly address: string
   private readonly key: Uint8Array
+  /** Blocks whose root could not be signed as they were committed. */
+  failures = 0
 
   constructor(
     private readonly chain: Chain,
     key: string,
+    private readonly onFailure?: AttestationFailureHandler,
   ) {
     this.key = parseKey(key)
     this.address = keyAddress(this.key)
@@ -51,8 +57,10 @@ export class Attestor implements ChainListener {
   async onBlockCommitted(block: Block): Promise<void> {
     try {
       await this.attest(block)
-    } catch {
+    } catch (err) {
       // a failed signature must not stop the chain; the RPC signs the block again on demand
+      this.failures++
+      this.onFailure?.(err, block)
     }
   }
 
@@ -88,10 +96,14 @@ export function registerAttestor(chain: Chain, attestor: Attestor): void {
 }
 
 /** Attach an attestor when one of `keys` belongs to the chain's validator set (`config.lattice.validators`). */
-export function attachValidatorAttestor(chain: Chain, keys: string[]): Attestor | undefined {
+export function attachValidatorAttestor(
+  chain: Chain,
+  keys: string[],
+  onFailure?: AttestationFailureHandler,
+): Attestor | undefined {
   const validators = new Set((chain.spec.lattice.validators ?? []).map((v) => v.toLowerCase()))
   for (const key of keys) {
-    const attestor = new Attestor(chain, key)
+    const attestor = new Attestor(chain, key, onFailure)
     if (validators.has(attestor.address)) {
       registerAttestor(chain, attestor)
       return attestor

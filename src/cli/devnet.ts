@@ -17,6 +17,7 @@ import { pinningStateFile } from '../storage/paths.ts'
 import { createPinningManager } from '../storage/pinning.ts'
 import type { ModelStore } from '../storage/types.ts'
 import { createLatticeRpcDeps } from './lattice-rpc.ts'
+import { logAttestationFailure, logMiningFailure } from './log.ts'
 import type { RunningPinner } from './pinner.ts'
 import { startPinner } from './pinner.ts'
 import { openInferenceStack } from './stack.ts'
@@ -79,6 +80,7 @@ export async function startDevnet(opts: DevnetOpts): Promise<Devnet> {
   attachValidatorAttestor(
     chain,
     accounts.map((a) => Buffer.from(a.privateKey).toString('hex')),
+    logAttestationFailure,
   )
   const blockTime = opts.blockTime ?? 0
   const node = new LatticeNode({
@@ -87,6 +89,8 @@ export async function startDevnet(opts: DevnetOpts): Promise<Devnet> {
     automine: opts.automine ?? blockTime === 0,
     blockTime,
   })
+  // interval mining reports a failed tick as 'error'; without a listener it would end the process
+  node.on('error', logMiningFailure)
   const pinning = createPinningManager({ store, stateFile: pinningStateFile(opts.datadir) })
   let server: RpcServer
   let pinner: RunningPinner | undefined

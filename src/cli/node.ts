@@ -10,6 +10,7 @@ import { testingMethods } from '../rpc/testing.ts'
 import type { NetworkOpts } from '../storage/network.ts'
 import { CLIENT_VERSION } from './devnet.ts'
 import { createLatticeRpcDeps } from './lattice-rpc.ts'
+import { logAttestationFailure, logMiningFailure } from './log.ts'
 import { openInferenceStack } from './stack.ts'
 
 /** How a `lattice node` produces blocks. */
@@ -61,7 +62,7 @@ export async function startNode(opts: StartNodeOpts): Promise<RunningNode> {
     await stack.close()
     throw err
   }
-  if (opts.validatorKey && !attachValidatorAttestor(chain, [opts.validatorKey])) {
+  if (opts.validatorKey && !attachValidatorAttestor(chain, [opts.validatorKey], logAttestationFailure)) {
     await chain.close()
     await stack.close()
     throw new NotAValidatorError(keyAddress(parseKey(opts.validatorKey)))
@@ -73,6 +74,8 @@ export async function startNode(opts: StartNodeOpts): Promise<RunningNode> {
     automine: mining.kind === 'auto',
     blockTime: mining.kind === 'interval' ? mining.seconds : 0,
   })
+  // interval mining reports a failed tick as 'error'; without a listener it would end the process
+  node.on('error', logMiningFailure)
   let server: RpcServer
   try {
     // lattice_* for the model workflow: without dev keys, lattice_deployModel returns the unsigned registration
