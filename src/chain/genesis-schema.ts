@@ -1,3 +1,4 @@
+import { CONSENSUS_PROFILES, LEGACY_PROFILE_IDS } from '../inference/profile.ts'
 import { GenesisError } from './errors.ts'
 
 /** Block-numbered forks in activation order (geth's names). */
@@ -230,12 +231,20 @@ function validateConfig(c: Record<string, unknown>, g: Record<string, unknown>):
       for (const k of Object.keys(inf)) {
         if (k !== 'profile' && k !== 'provider') throw new GenesisError(`unknown field "config.lattice.inference.${k}"`)
       }
-      if (inf.profile !== 'consensus' && inf.profile !== 'accelerated') {
-        throw new GenesisError('config.lattice.inference.profile must be "consensus" or "accelerated"')
+      // a consensus profile by id (resolved by src/inference/profile.ts), the legacy "consensus" (= consensus-v1),
+      // or "accelerated": native CPU or an accelerator, for a single-validator chain
+      const known = [...Object.keys(CONSENSUS_PROFILES), ...Object.keys(LEGACY_PROFILE_IDS), 'accelerated']
+      if (typeof inf.profile !== 'string' || !known.includes(inf.profile)) {
+        throw new GenesisError(
+          `config.lattice.inference.profile must be one of ${known.map((k) => `"${k}"`).join(', ')}; got ${JSON.stringify(inf.profile)}`,
+        )
+      }
+      if (inf.provider !== undefined && inf.profile !== 'accelerated') {
+        throw new GenesisError('config.lattice.inference.provider is only for profile "accelerated"')
       }
       if (inf.profile === 'accelerated' && Array.isArray(l.validators) && l.validators.length > 1) {
         throw new GenesisError(
-          'config.lattice.inference.profile "accelerated" needs a single validator; use "consensus" with several',
+          'config.lattice.inference.profile "accelerated" needs a single validator; use "consensus-v2" with several',
         )
       }
     }

@@ -11,8 +11,11 @@ export interface LatticeGenesisConfig {
   /** BIP-39 mnemonic whose first `devAccounts` keys are unlocked in devnet mode. */
   devMnemonic?: string
   devAccounts?: number
-  /** Inference execution profile for state-changing calls (see docs/determinism.md). */
-  inference?: { profile: 'consensus' | 'accelerated'; provider?: string }
+  /**
+   * Inference profile for state-changing calls (docs/determinism.md): a consensus profile id (`consensus-v2`, the
+   * default; `consensus-v1`, or its legacy name `consensus`), or `accelerated` with a `provider` (single validator).
+   */
+  inference?: { profile: string; provider?: string }
   /** Addresses that seal blocks. More than one forces the consensus inference profile. */
   validators?: string[]
 }

@@ -1,3 +1,5 @@
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { LatticeNode } from '../chain/node.ts'
 import { RegistryIndex } from '../chain/registry-index.ts'
 import { createSessionCache, type SessionCache } from '../inference/cache.ts'
@@ -35,8 +37,13 @@ export async function createLatticeRpcDeps(opts: LatticeRpcDepsOpts): Promise<La
   const index = await RegistryIndex.open(opts.node.chain)
   opts.node.chain.listeners.push(index)
   const pinning = opts.pinning ?? createPinningManager({ store: opts.store, stateFile: pinningStateFile(opts.datadir) })
-  const consensus = createSessionCache({ profile: CONSENSUS_PROFILE, maxBytes: 256 << 20 })
+  // the chain's own profile (consensus-v2: WebAssembly workers), so lattice_infer gives the bits a block would
+  const consensus = createSessionCache({ profile: opts.stateProfile ?? CONSENSUS_PROFILE, maxBytes: 256 << 20 })
   let fast: Promise<SessionCache> | undefined
+  const state = opts.stateProfile ?? CONSENSUS_PROFILE
+  // staged uploads live in memory: bytes a previous run left behind belong to no upload
+  const uploadDir = join(opts.datadir, 'uploads')
+  await rm(uploadDir, { recursive: true, force: true })
   return {
     node: opts.node,
     index,
@@ -44,6 +51,8 @@ export async function createLatticeRpcDeps(opts: LatticeRpcDepsOpts): Promise<La
     models: opts.modelCache,
     inference: opts.inference,
     devnet: opts.devnet,
+    stateProfile: { id: state.id, provider: state.provider },
+    uploadDir,
     async runModel(model, inputs, o) {
       let cache = consensus
       if (o.fast) {

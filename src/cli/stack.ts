@@ -2,7 +2,8 @@ import { GenesisError } from '../chain/errors.ts'
 import type { LatticeGenesisConfig } from '../chain/genesis.ts'
 import { createSessionCache } from '../inference/cache.ts'
 import type { InferenceProfile, Provider } from '../inference/profile.ts'
-import { CONSENSUS_PROFILE, fastProfile } from '../inference/profile.ts'
+import { CONSENSUS_PROFILE, consensusProfile, fastProfile, LEGACY_PROFILE_IDS } from '../inference/profile.ts'
+import { checkRuntime } from '../inference/wasm-check.ts'
 import type { InferencePrecompile } from '../precompiles/inference.ts'
 import { createInferencePrecompile } from '../precompiles/inference.ts'
 import type { ModelCache } from '../storage/cache.ts'
@@ -25,6 +26,11 @@ export interface InferenceStackOpts {
   sessionCacheBytes?: number
   /** The genesis file's `config.lattice` (inference profile and validator set). */
   lattice?: LatticeGenesisConfig
+  /**
+   * Run state-changing inference under this profile instead of the genesis's. Only for tests and diagnostics
+   * (a node that disagrees with the chain it imports); a real node always follows its genesis.
+   */
+  profileOverride?: InferenceProfile
 }
 
 /** What a node needs to run the inference precompile: IPFS store, local model cache, sessions, precompile. */
@@ -45,7 +51,11 @@ export interface InferenceStack {
  * through the registry, the local cache and IPFS.
  */
 export async function openInferenceStack(opts: InferenceStackOpts): Promise<InferenceStack> {
-  const { profile, notice } = stateProfile(opts.lattice)
+  const state = stateProfile(opts.lattice)
+  const profile = opts.profileOverride ?? state.profile
+  const notice = state.notice
+  // refuse to start on a runtime whose files differ from the ones the profile pins: this node would split
+  checkRuntime(profile)
   const store = await createModelStore({ datadir: opts.datadir, ipfsApi: opts.ipfsApi, network: opts.network })
   const modelCache = createModelCache({ dir: modelCacheDir(opts.datadir), store, maxBytes: opts.modelCacheBytes })
   const inference = createInferencePrecompile({
@@ -56,13 +66,23 @@ export async function openInferenceStack(opts: InferenceStackOpts): Promise<Infe
 }
 
 /**
- * The profile for state-changing inference. The consensus profile unless the genesis asks for an
- * accelerated provider, which it may only do for a single-validator chain (a devnet): with several
- * validators, results must be bit-identical across machines, which only the pinned CPU profile gives.
+ * The profile for state-changing inference, as the genesis names it (`config.lattice.inference.profile`):
+ * a consensus profile by id (`consensus-v2` when absent), or `accelerated` (native CPU or an accelerator),
+ * which only a single-validator chain (a devnet) may use: with several validators results must be
+ * bit-identical across machines, which only a portable consensus profile gives.
  */
 export function stateProfile(lattice: LatticeGenesisConfig = {}): { profile: InferenceProfile; notice?: string } {
   const inf = lattice.inference
-  if (!inf || inf.profile === 'consensus') return { profile: CONSENSUS_PROFILE }
+  if (!inf) return { profile: CONSENSUS_PROFILE }
+  if (inf.profile !== 'accelerated') {
+    const profile = consensusProfile(inf.profile)
+    if (profile.portable !== false) return { profile }
+    const legacy = LEGACY_PROFILE_IDS[inf.profile] ? ` ("${inf.profile}" is its legacy name)` : ''
+    return {
+      profile,
+      notice: `State-changing inference runs under ${profile.id}${legacy}, native ONNX Runtime: its output bits depend on the CPU (docs/determinism.md), so validators on different CPUs can disagree. New chains should name "${CONSENSUS_PROFILE.id}".`,
+    }
+  }
   if ((lattice.validators?.length ?? 0) > 1) {
     throw new GenesisError(
       'config.lattice.inference.profile "accelerated" needs a single validator; this genesis names several',
@@ -71,6 +91,6 @@ export function stateProfile(lattice: LatticeGenesisConfig = {}): { profile: Inf
   const provider = (inf.provider ?? 'coreml') as Provider
   return {
     profile: fastProfile(provider),
-    notice: `State-changing inference runs on ${provider} (config.lattice.inference.profile = "accelerated"): results are not reproducible on other machines, so this chain is single-validator only.`,
+    notice: `State-changing inference runs on native ${provider} (config.lattice.inference.profile = "accelerated"): faster, but results are not reproducible on other machines, so this chain is single-validator only.`,
   }
 }

@@ -232,3 +232,27 @@ export class ModelCheckError extends LatticeError {
     super('MODEL_CHECK', message)
   }
 }
+
+/** The WebAssembly runtime on disk is not the one the profile pins (package version or file hash). */
+export class RuntimeMismatchError extends LatticeError {
+  constructor(profile: string, why: string) {
+    super(
+      'INFERENCE_RUNTIME_MISMATCH',
+      `inference profile ${profile} cannot run on this install: ${why}. Reinstall with \`npm ci\` (package-lock pins it) or upgrade lattice to a build that defines a profile for this runtime.`,
+    )
+  }
+}
+
+/** The inference worker pool cannot take or finish a job (queue full, worker exited). */
+export class WorkerPoolError extends LatticeError {
+  constructor(why: string, opts: { cause?: unknown } = {}) {
+    super('INFERENCE_WORKER', `inference worker: ${why}`, opts)
+  }
+}
+
+/** A session feature that only the native runtime has (e.g. ONNX Runtime profiling). */
+export class RuntimeFeatureError extends LatticeError {
+  constructor(feature: string, runtime: string) {
+    super('INFERENCE_RUNTIME_FEATURE', `${feature} is not available in the ${runtime} runtime`)
+  }
+}

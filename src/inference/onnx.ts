@@ -1,8 +1,8 @@
-// The one file that imports onnxruntime-node. Everything else sees Tensor, ValueInfo and OnnxSession.
+// The one file that imports onnxruntime-node (the native runtime). Everything else sees Tensor, ValueInfo and
+// OnnxSession; a WebAssembly profile's sessions come from src/inference/wasm.ts through the same createSession.
 import { endianness } from 'node:os'
 import * as ort from 'onnxruntime-node'
 import { probeModel } from './builder.ts'
-import { assertSelfContained } from './external-data.ts'
 import {
   InferenceRunError,
   ModelLoadError,
@@ -11,6 +11,7 @@ import {
   UnknownProviderError,
   UnsupportedDtypeError,
 } from './errors.ts'
+import { assertSelfContained } from './external-data.ts'
 import {
   CONSENSUS_PROFILE,
   type DeviceRequest,
@@ -20,17 +21,10 @@ import {
   PROVIDERS,
   type Provider,
 } from './profile.ts'
-import {
-  DEFAULT_TENSOR_LIMITS,
-  DType,
-  dtypeName,
-  fixedDecimals,
-  fixedToFloatTensor,
-  floatToFixedTensor,
-  type Tensor,
-  type TensorLimits,
-} from './tensor.ts'
-import { type ValueInfo, validateInputs } from './validate.ts'
+import { finishOutputs, prepareInputs } from './session-io.ts'
+import { DEFAULT_TENSOR_LIMITS, DType, dtypeName, type Tensor, type TensorLimits } from './tensor.ts'
+import type { ValueInfo } from './validate.ts'
+import { createWasmSession } from './wasm.ts'
 
 /** ONNX Runtime's tensor type, for callers that need the raw path (benchmarks, conformance). */
 export type OrtTensor = ort.Tensor
@@ -50,7 +44,7 @@ if (endianness() !== 'LE') {
 export interface CreateSessionOpts {
   /** ONNX model bytes. */
   model: Uint8Array
-  /** Session options; defaults to {@link CONSENSUS_PROFILE}. A `device` other than the profile's provider needs `profile` unset. */
+  /** Session options (and runtime: native or WebAssembly); defaults to {@link CONSENSUS_PROFILE}. A `device` needs `profile` unset. */
   profile?: InferenceProfile
   /** Provider for a non-consensus session; `auto` picks the best available. Ignored when `profile` is given. */
   device?: DeviceRequest
@@ -261,13 +255,14 @@ export async function createSession(opts: CreateSessionOpts): Promise<OnnxSessio
   } else if (profile.provider !== 'cpu') {
     await resolveDevice(profile.provider)
   }
+  // a model with EXTERNAL tensors would make ONNX Runtime open files on this machine's disk (either runtime)
+  assertSelfContained(opts.model)
+  if (profile.runtime === 'wasm') return createWasmSession({ ...opts, profile }, { make: ortTensor })
   if (profile.onnxruntimeVersion !== onnxruntimeVersion) {
     throw new ModelLoadError(
       `profile ${profile.id} needs onnxruntime-node ${profile.onnxruntimeVersion} but ${onnxruntimeVersion} is installed`,
     )
   }
-  // a model with EXTERNAL tensors would make ONNX Runtime open files on this machine's disk
-  assertSelfContained(opts.model)
   let raw: ort.InferenceSession
   try {
     raw = await ort.InferenceSession.create(opts.model, sessionOptions(profile, opts))
@@ -277,7 +272,10 @@ export async function createSession(opts: CreateSessionOpts): Promise<OnnxSessio
   return wrapSession(raw, profile, opts.limits ?? DEFAULT_TENSOR_LIMITS)
 }
 
-/** Load a model under the consensus profile (CPU, one thread, pinned options). */
+/**
+ * Load a model under the consensus profile: WebAssembly in a worker thread (consensus-v2), the bits every
+ * validator computes. `lattice model deploy` uses this to refuse a model the consensus runtime cannot run.
+ */
 export function createConsensusSession(opts: {
   model: Uint8Array
   profile?: InferenceProfile
@@ -295,7 +293,6 @@ export function createConsensusSession(opts: {
 function wrapSession(raw: ort.InferenceSession, profile: InferenceProfile, limits: TensorLimits): OnnxSession {
   const inputs = metadata(raw.inputMetadata)
   const outputs = metadata(raw.outputMetadata)
-  const inputType = new Map(inputs.map((i) => [i.name, i.dtype]))
   const outputNames = raw.outputNames
   let disposed = false
   return {
@@ -309,30 +306,18 @@ function wrapSession(raw: ort.InferenceSession, profile: InferenceProfile, limit
     async run(tensors, runOpts = {}) {
       if (disposed) throw new SessionDisposedError()
       runOpts.signal?.throwIfAborted()
-      if (!runOpts.validated) validateInputs(tensors, inputs, limits)
       const feeds: Record<string, ort.Tensor> = {}
-      for (const t of tensors) {
-        const want = inputType.get(t.name)
-        const c =
-          fixedDecimals(t.dtype) !== undefined ? fixedToFloatTensor(t, want === 'float16' ? 'float16' : 'float32') : t
-        feeds[t.name] = toOrtTensor(c)
-      }
+      for (const t of prepareInputs(tensors, inputs, limits, runOpts)) feeds[t.name] = toOrtTensor(t)
       let res: ort.InferenceSession.ReturnType
       try {
         res = await raw.run(feeds)
       } catch (err) {
         throw new InferenceRunError(shortReason(err), { cause: err })
       }
-      const out: Tensor[] = new Array(outputNames.length)
-      for (let i = 0; i < outputNames.length; i++) {
-        const name = outputNames[i]
-        const t = fromOrtTensor(name, res[name])
-        out[i] =
-          runOpts.outputDecimals !== undefined && (t.dtype === DType.float32 || t.dtype === DType.float16)
-            ? floatToFixedTensor(t, runOpts.outputDecimals)
-            : t
-      }
-      return out
+      return finishOutputs(
+        outputNames.map((name) => fromOrtTensor(name, res[name])),
+        runOpts,
+      )
     },
     async runOrt(feeds) {
       if (disposed) throw new SessionDisposedError()

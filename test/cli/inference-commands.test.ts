@@ -41,7 +41,7 @@ describe('lattice devices / flops / infer', () => {
     }
     expect(j.providers.map((p) => p.provider).sort()).toEqual(['coreml', 'cpu', 'cuda', 'webgpu'])
     expect(j.providers.find((p) => p.provider === 'cpu')?.available).toBe(true)
-    expect(j.consensusProfile).toBe('consensus-v1')
+    expect(j.consensusProfile).toBe('consensus-v2')
     expect(j.providers.find((p) => p.provider === j.auto)?.available).toBe(true)
   })
 
@@ -83,7 +83,7 @@ describe('lattice devices / flops / infer', () => {
     const out = join(dir, 'out.json')
     const r = await lattice('infer', '--model', iris, '--input', input, '--output', out)
     expect(r.code).toBe(0)
-    expect(r.stderr).toContain('provider: cpu (profile consensus-v1)')
+    expect(r.stderr).toContain('profile consensus-v2 (onnxruntime-web 1.30.0, WebAssembly')
     const j = JSON.parse(readFileSync(out, 'utf8')) as {
       outputs: Record<string, { dtype: string; shape: number[]; data: number[] }>
     }

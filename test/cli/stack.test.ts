@@ -1,19 +1,29 @@
 import { describe, expect, it } from 'vitest'
 import { stateProfile } from '../../src/cli/stack.ts'
-import { CONSENSUS_PROFILE } from '../../src/inference/profile.ts'
+import { CONSENSUS_PROFILE, CONSENSUS_PROFILE_V1 } from '../../src/inference/profile.ts'
 
 describe('the profile for state-changing inference', () => {
   it('is the pinned consensus profile by default and when the genesis says so', () => {
     expect(stateProfile().profile).toBe(CONSENSUS_PROFILE)
-    expect(stateProfile({ inference: { profile: 'consensus' }, validators: ['0x1', '0x2'] }).profile).toBe(
-      CONSENSUS_PROFILE,
-    )
+    expect(stateProfile({ inference: { profile: 'consensus-v2' }, validators: ['0x1', '0x2'] })).toEqual({
+      profile: CONSENSUS_PROFILE,
+    })
     expect(CONSENSUS_PROFILE).toMatchObject({
-      provider: 'cpu',
+      id: 'consensus-v2',
+      runtime: 'wasm',
+      portable: true,
       intraOpNumThreads: 1,
-      interOpNumThreads: 1,
       executionMode: 'sequential',
     })
+  })
+
+  it('the legacy "consensus" is consensus-v1 (native), with a notice that its bits depend on the CPU', () => {
+    const r = stateProfile({ inference: { profile: 'consensus' }, validators: ['0x1', '0x2'] })
+    expect(r.profile).toBe(CONSENSUS_PROFILE_V1)
+    expect(r.notice).toMatch(
+      /consensus-v1 \("consensus" is its legacy name\), native ONNX Runtime: its output bits depend/,
+    )
+    expect(() => stateProfile({ inference: { profile: 'consensus-v7' } })).toThrow(/unknown inference profile/)
   })
 
   it('may be an accelerated provider on a single-validator chain, with a notice', () => {

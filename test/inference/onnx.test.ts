@@ -10,18 +10,29 @@ import {
   resolveDevice,
   sessionOptions,
 } from '../../src/inference/onnx.ts'
-import { CONSENSUS_PROFILE, CONSENSUS_PROFILES, consensusProfile, type Provider } from '../../src/inference/profile.ts'
+import {
+  CONSENSUS_PROFILE,
+  CONSENSUS_PROFILE_V1,
+  CONSENSUS_PROFILES,
+  consensusProfile,
+  type Provider,
+} from '../../src/inference/profile.ts'
 import { DType, tensorFromValues, tensorValues } from '../../src/inference/tensor.ts'
 
 describe('ONNX Runtime adapter', () => {
-  it('the consensus profile is pinned: CPU, one thread each, sequential, fixed level, prepacking off', () => {
-    expect(CONSENSUS_PROFILE.id).toBe('consensus-v1')
-    expect(CONSENSUS_PROFILES['consensus-v1']).toBe(CONSENSUS_PROFILE)
-    expect(consensusProfile('consensus-v1')).toBe(CONSENSUS_PROFILE)
+  it('the consensus profile is v2 (WebAssembly, pinned files); v1 (native) keeps its pinned options', () => {
+    expect(CONSENSUS_PROFILE.id).toBe('consensus-v2')
+    expect(CONSENSUS_PROFILE.runtime).toBe('wasm')
+    expect(CONSENSUS_PROFILE.wasm).toMatchObject({ package: 'onnxruntime-web', version: '1.30.0', numThreads: 1 })
+    expect(CONSENSUS_PROFILES['consensus-v2']).toBe(CONSENSUS_PROFILE)
+    expect(consensusProfile('consensus-v2')).toBe(CONSENSUS_PROFILE)
+    expect(consensusProfile('consensus-v1')).toBe(CONSENSUS_PROFILE_V1)
+    // the value genesis files carried before profiles were versioned: chains made with it replay under v1
+    expect(consensusProfile('consensus')).toBe(CONSENSUS_PROFILE_V1)
     expect(() => consensusProfile('consensus-v9')).toThrow(
-      'unknown inference profile "consensus-v9" (this build knows: consensus-v1)',
+      'unknown inference profile "consensus-v9" (this build knows: consensus-v1, consensus-v2)',
     )
-    const o = sessionOptions(CONSENSUS_PROFILE)
+    const o = sessionOptions(CONSENSUS_PROFILE_V1)
     expect(o.executionProviders).toEqual([{ name: 'cpu' }])
     expect(o.intraOpNumThreads).toBe(1)
     expect(o.interOpNumThreads).toBe(1)
@@ -31,6 +42,7 @@ describe('ONNX Runtime adapter', () => {
     expect(o.enableCpuMemArena).toBe(false)
     expect(o.extra).toMatchObject({ 'session.disable_prepacking': '1', 'session.set_denormal_as_zero': '0' })
     expect(Object.isFrozen(CONSENSUS_PROFILE)).toBe(true)
+    expect(Object.isFrozen(CONSENSUS_PROFILE_V1)).toBe(true)
     expect(checkRuntimeVersion()).toBe(true)
   })
 

@@ -5,7 +5,8 @@ import type { CliCommand } from '../command.ts'
 /** `lattice infer`: run a model locally, without a chain, on JSON tensors. */
 export const inferCommand: CliCommand = {
   name: 'infer',
-  description: 'Run an ONNX model on JSON input tensors (consensus profile unless --device is given)',
+  description:
+    'Run an ONNX model on JSON input tensors: the consensus runtime (the exact bits a chain computes) unless --device is given',
   options: [
     { flags: '--model <file>', description: 'path to an .onnx file' },
     {
@@ -19,7 +20,12 @@ export const inferCommand: CliCommand = {
     },
     {
       flags: '--device <provider>',
-      description: 'cpu, coreml, webgpu, cuda or auto (off-chain profile); default: the consensus profile on cpu',
+      description:
+        'cpu, coreml, webgpu, cuda or auto: native ONNX Runtime, faster, not consensus bits; default: the consensus runtime',
+    },
+    {
+      flags: '--profile <id>',
+      description: 'consensus profile to run (default consensus-v2, WebAssembly; consensus-v1 is the old native one)',
     },
   ],
   async run(_args, opts, io) {
@@ -45,11 +51,19 @@ export const inferCommand: CliCommand = {
       return 1
     }
     const { createSession } = await import('../../inference/onnx.ts')
+    const { consensusProfile } = await import('../../inference/profile.ts')
     const { formatTensorJson, parseTensorJson } = await import('../../inference/json.ts')
     let session: Awaited<ReturnType<typeof createSession>> | undefined
     try {
       const device = opts.device as string | undefined
-      session = await createSession({ model: readFileSync(model), device: device as never })
+      if (device && opts.profile) {
+        io.stderr.write(
+          'error: pass either --device (native, off-chain) or --profile (a consensus profile), not both\n',
+        )
+        return 1
+      }
+      const profile = opts.profile ? consensusProfile(opts.profile as string) : undefined
+      session = await createSession({ model: readFileSync(model), device: device as never, profile })
       const tensors = parseTensorJson(doc, { model: session.inputs })
       const decimals = opts.outputDecimals === undefined ? undefined : Number(opts.outputDecimals)
       if (decimals !== undefined && !Number.isInteger(decimals)) {
@@ -60,7 +74,13 @@ export const inferCommand: CliCommand = {
       }
       const outputs = await session.run(tensors, { outputDecimals: decimals })
       const text = formatTensorJson(outputs)
-      io.stderr.write(`provider: ${session.provider} (profile ${session.profile.id})\n`)
+      const p = session.profile
+      const runtime = p.wasm
+        ? `${p.wasm.package} ${p.wasm.version}, WebAssembly, sha256 ${p.wasm.sha256.slice(0, 16)}…`
+        : `native ${session.provider}`
+      io.stderr.write(
+        `profile ${p.id} (${runtime})${p.portable === false ? ': not consensus bits on other CPUs' : ''}\n`,
+      )
       if (opts.output) writeFileSync(opts.output as string, text)
       else io.stdout.write(text)
       return 0

@@ -1,0 +1,163 @@
+// The consensus runtime: ONNX Runtime's WebAssembly build in worker threads (src/inference/worker-pool.ts).
+// Its sessions look like native ones (OnnxSession); inputs and outputs cross to the worker as bytes.
+import { createHash } from 'node:crypto'
+import {
+  InferenceRunError,
+  ModelLoadError,
+  RuntimeFeatureError,
+  SessionDisposedError,
+  WorkerPoolError,
+} from './errors.ts'
+import type { CreateSessionOpts, OnnxSession, OrtTensor } from './onnx.ts'
+import type { InferenceProfile } from './profile.ts'
+import { finishOutputs, prepareInputs } from './session-io.ts'
+import { DEFAULT_TENSOR_LIMITS, DType, dtypeName, type Tensor } from './tensor.ts'
+import { checkRuntime } from './wasm-check.ts'
+import type { WireSessionInfo, WireSessionOptions, WireTensor } from './wasm-wire.ts'
+import { WorkerPool, type WorkerSlot } from './worker-pool.ts'
+
+const TYPE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(DType).map(([k, v]) => [v, k]))
+
+const pools = new Map<string, WorkerPool>()
+
+/**
+ * The process-wide worker pool of a wasm profile (started lazily: a worker starts when a model needs one).
+ * Checks the installed runtime against the profile first, so a mismatch fails here, before any work.
+ */
+export function wasmPool(profile: InferenceProfile): WorkerPool {
+  const files = checkRuntime(profile)
+  if (!files || !profile.wasm) throw new WorkerPoolError(`profile ${profile.id} is not a WebAssembly profile`)
+  const key = `${files.wasmPath}:${profile.wasm.sha256}`
+  let pool = pools.get(key)
+  if (!pool) {
+    pool = new WorkerPool({
+      init: {
+        wasmPath: files.wasmPath,
+        sha256: profile.wasm.sha256,
+        version: profile.wasm.version,
+        numThreads: profile.wasm.numThreads,
+      },
+    })
+    pools.set(key, pool)
+  }
+  return pool
+}
+
+/** Stop every worker of every wasm pool (tests, benchmarks; a node lets idle workers be). */
+export async function closeWasmPools(): Promise<void> {
+  const all = [...pools.values()]
+  pools.clear()
+  await Promise.all(all.map((p) => p.close()))
+}
+
+function wireOptions(p: InferenceProfile): WireSessionOptions {
+  return {
+    executionMode: p.executionMode,
+    graphOptimizationLevel: p.graphOptimizationLevel,
+    enableCpuMemArena: p.enableCpuMemArena,
+    enableMemPattern: p.enableMemPattern,
+    extra: { ...p.config },
+  }
+}
+
+/** A canonical tensor on the wire: its bytes copied into a buffer of their own (transferred to the worker). */
+function toWire(t: Tensor): WireTensor {
+  const type = TYPE_NAMES[t.dtype]
+  if (!type) throw new InferenceRunError(`tensor "${t.name}" has dtype ${dtypeName(t.dtype)}`)
+  return { name: t.name, type, dims: [...t.shape], data: new Uint8Array(t.data).buffer }
+}
+
+function fromWire(w: WireTensor): Tensor {
+  const code = (DType as Record<string, number>)[w.type]
+  if (code === undefined)
+    throw new InferenceRunError(`output "${w.name}" has type ${w.type}, which has no tensor encoding`)
+  return { name: w.name, dtype: code, shape: w.dims, data: new Uint8Array(w.data) }
+}
+
+/** Hooks into the native adapter for {@link OnnxSession.runOrt} (its tensors are onnxruntime-node's). */
+export interface OrtTensorHooks {
+  make(type: string, data: ArrayBufferView, dims: readonly number[]): OrtTensor
+}
+
+/** Load a model in the WebAssembly runtime of `opts.profile` (a worker holds the session). */
+export async function createWasmSession(
+  opts: CreateSessionOpts & { profile: InferenceProfile },
+  hooks: OrtTensorHooks,
+): Promise<OnnxSession> {
+  opts.signal?.throwIfAborted()
+  const profile = opts.profile
+  const limits = opts.limits ?? DEFAULT_TENSOR_LIMITS
+  const pool = wasmPool(profile)
+  const key = `${profile.id}:${createHash('sha256').update(opts.model).digest('hex')}`
+  let slot: WorkerSlot
+  let info: WireSessionInfo
+  try {
+    ;({ slot, info } = await pool.load(key, opts.model, wireOptions(profile)))
+  } catch (err) {
+    throw new ModelLoadError((err as Error).message.replace(/^inference worker: load: /, ''), { cause: err })
+  }
+  let disposed = false
+  const runWire = async (feeds: WireTensor[]): Promise<WireTensor[]> => {
+    if (disposed) throw new SessionDisposedError()
+    try {
+      return await pool.run(slot, key, feeds)
+    } catch (err) {
+      throw new InferenceRunError((err as Error).message.replace(/^inference worker: run: /, ''), { cause: err })
+    }
+  }
+  return {
+    provider: profile.provider,
+    profile,
+    inputs: info.inputs,
+    outputs: info.outputs,
+    get disposed() {
+      return disposed
+    },
+    async run(tensors, runOpts = {}) {
+      runOpts.signal?.throwIfAborted()
+      if (disposed) throw new SessionDisposedError()
+      const feeds = prepareInputs(tensors, info.inputs, limits, runOpts).map(toWire)
+      const out = (await runWire(feeds)).map(fromWire)
+      return finishOutputs(out, runOpts)
+    },
+    async runOrt(feeds) {
+      const wire = Object.entries(feeds).map(([name, t]) => {
+        const d = t.data as ArrayBufferView
+        const data = new Uint8Array(d.byteLength)
+        data.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength))
+        return { name, type: t.type, dims: [...t.dims], data: data.buffer }
+      })
+      const out = await runWire(wire)
+      return Object.fromEntries(out.map((w) => [w.name, hooks.make(w.type, viewOf(w), w.dims)]))
+    },
+    endProfiling() {
+      throw new RuntimeFeatureError('ONNX Runtime profiling', 'WebAssembly')
+    },
+    async dispose() {
+      if (disposed) return
+      disposed = true
+      await pool.release(slot, key).catch(() => {})
+    },
+  }
+}
+
+const VIEWS: Record<string, new (b: ArrayBuffer) => ArrayBufferView> = {
+  float32: Float32Array,
+  float64: Float64Array,
+  float16: Uint16Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  int64: BigInt64Array,
+  uint64: BigUint64Array,
+  bool: Uint8Array,
+}
+
+function viewOf(w: WireTensor): ArrayBufferView {
+  const C = VIEWS[w.type]
+  if (!C) throw new InferenceRunError(`output "${w.name}" has type ${w.type}`)
+  return new C(w.data)
+}
