@@ -51,7 +51,9 @@ export async function deployDevnetExamples(devnet: Devnet, datadir: string): Pro
   try {
     // computed so that `tsc -p tsconfig.build.json` (rootDir src) does not pull examples/ into the build
     const url = new URL('../../examples/models/index.ts', import.meta.url).href
-    const mod = (await import(url)) as { exampleModels(o: { only: string[] }): ExampleModelLike[] }
+    // examples/ is TypeScript: from the compiled CLI (dist/, plain node) it loads through tsx's loader
+    const { tsImport } = await import('tsx/esm/api')
+    const mod = (await tsImport(url, import.meta.url)) as { exampleModels(o: { only: string[] }): ExampleModelLike[] }
     examples = mod.exampleModels({ only: DEVNET_EXAMPLES.map((e) => e.model) })
   } catch (err) {
     throw new LatticeError(
