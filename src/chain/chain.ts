@@ -28,6 +28,7 @@ import {
 } from './errors.ts'
 import type { ChainSpec } from './genesis.ts'
 import { createChainCommon } from './genesis.ts'
+import { describeInferenceMismatch } from './import-diagnostics.ts'
 import type { BlockInferenceRecord } from './inference-records.ts'
 import { decodeInferenceRecords, encodeInferenceRecords, inferenceRecordsKey } from './inference-records.ts'
 import { applyInferenceRoot, blockInferenceRoot } from './inference-roots.ts'
@@ -442,7 +443,13 @@ export class Chain {
     } catch (err) {
       await this.stateManager.setStateRoot(parent.header.stateRoot)
       this.vm.common.setHardforkBy({ blockNumber: parent.header.number, timestamp: parent.header.timestamp })
-      throw new BlockImportError(n, importReason(err))
+      // a mismatch in a block with inferences (its own, or its parent's whose root it commits) names them
+      const note = describeInferenceMismatch(
+        err,
+        { number: n, records: this.txRecords },
+        { number: parent.header.number, records: await this.getInferenceRecords(parent.hash()) },
+      )
+      throw new BlockImportError(n, importReason(err) + note)
     }
     const included: MinedTx[] = block.transactions.map((tx, i) => ({
       tx,
