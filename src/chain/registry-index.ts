@@ -14,10 +14,11 @@ import {
   setLengthLeft,
 } from '@ethereumjs/util'
 import { keccak256 } from 'ethereum-cryptography/keccak.js'
-import { Interface } from 'ethers'
+import { Interface, type InterfaceAbi } from 'ethers'
 import { MODEL_REGISTRY_ADDRESS } from '../precompiles/addresses.ts'
 import { modelSlot, readRegistryEntry } from '../precompiles/registry.ts'
 import { REGISTRY_LAYOUT } from '../precompiles/registry-layout.ts'
+import { contractAbi } from './abi.ts'
 import type { Chain, ChainListener } from './chain.ts'
 import type { StoredReceipt } from './receipts.ts'
 
@@ -64,16 +65,7 @@ export interface ModelQuery {
   limit?: number
 }
 
-const REGISTRY_EVENTS = new Interface([
-  'event ModelRegistered(bytes32 indexed modelId, address indexed owner, string name, string version, string cid, bytes32 digest)',
-  'event ModelUpdated(bytes32 indexed modelId, bytes32 indexed newModelId, string version)',
-  'event ModelDeprecated(bytes32 indexed modelId)',
-  'event AccessPolicyChanged(bytes32 indexed modelId, uint8 policy)',
-  'event AllowlistChanged(bytes32 indexed modelId, address indexed account, bool allowed)',
-  'event PriceChanged(bytes32 indexed modelId, uint256 price)',
-  'event OwnershipTransferred(bytes32 indexed modelId, address indexed from, address indexed to)',
-  'event InferencePaid(bytes32 indexed modelId, address indexed caller, uint256 amount)',
-])
+const REGISTRY_EVENTS = new Interface(contractAbi('ModelRegistry') as InterfaceAbi)
 
 const POLICIES = ['public', 'private', 'allowlist'] as const
 const REGISTRY = createAddressFromString(MODEL_REGISTRY_ADDRESS)

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { bytesToHex, createAddressFromString } from '@ethereumjs/util'
+import type { InterfaceAbi } from 'ethers'
 import { LatticeError } from '../errors.ts'
 import { analyseModel } from '../inference/analysis.ts'
 import { encodeRegister, modelIdOf } from '../rpc/lattice.ts'
@@ -71,13 +72,8 @@ export async function deployDevnetExamples(devnet: Devnet, datadir: string): Pro
   provider.pollingInterval = 50
   const wallet = new Wallet(bytesToHex(devnet.accounts[0].privateKey), provider)
   const owner = wallet.address
-  const registry = new Contract(
-    REGISTRY,
-    [
-      'function getModel(bytes32) view returns (tuple(address owner, uint8 status, uint8 policy, bytes32 digest, bytes32 commitment, uint256 price, uint256 inferences, bytes32 previous, string name, string version, string cid, string format, string io))',
-    ],
-    provider,
-  )
+  const { contractAbi } = await import('../chain/abi.ts')
+  const registry = new Contract(REGISTRY, contractAbi('ModelRegistry') as InterfaceAbi, provider)
   const out: DevnetExamples = { models: [], contracts: [], fresh: true }
   const dir = mkdtempSync(join(tmpdir(), 'lattice-examples-'))
   try {

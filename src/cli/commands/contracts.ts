@@ -10,7 +10,8 @@ export const contractsBuildCommand: CliCommand = {
     { flags: '--check', description: 'write nothing; exit 1 if the genesis predeploys differ from a fresh compile' },
   ],
   async run(_args, opts, io) {
-    const { mkdirSync, readFileSync, renameSync, writeFileSync } = await import('node:fs')
+    const { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } = await import('node:fs')
+    const { ABI_DIR } = await import('../../chain/abi.ts')
     const { join, resolve } = await import('node:path')
     const { applyPredeploys, compileContracts, CONTRACTS_ROOT, PREDEPLOYS, SOLC_VERSION } = await import(
       '../../chain/contracts.ts'
@@ -39,7 +40,19 @@ export const contractsBuildCommand: CliCommand = {
     }
     const before = JSON.parse(text) as Record<string, unknown>
     const after = `${JSON.stringify(applyPredeploys(before, artifacts), null, 2)}\n`
+    // one ABI file per contract of contracts/: the only source of ABIs for src/ (src/chain/abi.ts)
+    const abiDir = join(CONTRACTS_ROOT, ABI_DIR)
+    const abis = Object.values(artifacts)
+      .filter((a) => a.sourceName.startsWith('contracts/') && a.abi.length > 0)
+      .map((a) => ({ file: join(abiDir, `${a.contractName}.json`), text: `${JSON.stringify(a.abi, null, 2)}\n` }))
+    const staleAbis = abis.filter((a) => !existsSync(a.file) || readFileSync(a.file, 'utf8') !== a.text)
     if (opts.check) {
+      if (staleAbis.length > 0) {
+        io.stderr.write(
+          `error: ${staleAbis.map((a) => a.file).join(', ')} differ from a fresh compile. Run \`npm run contracts:build\`.\n`,
+        )
+        return 1
+      }
       if (after === text) {
         io.stdout.write(`${genesisPath}: predeploys match a fresh compile (solc ${SOLC_VERSION})\n`)
         return 0
@@ -50,6 +63,8 @@ export const contractsBuildCommand: CliCommand = {
       return 1
     }
 
+    mkdirSync(abiDir, { recursive: true })
+    for (const a of staleAbis) writeFileSync(a.file, a.text)
     mkdirSync(outDir, { recursive: true })
     for (const a of Object.values(artifacts)) {
       writeFileSync(join(outDir, `${a.contractName}.json`), `${JSON.stringify(a, null, 2)}\n`)
