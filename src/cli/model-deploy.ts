@@ -1,6 +1,7 @@
 // The deploy path shared by `model deploy`, `model update` and `model import-hf`: check the model, push the
 // package to the node's IPFS store over lattice_deployModel, then register it from the caller's key.
 import { readFile } from 'node:fs/promises'
+import type { LatticeError } from '../errors.ts'
 import type { CliIO } from './command.ts'
 import { CliFlagError, NodeRequestError } from './errors.ts'
 import type { NodeConnection } from './model-client.ts'
@@ -46,26 +47,31 @@ export async function deployModelPackage(conn: NodeConnection, io: CliIO, req: D
   if (req.description) files.push({ name: 'description.txt', data: new TextEncoder().encode(`${req.description}\n`) })
   const model = files.find((f) => f.name.endsWith('.onnx'))
   if (!model) throw new CliFlagError('The package has no .onnx file. Pass --model with an ONNX model.')
-  const { analyseModel } = await import('../inference/analysis.ts')
-  const analysis = analyseModel(model.data, req.shapes)
-  if (!files.some((f) => f.name !== model.name && /\.(onnx_data|onnx\.data|data|bin)$/.test(f.name))) {
-    // the model must load in ONNX Runtime with the consensus profile, as every validator will load it
-    const { createConsensusSession } = await import('../inference/onnx.ts')
-    const session = await createConsensusSession({ model: model.data }).catch((err: Error) => {
-      throw new CliFlagError(
-        `ONNX Runtime cannot load ${model.name}: ${err.message.split('\n')[0]}. Re-export the model.`,
-      )
-    })
-    await session.dispose()
-  }
+  // the checks the node runs again (lattice_deployModel trusts no client): external data inside the package,
+  // decode, no random ops, FLOPs, tensor sizes, and a load in the consensus runtime
+  const { checkDeployableModel } = await import('../inference/deploy-check.ts')
+  const { memoryFileReader } = await import('../inference/external-data.ts')
+  const { analysis } = await checkDeployableModel({
+    modelName: model.name,
+    model: model.data,
+    files: memoryFileReader(files),
+    shapes: req.shapes,
+  }).catch((err: LatticeError) => {
+    throw new CliFlagError(`${model.name}: ${err.shortMessage ?? err.message}.`)
+  })
   const total = files.reduce((a, f) => a + f.data.length, 0)
   const owner = await conn.signer.getAddress()
+  // the node stores bytes only with the owner's signature over them (docs/rpc.md, "Staged uploads")
+  const auth = await signUpload(conn, owner, files)
   // small packages go inline; larger ones are staged in chunks (each request stays under the node's body limit)
   let source: Record<string, unknown>
   if (total <= INLINE_BYTES) {
-    source = { files: files.map((f) => ({ name: f.name, data: Buffer.from(f.data).toString('base64') })) }
+    source = {
+      files: files.map((f) => ({ name: f.name, data: Buffer.from(f.data).toString('base64') })),
+      auth: { expires: auth.expires, signature: auth.signature },
+    }
   } else {
-    source = { upload: await uploadInChunks(conn, io, files, total) }
+    source = { upload: await uploadInChunks(conn, io, files, total, owner, auth) }
   }
   const added = await conn.call<{
     modelId: string
@@ -135,6 +141,34 @@ export async function deployModelPackage(conn: NodeConnection, io: CliIO, req: D
   }
 }
 
+/** The signed authority for storing a package on the node. */
+interface UploadAuth {
+  files: { name: string; size: number; sha256: string }[]
+  expires: number
+  signature: string
+}
+
+/** How long an upload signature is valid: long enough to stage a large package on a slow link. */
+const UPLOAD_SIGNATURE_SECONDS = 2 * 60 * 60
+
+/** Sign the upload message (EIP-191) naming the owner, every file's size and sha256, an expiry and the chain. */
+async function signUpload(
+  conn: NodeConnection,
+  owner: string,
+  files: { name: string; data: Uint8Array }[],
+): Promise<UploadAuth> {
+  const { createHash } = await import('node:crypto')
+  const { uploadMessage } = await import('../rpc/uploads.ts')
+  const list = files.map((f) => ({
+    name: f.name,
+    size: f.data.length,
+    sha256: createHash('sha256').update(f.data).digest('hex'),
+  }))
+  const expires = Math.floor(Date.now() / 1000) + UPLOAD_SIGNATURE_SECONDS
+  const message = uploadMessage({ chainId: conn.chainId, sender: owner, files: list, expires })
+  return { files: list, expires, signature: await conn.signer!.signMessage(message) }
+}
+
 /** Packages up to this size are sent in the lattice_deployModel request itself. */
 export const INLINE_BYTES = 2 * 1024 * 1024
 
@@ -144,10 +178,12 @@ async function uploadInChunks(
   io: CliIO,
   files: { name: string; data: Uint8Array }[],
   total: number,
+  owner: string,
+  auth: UploadAuth,
 ): Promise<string> {
   const { uploadId, maxChunkBytes } = await conn.call<{ uploadId: string; maxChunkBytes: number }>(
     'lattice_createUpload',
-    [],
+    [{ from: owner, files: auth.files, expires: auth.expires, signature: auth.signature }],
   )
   let bar: { start(t: number, v: number): void; update(v: number): void; stop(): void } | undefined
   if (io.isTTY) {
@@ -161,14 +197,14 @@ async function uploadInChunks(
   let done = 0
   try {
     for (const f of files) {
-      for (let off = 0; off < f.data.length || (off === 0 && f.data.length === 0); off += maxChunkBytes) {
+      // an empty file is complete once the upload exists
+      for (let off = 0; off < f.data.length; off += maxChunkBytes) {
         const chunk = f.data.subarray(off, off + maxChunkBytes)
         await conn.call('lattice_uploadChunk', [
           { uploadId, name: f.name, offset: off, data: Buffer.from(chunk).toString('base64') },
         ])
         done += chunk.length
         bar?.update(done)
-        if (f.data.length === 0) break
       }
     }
   } finally {

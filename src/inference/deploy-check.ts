@@ -36,8 +36,14 @@ export interface DeployCheck {
 /** Run every deploy check; throws ModelCheckError saying what to fix. */
 export async function checkDeployableModel(opts: DeployCheckOpts): Promise<DeployCheck> {
   const selfContained = await inlineExternalData(opts.model, opts.files)
+  let decoded: ModelProto | undefined
+  try {
+    decoded = decodeModel(selfContained)
+  } catch {
+    // not an ONNX model: analyseModel says so
+  }
+  if (decoded) checkTensorSizes(decoded)
   const analysis = analyseModel(selfContained, opts.shapes ?? {})
-  checkTensorSizes(decodeModel(selfContained))
   const create = opts.createSession ?? createConsensusSession
   let session: { dispose(): Promise<void> }
   try {

@@ -74,8 +74,16 @@ export interface InferencePrecompile {
   attach(evm: EVMInterface): void
   /** Records of the transaction that just ran on `evm` (empty if it reverted). */
   takeTxRecords(evm: EVMInterface): InferenceRecord[]
-  /** FLOPs and gas of a call, without running (used by `estimate` and lattice_estimateInference). */
-  estimate(sm: StateManagerInterface, modelId: string, inputs: Tensor[]): Promise<{ flops: bigint; gas: bigint }>
+  /**
+   * FLOPs and gas of a call, without running (used by `estimate` and lattice_estimateInference), with the
+   * access checks for `caller` (ModelRegistry's address: a call it forwards after its own checks).
+   */
+  estimate(
+    sm: StateManagerInterface,
+    modelId: string,
+    inputs: Tensor[],
+    caller?: string,
+  ): Promise<{ flops: bigint; gas: bigint }>
   readonly stats: InferenceStats
 }
 
@@ -403,8 +411,8 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
     takeTxRecords(evm) {
       return trackers.get(evm)?.takeTx() ?? []
     },
-    async estimate(sm, modelId, inputs) {
-      const p = await plan(sm, modelId, inputs, undefined)
+    async estimate(sm, modelId, inputs, caller) {
+      const p = await plan(sm, modelId, inputs, caller?.toLowerCase())
       return { flops: p.flops, gas: p.gas }
     },
     stats,

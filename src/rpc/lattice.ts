@@ -1,26 +1,49 @@
 // lattice_* : the model workflow over JSON-RPC (deploy, list, get, off-chain inference, estimates, node facts).
-import { randomBytes } from 'node:crypto'
-import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { bytesToHex, createAddressFromString } from '@ethereumjs/util'
+import { createHash } from 'node:crypto'
+import { rm } from 'node:fs/promises'
+import { bytesToHex, createAddressFromString, createZeroAddress } from '@ethereumjs/util'
 import { AbiCoder, Interface, keccak256 } from 'ethers'
+import { TX_GAS_CAP } from '../chain/chain.ts'
+import { ExecutionFailedError } from '../chain/errors.ts'
 import type { LatticeNode } from '../chain/node.ts'
 import type { IndexedModel, ModelQuery, RegistryIndex } from '../chain/registry-index.ts'
 import { LatticeError } from '../errors.ts'
 import type { ModelAnalysis } from '../inference/analysis.ts'
 import { analyseModel } from '../inference/analysis.ts'
-import { formatTensorJson, parseTensorJson } from '../inference/json.ts'
-import type { Tensor } from '../inference/tensor.ts'
+import type { CheckSessionFactory } from '../inference/deploy-check.ts'
+import { DEFAULT_TENSOR_LIMITS, DType, floatToFixedTensor, type Tensor } from '../inference/tensor.ts'
+import { validateInputs } from '../inference/validate.ts'
 import { INFERENCE_PRECOMPILE_ADDRESS, MODEL_REGISTRY_ADDRESS } from '../precompiles/addresses.ts'
 import type { InferencePrecompile } from '../precompiles/inference.ts'
-import { isValidFileName } from '../storage/manifest.ts'
-import { addModelPackage, readManifest } from '../storage/package.ts'
+import type { CachedPackage } from '../storage/cache.ts'
 import type { PinningSummary } from '../storage/pinning.ts'
 import type { ModelStore } from '../storage/types.ts'
 import { address, paramList } from './codec.ts'
+import { type DeploySource, preparePackage } from './deploy-service.ts'
 import { invalidParams } from './errors.ts'
+import {
+  authParam,
+  base64,
+  filesParam,
+  modelIdParam,
+  object,
+  onlyKeys,
+  optObject,
+  POLICY_CODES,
+  policyParam,
+  shapesParam,
+  show,
+  str,
+  tensorsJson,
+  tensorsParam,
+  uint,
+  uploadFilesParam,
+  wei,
+} from './lattice-params.ts'
 import type { Handlers } from './types.ts'
+import { createUploadStore, type UploadLimits } from './uploads.ts'
+
+export { MAX_INLINE_PACKAGE_BYTES } from './lattice-params.ts'
 
 /** What the lattice namespace needs; the CLI builds it (only the CLI constructs ONNX Runtime and IPFS objects). */
 export interface LatticeRpcDeps {
@@ -28,10 +51,13 @@ export interface LatticeRpcDeps {
   index: RegistryIndex
   /** The node's IPFS store: packages sent to lattice_deployModel are added here. */
   store: ModelStore
-  /** Verified model bytes by manifest CID and digest (the local model cache). */
-  models: { getModelBytes(cid: string, digest: string): Promise<Uint8Array> }
+  /** Verified model bytes and packages by manifest CID and digest (the local model cache). */
+  models: {
+    getModelBytes(cid: string, digest: string): Promise<Uint8Array>
+    getPackage(cid: string, digest: string): Promise<CachedPackage>
+  }
   inference: InferencePrecompile
-  /** Run a model off-chain; `fast` asks for the machine's best provider instead of the consensus profile. */
+  /** Run a model off-chain on the machine's best provider (lattice_infer with `fast`). */
   runModel(
     model: { bytes: Uint8Array; digest: string },
     inputs: Tensor[],
@@ -49,33 +75,25 @@ export interface LatticeRpcDeps {
     ipfsBackend: string
   }>
   devnet: boolean
+  /** The profile the precompile runs under (what lattice_infer reports for a call that is not `fast`). */
+  stateProfile?: { id: string; provider: string }
+  /** Where staged uploads live (default: a temp directory). */
+  uploadDir?: string
+  /** Bounds on staged uploads (defaults: DEFAULT_UPLOAD_LIMITS, documented in docs/rpc.md). */
+  uploadLimits?: Partial<UploadLimits>
+  /** Session factory of the deploy load check (default: the consensus runtime's). */
+  createSession?: CheckSessionFactory
 }
 
-interface Upload {
-  dir: string
-  sizes: Map<string, number>
-  total: number
-  touched: number
-}
-
-/** Most bytes in one lattice_uploadChunk (base64 in a 5 MiB request body). */
-export const MAX_CHUNK_BYTES = 2 * 1024 * 1024
-/** Most bytes in one staged upload. */
-const MAX_UPLOAD_BYTES = 16 * 1024 ** 3
-/** Staged uploads idle this long are dropped (checked when a new one is created). */
-const UPLOAD_TTL_MS = 60 * 60 * 1000
-
-/** Largest model or file accepted inline by lattice_deployModel (the RPC body limit is 5 MiB of base64). */
-export const MAX_INLINE_PACKAGE_BYTES = 3 * 1024 * 1024
-
-const POLICY_CODES = { public: 0, private: 1, allowlist: 2 } as const
 const MAX_PAGE = 1000
 const TENSOR = 'tuple(string name, uint8 dtype, uint64[] shape, bytes data)'
 const REGISTRY_ABI = new Interface([
   'function register(tuple(string name, string version, string cid, bytes32 digest, bytes32 commitment, string format, string io, uint8 policy, uint256 price) spec) returns (bytes32)',
   `function infer(bytes32 modelId, ${TENSOR}[] inputs) payable returns (${TENSOR}[])`,
+  'function isAllowed(bytes32 modelId, address caller) view returns (bool)',
 ])
 const INFERENCE_ABI = new Interface([
+  `function infer(bytes32 modelId, ${TENSOR}[] inputs) returns (${TENSOR}[] outputs)`,
   `function estimate(bytes32 modelId, ${TENSOR}[] inputs) view returns (uint256 flops, uint256 gas)`,
 ])
 
@@ -102,102 +120,20 @@ export function encodeRegister(spec: RegistrySpec): string {
   return REGISTRY_ABI.encodeFunctionData('register', [spec])
 }
 
-type Obj = Record<string, unknown>
-
-function object(v: unknown, name: string): Obj {
-  if (typeof v !== 'object' || v === null || Array.isArray(v))
-    throw invalidParams(`invalid argument ${name}: expected an object, got ${show(v)}`)
-  return v as Obj
-}
-
-function optObject(v: unknown, name: string): Obj {
-  return v === undefined || v === null ? {} : object(v, name)
-}
-
-function onlyKeys(o: Obj, name: string, keys: readonly string[]): void {
-  for (const k of Object.keys(o)) {
-    if (!keys.includes(k))
-      throw invalidParams(`invalid argument ${name}: unknown field "${k}" (known: ${keys.join(', ')})`)
-  }
-}
-
-function str(v: unknown, name: string, opts: { max?: number; optional?: boolean } = {}): string | undefined {
-  if (v === undefined || v === null) {
-    if (opts.optional) return undefined
-    throw invalidParams(`missing argument ${name}: expected a non-empty string`)
-  }
-  if (typeof v !== 'string' || v.length === 0)
-    throw invalidParams(`invalid argument ${name}: expected a non-empty string, got ${show(v)}`)
-  if (v.length > (opts.max ?? 256))
-    throw invalidParams(`invalid argument ${name}: longer than ${opts.max ?? 256} characters`)
-  return v
-}
-
-function modelIdParam(v: unknown, name = 'modelId'): string {
-  if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(v))
-    throw invalidParams(
-      `invalid argument ${name}: expected a 32-byte hex model id (0x + 64 hex digits), got ${show(v)}`,
-    )
-  return v.toLowerCase()
-}
-
-function uint(v: unknown, name: string, max: number): number | undefined {
-  if (v === undefined || v === null) return undefined
-  const n = typeof v === 'string' && /^0x[0-9a-fA-F]+$/.test(v) ? Number.parseInt(v, 16) : v
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || n > max)
-    throw invalidParams(`invalid argument ${name}: expected an integer from 0 to ${max}, got ${show(v)}`)
-  return n
-}
-
-function wei(v: unknown, name: string): bigint {
-  if (v === undefined || v === null) return 0n
-  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v)
-  if (typeof v === 'string' && /^(0x[0-9a-fA-F]{1,64}|[0-9]{1,78})$/.test(v)) {
-    const n = BigInt(v)
-    if (n < 1n << 256n) return n
-  }
-  throw invalidParams(`invalid argument ${name}: expected wei as a decimal string or 0x quantity, got ${show(v)}`)
-}
-
-function policyParam(v: unknown, name: string): number {
-  if (v === undefined || v === null) return 0
-  if (typeof v === 'string' && v in POLICY_CODES) return POLICY_CODES[v as keyof typeof POLICY_CODES]
-  if (typeof v === 'number' && (v === 0 || v === 1 || v === 2)) return v
-  throw invalidParams(`invalid argument ${name}: expected "public", "private" or "allowlist", got ${show(v)}`)
-}
-
-function base64(v: unknown, name: string): Uint8Array {
-  if (typeof v !== 'string' || v.length === 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(v) || v.length % 4 !== 0)
-    throw invalidParams(`invalid argument ${name}: expected the file's bytes as a base64 string`)
-  return new Uint8Array(Buffer.from(v, 'base64'))
-}
-
-function show(v: unknown): string {
-  const s = JSON.stringify(v)
-  return s === undefined ? String(v) : s.length > 80 ? `${s.slice(0, 77)}...` : s
-}
-
-/** Input tensors in the shared tensor JSON form: `{"x": {"dtype", "shape", "data"}}` or bare arrays. */
-function tensorsParam(v: unknown, name: string, model: IndexedModel | undefined, io?: ModelAnalysis): Tensor[] {
-  object(v, name)
-  try {
-    return parseTensorJson({ inputs: v }, { model: io?.io.inputs })
-  } catch (err) {
-    throw invalidParams(`invalid argument ${name}: ${(err as LatticeError).shortMessage ?? String(err)}`)
-  } finally {
-    void model
-  }
-}
-
-/** JSON of tensors as `{"name": {"dtype", "shape", "data"}}` (the `outputs` object of the tensor JSON format). */
-function tensorsJson(tensors: readonly Tensor[]): unknown {
-  return (JSON.parse(formatTensorJson(tensors)) as { outputs: unknown }).outputs
-}
+const abiTensors = (inputs: readonly Tensor[]) => inputs.map((t) => [t.name, t.dtype, t.shape.map(BigInt), t.data])
+const hexBytes = (hex: string) => Buffer.from(hex.slice(2), 'hex')
 
 /** The lattice_* handlers. */
 export function latticeMethods(deps: LatticeRpcDeps): Handlers {
   const { node, index } = deps
   const analyses = new Map<string, ModelAnalysis>()
+  const isDev = (a: string) => node.devAccounts.some((d) => d.address.toString().toLowerCase() === a.toLowerCase())
+  const uploads = createUploadStore({
+    chainId: node.chain.chainId,
+    dir: deps.uploadDir,
+    limits: deps.uploadLimits,
+    isDevAccount: (a) => deps.devnet && isDev(a),
+  })
 
   async function known(modelId: string, name = 'modelId'): Promise<IndexedModel> {
     const m = await index.get(modelId)
@@ -226,67 +162,132 @@ export function latticeMethods(deps: LatticeRpcDeps): Handlers {
     return a
   }
 
-  /** Staged uploads (lattice_createUpload / lattice_uploadChunk), for packages too large for one request. */
-  const uploads = new Map<string, Upload>()
+  /** The gas an eth_call may use: the head's gas limit, capped at the transaction gas cap. */
+  const callGasCap = () => {
+    const limit = node.chain.head.header.gasLimit
+    return limit < TX_GAS_CAP ? limit : TX_GAS_CAP
+  }
 
-  function takeUpload(v: unknown, name: string): Upload {
-    const up = typeof v === 'string' ? uploads.get(v) : undefined
-    if (!up)
-      throw invalidParams(`invalid argument ${name}: no upload ${show(v)} (create one with lattice_createUpload)`)
-    uploads.delete(v as string)
-    return up
+  async function balanceOf(a: string): Promise<bigint> {
+    const sm = await node.chain.stateAt(node.chain.head)
+    return (await sm.getAccount(createAddressFromString(a)))?.balance ?? 0n
+  }
+
+  /**
+   * lattice_infer's access rules are the chain's: the call runs as an eth_call from `from` — straight to the
+   * precompile for a free model, through ModelRegistry.infer with the price for a priced one — so the
+   * precompile's policy checks, the registry's payment check and the call gas cap all apply.
+   */
+  async function inferAsCall(m: IndexedModel, from: string, inputs: Tensor[]): Promise<Tensor[]> {
+    const price = BigInt(m.price)
+    await payable(m, from, price)
+    const data =
+      price > 0n
+        ? REGISTRY_ABI.encodeFunctionData('infer', [m.modelId, abiTensors(inputs)])
+        : INFERENCE_ABI.encodeFunctionData('infer', [m.modelId, abiTensors(inputs)])
+    const res = await node.call(
+      {
+        from: createAddressFromString(from),
+        to: createAddressFromString(price > 0n ? MODEL_REGISTRY_ADDRESS : INFERENCE_PRECOMPILE_ADDRESS),
+        data: hexBytes(data),
+        value: price,
+        gas: callGasCap(),
+      },
+      node.chain.head,
+    )
+    const [outs] = INFERENCE_ABI.decodeFunctionResult('infer', bytesToHex(res.execResult.returnValue)) as unknown as [
+      [string, bigint, bigint[], string][],
+    ]
+    return outs.map(([name, dtype, shape, d]) => ({
+      name,
+      dtype: Number(dtype),
+      shape: shape.map(Number),
+      data: new Uint8Array(hexBytes(d)),
+    }))
+  }
+
+  /** A priced model is run only by a caller who could pay its price (as anvil refuses value it does not have). */
+  async function payable(m: IndexedModel, from: string, price: bigint): Promise<void> {
+    if (price === 0n) return
+    const have = await balanceOf(from)
+    if (have < price)
+      throw new ExecutionFailedError(
+        `insufficient funds for the model's price: ${from} has ${have} wei, model ${m.modelId} costs ${price} wei`,
+      )
+  }
+
+  /**
+   * The same rules for a `fast` run, without running on the consensus path: the registry's access check and
+   * the price for a priced model, the precompile's checks (as `from`) for a free one, and the call gas cap.
+   */
+  async function authoriseFast(m: IndexedModel, from: string, inputs: Tensor[]): Promise<void> {
+    const price = BigInt(m.price)
+    await payable(m, from, price)
+    const head = node.chain.head
+    if (price > 0n) {
+      const r = await node.call(
+        {
+          from: createAddressFromString(from),
+          to: createAddressFromString(MODEL_REGISTRY_ADDRESS),
+          data: hexBytes(REGISTRY_ABI.encodeFunctionData('isAllowed', [m.modelId, from])),
+        },
+        head,
+      )
+      if (!(REGISTRY_ABI.decodeFunctionResult('isAllowed', bytesToHex(r.execResult.returnValue))[0] as boolean))
+        throw invalidParams(`invalid argument request.from: ${from} may not run model ${m.modelId} (its access policy)`)
+    }
+    // estimate as `from` (a free model: the precompile's access checks) or as the registry forwards a paid call
+    let gas: bigint
+    if (price > 0n) {
+      ;({ gas } = await deps.inference.estimate(
+        await node.chain.stateAt(head),
+        m.modelId,
+        inputs,
+        MODEL_REGISTRY_ADDRESS,
+      ))
+    } else {
+      const res = await node.call(
+        {
+          from: createAddressFromString(from),
+          to: createAddressFromString(INFERENCE_PRECOMPILE_ADDRESS),
+          data: hexBytes(INFERENCE_ABI.encodeFunctionData('estimate', [m.modelId, abiTensors(inputs)])),
+        },
+        head,
+      )
+      ;[, gas] = INFERENCE_ABI.decodeFunctionResult('estimate', bytesToHex(res.execResult.returnValue)) as unknown as [
+        bigint,
+        bigint,
+      ]
+    }
+    const cap = callGasCap()
+    if (gas > cap)
+      throw new ExecutionFailedError(`out of gas: the inference needs ${gas} gas, the call gas cap is ${cap}`)
   }
 
   return {
     lattice_createUpload: async (p) => {
-      paramList(p, 'lattice_createUpload', 0, 0)
-      const now = Date.now()
-      for (const [id, u] of uploads) {
-        if (now - u.touched > UPLOAD_TTL_MS) {
-          uploads.delete(id)
-          await rm(u.dir, { recursive: true, force: true })
-        }
-      }
-      const uploadId = `0x${randomBytes(16).toString('hex')}`
-      uploads.set(uploadId, {
-        dir: await mkdtemp(join(tmpdir(), 'lattice-upload-')),
-        sizes: new Map(),
-        total: 0,
-        touched: now,
-      })
-      return { uploadId, maxChunkBytes: MAX_CHUNK_BYTES }
+      const [arg] = paramList(p, 'lattice_createUpload', 1, 1)
+      const o = object(arg, 'upload')
+      onlyKeys(o, 'upload', ['from', 'files', 'expires', 'signature'])
+      if (o.from === undefined || o.from === null)
+        throw invalidParams('missing argument upload.from: the address that signs the upload')
+      const from = address(o.from, 'upload.from').toString()
+      const files = uploadFilesParam(o.files, 'upload.files')
+      const { expires, signature } = authParam({ expires: o.expires, signature: o.signature }, 'upload')
+      const up = await uploads.create({ chainId: node.chain.chainId, sender: from, files, expires }, signature)
+      return { uploadId: up.id, maxChunkBytes: uploads.limits.maxChunkBytes, expires: up.expires }
     },
 
     lattice_uploadChunk: async (p) => {
       const [arg] = paramList(p, 'lattice_uploadChunk', 1, 1)
       const o = object(arg, 'chunk')
       onlyKeys(o, 'chunk', ['uploadId', 'name', 'offset', 'data'])
-      const up = typeof o.uploadId === 'string' ? uploads.get(o.uploadId) : undefined
-      if (!up)
-        throw invalidParams(
-          `invalid argument chunk.uploadId: no upload ${show(o.uploadId)} (create one with lattice_createUpload)`,
-        )
+      if (typeof o.uploadId !== 'string')
+        throw invalidParams(`invalid argument chunk.uploadId: no upload ${show(o.uploadId)}`)
       const name = str(o.name, 'chunk.name') as string
-      if (!isValidFileName(name))
-        throw invalidParams(`invalid argument chunk.name: ${show(name)} is not a valid package file name`)
-      const offset = uint(o.offset, 'chunk.offset', Number.MAX_SAFE_INTEGER)
-      const have = up.sizes.get(name) ?? 0
-      if (offset !== have)
-        throw invalidParams(
-          `invalid argument chunk.offset: ${name} has ${have} bytes so far; send the chunk at offset ${have}`,
-        )
+      const offset = uint(o.offset, 'chunk.offset', Number.MAX_SAFE_INTEGER) ?? 0
       const bytes = base64(o.data, 'chunk.data')
-      if (bytes.length > MAX_CHUNK_BYTES)
-        throw invalidParams(
-          `invalid argument chunk.data: ${bytes.length} bytes is more than ${MAX_CHUNK_BYTES} per chunk`,
-        )
-      if (up.total + bytes.length > MAX_UPLOAD_BYTES)
-        throw invalidParams(`invalid argument chunk.data: the upload would pass ${MAX_UPLOAD_BYTES} bytes`)
-      await appendFile(join(up.dir, name), bytes)
-      up.sizes.set(name, have + bytes.length)
-      up.total += bytes.length
-      up.touched = Date.now()
-      return { name, size: have + bytes.length }
+      return uploads.append(o.uploadId, name, offset, bytes)
     },
 
     lattice_nodeInfo: async (p) => {
@@ -351,32 +352,27 @@ export function latticeMethods(deps: LatticeRpcDeps): Handlers {
       onlyKeys(o, 'request', ['modelId', 'inputs', 'from'])
       const m = await known(modelIdParam(o.modelId, 'request.modelId'), 'request.modelId')
       const from = o.from === undefined || o.from === null ? undefined : address(o.from, 'request.from')
-      const inputs = tensorsParam(o.inputs, 'request.inputs', m, await analysis(m))
+      const inputs = tensorsParam(o.inputs, 'request.inputs', await analysis(m))
       try {
         let flops: bigint
         let gas: bigint
-        if (m.policy === 'public' && !from) {
+        if (!from) {
+          // no caller: the estimate of the call as the registry forwards it (after its own access checks)
           ;({ flops, gas } = await deps.inference.estimate(
             await node.chain.stateAt(node.chain.head),
             m.modelId,
             inputs,
+            MODEL_REGISTRY_ADDRESS,
           ))
         } else {
-          // the precompile checks access and price for direct callers; asked as `from`, or as the registry
-          // (which has done those checks itself when it forwards a paid call)
-          const data = INFERENCE_ABI.encodeFunctionData('estimate', [
-            m.modelId,
-            inputs.map((t) => [t.name, t.dtype, t.shape.map(BigInt), t.data]),
-          ])
+          // the precompile checks access and price for a direct caller
           const res = await node.call(
             {
-              from: from ?? createAddressFromString(MODEL_REGISTRY_ADDRESS),
+              from,
               to: createAddressFromString(INFERENCE_PRECOMPILE_ADDRESS),
-              data: Buffer.from(data.slice(2), 'hex'),
+              data: hexBytes(INFERENCE_ABI.encodeFunctionData('estimate', [m.modelId, abiTensors(inputs)])),
             },
             node.chain.head,
-            // an eth_call may not come from an account with code (EIP-3607); the registry's storage stays
-            from ? undefined : new Map([[MODEL_REGISTRY_ADDRESS.toLowerCase(), { code: new Uint8Array() }]]),
           )
           ;[flops, gas] = INFERENCE_ABI.decodeFunctionResult(
             'estimate',
@@ -394,18 +390,36 @@ export function latticeMethods(deps: LatticeRpcDeps): Handlers {
     lattice_infer: async (p) => {
       const [arg] = paramList(p, 'lattice_infer', 1, 1)
       const o = object(arg, 'request')
-      onlyKeys(o, 'request', ['modelId', 'inputs', 'outputDecimals', 'fast'])
+      onlyKeys(o, 'request', ['modelId', 'inputs', 'from', 'outputDecimals', 'fast'])
       const m = await known(modelIdParam(o.modelId, 'request.modelId'), 'request.modelId')
+      // an eth_call without `from` comes from the zero address; so does this
+      const from =
+        o.from === undefined || o.from === null
+          ? createZeroAddress().toString()
+          : address(o.from, 'request.from').toString()
       const decimals = uint(o.outputDecimals, 'request.outputDecimals', 77)
       if (o.fast !== undefined && typeof o.fast !== 'boolean')
         throw invalidParams(`invalid argument request.fast: expected a boolean, got ${show(o.fast)}`)
-      const inputs = tensorsParam(o.inputs, 'request.inputs', m, await analysis(m))
+      const io = await analysis(m)
+      const inputs = tensorsParam(o.inputs, 'request.inputs', io)
+      try {
+        validateInputs(inputs, io.io.inputs, DEFAULT_TENSOR_LIMITS)
+      } catch (err) {
+        throw invalidParams(`invalid argument request.inputs: ${(err as LatticeError).shortMessage ?? String(err)}`)
+      }
+      if (o.fast !== true) {
+        const outputs = (await inferAsCall(m, from, inputs)).map((t) =>
+          decimals !== undefined && (t.dtype === DType.float32 || t.dtype === DType.float16)
+            ? floatToFixedTensor(t, decimals)
+            : t,
+        )
+        const profile = deps.stateProfile ?? { id: (await deps.nodeInfo()).stateProfile, provider: 'cpu' }
+        return { modelId: m.modelId, provider: profile.provider, profile: profile.id, outputs: tensorsJson(outputs) }
+      }
+      await authoriseFast(m, from, inputs)
       const bytes = await modelBytes(m)
       try {
-        const r = await deps.runModel({ bytes, digest: m.digest }, inputs, {
-          fast: o.fast === true,
-          outputDecimals: decimals,
-        })
+        const r = await deps.runModel({ bytes, digest: m.digest }, inputs, { fast: true, outputDecimals: decimals })
         return { modelId: m.modelId, provider: r.provider, profile: r.profile, outputs: tensorsJson(r.outputs) }
       } catch (err) {
         if (err instanceof LatticeError && (err as { tensor?: string }).tensor !== undefined)
@@ -433,12 +447,13 @@ export function latticeMethods(deps: LatticeRpcDeps): Handlers {
         'send',
         'inputShapes',
         'upload',
+        'auth',
       ])
       const name = str(o.name, 'request.name') as string
       const version = str(o.version, 'request.version', { optional: true }) ?? '1'
       const policy = policyParam(o.policy, 'request.policy')
       const price = wei(o.price, 'request.price')
-      const from = o.from === undefined || o.from === null ? undefined : address(o.from, 'request.from')
+      let from = o.from === undefined || o.from === null ? undefined : address(o.from, 'request.from')
       if (o.send !== undefined && typeof o.send !== 'boolean')
         throw invalidParams(`invalid argument request.send: expected a boolean, got ${show(o.send)}`)
       const shapes = shapesParam(o.inputShapes)
@@ -447,156 +462,97 @@ export function latticeMethods(deps: LatticeRpcDeps): Handlers {
         throw invalidParams(
           'invalid argument request: give exactly one of "model" (base64 .onnx bytes), "files" ([{name, data}]), "upload" (an id from lattice_createUpload) or "cid" (an existing package, with "digest")',
         )
-      const modelId = from ? modelIdOf(from.toString(), name, version) : null
-      if (modelId && (await index.get(modelId))) {
-        throw invalidParams(
-          `invalid argument request.version: ${from!.toString()} already registered "${name}" version "${version}" (model ${modelId}); pass a new version`,
-        )
-      }
-      const dev = from && node.devAccounts.some((a) => a.address.equals(from))
-      const send = o.send ?? (deps.devnet && dev === true)
+      const dev = from !== undefined && isDev(from.toString())
+      const send = o.send ?? (deps.devnet && dev)
       if (send && !dev) {
         throw invalidParams(
           `invalid argument request.from: ${from ? `${from.toString()} is not an unlocked dev account` : 'missing'}; pass a dev account, or "send": false to get the unsigned transaction`,
         )
       }
-
-      let cid: string
-      let digest: string
-      let commitment: string
-      let size: number
-      let modelBytes: Uint8Array
+      const auth = o.auth === undefined || o.auth === null ? undefined : authParam(o.auth, 'request.auth')
+      // parse the package before anything is stored; a staged upload is the sender's (it signed it)
+      let source: DeploySource
+      let staged: { dir: string } | undefined
       if (o.cid !== undefined && o.cid !== null) {
-        cid = str(o.cid, 'request.cid') as string
+        const cid = str(o.cid, 'request.cid') as string
         if (typeof o.digest !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(o.digest))
           throw invalidParams(`invalid argument request.digest: expected the package digest (0x + 64 hex digits)`)
-        try {
-          const r = await readManifest(deps.store, cid, o.digest)
-          digest = r.digest
-          commitment = r.manifest.commitment.root
-          size = r.manifest.totalSize
-          modelBytes = await deps.models.getModelBytes(cid, digest)
-        } catch (err) {
-          throw invalidParams(
-            `invalid argument request.cid: package ${cid} cannot be read with that digest (${(err as LatticeError).shortMessage ?? String(err)})`,
-          )
-        }
+        source = { cid, digest: o.digest }
       } else if (o.upload !== undefined && o.upload !== null) {
-        const up = takeUpload(o.upload, 'request.upload')
-        try {
-          const names = [...up.sizes.keys()]
-          const models = names.filter((n) => n.toLowerCase().endsWith('.onnx'))
-          if (models.length !== 1)
-            throw invalidParams(
-              `invalid argument request.upload: expected exactly one .onnx file, got ${models.length} (${models.join(', ') || 'none'})`,
-            )
-          modelBytes = new Uint8Array(await readFile(join(up.dir, models[0])))
-          analyse(modelBytes, shapes)
-          const pkg = await addModelPackage(deps.store, { dir: up.dir }, { name })
-          cid = pkg.manifestCid
-          digest = pkg.digest
-          commitment = pkg.commitment
-          size = pkg.manifest.totalSize
-          await deps.pinPackage(cid, digest)
-        } finally {
-          await rm(up.dir, { recursive: true, force: true })
-        }
+        const id = str(o.upload, 'request.upload') as string
+        await uploads.sweep()
+        const up = uploads.take(id, from?.toString(), 'request.upload')
+        from ??= createAddressFromString(up.sender)
+        staged = up
+        source = { dir: up.dir, sizes: new Map([...up.files.values()].map((f) => [f.name, f.size])) }
       } else {
         const files = filesParam(o)
-        modelBytes = files.find((f) => f.name.toLowerCase().endsWith('.onnx'))?.data ?? new Uint8Array()
-        const dir = await mkdtemp(join(tmpdir(), 'lattice-deploy-'))
-        try {
-          for (const f of files) await writeFile(join(dir, f.name), f.data)
-          analyse(modelBytes, shapes)
-          const pkg = await addModelPackage(deps.store, { dir }, { name })
-          cid = pkg.manifestCid
-          digest = pkg.digest
-          commitment = pkg.commitment
-          size = pkg.manifest.totalSize
-          await deps.pinPackage(cid, digest)
-        } finally {
-          await rm(dir, { recursive: true, force: true })
+        // storing bytes needs the sender's authority, as a staged upload does
+        if (!from) throw invalidParams('missing argument request.from: the address that signs the upload')
+        if (!(deps.devnet && isDev(from.toString()))) {
+          if (!auth)
+            throw invalidParams(
+              'missing argument request.auth: {expires, signature} signing the upload message (docs/rpc.md, "Staged uploads")',
+            )
+          uploads.authorise(
+            {
+              chainId: node.chain.chainId,
+              sender: from.toString(),
+              files: files.map((f) => ({
+                name: f.name,
+                size: f.data.byteLength,
+                sha256: createHash('sha256').update(f.data).digest('hex'),
+              })),
+              expires: auth.expires,
+            },
+            auth.signature,
+            'request.auth',
+          )
         }
+        source = { files }
       }
-      const a = analyse(modelBytes, shapes)
-      const spec = { name, version, cid, digest, commitment, format: 'onnx', io: a.ioSummary, policy, price }
-      const data = encodeRegister(spec)
-      const result = {
-        modelId,
-        cid,
-        digest,
-        commitment,
-        size,
-        flops: a.flops,
-        ...(a.flopsNote ? { flopsNote: a.flopsNote } : {}),
-        io: a.ioSummary,
-        transaction: { ...(from ? { from: from.toString() } : {}), to: MODEL_REGISTRY_ADDRESS, data },
+      try {
+        const modelId = from ? modelIdOf(from.toString(), name, version) : null
+        if (modelId && (await index.get(modelId))) {
+          throw invalidParams(
+            `invalid argument request.version: ${from!.toString()} already registered "${name}" version "${version}" (model ${modelId}); pass a new version`,
+          )
+        }
+        const pkg = await preparePackage(deps, source, { name, shapes })
+        const a = pkg.analysis
+        const spec = {
+          name,
+          version,
+          cid: pkg.cid,
+          digest: pkg.digest,
+          commitment: pkg.commitment,
+          format: 'onnx',
+          io: a.ioSummary,
+          policy,
+          price,
+        }
+        const data = encodeRegister(spec)
+        const result = {
+          modelId,
+          cid: pkg.cid,
+          digest: pkg.digest,
+          commitment: pkg.commitment,
+          size: pkg.size,
+          flops: a.flops,
+          ...(a.flopsNote ? { flopsNote: a.flopsNote } : {}),
+          io: a.ioSummary,
+          transaction: { ...(from ? { from: from.toString() } : {}), to: MODEL_REGISTRY_ADDRESS, data },
+        }
+        if (!send) return result
+        const hash = await node.sendTransaction({
+          from,
+          to: createAddressFromString(MODEL_REGISTRY_ADDRESS),
+          data: hexBytes(data),
+        })
+        return { ...result, txHash: bytesToHex(hash) }
+      } finally {
+        if (staged) await rm(staged.dir, { recursive: true, force: true })
       }
-      if (!send) return result
-      const hash = await node.sendTransaction({
-        from,
-        to: createAddressFromString(MODEL_REGISTRY_ADDRESS),
-        data: Buffer.from(data.slice(2), 'hex'),
-      })
-      return { ...result, txHash: bytesToHex(hash) }
     },
   }
-}
-
-function analyse(model: Uint8Array, shapes: Record<string, number[]>): ModelAnalysis {
-  try {
-    return analyseModel(model, shapes)
-  } catch (err) {
-    throw invalidParams(`invalid argument request.model: ${(err as LatticeError).shortMessage ?? String(err)}`)
-  }
-}
-
-function shapesParam(v: unknown): Record<string, number[]> {
-  if (v === undefined || v === null) return {}
-  const o = object(v, 'request.inputShapes')
-  const out: Record<string, number[]> = {}
-  for (const [k, s] of Object.entries(o)) {
-    if (!Array.isArray(s) || s.some((d) => !Number.isSafeInteger(d) || (d as number) < 0))
-      throw invalidParams(`invalid argument request.inputShapes.${k}: expected an array of dims, e.g. [1, 3, 224, 224]`)
-    out[k] = s as number[]
-  }
-  return out
-}
-
-function filesParam(o: Obj): { name: string; data: Uint8Array }[] {
-  let files: { name: string; data: Uint8Array }[]
-  if (o.model !== undefined && o.model !== null) {
-    const fileName = str(o.modelFile, 'request.modelFile', { optional: true }) ?? 'model.onnx'
-    if (!fileName.endsWith('.onnx') || !isValidFileName(fileName))
-      throw invalidParams(
-        `invalid argument request.modelFile: expected a file name ending in .onnx, got ${show(fileName)}`,
-      )
-    files = [{ name: fileName, data: base64(o.model, 'request.model') }]
-  } else {
-    if (!Array.isArray(o.files) || o.files.length === 0)
-      throw invalidParams('invalid argument request.files: expected a non-empty array of {name, data}')
-    files = o.files.map((f, i) => {
-      const e = object(f, `request.files[${i}]`)
-      const n = str(e.name, `request.files[${i}].name`) as string
-      if (!isValidFileName(n))
-        throw invalidParams(`invalid argument request.files[${i}].name: ${show(n)} is not a valid package file name`)
-      return { name: n, data: base64(e.data, `request.files[${i}].data`) }
-    })
-    const names = new Set<string>()
-    for (const [i, f] of files.entries()) {
-      if (names.has(f.name)) throw invalidParams(`invalid argument request.files[${i}].name: duplicate ${show(f.name)}`)
-      names.add(f.name)
-    }
-    const models = files.filter((f) => f.name.toLowerCase().endsWith('.onnx'))
-    if (models.length !== 1)
-      throw invalidParams(
-        `invalid argument request.files: expected exactly one .onnx file, got ${models.length} (${models.map((m) => m.name).join(', ') || 'none'})`,
-      )
-  }
-  const total = files.reduce((a, f) => a + f.data.length, 0)
-  if (total > MAX_INLINE_PACKAGE_BYTES)
-    throw invalidParams(
-      `invalid argument request.files: ${total} bytes is more than the ${MAX_INLINE_PACKAGE_BYTES} bytes accepted inline; stage it with lattice_createUpload and lattice_uploadChunk, then pass "upload"`,
-    )
-  return files
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -192,9 +193,29 @@ describe('lattice model deploy against a validator node (no dev keys)', () => {
       const r = JSON.parse(stdout)
       expect(r.owner).toBe(new Wallet(KEY0).address)
       expect((await rpc(node.server.url, 'lattice_getModel', [r.modelId])).result).toMatchObject({ name: 'iris' })
-      // without a dev account the node never sends for you
+      // the node stores bytes only with the sender's signature (issue 11, item 7) ...
+      const bytes = exampleModel('iris').bytes
+      const model = Buffer.from(bytes).toString('base64')
+      const unsigned = await rpc(node.server.url, 'lattice_deployModel', [
+        { model, name: 'iris', version: '2', from: ADDR1 },
+      ])
+      expect(unsigned.error.message).toMatch(/request\.auth/)
+      const expires = Math.floor(Date.now() / 1000) + 600
+      const files = [
+        { name: 'model.onnx', size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') },
+      ]
+      const { uploadMessage } = await import('../../src/rpc/uploads.ts')
+      const signature = await new Wallet(KEY1).signMessage(
+        uploadMessage({
+          chainId: BigInt((await rpc(node.server.url, 'eth_chainId', [])).result),
+          sender: ADDR1,
+          files,
+          expires,
+        }),
+      )
+      // ... and without a dev account it never sends for you
       const direct = await rpc(node.server.url, 'lattice_deployModel', [
-        { model: Buffer.from(exampleModel('iris').bytes).toString('base64'), name: 'iris', version: '2', from: ADDR1 },
+        { model, name: 'iris', version: '2', from: ADDR1, auth: { expires, signature } },
       ])
       expect(direct.result.txHash).toBeUndefined()
       expect(direct.result.transaction.data).toMatch(/^0x/)

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildModel } from '../../src/inference/builder.ts'
 import { formatTensorJson } from '../../src/inference/json.ts'
@@ -7,6 +8,7 @@ import { ADDR0, ADDR1, rpc, startTestDevnet } from '../helpers/devnet.ts'
 import { exampleModel } from '../helpers/models.ts'
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64')
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
 const IRIS = exampleModel('iris').bytes
 const FLOWER = { x: [[5.1, 3.5, 1.4, 0.2]] }
 /** A model with a random op: never deployable. */
@@ -95,7 +97,10 @@ describe('lattice_* RPC', () => {
     })
 
     it('lattice_createUpload + lattice_uploadChunk stage a package in chunks for lattice_deployModel', async () => {
-      const up = (await rpc(devnet.url, 'lattice_createUpload', [])).result
+      // a devnet's dev account needs no signature (test/rpc/uploads.test.ts covers signed uploads)
+      const files = [{ name: 'm.onnx', size: STATIC.length, sha256: sha256(STATIC) }]
+      const expires = Math.floor(Date.now() / 1000) + 600
+      const up = (await rpc(devnet.url, 'lattice_createUpload', [{ from: ADDR0, files, expires }])).result
       expect(up.uploadId).toMatch(/^0x[0-9a-f]{32}$/)
       expect(up.maxChunkBytes).toBe(2 * 1024 * 1024)
       const half = Math.floor(STATIC.length / 2)
@@ -197,7 +202,9 @@ describe('lattice_* RPC', () => {
     let staged = ''
     const uploadId = () => staged
     beforeAll(async () => {
-      staged = (await rpc(devnet.url, 'lattice_createUpload', [])).result.uploadId
+      const files = [{ name: 'a.onnx', size: 4, sha256: sha256(new Uint8Array(4)) }]
+      const expires = Math.floor(Date.now() / 1000) + 600
+      staged = (await rpc(devnet.url, 'lattice_createUpload', [{ from: ADDR0, files, expires }])).result.uploadId
     })
     const cases: [string, string, () => unknown, RegExp][] = [
       // lattice_deployModel
@@ -343,7 +350,8 @@ describe('lattice_* RPC', () => {
         /request\.upload: no upload "0x1234"/,
       ],
       // lattice_createUpload / lattice_uploadChunk
-      ['createUpload', 'a parameter', () => [1], /too many arguments, want at most 0/],
+      ['createUpload', 'not an object', () => [1], /upload: expected an object/],
+      ['createUpload', 'no sender', () => [{ files: [], expires: 1 }], /missing argument upload\.from/],
       ['uploadChunk', 'no chunk', () => [], /missing value for required argument 0/],
       ['uploadChunk', 'chunk not an object', () => ['x'], /chunk: expected an object/],
       [
@@ -362,7 +370,7 @@ describe('lattice_* RPC', () => {
         'uploadChunk',
         'bad name',
         () => [{ uploadId: uploadId(), name: 'a/b.onnx', offset: 0, data: 'AA==' }],
-        /chunk\.name: "a\/b\.onnx" is not a valid/,
+        /chunk\.name: "a\/b\.onnx" is not a file of this upload/,
       ],
       [
         'uploadChunk',
