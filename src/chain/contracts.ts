@@ -2,7 +2,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { isAbsolute, join, normalize, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { toChecksumAddress } from '@ethereumjs/util'
+import { bytesToHex, concatBytes, hexToBytes, setLengthLeft, toChecksumAddress } from '@ethereumjs/util'
+import { keccak256 } from 'ethereum-cryptography/keccak.js'
 import {
   INFERENCE_VERIFIER_ADDRESS,
   IPFS_INCENTIVES_ADDRESS,
@@ -110,14 +111,45 @@ export interface Predeploy {
   contract: string
   /** Genesis balance, 0x-hex wei (default 0x0): IPFSIncentives' reward pool. */
   balance?: string
+  /**
+   * Storage the predeploy starts with, derived from the genesis it goes into (no constructor runs there).
+   * Default: none.
+   */
+  storage?: (genesis: Record<string, unknown>, artifact: ContractArtifact) => Record<string, string>
+}
+
+/** The storage key of `mapping(address => …)[key]` declared at `slot` (Solidity's layout). */
+function mappingSlot(key: string, slot: bigint): string {
+  const k = setLengthLeft(hexToBytes(key as `0x${string}`), 32)
+  const p = setLengthLeft(hexToBytes(`0x${slot.toString(16).padStart(2, '0')}`), 32)
+  return bytesToHex(keccak256(concatBytes(k, p)))
+}
+
+/**
+ * IPFSIncentives' verifiers: `isVerifier[v] = true` for every `config.lattice.validators` entry. The slot comes
+ * from the compiled storage layout, so moving the variable cannot leave genesis pointing at the wrong one.
+ */
+export function verifierStorage(genesis: Record<string, unknown>, artifact: ContractArtifact): Record<string, string> {
+  const entry = artifact.storageLayout.storage.find((e) => e.label === 'isVerifier')
+  if (!entry)
+    throw new ContractCompileError(`${artifact.contractName} has no isVerifier mapping in its storage layout.`)
+  const config = genesis.config as { lattice?: { validators?: string[] } } | undefined
+  const out: Record<string, string> = {}
+  for (const v of config?.lattice?.validators ?? []) out[mappingSlot(v.toLowerCase(), BigInt(entry.slot))] = '0x01'
+  return out
 }
 
 /** System contracts and where genesis puts them. */
 export const PREDEPLOYS: readonly Predeploy[] = [
   { address: MODEL_REGISTRY_ADDRESS, contract: 'ModelRegistry' },
   { address: INFERENCE_VERIFIER_ADDRESS, contract: 'InferenceVerifier' },
-  // 1000 ether reward pool
-  { address: IPFS_INCENTIVES_ADDRESS, contract: 'IPFSIncentives', balance: '0x3635c9adc5dea00000' },
+  // 1000 ether reward pool; the genesis validators verify models' sizes and commitments
+  {
+    address: IPFS_INCENTIVES_ADDRESS,
+    contract: 'IPFSIncentives',
+    balance: '0x3635c9adc5dea00000',
+    storage: verifierStorage,
+  },
 ]
 
 interface Solc {
@@ -237,12 +269,14 @@ export function compileContracts(opts: CompileContractsOpts = {}): Record<string
   return artifacts
 }
 
-/** The genesis `alloc` entry of a predeploy: its runtime code, nonce 1 (EIP-161), no balance or storage. */
+/** The genesis `alloc` entry of a predeploy: its runtime code, nonce 1 (EIP-161), storage only when given. */
 export function predeployAccount(
   artifact: ContractArtifact,
   balance = '0x0',
-): { balance: string; nonce: string; code: string } {
-  return { balance, nonce: '0x1', code: artifact.deployedBytecode }
+  storage: Record<string, string> = {},
+): { balance: string; nonce: string; code: string; storage?: Record<string, string> } {
+  const account = { balance, nonce: '0x1', code: artifact.deployedBytecode }
+  return Object.keys(storage).length ? { ...account, storage } : account
 }
 
 /**
@@ -260,7 +294,7 @@ export function applyPredeploys(
     const key =
       Object.keys(alloc).find((k) => k.replace(/^0x/, '').toLowerCase() === p.address.slice(2).toLowerCase()) ??
       toChecksumAddress(p.address)
-    alloc[key] = predeployAccount(artifact, p.balance)
+    alloc[key] = predeployAccount(artifact, p.balance, p.storage?.(genesis, artifact))
   }
   return { ...genesis, alloc }
 }

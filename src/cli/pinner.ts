@@ -4,7 +4,7 @@ import type { InterfaceAbi } from 'ethers'
 import { Contract, JsonRpcProvider, Wallet } from 'ethers'
 import type { LatticeNode } from '../chain/node.ts'
 import { IPFS_INCENTIVES_ADDRESS, MODEL_REGISTRY_ADDRESS } from '../precompiles/addresses.ts'
-import type { IncentivesPort, Pinner, PinnerCandidate, PinnerEvent } from '../storage/pinner.ts'
+import type { IncentivesPort, ModelState, Pinner, PinnerCandidate, PinnerEvent } from '../storage/pinner.ts'
 import { createPinner } from '../storage/pinner.ts'
 import type { PinningManager } from '../storage/pinning.ts'
 import type { ModelStore } from '../storage/types.ts'
@@ -12,7 +12,10 @@ import type { ModelStore } from '../storage/types.ts'
 /** IPFSIncentives' ABI as the pinner uses it. */
 export const INCENTIVES_ABI: InterfaceAbi = [
   'function currentEpoch() view returns (uint256)',
-  'function models(bytes32) view returns (bytes32 commitment, uint64 size, uint16 weight)',
+  'function models(bytes32) view returns (bytes32 commitment, uint64 size, uint16 weight, uint8 state)',
+  'function isVerifier(address) view returns (bool)',
+  'function pendingModels() view returns (bytes32[])',
+  'function attest(bytes32 modelId, uint64 size, bytes32 commitment)',
   'function isPinner(address) view returns (bool)',
   'function pinners(address) view returns (uint256 stake, uint256 owed, uint256 earned, uint64 registeredEpoch, uint64 passed, uint64 failed, uint64 settledThrough)',
   'function register() payable',
@@ -20,20 +23,44 @@ export const INCENTIVES_ABI: InterfaceAbi = [
   'function claims(address) view returns (bytes32[])',
   'function claimedFrom(address, bytes32) view returns (uint256)',
   'function answers(uint256, address, bytes32) view returns (uint8)',
-  'function seeds(uint256) view returns (bytes32)',
-  'function seedEpoch() returns (bytes32)',
+  'function seedOf(uint256 epoch) view returns (bytes32)',
+  'function challengeAt(address pinner, bytes32 modelId, uint256 epoch) view returns (bool open, uint256 index)',
   'function challengeOf(address pinner, bytes32 modelId) view returns (bool open, uint256 epoch, uint256 index)',
+  'function passCount(uint256 epoch, bytes32 modelId) view returns (uint256)',
+  'function rounds(uint256 epoch) view returns (uint256 weight, uint256 budget, bool budgetFixed)',
+  'function weightOf(bytes32 modelId) view returns (uint256)',
   'function answer(uint256 epoch, bytes32 modelId, bytes leaf, bytes32[] siblings) returns (bool)',
   'function pinnerCount() view returns (uint256)',
   'function pinnerAt(uint256) view returns (address)',
   'function settle(address pinner, uint256 throughEpoch)',
   'function withdraw() returns (uint256)',
   'function setModelInfo(bytes32 modelId, uint64 size, string modelType) payable',
-  'function rewardOf(bytes32 modelId) view returns (uint256)',
+  'function rewardOf(uint256 epoch, bytes32 modelId) view returns (uint256)',
   'function pool() view returns (uint256)',
   'event Answered(address indexed pinner, bytes32 indexed modelId, uint256 indexed epoch, bool ok)',
   'event Withdrawal(address indexed pinner, uint256 amount)',
+  'error NotModelOwner(bytes32 modelId)',
+  'error UnknownModel(bytes32 modelId)',
+  'error SizeOutOfRange(uint64 size, uint64 max)',
+  'error NoCommitment(bytes32 modelId)',
+  'error NotVerifier(address account)',
+  'error NotPending(bytes32 modelId, uint8 state)',
+  'error ModelNotVerified(bytes32 modelId, uint8 state)',
+  'error StakeTooLow(uint256 stake)',
+  'error NotRegistered(address pinner)',
+  'error AlreadyClaimed(bytes32 modelId)',
+  'error TooManyClaims()',
+  'error NoChallenge(bytes32 modelId, uint256 epoch)',
+  'error AlreadyAnswered(bytes32 modelId, uint256 epoch)',
+  'error EpochNotOver(uint256 epoch)',
+  'error TransferFailed()',
+  'error InfoAlreadySet(bytes32 modelId)',
+  'event ModelVerified(bytes32 indexed modelId, address indexed verifier, bool ok, uint64 size, bytes32 commitment)',
+  'event Rewarded(address indexed pinner, bytes32 indexed modelId, uint256 indexed epoch, uint256 amount)',
 ]
+
+/** IPFSIncentives' model states (ModelInfo.state) as the pinner names them. */
+const MODEL_STATES: Record<number, ModelState> = { 1: 'pending', 2: 'verified', 3: 'rejected' }
 
 const REGISTRY_ABI: InterfaceAbi = [
   'function modelCount() view returns (uint256)',
@@ -55,7 +82,13 @@ export function rpcIncentivesPort(wallet: Wallet): IncentivesPort {
     currentEpoch: async () => BigInt(await c.currentEpoch()),
     modelInfo: async (id) => {
       const m = await c.models(id)
-      return m.size === 0n ? undefined : { commitment: m.commitment, size: BigInt(m.size) }
+      const state = MODEL_STATES[Number(m.state)]
+      return state ? { commitment: m.commitment, size: BigInt(m.size), state } : undefined
+    },
+    isVerifier: async () => Boolean(await c.isVerifier(me)),
+    pendingModels: async () => [...(await c.pendingModels())],
+    attest: async (id, size, commitment) => {
+      await send(c.attest(id, size, commitment))
     },
     ensureRegistered: async (stake) => {
       if (!(await c.isPinner(me))) await send(c.register({ value: stake }))
@@ -68,13 +101,9 @@ export function rpcIncentivesPort(wallet: Wallet): IncentivesPort {
       await send(c.claim(id))
     },
     answerStatus: async (epoch, id) => Number(await c.answers(epoch, me, id)),
-    seeded: async (epoch) => (await c.seeds(epoch)) !== `0x${'00'.repeat(32)}`,
-    seedEpoch: async () => {
-      await send(c.seedEpoch())
-    },
-    challengeIndex: async (id) => {
-      const [open, epoch, index] = await c.challengeOf(me, id)
-      return { open, epoch: BigInt(epoch), index: Number(index) }
+    challengeAt: async (id, epoch) => {
+      const [open, index] = await c.challengeAt(me, id, epoch)
+      return { open, index: Number(index) }
     },
     answer: async (epoch, id, leaf, siblings) => {
       const r = await send(c.answer(epoch, id, leaf, siblings))
@@ -131,6 +160,8 @@ export interface StartPinnerOpts {
   store: ModelStore
   pins: PinningManager
   onEvent?: (e: PinnerEvent) => void
+  /** Claim and answer challenges (default true); false with a verifier's key runs a verifier only. */
+  claim?: boolean
   /** Told about a tick that failed (default: ignored; the next block retries). */
   onError?: (err: unknown) => void
 }
@@ -158,6 +189,7 @@ export function startPinner(opts: StartPinnerOpts): RunningPinner {
     incentives: rpcIncentivesPort(wallet),
     candidates: registryCandidates(provider),
     onEvent: opts.onEvent,
+    claim: opts.claim,
   })
   let stopped = false
   let last: Promise<void> = Promise.resolve()

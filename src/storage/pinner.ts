@@ -1,8 +1,10 @@
 // The pinner: keeps claimed model packages in this node's IPFS store and earns IPFSIncentives rewards by
-// answering storage challenges (docs/storage.md, "Pinning incentives"). It knows the contract only through
-// the narrow IncentivesPort, which the CLI builds over JSON-RPC; storage never imports the chain.
+// answering storage challenges (docs/storage.md, "Pinning incentives"). Run with a verifier's key (a genesis
+// validator) it also verifies models: it fetches each pending package and reports the size and commitment it
+// computed from the bytes. It knows the contract only through the narrow IncentivesPort, which the CLI builds
+// over JSON-RPC; storage never imports the chain.
 import { CommitmentBuilder, commitmentProof, LEAF_SIZE } from './commitment.ts'
-import { ContentMismatchError } from './errors.ts'
+import { ContentMismatchError, ManifestInvalidError, PackageDigestMismatchError } from './errors.ts'
 import { readManifest } from './package.ts'
 import type { PinningManager } from './pinning.ts'
 import type { IoOptions, ModelStore } from './types.ts'
@@ -14,13 +16,22 @@ export interface PinnerCandidate {
   digest: string
 }
 
+/** Where a model stands in IPFSIncentives: only verified models can be claimed and earn. */
+export type ModelState = 'pending' | 'verified' | 'rejected'
+
 /** What the pinner needs from IPFSIncentives (one pinner account). */
 export interface IncentivesPort {
   /** The pinner's address. */
   readonly address: string
   currentEpoch(): Promise<bigint>
-  /** Declared size and commitment of a model, or undefined when its owner has not set them. */
-  modelInfo(modelId: string): Promise<{ commitment: string; size: bigint } | undefined>
+  /** Declared size, commitment and verification state of a model, or undefined when its owner has not set them. */
+  modelInfo(modelId: string): Promise<{ commitment: string; size: bigint; state: ModelState } | undefined>
+  /** This account may verify models (a genesis validator). */
+  isVerifier(): Promise<boolean>
+  /** Models waiting for a verifier. */
+  pendingModels(): Promise<string[]>
+  /** Report the size and commitment computed from a pending model's bytes (0 and 0x0…0: unobtainable as declared). */
+  attest(modelId: string, size: bigint, commitment: string): Promise<void>
   /** Register with `stake` wei unless registered already. */
   ensureRegistered(stake: bigint): Promise<void>
   /** Model ids claimed by this pinner, with the first epoch each is challenged in. */
@@ -28,12 +39,9 @@ export interface IncentivesPort {
   claim(modelId: string): Promise<void>
   /** 0 none, 1 passed, 2 failed: this pinner's answer for `modelId` in `epoch`. */
   answerStatus(epoch: bigint, modelId: string): Promise<number>
-  /** The seed of `epoch` is drawn (`seedEpoch` ran in it). */
-  seeded(epoch: bigint): Promise<boolean>
-  seedEpoch(): Promise<void>
-  /** This epoch's leaf index for a claimed model (valid once seeded). */
-  challengeIndex(modelId: string): Promise<{ open: boolean; epoch: bigint; index: number }>
-  /** Answer `epoch`'s challenge (reverts, i.e. throws, when the epoch has moved on). */
+  /** Round `epoch`'s leaf index for a claimed model; `open` while the round takes this pinner's answer. */
+  challengeAt(modelId: string, epoch: bigint): Promise<{ open: boolean; index: number }>
+  /** Answer round `epoch`'s challenge (reverts, i.e. throws, once its window has closed). */
   answer(epoch: bigint, modelId: string, leaf: Uint8Array, siblings: string[]): Promise<boolean>
   /** Every registered pinner with the next epoch it needs settling from. */
   pinners(): Promise<{ address: string; settledThrough: bigint }[]>
@@ -53,11 +61,14 @@ export interface PinnerOpts {
   stake?: bigint
   /** Withdraw rewards as soon as they are settled (default true). */
   autoWithdraw?: boolean
+  /** Claim models and answer challenges (default true; false: only verify, when the account is a verifier). */
+  claim?: boolean
   /** Told about every action, for logs (default: nothing). */
   onEvent?: (e: PinnerEvent) => void
 }
 
 export type PinnerEvent =
+  | { type: 'verified'; modelId: string; ok: boolean; size: bigint; commitment: string }
   | { type: 'claimed'; modelId: string }
   | { type: 'refused'; modelId: string; reason: string }
   | { type: 'answered'; modelId: string; epoch: bigint; index: number; ok: boolean }
@@ -118,17 +129,53 @@ export function createPinner(opts: PinnerOpts): Pinner {
   let again = false
   const emit = (e: PinnerEvent) => opts.onEvent?.(e)
 
+  let verifier: boolean | undefined
+
+  // verify: fetch each pending package (digest checked), recompute size and commitment from its bytes and
+  // report them; the contract compares them with what the owner declared. A package that is there but not what
+  // its registry entry says is reported as 0/0 (rejected); one that cannot be fetched now is tried again later.
+  async function verify(io: IoOptions): Promise<void> {
+    verifier ??= await inc.isVerifier()
+    if (!verifier) return
+    const pending = await inc.pendingModels()
+    if (pending.length === 0) return
+    const byId = new Map((await opts.candidates()).map((c) => [c.modelId.toLowerCase(), c]))
+    for (const id of pending) {
+      const c = byId.get(id.toLowerCase())
+      if (!c) continue
+      let size = 0n
+      let root = `0x${'00'.repeat(32)}`
+      try {
+        await opts.pins.pin(c.cid, { expectedDigest: c.digest, signal: io.signal })
+        const local = await localCommitment(opts.store, c, io)
+        size = local.size
+        root = local.root
+      } catch (err) {
+        const definite =
+          err instanceof PackageDigestMismatchError ||
+          err instanceof ManifestInvalidError ||
+          err instanceof ContentMismatchError
+        if (!definite) continue
+      }
+      await inc.attest(id, size, root)
+      const info = await inc.modelInfo(id)
+      emit({ type: 'verified', modelId: id, ok: info?.state === 'verified', size, commitment: root })
+    }
+  }
+
   async function pass(io: IoOptions): Promise<void> {
+    await verify(io)
+    if (opts.claim === false) return
     await inc.ensureRegistered(opts.stake ?? 10n ** 18n)
     const epoch = await inc.currentEpoch()
     const claimed = new Map((await inc.claims()).map((c) => [c.modelId.toLowerCase(), c.from]))
 
-    // claim: pin, then check the commitment of the bytes we hold against the registry's before claiming
+    // claim verified models: pin, then check the commitment of the bytes we hold against the contract's
     for (const c of await opts.candidates()) {
       const id = c.modelId.toLowerCase()
       if (claimed.has(id) || refused.has(id)) continue
       const info = await inc.modelInfo(c.modelId)
-      if (!info) continue
+      if (info?.state !== 'verified') continue
       try {
         await opts.pins.pin(c.cid, { expectedDigest: c.digest, signal: io.signal })
         const local = await localCommitment(opts.store, c, io)
@@ -147,31 +194,34 @@ export function createPinner(opts: PinnerOpts): Pinner {
       emit({ type: 'claimed', modelId: c.modelId })
     }
 
-    // answer this epoch's challenges from the bytes in the local store
+    // answer the open rounds (the previous one still takes answers, then the current one) from the local bytes
     const candidates = new Map((await opts.candidates()).map((c) => [c.modelId.toLowerCase(), c]))
     for (const [id, from] of claimed) {
-      if (from > epoch) continue
-      if ((await inc.answerStatus(epoch, id)) !== 0) continue
-      if (!(await inc.seeded(epoch))) await inc.seedEpoch()
-      const ch = await inc.challengeIndex(id)
-      if (!ch.open || ch.epoch !== epoch) continue // the epoch moved on meanwhile: next tick
-      const c = candidates.get(id)
-      try {
-        if (!c) throw new ContentMismatchError(`package of ${id}`, 'a registry entry', 'none')
-        const local = await localCommitment(opts.store, c, io)
-        const proof = await commitmentProof(local.leafHashes, ch.index)
-        const ok = await inc.answer(epoch, id, local.leaves[ch.index], proof.siblings)
-        emit({ type: 'answered', modelId: id, epoch, index: ch.index, ok })
-      } catch (err) {
-        emit({ type: 'missed', modelId: id, epoch, reason: (err as Error).message })
+      for (const round of epoch > 0n ? [epoch - 1n, epoch] : [epoch]) {
+        if (round === 0n || from > round) continue
+        if ((await inc.answerStatus(round, id)) !== 0) continue
+        const ch = await inc.challengeAt(id, round)
+        if (!ch.open) continue
+        const c = candidates.get(id)
+        try {
+          if (!c) throw new ContentMismatchError(`package of ${id}`, 'a registry entry', 'none')
+          const local = await localCommitment(opts.store, c, io)
+          const proof = await commitmentProof(local.leafHashes, ch.index)
+          const ok = await inc.answer(round, id, local.leaves[ch.index], proof.siblings)
+          emit({ type: 'answered', modelId: id, epoch: round, index: ch.index, ok })
+        } catch (err) {
+          emit({ type: 'missed', modelId: id, epoch: round, reason: (err as Error).message })
+        }
       }
     }
 
-    // settle every pinner's finished epochs (anyone may; missed challenges only cost stake once settled)
+    // settle every pinner's finished rounds (round e is finished once epoch e + 2 begins; anyone may settle,
+    // and missed challenges only cost stake once settled)
+    const through = epoch - 1n
     for (const p of await inc.pinners()) {
-      if (p.settledThrough < epoch) {
-        await inc.settle(p.address, epoch)
-        emit({ type: 'settled', pinner: p.address, throughEpoch: epoch })
+      if (through > 0n && p.settledThrough < through) {
+        await inc.settle(p.address, through)
+        emit({ type: 'settled', pinner: p.address, throughEpoch: through })
       }
     }
     if (opts.autoWithdraw ?? true) {

@@ -2,6 +2,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
+import type { InterfaceAbi } from 'ethers'
+import { AbiCoder, Interface, keccak256 } from 'ethers'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { ContractArtifact, StorageEntry } from '../../src/chain/contracts.ts'
 import {
@@ -11,10 +13,12 @@ import {
   PREDEPLOYS,
   SOLC_SETTINGS,
   SOLC_VERSION,
+  verifierStorage,
 } from '../../src/chain/contracts.ts'
 import { ContractCompileError } from '../../src/chain/errors.ts'
 import { contractsBuildCommand } from '../../src/cli/commands/contracts.ts'
-import { MODEL_REGISTRY_ADDRESS } from '../../src/precompiles/addresses.ts'
+import { INCENTIVES_ABI } from '../../src/cli/pinner.ts'
+import { IPFS_INCENTIVES_ADDRESS, MODEL_REGISTRY_ADDRESS } from '../../src/precompiles/addresses.ts'
 import { AccessPolicy, ModelStatus, REGISTRY_LAYOUT } from '../../src/precompiles/registry-layout.ts'
 
 const GENESIS = join(CONTRACTS_ROOT, 'genesis', 'devnet.json')
@@ -146,6 +150,46 @@ describe('system contracts build', () => {
     }
     expect(err).toBeInstanceOf(ContractCompileError)
     expect((err as ContractCompileError).details).toContain('contracts/Broken.sol')
+  })
+})
+
+describe('IPFSIncentives predeploy', () => {
+  const artifacts = compileContracts()
+  const incentives = artifacts.IPFSIncentives
+
+  it('genesis marks every config.lattice.validators entry as a verifier, in the slot the build reports', () => {
+    const genesis = JSON.parse(readFileSync(GENESIS, 'utf8'))
+    const entry = allocEntry(genesis, IPFS_INCENTIVES_ADDRESS)
+    expect(entry.code).toBe(incentives.deployedBytecode)
+    expect(entry.balance).toBe('0x3635c9adc5dea00000')
+    const slot = incentives.storageLayout.storage.find((e) => e.label === 'isVerifier')!
+    expect(slot.slot).toBe('0')
+    const keys = genesis.config.lattice.validators.map((v: string) =>
+      keccak256(AbiCoder.defaultAbiCoder().encode(['address', 'uint256'], [v, BigInt(slot.slot)])),
+    )
+    expect(keys.length).toBeGreaterThan(0)
+    expect(entry.storage).toEqual(Object.fromEntries(keys.map((k: string) => [k, '0x01'])))
+    // another validator set gives another verifier set; none gives no storage at all
+    const other = { ...genesis, config: { ...genesis.config, lattice: { ...genesis.config.lattice, validators: [] } } }
+    expect(Object.keys(verifierStorage(other, incentives))).toEqual([])
+    const none = allocEntry(applyPredeploys(other, artifacts), IPFS_INCENTIVES_ADDRESS)
+    expect(none.storage).toBeUndefined()
+  })
+
+  it("the pinner's INCENTIVES_ABI is a subset of the compiled ABI (same names and types)", () => {
+    const compiled = new Interface(incentives.abi as InterfaceAbi)
+    const ours = new Interface(INCENTIVES_ABI)
+    const sigs = (i: Interface) => {
+      const out: string[] = []
+      i.forEachFunction((f) =>
+        out.push(`${f.format('sighash')} ${f.stateMutability} -> ${f.outputs.map((o) => o.type)}`),
+      )
+      i.forEachEvent((e) => out.push(e.format('full')))
+      for (const f of i.fragments) if (f.type === 'error') out.push(f.format('sighash'))
+      return out
+    }
+    const all = new Set(sigs(compiled))
+    for (const sig of sigs(ours)) expect(all.has(sig), sig).toBe(true)
   })
 })
 

@@ -48,6 +48,8 @@ describe('pinning incentives on a devnet, driven by the node pinners', () => {
   let incentives: any
   let keeper: PinnerNode
   let deleter: PinnerNode
+  /** The validator (dev account 0) as a verify-only runner: it checks each package before anyone can claim it. */
+  let verifier: { dir: string; running: RunningPinner; events: PinnerEvent[] }
   let model: Awaited<ReturnType<typeof deployModel>>
   let bogusId: string
   const answerGas: bigint[] = []
@@ -76,6 +78,7 @@ describe('pinning incentives on a devnet, driven by the node pinners', () => {
   /** Mine empty blocks until `epoch` starts, letting the pinners react to each block. */
   async function mineTo(epoch: bigint): Promise<void> {
     for (;;) {
+      await verifier.running.idle()
       await keeper.running.idle()
       await deleter.running.idle()
       const n = BigInt(await provider.getBlockNumber())
@@ -114,12 +117,31 @@ describe('pinning incentives on a devnet, driven by the node pinners', () => {
     bogusId = await registry.modelIdOf(owner.address, spec.name, spec.version)
     await (await incentives.setModelInfo(bogusId, manifest.totalSize, 'classifier')).wait()
 
+    const vdir = mkdtempSync(join(tmpdir(), 'lattice-verifier-'))
+    const vevents: PinnerEvent[] = []
+    verifier = {
+      dir: vdir,
+      events: vevents,
+      running: startPinner({
+        node: devnet.node,
+        rpcUrl: devnet.url,
+        key: KEY0,
+        store: devnet.store,
+        pins: createPinningManager({ store: devnet.store, stateFile: join(vdir, 'pinning.json') }),
+        claim: false,
+        onEvent: (e) => vevents.push(e),
+      }),
+    }
     const [, , a, b] = deriveDevAccounts(DEV_MNEMONIC, 4)
     keeper = await pinnerNode(Buffer.from(a.privateKey).toString('hex'), iris)
     deleter = await pinnerNode(Buffer.from(b.privateKey).toString('hex'), iris)
   }, 120_000)
 
   afterAll(async () => {
+    if (verifier) {
+      await verifier.running.stop()
+      rmSync(verifier.dir, { recursive: true, force: true })
+    }
     for (const p of [keeper, deleter]) {
       if (!p) continue
       await p.running.stop()
@@ -131,20 +153,32 @@ describe('pinning incentives on a devnet, driven by the node pinners', () => {
   })
 
   it('the keeper is paid every epoch; the pinner that deleted its copy loses its reward and part of its stake', async () => {
-    // both pinners check the commitment of what they hold and claim the honest model, never the bogus one
+    // the validator verifies both packages: the honest model passes, the bogus commitment is rejected; both
+    // pinners check the commitment of what they hold and claim the honest model, never the bogus one
     for (let i = 0; i < 200; i++) {
       const a: string[] = await incentives.claims(keeper.running.address)
       const b: string[] = await incentives.claims(deleter.running.address)
       if (a.length && b.length) break
       await rpc(devnet.url, 'evm_mine')
+      await verifier.running.idle()
       await keeper.running.idle()
       await deleter.running.idle()
     }
     expect(await incentives.claims(keeper.running.address)).toEqual([model.modelId])
     expect(await incentives.claims(deleter.running.address)).toEqual([model.modelId])
-    const refused = (await keeper.running.pinner.summary()).refused
-    expect(refused.map((r) => r.modelId.toLowerCase())).toEqual([bogusId.toLowerCase()])
-    expect(refused[0].reason).toMatch(/commitment/)
+    expect((await incentives.models(model.modelId)).state).toBe(2n) // VERIFIED
+    expect((await incentives.models(bogusId)).state).toBe(3n) // REJECTED
+    const verdicts = verifier.events.filter((e) => e.type === 'verified')
+    expect(verdicts.map((e: any) => [e.modelId.toLowerCase(), e.ok])).toEqual(
+      expect.arrayContaining([
+        [model.modelId.toLowerCase(), true],
+        [bogusId.toLowerCase(), false],
+      ]),
+    )
+    const reader = new Contract(IPFS_INCENTIVES_ADDRESS, INCENTIVES_ABI, provider) as any
+    await expect(reader.claim.staticCall(bogusId, { from: keeper.running.address })).rejects.toMatchObject({
+      revert: { name: 'ModelNotVerified' },
+    })
 
     // the second pinner deletes its copy
     await deleter.pins.unpin(model.cid)
@@ -159,10 +193,27 @@ describe('pinning incentives on a devnet, driven by the node pinners', () => {
 
     const k = await incentives.pinners(keeper.running.address)
     const d = await incentives.pinners(deleter.running.address)
-    const reward = await incentives.rewardOf(model.modelId)
     expect(k.passed).toBeGreaterThanOrEqual(3n)
     expect(k.failed).toBe(0n)
-    expect(k.earned).toBe(reward * k.passed)
+    // each round pays its budget (0.1 % of the pool), here all of it to the only pinner that passed
+    const rewarded = await provider.getLogs({
+      address: IPFS_INCENTIVES_ADDRESS,
+      topics: [incentives.interface.getEvent('Rewarded').topicHash],
+      fromBlock: 0,
+    })
+    let sum = 0n
+    for (const l of rewarded) {
+      const ev = incentives.interface.parseLog(l)
+      expect(ev.args.pinner).toBe(keeper.running.address)
+      const round = await incentives.rounds(ev.args.epoch)
+      expect(round.budgetFixed).toBe(true)
+      expect(round.budget).toBeGreaterThan(0n)
+      expect(round.budget).toBeLessThanOrEqual(10n ** 18n) // 0.1 % of at most 1000 ether
+      expect(ev.args.amount).toBe(round.budget)
+      sum += ev.args.amount
+    }
+    expect(BigInt(rewarded.length)).toBe(k.passed)
+    expect(k.earned).toBe(sum)
     expect(k.owed).toBe(0n) // withdrawn by its pinner (pull payment)
     expect(k.stake).toBe(10n ** 18n)
     expect(d.passed).toBe(0n)
@@ -213,14 +264,18 @@ describe('pinning incentives on a devnet, driven by the node pinners', () => {
     for (let i = 0; i < bytes.length; i += 4) new DataView(bytes.buffer).setUint32(i, (i * 2654435761) >>> 0)
     const big = await deployModel(devnet.store, owner, bytes, { name: 'big' })
     await (await incentives.setModelInfo(big.modelId, bytes.length, 'llm')).wait()
+    for (let i = 0; i < 50 && (await incentives.models(big.modelId)).state === 1n; i++) {
+      await rpc(devnet.url, 'evm_mine')
+      await verifier.running.idle()
+    }
+    expect((await incentives.models(big.modelId)).state).toBe(2n)
     const [, , , , , e] = deriveDevAccounts(DEV_MNEMONIC, 6)
     const pinner = new Wallet(Buffer.from(e.privateKey).toString('hex'), provider)
     const c = incentives.connect(pinner) as any
-    await (await c.register({ value: 10n ** 18n })).wait()
+    await (await c.register({ value: 10n ** 18n, gasLimit: 300_000 })).wait()
     await (await c.claim(big.modelId)).wait()
     const from = BigInt(await c.claimedFrom(pinner.address, big.modelId))
     await mineTo(from)
-    await (await c.seedEpoch()).wait()
     const [open, epoch, index] = await c.challengeOf(pinner.address, big.modelId)
     expect(open).toBe(true)
     const b = await CommitmentBuilder.create({ keepLeaves: true })
