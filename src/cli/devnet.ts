@@ -19,7 +19,7 @@ import type { ModelStore } from '../storage/types.ts'
 import { createLatticeRpcDeps } from './lattice-rpc.ts'
 import { logAttestationFailure, logMiningFailure } from './log.ts'
 import type { RunningPinner } from './pinner.ts'
-import { startPinner } from './pinner.ts'
+import { startDevnetVerifier, startPinner } from './pinner.ts'
 import { openInferenceStack } from './stack.ts'
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -94,6 +94,7 @@ export async function startDevnet(opts: DevnetOpts): Promise<Devnet> {
   const pinning = createPinningManager({ store, stateFile: pinningStateFile(opts.datadir) })
   let server: RpcServer
   let pinner: RunningPinner | undefined
+  let verifier: RunningPinner | undefined
   try {
     const lattice = await createLatticeRpcDeps({
       node,
@@ -117,6 +118,16 @@ export async function startDevnet(opts: DevnetOpts): Promise<Devnet> {
     if (opts.pinnerKey) {
       pinner = startPinner({ node, rpcUrl: server.url, key: opts.pinnerKey, store, pins: pinning })
       setPinnerSummarySource(node, pinner.pinner.summary)
+      // the dev validator verifies packages, else the pinner's models would never become claimable
+      verifier = startDevnetVerifier({
+        node,
+        rpcUrl: server.url,
+        accounts,
+        validators: spec.lattice.validators ?? [],
+        pinnerKey: opts.pinnerKey,
+        store,
+        pins: pinning,
+      })
     }
   } catch (err) {
     await node.close()
@@ -134,6 +145,7 @@ export async function startDevnet(opts: DevnetOpts): Promise<Devnet> {
     notice: stack.notice,
     close: async () => {
       await pinner?.stop()
+      await verifier?.stop()
       await server.close()
       await node.close()
       await store.close()

@@ -1,7 +1,9 @@
 // Chain-facing glue of the pinner (src/storage/pinner.ts): IPFSIncentives and ModelRegistry over JSON-RPC
 // with the pinner's key, and a tick on every block of the local node.
+import { bytesToHex } from '@ethereumjs/util'
 import type { InterfaceAbi } from 'ethers'
-import { Contract, JsonRpcProvider, Wallet } from 'ethers'
+import { Contract, computeAddress, JsonRpcProvider, Wallet } from 'ethers'
+import type { DevAccount } from '../chain/accounts.ts'
 import type { LatticeNode } from '../chain/node.ts'
 import { IPFS_INCENTIVES_ADDRESS, MODEL_REGISTRY_ADDRESS } from '../precompiles/addresses.ts'
 import type { IncentivesPort, ModelState, Pinner, PinnerCandidate, PinnerEvent } from '../storage/pinner.ts'
@@ -173,6 +175,31 @@ export interface RunningPinner {
   /** Resolves when the tick in progress (if any) is done. */
   idle(): Promise<void>
   stop(): Promise<void>
+}
+
+/** Options of {@link startDevnetVerifier}. */
+export interface StartDevnetVerifierOpts extends Omit<StartPinnerOpts, 'key' | 'claim'> {
+  /** The devnet's dev accounts: the one that is a genesis validator verifies. */
+  accounts: DevAccount[]
+  /** `config.lattice.validators` of the genesis. */
+  validators: string[]
+  /** The pinner's key, if the devnet runs one: a validator pinner verifies by itself. */
+  pinnerKey?: string
+}
+
+/**
+ * A verify-only runner with the devnet's validator key, so that models its pinner may claim get verified
+ * (docs/storage.md, "Threat model"). Undefined when no dev account is a validator, or the pinner is one.
+ */
+export function startDevnetVerifier(opts: StartDevnetVerifierOpts): RunningPinner | undefined {
+  const validators = new Set(opts.validators.map((v) => v.toLowerCase()))
+  const account = opts.accounts.find((a) => validators.has(a.address.toString().toLowerCase()))
+  if (!account) return undefined
+  const key = bytesToHex(account.privateKey)
+  if (opts.pinnerKey && new Wallet(opts.pinnerKey).address.toLowerCase() === computeAddress(key).toLowerCase()) {
+    return undefined
+  }
+  return startPinner({ ...opts, key, claim: false })
 }
 
 /** Run a pinner with `key` against the local node until stopped. */

@@ -131,9 +131,10 @@ export function createPinner(opts: PinnerOpts): Pinner {
 
   let verifier: boolean | undefined
 
-  // verify: fetch each pending package (digest checked), recompute size and commitment from its bytes and
-  // report them; the contract compares them with what the owner declared. A package that is there but not what
-  // its registry entry says is reported as 0/0 (rejected); one that cannot be fetched now is tried again later.
+  // verify: read each pending package (manifest digest checked, every block checked against its CID),
+  // recompute size and commitment from its bytes and report them; the contract compares them with what the
+  // owner declared. A package that is there but not what its registry entry says is reported as 0/0
+  // (rejected); one that cannot be read now is tried again later. Verifying pins nothing: claiming does.
   async function verify(io: IoOptions): Promise<void> {
     verifier ??= await inc.isVerifier()
     if (!verifier) return
@@ -146,7 +147,6 @@ export function createPinner(opts: PinnerOpts): Pinner {
       let size = 0n
       let root = `0x${'00'.repeat(32)}`
       try {
-        await opts.pins.pin(c.cid, { expectedDigest: c.digest, signal: io.signal })
         const local = await localCommitment(opts.store, c, io)
         size = local.size
         root = local.root

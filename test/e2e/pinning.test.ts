@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
-import { Contract, JsonRpcProvider, Wallet } from 'ethers'
+import { Contract, getAddress, JsonRpcProvider, Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEV_MNEMONIC, deriveDevAccounts } from '../../src/chain/accounts.ts'
 import type { RunningPinner } from '../../src/cli/pinner.ts'
@@ -290,4 +290,48 @@ describe('pinning incentives on a devnet, driven by the node pinners', () => {
     console.log('challenge answer gas, 1 MiB package', receipt.gasUsed)
     expect(receipt.gasUsed).toBeLessThan(120_000n)
   }, 120_000)
+})
+
+describe('lattice devnet --pinner-key: the dev validator verifies, the pinner claims and answers', () => {
+  let devnet: TestDevnet
+  let provider: JsonRpcProvider
+  const [, , , , , , , pinnerAccount] = deriveDevAccounts(DEV_MNEMONIC, 8)
+  const pinnerKey = Buffer.from(pinnerAccount.privateKey).toString('hex')
+
+  beforeAll(async () => {
+    devnet = await startTestDevnet({ pinnerKey })
+    provider = new JsonRpcProvider(devnet.url, undefined, { staticNetwork: true, cacheTimeout: -1 })
+  }, 120_000)
+  afterAll(async () => {
+    provider?.destroy()
+    await devnet?.stop()
+  })
+
+  it('a model whose owner set its info is verified by the validator, then claimed and answered', async () => {
+    const owner = new Wallet(KEY0, provider)
+    const iris = exampleModel('iris').bytes
+    const model = await deployModel(devnet.store, owner, iris, { name: 'iris' })
+    const incentives = new Contract(IPFS_INCENTIVES_ADDRESS, INCENTIVES_ABI, owner) as any
+    await (await incentives.setModelInfo(model.modelId, iris.length, 'classifier')).wait()
+    const me = getAddress(pinnerAccount.address.toString())
+    let passed = 0n
+    for (let i = 0; i < 120 && passed === 0n; i++) {
+      await rpc(devnet.url, 'evm_mine')
+      await new Promise((r) => setTimeout(r, 100))
+      passed = BigInt(
+        (
+          await provider.getLogs({
+            address: IPFS_INCENTIVES_ADDRESS,
+            topics: [incentives.interface.getEvent('Answered').topicHash],
+            fromBlock: 0,
+          })
+        ).length,
+      )
+    }
+    expect((await incentives.models(model.modelId)).state).toBe(2n) // VERIFIED, by the dev validator
+    expect(await incentives.claims(me)).toEqual([model.modelId])
+    expect(passed).toBeGreaterThan(0n)
+    const summary = await rpc(devnet.url, 'lattice_pinnerSummary')
+    expect(summary.result).toMatchObject({ address: me, claimedModels: 1, pinnedModels: 1 })
+  }, 180_000)
 })
