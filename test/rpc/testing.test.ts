@@ -16,7 +16,7 @@ import { ADDR0, ADDR1, CHAIN_ID, KEY0, rpc } from '../helpers/devnet.ts'
 
 const FEE_RECIPIENT = `0x${'fe'.repeat(20)}`
 const PREV_RANDAO = `0x${'11'.repeat(32)}`
-const BEACON_ROOT = `0x${'22'.repeat(32)}`
+const BEACON_ROOT: `0x${string}` = `0x${'22'.repeat(32)}`
 const WITHDRAW_TO = `0x${'a7'.repeat(20)}`
 const GWEI = 1_000_000_000n
 
@@ -40,7 +40,7 @@ function transfer(nonce: bigint, value: bigint): string {
 }
 
 /** EIP-7685 requests hash of the payload's (non-empty) execution requests. */
-function requestsHash(requests: string[]): string {
+function requestsHash(requests: string[]): `0x${string}` {
   return bytesToHex(sha256(concatBytes(...requests.map((r) => sha256(hexToBytes(r as `0x${string}`))))))
 }
 
