@@ -15,15 +15,19 @@ import type { RunTxResult, VM } from '@ethereumjs/vm'
 import { buildBlock, createVM, runBlock } from '@ethereumjs/vm'
 import { keccak256 } from 'ethereum-cryptography/keccak.js'
 import { LatticeError } from '../errors.ts'
+import { isNodeLocalFailure } from '../precompiles/errors.ts'
 import type { InferencePrecompile } from '../precompiles/inference.ts'
 import type { InferenceRecord } from '../precompiles/records.ts'
+import { assertCheckpointDepth, unwindCheckpoints } from './checkpoints.ts'
 import type { ChainDatabases } from './db.ts'
 import { openChainDatabases } from './db.ts'
 import {
   BlockImportError,
   DatadirLockedError,
   DatadirMismatchError,
+  ImportHaltedError,
   MissingStateError,
+  OpenCheckpointError,
   TxRejectedError,
 } from './errors.ts'
 import type { ChainSpec } from './genesis.ts'
@@ -328,6 +332,8 @@ export class Chain {
     })
     const included: MinedTx[] = []
     const rejected: MinedBlock['rejected'] = []
+    // the builder holds one checkpoint from its first transaction until build() or revert()
+    const builderDepth = () => ((builder as unknown as { checkpointed: boolean }).checkpointed ? 1 : 0)
     try {
       // system call before the transactions: the parent's inference root into InferenceVerifier
       await applyInferenceRoot(this.vm, parent.header.number, await this.inferenceRootOf(parent))
@@ -336,23 +342,31 @@ export class Chain {
           const result = await builder.addTransaction(tx)
           included.push({ tx, result, receipt: undefined as unknown as StoredReceipt })
         } catch (err) {
+          // a refused transaction (invalid, or an inference this node cannot run) leaves nothing behind:
+          // runTx reverted its own checkpoint
           rejected.push({ tx, error: toTxError(err) })
         }
+        await assertCheckpointDepth(this.vm, `transaction ${bytesToHex(tx.hash())} in block building`, builderDepth())
       }
       if (opts.skipEmpty && included.length === 0 && txs.length > 0) {
         // every transaction was refused: no block (automine must not mine empty blocks for failures)
         await builder.revert()
+        await assertCheckpointDepth(this.vm, 'reverting an empty block')
         await this.stateManager.setStateRoot(parent.header.stateRoot)
         this.vm.common.setHardforkBy({ blockNumber: parent.header.number, timestamp: parent.header.timestamp })
         this.txRecords.clear()
         return { skipped: true, rejected }
       }
       const { block } = await builder.build()
+      await assertCheckpointDepth(this.vm, `building block ${block.header.number}`)
       const receipts = await this.commitBlock(block, included)
       return { block, receipts, included, rejected }
     } catch (err) {
-      await builder.revert().catch(() => {})
+      // the builder's checkpoint and anything a failure left open: back to the parent's flushed state
+      await unwindCheckpoints(this.vm)
       await this.stateManager.setStateRoot(parent.header.stateRoot)
+      this.vm.common.setHardforkBy({ blockNumber: parent.header.number, timestamp: parent.header.timestamp })
+      this.txRecords.clear()
       throw err
     }
   }
@@ -440,9 +454,14 @@ export class Chain {
         setHardfork: true,
         skipHeaderValidation: false,
       })
+      await assertCheckpointDepth(this.vm, `importing block ${n}`)
     } catch (err) {
+      await unwindCheckpoints(this.vm)
       await this.stateManager.setStateRoot(parent.header.stateRoot)
       this.vm.common.setHardforkBy({ blockNumber: parent.header.number, timestamp: parent.header.timestamp })
+      if (err instanceof OpenCheckpointError) throw err
+      // a model this node cannot get says nothing about the block: stop, without calling it invalid
+      if (err instanceof LatticeError && isNodeLocalFailure(err)) throw new ImportHaltedError(n, err.shortMessage)
       // a mismatch in a block with inferences (its own, or its parent's whose root it commits) names them
       const note = describeInferenceMismatch(
         err,

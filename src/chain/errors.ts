@@ -152,3 +152,39 @@ export class SimulateError extends LatticeError {
     super('SIMULATE_FAILED', message)
   }
 }
+
+/**
+ * Internal: execution left a state checkpoint open on a VM (nothing would be flushed from then on). The node
+ * rolled the VM back before throwing this; it means a bug, so it is loud rather than silent.
+ */
+export class OpenCheckpointError extends LatticeError {
+  constructor(where: string, depth: number, expected: number) {
+    super(
+      'INTERNAL_OPEN_CHECKPOINT',
+      `internal error: ${where} left ${depth - expected} state checkpoint(s) open (depth ${depth}, expected ${expected}); the state was rolled back`,
+    )
+  }
+}
+
+/**
+ * A block this node cannot execute for a reason local to it (a model's bytes are not obtainable or corrupt
+ * here). The block is not judged invalid; the import stops until the model is available.
+ */
+export class ImportHaltedError extends LatticeError {
+  constructor(
+    readonly number: bigint,
+    reason: string,
+  ) {
+    super(
+      'BLOCK_IMPORT_HALTED',
+      `cannot execute block ${number} on this node: ${reason}. The block is not judged invalid; make the model available (IPFS or the model cache) and import again.`,
+    )
+  }
+}
+
+/** An eth_call / eth_estimateGas / eth_simulateV1 state override that would rewrite the model registry or the precompile. */
+export class ProtectedOverrideError extends LatticeError {
+  constructor(address: string, what: string) {
+    super('PROTECTED_OVERRIDE', `state override of ${address} is not allowed: ${what}`)
+  }
+}

@@ -15,6 +15,7 @@ import { INFERENCE_VERIFIER_ADDRESS } from '../precompiles/addresses.ts'
 import { InferenceRootSystemCallError } from '../proofs/errors.ts'
 import type { ProofRecord } from '../proofs/merkle.ts'
 import { EMPTY_INFERENCE_ROOT, inferenceRoot } from '../proofs/merkle.ts'
+import { assertCheckpointDepth, checkpointDepth } from './checkpoints.ts'
 import type { BlockInferenceRecord } from './inference-records.ts'
 
 /** The caller of system calls (EIP-4788 / EIP-2935's SYSTEM_ADDRESS). */
@@ -50,6 +51,7 @@ export async function applyInferenceRoot(vm: VM, number: bigint, root: string): 
   if (root === EMPTY_INFERENCE_ROOT) return
   const to = createAddressFromString(INFERENCE_VERIFIER_ADDRESS)
   if ((await vm.stateManager.getCode(to)).length === 0) return
+  const depth = checkpointDepth(vm)
   const res = await vm.evm.runCall({
     caller: createAddressFromString(SYSTEM_ADDRESS),
     to,
@@ -57,6 +59,7 @@ export async function applyInferenceRoot(vm: VM, number: bigint, root: string): 
     gasLimit: SYSTEM_CALL_GAS,
     skipNonceIncrement: true,
   })
+  await assertCheckpointDepth(vm, `the inference-root system call for block ${number}`, depth)
   // the system address was touched by the call; EIP-161 removes it again, the same way on every path
   await vm.evm.journal.cleanup()
   const err = res.execResult.exceptionError

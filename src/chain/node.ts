@@ -22,12 +22,15 @@ import {
 import type { RunTxResult, VM } from '@ethereumjs/vm'
 import { runTx } from '@ethereumjs/vm'
 import { LatticeError } from '../errors.ts'
+import { INFERENCE_PRECOMPILE_ADDRESS, MODEL_REGISTRY_ADDRESS } from '../precompiles/addresses.ts'
 import type { DevAccount } from './accounts.ts'
 import type { Chain, MinedBlock } from './chain.ts'
 import { CALL_TX, TX_GAS_CAP } from './chain.ts'
+import { assertCheckpointDepth } from './checkpoints.ts'
 import {
   ExecutionFailedError,
   ExecutionRevertedError,
+  ProtectedOverrideError,
   TimestampError,
   TxRejectedError,
   txErrors,
@@ -425,6 +428,7 @@ export class LatticeNode extends EventEmitter {
       await sm.checkpoint()
       try {
         if (overrides) await applyOverrides(vm, overrides)
+        await checkCallFunds(vm, req)
         const tx = await this.callTx(req, block, vm)
         // geth runs calls that name no fee with a zero base fee (NoBaseFee), so BASEFEE reads 0
         const noFee =
@@ -443,6 +447,13 @@ export class LatticeNode extends EventEmitter {
         throw new ExecutionFailedError(shortEjsMessage(err))
       } finally {
         await sm.revert()
+        // the head VM is the chain's own: a checkpoint left open there would stop every later flush
+        await assertCheckpointDepth(
+          vm,
+          'a call (eth_call, eth_estimateGas)',
+          0,
+          isHead ? block.header.stateRoot : undefined,
+        )
       }
     }
     if (isHead) return chain.exclusive(() => run(chain.vm))
@@ -595,11 +606,46 @@ async function applyOverrides(vm: VM, overrides: Map<string, StateOverride>): Pr
   await applyAccountOverrides(vm.stateManager, overrides)
 }
 
+const PROTECTED = new Map([
+  [MODEL_REGISTRY_ADDRESS.toLowerCase(), 'ModelRegistry'],
+  [INFERENCE_PRECOMPILE_ADDRESS.toLowerCase(), 'the inference precompile'],
+])
+
+/**
+ * Refuse overrides of the code or storage of ModelRegistry and the inference precompile: the precompile's
+ * access policy, price and model entries live there, and a call must not rewrite them for itself (a private
+ * model public for one eth_call). geth refuses overriding a precompile the same way.
+ */
+export function refuseProtectedOverrides(overrides: Map<string, StateOverride>): void {
+  for (const [addrHex, o] of overrides) {
+    const name = PROTECTED.get(addrHex.toLowerCase())
+    if (!name) continue
+    if (o.code !== undefined || o.state !== undefined || o.stateDiff !== undefined) {
+      throw new ProtectedOverrideError(addrHex, `the code and storage of ${name} cannot be overridden`)
+    }
+  }
+}
+
+/**
+ * Like anvil and geth: a call that sends value needs a sender that has it (plus gas × price when both are
+ * named), else a priced model would run for a sender that cannot pay its price.
+ */
+async function checkCallFunds(vm: VM, req: CallRequest): Promise<void> {
+  const value = req.value ?? 0n
+  if (value === 0n) return
+  const from = req.from ?? createZeroAddress()
+  const price = req.gasPrice ?? req.maxFeePerGas ?? 0n
+  const want = value + (req.gas !== undefined ? req.gas * price : 0n)
+  const have = (await vm.stateManager.getAccount(from))?.balance ?? 0n
+  if (have < want) throw txErrors.insufficientFunds(from.toString(), have, want)
+}
+
 /** Apply geth-style account overrides, touching only what each override sets (a bare override creates nothing). */
 export async function applyAccountOverrides(
   sm: VM['stateManager'],
   overrides: Map<string, StateOverride>,
 ): Promise<void> {
+  refuseProtectedOverrides(overrides)
   for (const [addrHex, o] of overrides) {
     const addr = createAddressFromString(addrHex)
     if (o.nonce !== undefined || o.balance !== undefined) {

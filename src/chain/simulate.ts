@@ -16,8 +16,10 @@ import {
 } from '@ethereumjs/util'
 import type { RunTxResult, VM } from '@ethereumjs/vm'
 import { buildBlock, runTx } from '@ethereumjs/vm'
+import { INFERENCE_PRECOMPILE_ADDRESS, MODEL_REGISTRY_ADDRESS } from '../precompiles/addresses.ts'
 import type { Chain } from './chain.ts'
-import { SimulateError } from './errors.ts'
+import { assertCheckpointDepth } from './checkpoints.ts'
+import { ProtectedOverrideError, SimulateError } from './errors.ts'
 import { applyInferenceRoot } from './inference-roots.ts'
 import type { StateOverride } from './node.ts'
 import { applyAccountOverrides } from './node.ts'
@@ -156,6 +158,9 @@ function sanitizeChain(base: Block, blocks: SimBlockSpec[]): SimBlockSpec[] {
   return out
 }
 
+const INFERENCE = INFERENCE_PRECOMPILE_ADDRESS.toLowerCase()
+const REGISTRY = MODEL_REGISTRY_ADDRESS.toLowerCase()
+
 /** Map an ethereumjs transaction rejection to geth's simulate error code. */
 function txError(err: unknown): SimulateError {
   const msg = String((err as Error)?.message ?? err).split(/ \(tx type| block number=| hash=/)[0]
@@ -188,6 +193,14 @@ async function applyOverrides(vm: VM, overrides: Map<string, SimAccountOverride>
   for (const [addrHex, o] of overrides) {
     if (!o.movePrecompileToAddress) continue
     const key = addrHex.slice(2).toLowerCase()
+    const dest0 = o.movePrecompileToAddress.toString().toLowerCase()
+    if (`0x${key}` === INFERENCE || dest0 === INFERENCE || dest0 === REGISTRY) {
+      // the inference precompile reads its access rules from ModelRegistry: neither may be displaced
+      throw new ProtectedOverrideError(
+        addrHex,
+        `movePrecompileToAddress may not move the inference precompile or onto ${dest0}`,
+      )
+    }
     const fn = precompiles.get(key)
     if (!fn) throw new SimulateError(SimCode.server, `account ${addrHex} is not a precompile`)
     const dest = o.movePrecompileToAddress.toString().slice(2)
@@ -427,6 +440,7 @@ export async function simulate(chain: Chain, base: Block, opts: SimulateOpts): P
       } catch (err) {
         throw txError(err)
       } finally {
+        await assertCheckpointDepth(vm, 'eth_simulateV1 call', b.checkpointed ? 1 : 0)
         unarm()
         events.off('beforeMessage', onEnter)
         events.off('afterMessage', onExit)
@@ -476,6 +490,7 @@ export async function simulate(chain: Chain, base: Block, opts: SimulateOpts): P
     // with the same encoding (so the transactions root is right) and report the real transactions.
     b.transactions = txs.map((tx) => (tx.nonce >= MAX_NONCE ? standIn(vm, tx) : tx))
     const built = await builder.build()
+    await assertCheckpointDepth(vm, 'eth_simulateV1 block')
     const block = built.block
     simulated.set(number, block)
     const size = RLP.encode([

@@ -5,6 +5,7 @@ import { bigIntToHex, bytesToHex, createAddressFromBigInt, equalsBytes, setLengt
 import type { AfterTxEvent } from '@ethereumjs/vm'
 import { runBlock } from '@ethereumjs/vm'
 import type { Chain } from './chain.ts'
+import { assertCheckpointDepth } from './checkpoints.ts'
 import { TraceError } from './errors.ts'
 import { applyInferenceRoot } from './inference-roots.ts'
 import { decodeRevertReason } from './revert.ts'
@@ -69,6 +70,36 @@ export interface CallFrame {
 
 export type TxTrace = StructTrace | CallFrame
 
+/**
+ * What one trace request may hold (docs/rpc.md). The struct logger copies the stack, and with enableMemory and
+ * enableReturnData the whole memory and return data, at every step: without a bound one transaction with a large
+ * memory or return value would need far more than the node has. Sizes are those of the JSON reply, counted
+ * before anything is copied; a trace over the bound is refused with an error that says so.
+ */
+export const TRACE_LIMITS = {
+  /** Most bytes of trace output for one debug_trace* request (all its transactions together). */
+  maxBytes: 64 * 1024 * 1024,
+} as const
+
+/** The bytes left for one trace request; shared by the tracers of a block. */
+class TraceBudget {
+  left: number = TRACE_LIMITS.maxBytes
+  over = false
+
+  /** Take `n` bytes; false (and the budget marked over) when they do not fit. */
+  take(n: number): boolean {
+    if (this.over || n > this.left) {
+      this.over = true
+      return false
+    }
+    this.left -= n
+    return true
+  }
+}
+
+/** JSON size of a hex string for `bytes` bytes, quotes and comma included. */
+const hexSize = (bytes: number) => 2 * bytes + 5
+
 interface Tracer {
   step(step: InterpreterStep): Promise<void>
   enter(msg: Message): void
@@ -104,9 +135,22 @@ class StructLogger implements Tracer {
   private readonly storage = new Map<string, Record<string, string>>()
   private lastReturn: Uint8Array = new Uint8Array()
 
-  constructor(private readonly opts: StructLoggerOpts) {}
+  constructor(
+    private readonly opts: StructLoggerOpts,
+    private readonly budget: TraceBudget,
+  ) {}
 
   async step(s: InterpreterStep): Promise<void> {
+    if (this.budget.over) return
+    // the step's size before anything is copied: fixed fields, stack words, memory words, return data
+    const memWords = this.opts.enableMemory ? Math.ceil(s.memory.length / 32) : 0
+    const retBytes = this.opts.enableReturnData ? this.lastReturn.length : 0
+    const size =
+      120 +
+      (this.opts.disableStack ? 0 : s.stack.length * 70) +
+      memWords * hexSize(32) +
+      (retBytes ? hexSize(retBytes) : 0)
+    if (!this.budget.take(size)) return
     const log: StructLog = {
       pc: s.pc,
       op: s.opcode.name,
@@ -133,6 +177,7 @@ class StructLogger implements Tracer {
         map[hexWord(key)] = hexWord(s.stack[s.stack.length - 2])
       }
       this.storage.set(addr, map)
+      if (!this.budget.take(Object.keys(map).length * 140)) return
       log.storage = { ...map }
     }
     if (s.gasRefund > 0n) log.refund = Number(s.gasRefund)
@@ -146,6 +191,7 @@ class StructLogger implements Tracer {
   }
 
   finish(_tx: TypedTransaction, ev: AfterTxEvent): StructTrace {
+    if (!this.budget.take(hexSize(ev.execResult.returnValue.length))) throw overBudget()
     const err = ev.execResult.exceptionError
     return {
       gas: Number(ev.totalGasSpent),
@@ -169,7 +215,10 @@ class CallTracer implements Tracer {
   /** The opcode last executed at each depth: tells CALL from STATICCALL, CREATE from CREATE2. */
   private readonly lastOp: number[] = []
 
-  constructor(private readonly opts: CallTracerOpts) {}
+  constructor(
+    private readonly opts: CallTracerOpts,
+    private readonly budget: TraceBudget,
+  ) {}
 
   async step(s: InterpreterStep): Promise<void> {
     this.lastOp[s.depth] = s.opcode.code
@@ -180,6 +229,7 @@ class CallTracer implements Tracer {
       const st = s.stack
       const offset = Number(st[st.length - 1])
       const size = Number(st[st.length - 2])
+      if (!this.budget.take(hexSize(size) + 300)) return
       const topics = st
         .slice(st.length - 2 - (code - 0xa0), st.length - 2)
         .reverse()
@@ -211,6 +261,7 @@ class CallTracer implements Tracer {
   }
 
   enter(msg: Message): void {
+    this.budget.take(hexSize(msg.data.length) + 300)
     const isCreate = msg.to === undefined
     let type = isCreate ? (msg.salt ? 'CREATE2' : 'CREATE') : 'CALL'
     if (msg.depth > 0) type = CALL_OPS[this.lastOp[msg.depth - 1]] ?? type
@@ -221,7 +272,7 @@ class CallTracer implements Tracer {
       value: type === 'STATICCALL' ? undefined : bigIntToHex(msg.value),
       gas: bigIntToHex(msg.gasLimit),
       gasUsed: '0x0',
-      input: bytesToHex(msg.data),
+      input: this.budget.over ? '0x' : bytesToHex(msg.data),
     }
     if (type === 'DELEGATECALL' || type === 'CALLCODE') frame.to = (msg._codeAddress ?? msg.to)?.toString()
     if (type === 'DELEGATECALL') frame.from = msg.to?.toString() ?? frame.from
@@ -240,7 +291,9 @@ class CallTracer implements Tracer {
     const r = result.execResult
     frame.gasUsed = bigIntToHex(r.executionGasUsed)
     if (result.createdAddress) frame.to = result.createdAddress.toString()
-    if (r.returnValue.length > 0) frame.output = bytesToHex(r.returnValue)
+    if (r.returnValue.length > 0 && this.budget.take(hexSize(r.returnValue.length))) {
+      frame.output = bytesToHex(r.returnValue)
+    }
     if (r.exceptionError) {
       frame.error = gethError(r.exceptionError.error)
       if (r.exceptionError.error === 'revert') {
@@ -255,6 +308,7 @@ class CallTracer implements Tracer {
   }
 
   finish(tx: TypedTransaction, ev: AfterTxEvent): CallFrame {
+    if (this.budget.over) throw overBudget()
     const root = this.root ?? {
       type: tx.to ? 'CALL' : 'CREATE',
       from: tx.getSenderAddress().toString(),
@@ -286,9 +340,15 @@ function orderFrame(f: CallFrame): CallFrame {
   return out
 }
 
-function makeTracer(opts: TraceOpts): Tracer {
-  if (opts.tracer === 'callTracer') return new CallTracer(opts.tracerConfig ?? {})
-  return new StructLogger(opts)
+function makeTracer(opts: TraceOpts, budget: TraceBudget): Tracer {
+  if (opts.tracer === 'callTracer') return new CallTracer(opts.tracerConfig ?? {}, budget)
+  return new StructLogger(opts, budget)
+}
+
+function overBudget(): TraceError {
+  return new TraceError(
+    `the trace is over the ${TRACE_LIMITS.maxBytes}-byte limit of one trace request: trace a single transaction, without enableMemory/enableReturnData, or with the callTracer`,
+  )
 }
 
 /**
@@ -312,14 +372,22 @@ export async function traceBlock(
   const out: { txHash: string; result: TxTrace }[] = []
   let index = -1
   let tracer: Tracer | undefined
+  const budget = new TraceBudget()
   vm.events.on('beforeTx', (_tx: TypedTransaction, resolve?: (r?: unknown) => void) => {
     index++
-    tracer = onlyIndex === undefined || onlyIndex === index ? makeTracer(opts) : undefined
+    // once over the limit nothing more is traced; the request is refused when the block has run
+    tracer = (onlyIndex === undefined || onlyIndex === index) && !budget.over ? makeTracer(opts, budget) : undefined
     resolve?.()
   })
   vm.events.on('afterTx', (ev: AfterTxEvent, resolve?: (r?: unknown) => void) => {
     const tx = block.transactions[index]
-    if (tracer) out.push({ txHash: bytesToHex(tx.hash()), result: tracer.finish(tx, ev) })
+    if (tracer && !budget.over) {
+      try {
+        out.push({ txHash: bytesToHex(tx.hash()), result: tracer.finish(tx, ev) })
+      } catch {
+        // over the limit: reported below
+      }
+    }
     tracer = undefined
     resolve?.()
   })
@@ -347,6 +415,11 @@ export async function traceBlock(
     // the block is already part of the chain: no need to re-check what it claims
     generate: true,
   })
+  await assertCheckpointDepth(vm, `tracing block ${block.header.number}`)
+  if (budget.over) {
+    out.length = 0
+    throw overBudget()
+  }
   return out
 }
 

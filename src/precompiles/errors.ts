@@ -1,4 +1,5 @@
 import { LatticeError } from '../errors.ts'
+import { ProviderUnavailableError, SessionDisposedError } from '../inference/errors.ts'
 
 /** A call the precompile refuses: becomes a revert with `Error(string)` carrying this message. */
 export class InferenceRevert extends LatticeError {
@@ -22,4 +23,29 @@ export class ModelUnavailableError extends LatticeError {
       },
     )
   }
+}
+
+/**
+ * Something unexpected went wrong inside the precompile on this node (a bug, memory exhausted). It is not
+ * judged to be the caller's fault, so it is treated like {@link ModelUnavailableError}: refused, never reverted.
+ */
+export class InferenceInternalError extends LatticeError {
+  constructor(cause: unknown) {
+    super('INFERENCE_INTERNAL', `internal error in the inference precompile: ${(cause as Error)?.message ?? cause}`, {
+      cause,
+    })
+  }
+}
+
+/**
+ * Whether a failure is local to this node: model bytes not obtainable or corrupt here, a session disposed
+ * under the call (shutdown), an aborted call, or an error nobody anticipated. Such a failure refuses the
+ * transaction; everything else (bad input, runtime errors every node hits the same way, fixed-point
+ * NaN/overflow, a model the runtime cannot load) is deterministic and reverts (docs/precompile.md).
+ */
+export function isNodeLocalFailure(err: unknown): boolean {
+  if (err instanceof ModelUnavailableError || err instanceof InferenceInternalError) return true
+  if (err instanceof SessionDisposedError || err instanceof ProviderUnavailableError) return true
+  if ((err as { name?: string })?.name === 'AbortError') return true
+  return !(err instanceof LatticeError)
 }

@@ -31,7 +31,7 @@ import {
   SELECTORS,
 } from './abi.ts'
 import { INFERENCE_PRECOMPILE_ADDRESS, MODEL_REGISTRY_ADDRESS } from './addresses.ts'
-import { InferenceRevert, ModelUnavailableError } from './errors.ts'
+import { InferenceInternalError, InferenceRevert, isNodeLocalFailure, ModelUnavailableError } from './errors.ts'
 import { INFERENCE_GAS, INFERENCE_LIMITS, inferenceGas } from './params.ts'
 import type { InferenceRecord } from './records.ts'
 import { CallTracker } from './records.ts'
@@ -61,6 +61,8 @@ export interface InferenceStats {
   runs: number
   reverts: number
   outOfGas: number
+  /** Calls refused because of a failure local to this node (model unavailable here, internal error). */
+  localFailures: number
 }
 
 /** The precompile plus the hooks the chain needs to run it. */
@@ -104,6 +106,11 @@ interface Plan {
   outBytes: number
 }
 
+/** Gas a call has been charged so far: what a deterministic failure costs. */
+interface Charge {
+  gas: bigint
+}
+
 const MAX_CACHED_REPORTS = 4096
 /** Integer inputs up to this many elements pass their values to the FLOP counter. */
 const MAX_SHAPE_VALUES = 64
@@ -114,8 +121,9 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
   const trackers = new WeakMap<EVMInterface, CallTracker>()
   const analyses = new Map<string, Analysis>()
   const reports = new Map<string, FlopReport>()
-  const stats: InferenceStats = { calls: 0, runs: 0, reverts: 0, outOfGas: 0 }
+  const stats: InferenceStats = { calls: 0, runs: 0, reverts: 0, outOfGas: 0, localFailures: 0 }
   const registry = MODEL_REGISTRY_ADDRESS.toLowerCase()
+  const self = INFERENCE_PRECOMPILE_ADDRESS.toLowerCase()
 
   async function modelBytes(entry: RegistryEntry): Promise<Uint8Array> {
     try {
@@ -240,6 +248,34 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
     return total
   }
 
+  /**
+   * Refuse a call whose outputs would be over INFERENCE_LIMITS.maxOutputBytes, before anything is allocated:
+   * output shapes are known statically, so this names the tensor and its size instead of running out of memory.
+   */
+  function capOutputs(a: Analysis, report: FlopReport, decimals: number | undefined, items = 1): void {
+    const cap = INFERENCE_LIMITS.maxOutputBytes
+    let total = 0
+    let largest = { name: '', bytes: 0 }
+    for (const o of a.io.outputs) {
+      const shape = report.outputShapes[o.name]
+      if (!shape) continue
+      const isFloat = o.dtype === 'float32' || o.dtype === 'float16' || o.dtype === 'float64'
+      const bytes = numElements(shape) * (decimals !== undefined && isFloat ? 32 : safeElementBytes(o.dtype)) * items
+      if (bytes > cap) {
+        throw new InferenceRevert(
+          `output tensor "${o.name}" of shape ${JSON.stringify(shape)} would be ${bytes} bytes, over the ${cap}-byte limit on one call's outputs`,
+        )
+      }
+      if (bytes > largest.bytes) largest = { name: o.name, bytes }
+      total += bytes
+    }
+    if (total > cap) {
+      throw new InferenceRevert(
+        `outputs would be ${total} bytes (largest: tensor "${largest.name}", ${largest.bytes} bytes), over the ${cap}-byte limit on one call's outputs`,
+      )
+    }
+  }
+
   async function plan(
     sm: StateManagerInterface,
     modelId: string,
@@ -251,6 +287,7 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
     validate(inputs, a)
     const report = await flopReport(entry, a, shapesOf(inputs))
     const outputDecimals = decimalsOf(inputs)
+    capOutputs(a, report, outputDecimals)
     const outBytes = outputBytes(a, report, outputDecimals)
     const flops = BigInt(report.flops)
     return { entry, a, flops, gas: inferenceGas(flops, dataBytes(inputs), outBytes), outputDecimals, outBytes }
@@ -286,10 +323,13 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
     input: PrecompileInput,
     tracker: CallTracker | undefined,
     caller: string | undefined,
+    charge: Charge,
   ): Promise<ExecResult> {
     const { modelId, inputs } = decodeInfer(input.data)
     const p = await plan(smOf(input), modelId, inputs, caller)
     if (p.gas > input.gasLimit) return outOfGas(input.gasLimit)
+    // from here a deterministic failure (runtime error, NaN in a fixed-point output) costs the planned gas
+    charge.gas = p.gas
     const outputs = await run(p.entry, inputs, p.outputDecimals)
     record(input, tracker, modelId, inputs, outputs, p.flops, p.gas)
     return { returnValue: encodeTensors(outputs), executionGasUsed: p.gas }
@@ -299,6 +339,7 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
     input: PrecompileInput,
     tracker: CallTracker | undefined,
     caller: string | undefined,
+    charge: Charge,
   ): Promise<ExecResult> {
     const { modelId, batch } = decodeInferBatch(input.data)
     if (batch.length === 0) throw new InferenceRevert('inferBatch: the batch is empty')
@@ -322,9 +363,11 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
       const report = await flopReport(entry, a, shapesOf(stacked.inputs))
       const splittable = a.io.outputs.every((o) => report.outputShapes[o.name]?.[0] === stacked.total)
       if (splittable) {
+        capOutputs(a, report, outputDecimals)
         const flops = BigInt(report.flops)
         const gas = inferenceGas(flops, inBytes, outputBytes(a, report, outputDecimals), batch.length)
         if (gas > input.gasLimit) return outOfGas(input.gasLimit)
+        charge.gas = gas
         const outputs = await run(entry, stacked.inputs, outputDecimals)
         const perItem = unstack(outputs, stacked.sizes)
         for (const [i, out] of perItem.entries()) {
@@ -339,12 +382,19 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
     const itemFlops: bigint[] = []
     for (const item of batch) {
       const report = await flopReport(entry, a, shapesOf(item))
+      capOutputs(a, report, outputDecimals)
       itemFlops.push(BigInt(report.flops))
       flops += BigInt(report.flops)
       outBytes += outputBytes(a, report, outputDecimals)
     }
+    if (outBytes > INFERENCE_LIMITS.maxOutputBytes) {
+      throw new InferenceRevert(
+        `inferBatch: outputs would be ${outBytes} bytes in all, over the ${INFERENCE_LIMITS.maxOutputBytes}-byte limit on one call's outputs`,
+      )
+    }
     const gas = inferenceGas(flops, inBytes, outBytes, batch.length)
     if (gas > input.gasLimit) return outOfGas(input.gasLimit)
+    charge.gas = gas
     const results: Tensor[][] = []
     for (const [i, item] of batch.entries()) {
       const out = await run(entry, item, outputDecimals)
@@ -361,37 +411,62 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
     return { returnValue: encodeEstimate(p.flops, p.gas), executionGasUsed: INFERENCE_GAS.estimate }
   }
 
+  /**
+   * The precompile as the EVM calls it. It never throws: ethereumjs awaits a precompile between a frame's
+   * checkpoint and its commit/revert with no try/catch, so an exception would leave checkpoints open on the
+   * chain's state (no state flushed from then on, and the datadir unreadable after a restart).
+   */
   async function precompile(input: PrecompileInput): Promise<ExecResult> {
     stats.calls++
     if (input.gasLimit < INFERENCE_GAS.base) return outOfGas(input.gasLimit)
     const tracker = trackers.get(input._EVM as EVMInterface)
-    const caller = tracker?.currentCaller()?.toString().toLowerCase()
+    const charge: Charge = { gas: INFERENCE_GAS.base }
     try {
+      const caller = tracker?.currentCaller()?.toString().toLowerCase()
+      const kind = tracker?.currentCallKind(self)
+      if (kind === 'delegatecall' || kind === 'callcode') {
+        // the code would run in the calling contract's context: with DELEGATECALL the access checks would see
+        // that contract's caller (a model's owner calling it would lend it the owner's private models)
+        throw new InferenceRevert(
+          `the inference precompile cannot be reached with ${kind.toUpperCase()}: use CALL or STATICCALL`,
+        )
+      }
       if (input.data.length > INFERENCE_LIMITS.maxCalldataBytes) {
         throw new InferenceRevert(
           `calldata of ${input.data.length} bytes is over the ${INFERENCE_LIMITS.maxCalldataBytes}-byte limit`,
         )
       }
       const method = methodOf(input.data)
-      if (method === 'infer') return await infer(input, tracker, caller)
-      if (method === 'inferBatch') return await inferBatch(input, tracker, caller)
+      if (method === 'infer') return await infer(input, tracker, caller, charge)
+      if (method === 'inferBatch') return await inferBatch(input, tracker, caller, charge)
       if (method === 'estimate') return await estimateCall(input, caller)
       const sel = input.data.length >= 4 ? bytesToHex(input.data.subarray(0, 4)) : bytesToHex(input.data)
       throw new InferenceRevert(
         `unknown selector ${sel}: call infer ${SELECTORS.infer}, inferBatch ${SELECTORS.inferBatch} or estimate ${SELECTORS.estimate}`,
       )
     } catch (err) {
-      if (err instanceof InferenceRevert) {
-        stats.reverts++
-        return {
-          returnValue: encodeError(err.shortMessage),
-          executionGasUsed: INFERENCE_GAS.base,
-          exceptionError: new EVMError(EVMError.errorMessages.REVERT),
-        }
-      }
-      // node-side failures (model unavailable, runtime errors) must not become consensus reverts
-      throw err
+      return failure(err, input, tracker, charge)
     }
+  }
+
+  /**
+   * A failed call as an ExecResult. Deterministic failures revert with the reason and keep the gas charged so
+   * far (the planned gas once the call was priced). A failure local to this node is marked on the EVM's
+   * tracker, which refuses the whole transaction when its top-level message ends (see CallTracker); the
+   * revert returned here only keeps the calling frame from using anything until then.
+   */
+  function failure(err: unknown, input: PrecompileInput, tracker: CallTracker | undefined, charge: Charge): ExecResult {
+    const revert = new EVMError(EVMError.errorMessages.REVERT)
+    if (!(err instanceof InferenceRevert) && isNodeLocalFailure(err)) {
+      const local = err instanceof LatticeError ? err : new InferenceInternalError(err)
+      stats.localFailures++
+      tracker?.markLocalFailure(local)
+      return { returnValue: encodeError(local.shortMessage), executionGasUsed: input.gasLimit, exceptionError: revert }
+    }
+    stats.reverts++
+    const reason = err instanceof LatticeError ? err.shortMessage : String(err)
+    const gas = charge.gas < input.gasLimit ? charge.gas : input.gasLimit
+    return { returnValue: encodeError(reason), executionGasUsed: gas, exceptionError: revert }
   }
 
   function outOfGas(gasLimit: bigint): ExecResult {

@@ -26,6 +26,11 @@ export const INFERENCE_LIMITS = {
   maxCalldataBytes: 4 * 1024 * 1024,
   /** Most items in one inferBatch. */
   maxBatch: 256,
+  /**
+   * Largest total size of one call's outputs, bytes (fixed-point outputs count 32 bytes an element). Output
+   * shapes are known before anything runs, so a call over it is refused before any allocation.
+   */
+  maxOutputBytes: 32 * 1024 * 1024,
 } as const
 
 /** Gas for a call with these FLOPs and byte counts. */

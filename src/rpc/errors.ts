@@ -3,6 +3,8 @@ import {
   ExecutionRevertedError,
   MissingStateError,
   NotFoundError,
+  OpenCheckpointError,
+  ProtectedOverrideError,
   TimestampError,
   TxRejectedError,
   UnknownSnapshotError,
@@ -53,8 +55,10 @@ export function toRpcError(err: unknown): { code: number; message: string; data?
   if (err instanceof ExecutionFailedError || err instanceof MissingStateError || err instanceof NotFoundError) {
     return { code: RpcCode.server, message: err.shortMessage }
   }
-  if (err instanceof TimestampError || err instanceof UnknownSnapshotError)
+  if (err instanceof TimestampError || err instanceof UnknownSnapshotError || err instanceof ProtectedOverrideError)
     return { code: RpcCode.invalidParams, message: err.shortMessage }
+  // a bug the node caught and rolled back: loud, as an internal error
+  if (err instanceof OpenCheckpointError) return { code: RpcCode.internal, message: err.shortMessage }
   if (err instanceof LatticeError) return { code: RpcCode.server, message: err.shortMessage }
   return { code: RpcCode.internal, message: `internal error: ${(err as Error)?.message ?? String(err)}` }
 }

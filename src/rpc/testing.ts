@@ -2,6 +2,7 @@ import type { TypedTransaction } from '@ethereumjs/tx'
 import { createTxFromRLP } from '@ethereumjs/tx'
 import { bytesToHex } from '@ethereumjs/util'
 import { buildBlock } from '@ethereumjs/vm'
+import { assertCheckpointDepth } from '../chain/checkpoints.ts'
 import { applyInferenceRoot } from '../chain/inference-roots.ts'
 import type { LatticeNode } from '../chain/node.ts'
 import { shortEjsMessage } from '../chain/node.ts'
@@ -87,6 +88,7 @@ export function testingMethods(node: LatticeNode): Handlers {
         }
       }
       const { block, requests } = await builder.build()
+      await assertCheckpointDepth(vm, 'testing_buildBlockV1')
       const h = block.header
       return {
         executionPayload: {
