@@ -36,6 +36,7 @@ export async function loadCommands(): Promise<CliCommand[]> {
     import('./commands/model-disallow.ts'),
     import('./commands/model-set-price.ts'),
     import('./commands/model-withdraw.ts'),
+    import('./commands/mcp.ts'),
   ])
   return modules.flatMap((m) => Object.values(m).filter(isCommand))
 }
