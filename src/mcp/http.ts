@@ -38,6 +38,8 @@ export async function startMcpHttp(opts: McpHttpOpts): Promise<McpHttp> {
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // DNS rebinding: a page on another origin reaches 127.0.0.1 only under its own host name
+    if (!allowedHosts.includes(String(req.headers.host))) return reply(res, 403, `Host ${req.headers.host} not allowed`)
     if (new URL(req.url ?? '/', 'http://x').pathname !== '/mcp') return reply(res, 404, 'MCP lives at /mcp')
     const sid = req.headers['mcp-session-id']
     const existing = typeof sid === 'string' ? sessions.get(sid) : undefined
@@ -78,7 +80,6 @@ export async function startMcpHttp(opts: McpHttpOpts): Promise<McpHttp> {
     http.listen(opts.port, host, () => resolve())
   })
   const { port } = http.address() as AddressInfo
-  // DNS rebinding: only requests addressed to this loopback port are served
   allowedHosts = [`${host}:${port}`, `localhost:${port}`]
   return {
     url: `http://${host}:${port}/mcp`,
