@@ -14,7 +14,7 @@ import { finishOutputs, prepareInputs } from './session-io.ts'
 import { DEFAULT_TENSOR_LIMITS, DType, dtypeName, type Tensor } from './tensor.ts'
 import { checkRuntime } from './wasm-check.ts'
 import type { WireSessionInfo, WireSessionOptions, WireTensor } from './wasm-wire.ts'
-import { WorkerPool, type WorkerSlot } from './worker-pool.ts'
+import { WorkerPool, WorkerRefusal, type WorkerSlot } from './worker-pool.ts'
 
 const TYPE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(DType).map(([k, v]) => [v, k]))
 
@@ -89,20 +89,29 @@ export async function createWasmSession(
   const limits = opts.limits ?? DEFAULT_TENSOR_LIMITS
   const pool = wasmPool(profile)
   const key = `${profile.id}:${createHash('sha256').update(opts.model).digest('hex')}`
-  let slot: WorkerSlot
-  let info: WireSessionInfo
-  try {
-    ;({ slot, info } = await pool.load(key, opts.model, wireOptions(profile)))
-  } catch (err) {
-    throw new ModelLoadError((err as Error).message.replace(/^inference worker: load: /, ''), { cause: err })
+  const model = opts.model
+  const options = wireOptions(profile)
+  // the runtime's refusals are consensus outcomes (typed as native ones are); a worker gone or a full queue
+  // stays a WorkerPoolError: local to this node, never a revert
+  const load = async (): Promise<{ slot: WorkerSlot; info: WireSessionInfo }> => {
+    try {
+      return await pool.load(key, model, options)
+    } catch (err) {
+      if (err instanceof WorkerRefusal) throw new ModelLoadError(err.why, { cause: err })
+      throw err
+    }
   }
+  let { slot, info } = await load()
   let disposed = false
   const runWire = async (feeds: WireTensor[]): Promise<WireTensor[]> => {
     if (disposed) throw new SessionDisposedError()
+    // the worker holding this session stopped (crashed, or retired after a trap): load it in a live one
+    if (slot.dead) ({ slot, info } = await load())
     try {
       return await pool.run(slot, key, feeds)
     } catch (err) {
-      throw new InferenceRunError((err as Error).message.replace(/^inference worker: run: /, ''), { cause: err })
+      if (err instanceof WorkerRefusal) throw new InferenceRunError(err.why, { cause: err })
+      throw err
     }
   }
   return {

@@ -62,6 +62,19 @@ function startWorker(init: WorkerInit): Worker {
   return new Worker(code, { eval: true, workerData: init })
 }
 
+/**
+ * The worker answered and refused: the model failed to load or to run in the runtime (the same on every
+ * node, so a consensus outcome). Anything else from the pool (a worker gone, the queue full) is local.
+ */
+export class WorkerRefusal extends WorkerPoolError {
+  constructor(
+    readonly stage: 'load' | 'run' | 'release',
+    readonly why: string,
+  ) {
+    super(`${stage}: ${why}`)
+  }
+}
+
 /** A fixed-size set of inference workers; requests are bytes in, bytes out. */
 export class WorkerPool {
   readonly size: number
@@ -204,7 +217,17 @@ export class WorkerPool {
     }
     slot.worker.postMessage({ ...req, id }, transfer)
     const r = await res
-    if ('ok' in r && !r.ok) throw new WorkerPoolError(`${r.stage}: ${r.message}`)
+    if ('ok' in r && !r.ok) {
+      // an aborted WebAssembly instance (a trap, memory exhausted) cannot be trusted with the next request
+      if (/abort|RuntimeError|out of memory/i.test(r.message)) this.retire(slot)
+      throw new WorkerRefusal(r.stage, r.message)
+    }
     return r
+  }
+
+  /** Stop a worker whose runtime may be broken; sessions on it load again elsewhere on their next run. */
+  private retire(slot: Slot): void {
+    slot.dead = true
+    void slot.worker.terminate()
   }
 }

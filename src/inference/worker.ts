@@ -48,7 +48,8 @@ function post(msg: WorkerResponse, transfer: ArrayBuffer[] = []): void {
 }
 
 function message(err: unknown): string {
-  const m = err instanceof Error ? err.message : String(err)
+  // onnxruntime-web wraps ONNX Runtime's reason in "Can't create a session. ERROR_CODE: 9, ERROR_MESSAGE: ..."
+  const m = (err instanceof Error ? err.message : String(err)).replace(/^[^\n]*?ERROR_CODE: \d+, ERROR_MESSAGE: /, '')
   const line = m.split('\n')[0]
   return line.length > 300 ? `${line.slice(0, 300)}...` : line
 }

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { buildIrisModel } from '../../examples/models/iris.ts'
 import { buildModel, ElemType } from '../../src/inference/builder.ts'
-import { RuntimeMismatchError } from '../../src/inference/errors.ts'
+import { ModelLoadError, RuntimeMismatchError } from '../../src/inference/errors.ts'
 import { createConsensusSession, createSession } from '../../src/inference/onnx.ts'
 import { CONSENSUS_PROFILE, CONSENSUS_PROFILE_V1 } from '../../src/inference/profile.ts'
 import { DType, type Tensor, tensorFromValues } from '../../src/inference/tensor.ts'
@@ -85,6 +85,20 @@ describe('consensus runtime (onnxruntime-web in worker threads)', () => {
     // a run on this thread would allow no tick at all; allow for a loaded machine
     expect(ticks).toBeGreaterThan(Math.floor(ms / 5 / 4))
     await bs.dispose()
+  })
+
+  it('refuses a model the consensus runtime cannot execute, naming the op (what model deploy reports)', async () => {
+    const model = buildModel({
+      inputs: [{ name: 'x', elemType: ElemType.float32, shape: [2, 8] }],
+      outputs: [{ name: 'y', elemType: ElemType.float32, shape: [2, 5, 2] }],
+      nodes: [{ op: 'Rfft', domain: 'com.microsoft', inputs: ['x'], outputs: ['y'] }],
+      domains: { 'com.microsoft': 1 },
+    })
+    const err = await createConsensusSession({ model }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ModelLoadError)
+    expect((err as Error).message).toBe(
+      "the model could not be loaded: Could not find an implementation for Rfft(1) node with name 'Rfft_0'",
+    )
   })
 
   it('canonicalises NaN outputs to one bit pattern and keeps denormals', async () => {
