@@ -1,5 +1,10 @@
 import { LatticeError } from '../errors.ts'
-import { ProviderUnavailableError, SessionDisposedError } from '../inference/errors.ts'
+import {
+  ProviderUnavailableError,
+  RuntimeMismatchError,
+  SessionDisposedError,
+  WorkerPoolError,
+} from '../inference/errors.ts'
 
 /** A call the precompile refuses: becomes a revert with `Error(string)` carrying this message. */
 export class InferenceRevert extends LatticeError {
@@ -46,6 +51,8 @@ export class InferenceInternalError extends LatticeError {
 export function isNodeLocalFailure(err: unknown): boolean {
   if (err instanceof ModelUnavailableError || err instanceof InferenceInternalError) return true
   if (err instanceof SessionDisposedError || err instanceof ProviderUnavailableError) return true
+  // the WebAssembly runtime's worker pool (a worker gone, the queue full) or this node's install of it
+  if (err instanceof WorkerPoolError || err instanceof RuntimeMismatchError) return true
   if ((err as { name?: string })?.name === 'AbortError') return true
   return !(err instanceof LatticeError)
 }
