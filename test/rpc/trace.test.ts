@@ -170,6 +170,63 @@ describe('struct logger: debug_traceTransaction / debug_traceBlockBy* (devnet)',
     expect(after[0].stack!.at(-1)).toBe('0x1')
   })
 
+  /** Steps of a caller that STATICCALLs a callee (returning 42) twice, traced with enableReturnData. */
+  let twoCalls: Step[]
+
+  it('enableReturnData across two calls: the caller sees each call’s return data', async () => {
+    const deploy = async (init: string) => (await receipt(await send({ data: `0x${init}` }))).contractAddress
+    const callee = await deploy('600a600c600039600a6000f3602a60005260206000f3')
+    const staticcall = '60206000600060006000355afa50'
+    const runtime = `${staticcall}${staticcall}00`
+    const n = (runtime.length / 2).toString(16).padStart(2, '0')
+    const caller = await deploy(`60${n}600c60003960${n}6000f3${runtime}`)
+    const h = await send({ to: caller, data: word(BigInt(callee)), gas: '0x30000' })
+    twoCalls = (await trace(h, { enableReturnData: true })).structLogs
+    const calls = twoCalls.flatMap((s, i) => (s.op === 'STATICCALL' ? [i] : []))
+    expect(calls).toHaveLength(2)
+    const inner = twoCalls.slice(calls[1] + 1).filter((s) => s.depth === 2)
+    expect(inner.map((s) => s.op)).toEqual(['PUSH1', 'PUSH1', 'MSTORE', 'PUSH1', 'PUSH1', 'RETURN'])
+    // the caller's steps between the calls and after the second have the callee's word
+    const callerAfter = twoCalls.slice(calls[0] + 1).filter((s) => s.depth === 1)
+    expect(callerAfter.length).toBe(twoCalls.length - calls[0] - 1 - 12)
+    for (const s of callerAfter) expect(s.returnData).toBe(word(42))
+  })
+
+  // BUG (src/chain/trace.ts StructLogger): the return data buffer is kept per logger, not per frame. geth logs
+  // scope.ReturnData(), the current frame's buffer, which is empty in a frame that has made no call yet; here the
+  // second callee's steps show the first call's return data.
+  it.fails('enableReturnData: a new frame starts with an empty return data buffer', () => {
+    const second = twoCalls.filter((s) => s.op === 'STATICCALL')[1]
+    const inner = twoCalls.slice(twoCalls.indexOf(second) + 1).filter((s) => s.depth === 2)
+    expect(inner).toHaveLength(6)
+    for (const s of inner) expect(s.returnData).toBeUndefined()
+  })
+
+  let oog: StructTrace
+
+  it('an out-of-gas transaction: failed, all its gas, no return value, stopped at the SSTORE', async () => {
+    const h = await send({ to: counter, data: iface.encodeFunctionData('increment'), gas: '0x6000' })
+    const r = await receipt(h)
+    expect(r.status).toBe('0x0')
+    expect(r.gasUsed).toBe('0x6000')
+    oog = await trace(h)
+    expect(oog.failed).toBe(true)
+    expect(oog.gas).toBe(0x6000)
+    expect(oog.returnValue).toBe('0x')
+    const last = oog.structLogs.at(-1)!
+    // EIP-2200: an SSTORE with 2300 gas or less left fails
+    expect(last.op).toBe('SSTORE')
+    expect(last.gas).toBeLessThanOrEqual(2300)
+  })
+
+  // BUG (src/chain/trace.ts StructLogger): geth logs the step that fails with its error ("out of gas: not enough
+  // gas for reentrancy sentry" for this SSTORE); here the last step has no error field.
+  it.fails('an out-of-gas transaction: the failing step carries the error', () => {
+    const last = oog.structLogs.at(-1) as Step & { error?: string }
+    expect(last.op).toBe('SSTORE')
+    expect(last.error).toMatch(/^out of gas/)
+  })
+
   it('debug_traceBlockByNumber/ByHash give one entry per transaction, in order, with its hash', async () => {
     await call('evm_setAutomine', [false])
     let hashes: string[]
