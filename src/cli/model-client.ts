@@ -52,6 +52,8 @@ export const REGISTRY_ABI = [
   'error Reentrancy()',
   'error EmptyField(string field)',
   'error TransferFailed()',
+  'error DigestOwnedByAnother(bytes32 digest, address owner)',
+  'error CidOwnedByAnother(string cid, address owner)',
 ]
 
 /** The inference precompile's ABI (contracts/ILatticeInference.sol). */
