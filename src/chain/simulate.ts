@@ -102,6 +102,11 @@ export interface SimBlockResult {
 
 /** geth's cap on simulated blocks per request. */
 export const MAX_SIMULATE_BLOCKS = 256
+/**
+ * Most bytes of return data and log data one eth_simulateV1 request may hold (docs/rpc.md): every call's
+ * result is kept, and an inference call may return up to 32 MiB, so the gas pool alone does not bound memory.
+ */
+export const MAX_SIMULATE_RESULT_BYTES = 64 * 1024 * 1024
 const TIMESTAMP_INCREMENT = 12n
 const TRANSFER_TOPIC = hexToBytes('0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef')
 const TRANSFER_ADDRESS = hexToBytes(`0x${'ee'.repeat(20)}`)
@@ -327,6 +332,7 @@ export async function simulate(chain: Chain, base: Block, opts: SimulateOpts): P
   common.setHardforkBy({ blockNumber: base.header.number, timestamp: base.header.timestamp })
   const vm = await sandboxVM(chain, base, common, blockchain)
   const results: SimBlockResult[] = []
+  let resultBytes = 0
   let parent = base
   let header = {
     coinbase: base.header.coinbase,
@@ -481,6 +487,13 @@ export async function simulate(chain: Chain, base: Block, opts: SimulateOpts): P
         } else {
           res.error = { message: err.error, code: SimCode.vmError }
         }
+      }
+      resultBytes += res.returnData.length + res.logs.reduce((n, l) => n + l.data.length + 32 * l.topics.length, 0)
+      if (resultBytes > MAX_SIMULATE_RESULT_BYTES) {
+        throw new SimulateError(
+          SimCode.server,
+          `the simulation's return and log data is over the ${MAX_SIMULATE_RESULT_BYTES}-byte limit of one eth_simulateV1 request: simulate fewer calls`,
+        )
       }
       calls.push(res)
     }

@@ -181,6 +181,28 @@ describe('security: calls that once broke the node', () => {
     expect((await rpc(devnet.url, 'eth_blockNumber')).result).toMatch(/^0x/)
   }, 120_000)
 
+  it('item 6: eth_simulateV1 keeps every call result, so their sum is bounded too', async () => {
+    const n = 4 * 1024 * 1024 // 16 MiB of float32 per call: under the per-call cap
+    const model = buildModel({
+      inputs: [{ name: 'x', elemType: ElemType.float32, shape: [1] }],
+      outputs: [{ name: 'big', elemType: ElemType.float32, shape: [n] }],
+      initializers: [{ name: 'shape', elemType: ElemType.int64, dims: [1], data: BigInt64Array.of(BigInt(n)) }],
+      nodes: [{ op: 'Expand', inputs: ['x', 'shape'], outputs: ['big'] }],
+    })
+    const { modelId } = await deployModel(devnet.store, wallet, model, { name: 'big-output' })
+    const x = tensorFromValues('x', DType.float32, [1], [1])
+    const call = {
+      from: ADDR0,
+      to: INFERENCE,
+      data: inferenceAbi.encodeFunctionData('infer', [modelId, [abiTensor(x)]]),
+    }
+    const one = await rpc(devnet.url, 'eth_simulateV1', [{ blockStateCalls: [{ calls: [call] }] }])
+    expect(one.error).toBeUndefined()
+    expect(one.result[0].calls[0].status).toBe('0x1')
+    const five = await rpc(devnet.url, 'eth_simulateV1', [{ blockStateCalls: [{ calls: Array(5).fill(call) }] }])
+    expect(five.error.message).toMatch(/over the 67108864-byte limit of one eth_simulateV1 request/)
+  }, 180_000)
+
   it('item 6: a trace that would copy megabytes of memory at every step is refused, not run out of memory', async () => {
     const { abi, bytecode } = compileContract(CALLER_SOL, 'MemoryHog')
     const hog = (await new ContractFactory(abi, bytecode, wallet).deploy()) as Contract
