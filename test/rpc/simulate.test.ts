@@ -77,6 +77,8 @@ describe('eth_simulateV1 (devnet)', () => {
     expect(blocks[0].parentHash).toBe(head.hash)
     expect(blocks[1].parentHash).toBe(blocks[0].hash)
     expect(blocks[2].parentHash).toBe(blocks[1].hash)
+    // without validation and without an override the base fee is 0 (geth)
+    expect(blocks.map((b: { baseFeePerGas: string }) => b.baseFeePerGas)).toEqual(['0x0', '0x0', '0x0'])
 
     // block 1: the creation returns the runtime code the real deployment stored
     const [deploy] = blocks[0].calls
@@ -232,6 +234,53 @@ describe('eth_simulateV1 (devnet)', () => {
       },
     ])
     expect(off.result[0].calls[0]).toMatchObject({ status: '0x1', gasUsed: '0x5208', logs: [] })
+  })
+
+  it('traceTransfers follows value into nested calls and numbers logs across the block', async () => {
+    // forwarder: CALL(gas, calldata[0], callvalue, 0, 0, 0, 0)
+    const forwarder = `0x${'f0'.repeat(20)}`
+    const dest = `0x${'d2'.repeat(20)}`
+    const other = `0x${'d3'.repeat(20)}`
+    const res = await simulate({
+      traceTransfers: true,
+      blockStateCalls: [
+        {
+          stateOverrides: { [forwarder]: { code: '0x6000600060006000346000355af100' } },
+          calls: [
+            { from: ADDR0, to: forwarder, value: '0x20', input: pad(dest) },
+            { from: ADDR0, to: other, value: '0x5' },
+          ],
+        },
+      ],
+    })
+    expect(res.error).toBeUndefined()
+    const b = res.result[0]
+    const brief = (l: { topics: string[]; data: string; logIndex: string; transactionIndex: string }) => [
+      l.topics,
+      l.data,
+      l.logIndex,
+      l.transactionIndex,
+    ]
+    expect(b.calls[0].status).toBe('0x1')
+    expect(b.calls[0].logs.map(brief)).toEqual([
+      [[TRANSFER, pad(ADDR0), pad(forwarder)], word(0x20), '0x0', '0x0'],
+      [[TRANSFER, pad(forwarder), pad(dest)], word(0x20), '0x1', '0x0'],
+    ])
+    expect(b.calls[1].logs.map(brief)).toEqual([[[TRANSFER, pad(ADDR0), pad(other)], word(5), '0x2', '0x1']])
+  })
+
+  it('runs on the state of the requested block', async () => {
+    const n0 = BigInt(head.number)
+    const get = { from: ADDR0, to: counter, input: iface.encodeFunctionData('get') }
+    const at = async (n: bigint) =>
+      (await simulate({ blockStateCalls: [{ calls: [get] }] }, `0x${n.toString(16)}`)).result
+    // n0 - 2: before the deployment (no code: an empty success); n0 - 1: deployed, count 0; n0: after the increment
+    const [before, deployed, now] = [await at(n0 - 2n), await at(n0 - 1n), await at(n0)]
+    expect(before[0].calls[0]).toMatchObject({ status: '0x1', returnData: '0x' })
+    expect(deployed[0].calls[0]).toMatchObject({ status: '0x1', returnData: word(0) })
+    expect(now[0].calls[0]).toMatchObject({ status: '0x1', returnData: word(1) })
+    expect(deployed[0].number).toBe(head.number)
+    expect(now[0].parentHash).toBe(head.hash)
   })
 
   const fee = { maxFeePerGas: '0xba43b7400', maxPriorityFeePerGas: '0x1' }
