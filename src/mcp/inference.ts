@@ -102,8 +102,11 @@ export async function estimateCost(
   inputs: Record<string, unknown>,
   from?: string,
 ): Promise<InferenceCost> {
+  // a priced model runs through ModelRegistry.infer, so it is estimated as the registry forwards it; the
+  // precompile refuses a direct caller of a priced model
+  const caller = from && BigInt(model.price) === 0n ? { from } : {}
   const r = await ctx.call<{ flops: string; gas: string }>('lattice_estimateInference', [
-    { modelId: model.modelId, inputs, ...(from ? { from } : {}) },
+    { modelId: model.modelId, inputs, ...caller },
   ])
   return { flops: BigInt(r.flops).toString(), inferenceGas: BigInt(r.gas).toString(), priceWei: model.price }
 }

@@ -3,12 +3,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
+import { Contract, type InterfaceAbi, JsonRpcProvider, Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { contractAbi } from '../../src/chain/abi.ts'
 import { modelInferenceCommand } from '../../src/cli/commands/model-inference.ts'
 import { deployDevnetExamples } from '../../src/cli/devnet-examples.ts'
 import { parseTensorJson } from '../../src/inference/json.ts'
 import type { TestDevnet } from '../helpers/devnet.ts'
-import { ADDR1, KEY0, KEY1, rpc, startTestDevnet } from '../helpers/devnet.ts'
+import { ADDR0, ADDR1, KEY0, KEY1, rpc, startTestDevnet } from '../helpers/devnet.ts'
 import { callTool, stdioClient, textOf } from './clients.ts'
 
 const READ_TOOLS = [
@@ -20,6 +22,7 @@ const READ_TOOLS = [
   'list_models',
   'verify_inference_proof',
 ]
+const REGISTRY = '0xA110000000000000000000000000000000000001'
 const SETOSA = { x: [[5.1, 3.5, 1.4, 0.2]] }
 
 /** `lattice model inference --json` in-process: its printed JSON. */
@@ -187,6 +190,36 @@ describe('lattice mcp over stdio', () => {
     const v3 = await callTool(signed.client, 'verify_inference_proof', { txHash: s.txHash })
     expect(v3.structuredContent).toMatchObject({ valid: true, onChain: { valid: true } })
     expect((v3.structuredContent as any).onChain.checkedAt).not.toMatch(/simulated/)
+  })
+
+  it('runs a priced model only with a signer, and the result states the price paid', async () => {
+    const bigram = (await callTool(readOnly.client, 'list_models', { name: 'bigram' })).structuredContent as any
+    const id = bigram.models[0].modelId
+    const price = 10n ** 15n
+    const provider = new JsonRpcProvider(devnet.url, undefined, { staticNetwork: true, cacheTimeout: -1 })
+    provider.pollingInterval = 50
+    try {
+      const registry = new Contract(REGISTRY, contractAbi('ModelRegistry') as InterfaceAbi, new Wallet(KEY0, provider))
+      await (await registry.setPrice(id, price)).wait()
+      const tokens = { tokens: [[1, 2, 3]] }
+      const ro = await callTool(readOnly.client, 'call_inference', { modelId: id, inputs: tokens })
+      expect(ro.isError).toBe(true)
+      expect(textOf(ro)).toMatch(/costs 1000000000000000 wei per inference/)
+      const est = (await callTool(signed.client, 'estimate_inference', { modelId: id, inputs: tokens }))
+        .structuredContent as any
+      expect(est.cost.priceWei).toBe(price.toString())
+      expect(BigInt(est.estimatedCostWei)).toBe(BigInt(est.txGas) * BigInt(est.gasPrice) + price)
+      const before = await registry.balances(ADDR0)
+      const sent = await callTool(signed.client, 'send_inference', { modelId: id, inputs: tokens })
+      expect(sent.isError, textOf(sent)).toBeFalsy()
+      const s = sent.structuredContent as any
+      expect(s.paid.priceWei).toBe(price.toString())
+      expect(BigInt(s.paid.totalWei)).toBe(BigInt(s.paid.gasFeeWei) + price)
+      expect(await registry.balances(ADDR0)).toBe(before + price)
+      expect(s.raw.map((t: any) => t.name)).toEqual(['logits', 'next'])
+    } finally {
+      provider.destroy()
+    }
   })
 
   it('answers an unknown model and a wrong input shape with clear tool errors, and keeps serving', async () => {
