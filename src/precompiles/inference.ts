@@ -136,15 +136,21 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
   async function analyse(entry: RegistryEntry): Promise<Analysis> {
     const hit = analyses.get(entry.digest)
     if (hit) return hit
+    // fetched and verified first: a node without the bytes refuses before doing any work on the call
     const bytes = await modelBytes(entry)
+    // from here the bytes are the registered ones, so anything that fails on them fails on every node
     let io: GraphIO
+    let random: string[]
+    let counter: FlopCounter
     try {
       io = graphIO(bytes)
+      random = findNondeterministicOps(bytes)
+      counter = createFlopCounter({ model: bytes })
     } catch (err) {
-      throw new InferenceRevert(`model ${entry.modelId} cannot be decoded: ${(err as Error).message}`)
+      const why = err instanceof LatticeError ? err.shortMessage : (err as Error).message
+      throw new InferenceRevert(`model ${entry.modelId} cannot be decoded: ${why}`)
     }
     // random ops would give every validator a different answer
-    const random = findNondeterministicOps(bytes)
     if (random.length > 0) {
       throw new InferenceRevert(
         `model ${entry.modelId} uses nondeterministic ops (${random.join(', ')}) and cannot run on-chain`,
@@ -153,7 +159,7 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
     const a = {
       io,
       batchable: io.inputs.every((i) => typeof i.shape[0] === 'string'),
-      counter: createFlopCounter({ model: bytes }),
+      counter,
     }
     if (analyses.size >= MAX_CACHED_REPORTS) analyses.delete(analyses.keys().next().value as string)
     analyses.set(entry.digest, a)
