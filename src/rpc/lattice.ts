@@ -3,8 +3,6 @@ import { createHash } from 'node:crypto'
 import { rm } from 'node:fs/promises'
 import { bytesToHex, createAddressFromString, createZeroAddress } from '@ethereumjs/util'
 import { AbiCoder, Interface, keccak256 } from 'ethers'
-import { TX_GAS_CAP } from '../chain/chain.ts'
-import { ExecutionFailedError } from '../chain/errors.ts'
 import type { LatticeNode } from '../chain/node.ts'
 import type { IndexedModel, ModelQuery, RegistryIndex } from '../chain/registry-index.ts'
 import { LatticeError } from '../errors.ts'
@@ -21,6 +19,7 @@ import type { ModelStore } from '../storage/types.ts'
 import { address, paramList } from './codec.ts'
 import { type DeploySource, preparePackage } from './deploy-service.ts'
 import { invalidParams } from './errors.ts'
+import { abiTensors, createInferenceAccess, hexBytes, INFERENCE_ABI } from './lattice-infer.ts'
 import {
   authParam,
   base64,
@@ -86,15 +85,8 @@ export interface LatticeRpcDeps {
 }
 
 const MAX_PAGE = 1000
-const TENSOR = 'tuple(string name, uint8 dtype, uint64[] shape, bytes data)'
 const REGISTRY_ABI = new Interface([
   'function register(tuple(string name, string version, string cid, bytes32 digest, bytes32 commitment, string format, string io, uint8 policy, uint256 price) spec) returns (bytes32)',
-  `function infer(bytes32 modelId, ${TENSOR}[] inputs) payable returns (${TENSOR}[])`,
-  'function isAllowed(bytes32 modelId, address caller) view returns (bool)',
-])
-const INFERENCE_ABI = new Interface([
-  `function infer(bytes32 modelId, ${TENSOR}[] inputs) returns (${TENSOR}[] outputs)`,
-  `function estimate(bytes32 modelId, ${TENSOR}[] inputs) view returns (uint256 flops, uint256 gas)`,
 ])
 
 /** The id ModelRegistry gives a model: keccak256(abi.encode(owner, name, version)). */
@@ -119,9 +111,6 @@ export interface RegistrySpec {
 export function encodeRegister(spec: RegistrySpec): string {
   return REGISTRY_ABI.encodeFunctionData('register', [spec])
 }
-
-const abiTensors = (inputs: readonly Tensor[]) => inputs.map((t) => [t.name, t.dtype, t.shape.map(BigInt), t.data])
-const hexBytes = (hex: string) => Buffer.from(hex.slice(2), 'hex')
 
 /** The lattice_* handlers. */
 export function latticeMethods(deps: LatticeRpcDeps): Handlers {
@@ -162,107 +151,7 @@ export function latticeMethods(deps: LatticeRpcDeps): Handlers {
     return a
   }
 
-  /** The gas an eth_call may use: the head's gas limit, capped at the transaction gas cap. */
-  const callGasCap = () => {
-    const limit = node.chain.head.header.gasLimit
-    return limit < TX_GAS_CAP ? limit : TX_GAS_CAP
-  }
-
-  async function balanceOf(a: string): Promise<bigint> {
-    const sm = await node.chain.stateAt(node.chain.head)
-    return (await sm.getAccount(createAddressFromString(a)))?.balance ?? 0n
-  }
-
-  /**
-   * lattice_infer's access rules are the chain's: the call runs as an eth_call from `from` — straight to the
-   * precompile for a free model, through ModelRegistry.infer with the price for a priced one — so the
-   * precompile's policy checks, the registry's payment check and the call gas cap all apply.
-   */
-  async function inferAsCall(m: IndexedModel, from: string, inputs: Tensor[]): Promise<Tensor[]> {
-    const price = BigInt(m.price)
-    await payable(m, from, price)
-    const data =
-      price > 0n
-        ? REGISTRY_ABI.encodeFunctionData('infer', [m.modelId, abiTensors(inputs)])
-        : INFERENCE_ABI.encodeFunctionData('infer', [m.modelId, abiTensors(inputs)])
-    const res = await node.call(
-      {
-        from: createAddressFromString(from),
-        to: createAddressFromString(price > 0n ? MODEL_REGISTRY_ADDRESS : INFERENCE_PRECOMPILE_ADDRESS),
-        data: hexBytes(data),
-        value: price,
-        gas: callGasCap(),
-      },
-      node.chain.head,
-    )
-    const [outs] = INFERENCE_ABI.decodeFunctionResult('infer', bytesToHex(res.execResult.returnValue)) as unknown as [
-      [string, bigint, bigint[], string][],
-    ]
-    return outs.map(([name, dtype, shape, d]) => ({
-      name,
-      dtype: Number(dtype),
-      shape: shape.map(Number),
-      data: new Uint8Array(hexBytes(d)),
-    }))
-  }
-
-  /** A priced model is run only by a caller who could pay its price (as anvil refuses value it does not have). */
-  async function payable(m: IndexedModel, from: string, price: bigint): Promise<void> {
-    if (price === 0n) return
-    const have = await balanceOf(from)
-    if (have < price)
-      throw new ExecutionFailedError(
-        `insufficient funds for the model's price: ${from} has ${have} wei, model ${m.modelId} costs ${price} wei`,
-      )
-  }
-
-  /**
-   * The same rules for a `fast` run, without running on the consensus path: the registry's access check and
-   * the price for a priced model, the precompile's checks (as `from`) for a free one, and the call gas cap.
-   */
-  async function authoriseFast(m: IndexedModel, from: string, inputs: Tensor[]): Promise<void> {
-    const price = BigInt(m.price)
-    await payable(m, from, price)
-    const head = node.chain.head
-    if (price > 0n) {
-      const r = await node.call(
-        {
-          from: createAddressFromString(from),
-          to: createAddressFromString(MODEL_REGISTRY_ADDRESS),
-          data: hexBytes(REGISTRY_ABI.encodeFunctionData('isAllowed', [m.modelId, from])),
-        },
-        head,
-      )
-      if (!(REGISTRY_ABI.decodeFunctionResult('isAllowed', bytesToHex(r.execResult.returnValue))[0] as boolean))
-        throw invalidParams(`invalid argument request.from: ${from} may not run model ${m.modelId} (its access policy)`)
-    }
-    // estimate as `from` (a free model: the precompile's access checks) or as the registry forwards a paid call
-    let gas: bigint
-    if (price > 0n) {
-      ;({ gas } = await deps.inference.estimate(
-        await node.chain.stateAt(head),
-        m.modelId,
-        inputs,
-        MODEL_REGISTRY_ADDRESS,
-      ))
-    } else {
-      const res = await node.call(
-        {
-          from: createAddressFromString(from),
-          to: createAddressFromString(INFERENCE_PRECOMPILE_ADDRESS),
-          data: hexBytes(INFERENCE_ABI.encodeFunctionData('estimate', [m.modelId, abiTensors(inputs)])),
-        },
-        head,
-      )
-      ;[, gas] = INFERENCE_ABI.decodeFunctionResult('estimate', bytesToHex(res.execResult.returnValue)) as unknown as [
-        bigint,
-        bigint,
-      ]
-    }
-    const cap = callGasCap()
-    if (gas > cap)
-      throw new ExecutionFailedError(`out of gas: the inference needs ${gas} gas, the call gas cap is ${cap}`)
-  }
+  const access = createInferenceAccess({ node, inference: deps.inference })
 
   return {
     lattice_createUpload: async (p) => {
@@ -408,7 +297,7 @@ export function latticeMethods(deps: LatticeRpcDeps): Handlers {
         throw invalidParams(`invalid argument request.inputs: ${(err as LatticeError).shortMessage ?? String(err)}`)
       }
       if (o.fast !== true) {
-        const outputs = (await inferAsCall(m, from, inputs)).map((t) =>
+        const outputs = (await access.inferAsCall(m, from, inputs)).map((t) =>
           decimals !== undefined && (t.dtype === DType.float32 || t.dtype === DType.float16)
             ? floatToFixedTensor(t, decimals)
             : t,
@@ -416,7 +305,7 @@ export function latticeMethods(deps: LatticeRpcDeps): Handlers {
         const profile = deps.stateProfile ?? { id: (await deps.nodeInfo()).stateProfile, provider: 'cpu' }
         return { modelId: m.modelId, provider: profile.provider, profile: profile.id, outputs: tensorsJson(outputs) }
       }
-      await authoriseFast(m, from, inputs)
+      await access.authoriseFast(m, from, inputs)
       const bytes = await modelBytes(m)
       try {
         const r = await deps.runModel({ bytes, digest: m.digest }, inputs, { fast: true, outputDecimals: decimals })

@@ -5,6 +5,7 @@
 // deleted with its bytes when it expires.
 import { createHash, type Hash, randomBytes } from 'node:crypto'
 import { appendFile, mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { verifyMessage } from 'ethers'
 import { invalidParams, RpcCode, RpcError } from './errors.ts'
@@ -93,6 +94,8 @@ export interface StagedUpload {
   hashes: Map<string, Hash>
   declared: number
   expires: number
+  /** A chunk is being written (chunks of one upload go one at a time). */
+  busy?: boolean
 }
 
 /** Options of {@link createUploadStore}. */
@@ -160,7 +163,7 @@ export function createUploadStore(opts: UploadStoreOpts): UploadStore {
 
   const drop = async (u: StagedUpload) => {
     uploads.delete(u.id)
-    await rm(u.dir, { recursive: true, force: true })
+    if (u.dir) await rm(u.dir, { recursive: true, force: true })
   }
 
   const schedule = () => {
@@ -238,24 +241,28 @@ export function createUploadStore(opts: UploadStoreOpts): UploadStore {
       if (all.uploads + 1 > limits.nodeUploads || all.bytes + declared > limits.nodeBytes)
         throw new RpcError(RpcCode.limitExceeded, 'the node has no room for more staged uploads; try again later')
       store.authorise(a, signature, field)
-      if (opts.dir) await mkdir(opts.dir, { recursive: true })
       const id = `0x${randomBytes(16).toString('hex')}`
       const u: StagedUpload = {
         id,
         sender,
-        dir: await mkdtemp(join(opts.dir ?? (await import('node:os')).tmpdir(), 'lattice-upload-')),
+        dir: '',
         files: new Map(a.files.map((f) => [f.name, f])),
         received: new Map(a.files.map((f) => [f.name, 0])),
         hashes: new Map(a.files.map((f) => [f.name, createHash('sha256')])),
         declared,
         expires: a.expires,
       }
-      for (const f of a.files) {
-        if (f.size !== 0) continue
-        // an empty file gets no chunk: it is complete now
-        await appendFile(join(u.dir, f.name), new Uint8Array())
-      }
+      // counted from now on, so concurrent requests cannot pass the bounds together
       uploads.set(id, u)
+      try {
+        if (opts.dir) await mkdir(opts.dir, { recursive: true })
+        u.dir = await mkdtemp(join(opts.dir ?? tmpdir(), 'lattice-upload-'))
+        // an empty file gets no chunk: it is complete now
+        for (const f of a.files) if (f.size === 0) await appendFile(join(u.dir, f.name), new Uint8Array())
+      } catch (err) {
+        await drop(u)
+        throw err
+      }
       schedule()
       return u
     },
@@ -284,7 +291,14 @@ export function createUploadStore(opts: UploadStoreOpts): UploadStore {
         )
       if (have + bytes.length > f.size)
         throw invalidParams(`invalid argument chunk.data: ${name} was declared with ${f.size} bytes`)
-      await appendFile(join(u.dir, name), bytes)
+      if (u.busy)
+        throw invalidParams('invalid argument chunk: another chunk of this upload is being written; send them in order')
+      u.busy = true
+      try {
+        await appendFile(join(u.dir, name), bytes)
+      } finally {
+        u.busy = false
+      }
       u.hashes.get(name)!.update(bytes)
       u.received.set(name, have + bytes.length)
       if (have + bytes.length === f.size) {
