@@ -19,9 +19,11 @@ const PREV_RANDAO = `0x${'11'.repeat(32)}`
 const BEACON_ROOT: `0x${string}` = `0x${'22'.repeat(32)}`
 const WITHDRAW_TO = `0x${'a7'.repeat(20)}`
 const GWEI = 1_000_000_000n
+/** A key whose account the genesis does not fund. */
+const POOR_KEY = `0x${'42'.repeat(32)}`
 
-/** A signed EIP-1559 transfer from account #0 (the devnet genesis funds it). */
-function transfer(nonce: bigint, value: bigint): string {
+/** A signed EIP-1559 transfer, from account #0 (the devnet genesis funds it) unless another key is given. */
+function transfer(nonce: bigint, value: bigint, key: string = KEY0): string {
   const common = createChainCommon(loadChainSpec())
   const tx = createTx(
     {
@@ -35,7 +37,7 @@ function transfer(nonce: bigint, value: bigint): string {
       chainId: BigInt(CHAIN_ID),
     },
     { common },
-  ).sign(hexToBytes(KEY0))
+  ).sign(hexToBytes(key as `0x${string}`))
   return bytesToHex(tx.serialize())
 }
 
@@ -184,10 +186,10 @@ describe('testing_buildBlockV1 (lattice node --testing-api)', () => {
     const bad = await rpc(url, 'testing_buildBlockV1', [head.hash, { timestamp: ts }, ['0x02c0ffee']])
     expect(bad.error.code).toBe(-32602)
     expect(bad.error.message).toMatch(/^invalid argument 2: transaction 0: /)
-    // a well-formed transaction that cannot run (its nonce is used) is refused, not skipped
-    const stale = await rpc(url, 'testing_buildBlockV1', [head.hash, { timestamp: ts }, [transfer(0n, 1n)]])
-    expect(stale.error.code).toBe(-32000)
-    expect(stale.error.message).toMatch(/nonce/)
+    // a well-formed transaction that cannot run (its sender has nothing) is refused, not skipped
+    const poor = await rpc(url, 'testing_buildBlockV1', [head.hash, { timestamp: ts }, [transfer(0n, 1n, POOR_KEY)]])
+    expect(poor.error.code).toBe(-32000)
+    expect(poor.error.message).toMatch(/enough funds/)
     const noAttrs = await rpc(url, 'testing_buildBlockV1', [head.hash, null])
     expect(noAttrs.error.code).toBe(-32602)
   })
