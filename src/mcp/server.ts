@@ -51,7 +51,7 @@ export function createMcpHub(opts: McpHubOpts): McpHub {
     session() {
       const server = new McpServer(SERVER_INFO, {
         instructions,
-        capabilities: { tools: { listChanged: false }, resources: { listChanged: true } },
+        capabilities: { resources: { listChanged: true } },
       })
       registerReadTools(server, ctx, catalog)
       if (ctx.signer) registerWriteTools(server, ctx, catalog, () => watcher.poke())
