@@ -35,13 +35,19 @@ export {
 export {
   CONSENSUS_PROFILE,
   CONSENSUS_PROFILE_V1,
+  CONSENSUS_PROFILE_V2,
   CONSENSUS_PROFILES,
   consensusProfile,
   type DeviceRequest,
   type InferenceProfile,
+  LEGACY_PROFILE_IDS,
   ONNXRUNTIME_VERSION,
   PROVIDERS,
   type Provider,
+  type RuntimeKind,
+  type WasmRuntimePin,
 } from './profile.ts'
 export * from './tensor.ts'
 export { type ValueInfo, validateInputs } from './validate.ts'
+export { closeWasmPools, wasmPool } from './wasm.ts'
+export { checkRuntime, type WasmRuntimeFiles } from './wasm-check.ts'

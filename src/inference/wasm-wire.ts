@@ -2,12 +2,20 @@
 // bytes in ArrayBuffers that are transferred, not copied.
 import type { ValueInfo } from './validate.ts'
 
-/** A tensor on the wire: ONNX Runtime's type name, dims and the little-endian data bytes. */
+/**
+ * A tensor on the wire: ONNX Runtime's type name, dims and the little-endian data bytes (a `string` tensor, which
+ * only the raw conformance path uses, carries its strings).
+ */
 export interface WireTensor {
   name: string
   type: string
   dims: number[]
-  data: ArrayBuffer
+  data: ArrayBuffer | string[]
+}
+
+/** The buffers of `tensors` that can be transferred (not copied) to the other thread. */
+export function transferables(tensors: readonly WireTensor[]): ArrayBuffer[] {
+  return tensors.flatMap((t) => (t.data instanceof ArrayBuffer ? [t.data] : []))
 }
 
 /** What a worker needs to start: the `.wasm` file it must instantiate and the hash those bytes must have. */

@@ -69,14 +69,14 @@ function toWire(t: Tensor): WireTensor {
 
 function fromWire(w: WireTensor): Tensor {
   const code = (DType as Record<string, number>)[w.type]
-  if (code === undefined)
+  if (code === undefined || !(w.data instanceof ArrayBuffer))
     throw new InferenceRunError(`output "${w.name}" has type ${w.type}, which has no tensor encoding`)
   return { name: w.name, dtype: code, shape: w.dims, data: new Uint8Array(w.data) }
 }
 
 /** Hooks into the native adapter for {@link OnnxSession.runOrt} (its tensors are onnxruntime-node's). */
 export interface OrtTensorHooks {
-  make(type: string, data: ArrayBufferView, dims: readonly number[]): OrtTensor
+  make(type: string, data: ArrayBufferView | string[], dims: readonly number[]): OrtTensor
 }
 
 /** Load a model in the WebAssembly runtime of `opts.profile` (a worker holds the session). */
@@ -130,7 +130,8 @@ export async function createWasmSession(
       return finishOutputs(out, runOpts)
     },
     async runOrt(feeds) {
-      const wire = Object.entries(feeds).map(([name, t]) => {
+      const wire = Object.entries(feeds).map(([name, t]): WireTensor => {
+        if (t.type === 'string') return { name, type: 'string', dims: [...t.dims], data: [...(t.data as string[])] }
         const d = t.data as ArrayBufferView
         const data = new Uint8Array(d.byteLength)
         data.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength))
@@ -165,7 +166,8 @@ const VIEWS: Record<string, new (b: ArrayBuffer) => ArrayBufferView> = {
   bool: Uint8Array,
 }
 
-function viewOf(w: WireTensor): ArrayBufferView {
+function viewOf(w: WireTensor): ArrayBufferView | string[] {
+  if (Array.isArray(w.data)) return w.data
   const C = VIEWS[w.type]
   if (!C) throw new InferenceRunError(`output "${w.name}" has type ${w.type}`)
   return new C(w.data)

@@ -8,13 +8,14 @@ import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { WorkerPoolError } from './errors.ts'
-import type {
-  WireSessionInfo,
-  WireSessionOptions,
-  WireTensor,
-  WorkerInit,
-  WorkerRequest,
-  WorkerResponse,
+import {
+  transferables,
+  type WireSessionInfo,
+  type WireSessionOptions,
+  type WireTensor,
+  type WorkerInit,
+  type WorkerRequest,
+  type WorkerResponse,
 } from './wasm-wire.ts'
 
 /** Default number of workers: 2 (one model can run while another loads or an off-chain call runs), 1 on one core. */
@@ -112,11 +113,7 @@ export class WorkerPool {
 
   /** Run the session `key` loaded in `slot`; output buffers are transferred back. */
   async run(slot: WorkerSlot, key: string, feeds: WireTensor[]): Promise<WireTensor[]> {
-    const res = await this.request(
-      slot as Slot,
-      { id: 0, op: 'run', key, feeds },
-      feeds.map((f) => f.data),
-    )
+    const res = await this.request(slot as Slot, { id: 0, op: 'run', key, feeds }, transferables(feeds))
     return (res as { outputs: WireTensor[] }).outputs
   }
 

@@ -10,6 +10,7 @@ import { graphIO } from './graph-io.ts'
 import type { ValueInfo } from './validate.ts'
 import {
   canonicaliseNaNs,
+  transferables,
   type WireTensor,
   type WorkerInit,
   type WorkerRequest,
@@ -69,6 +70,7 @@ function metadata(m: readonly ort.InferenceSession.ValueMetadata[], graph: reado
 }
 
 function toOrt(t: WireTensor): ort.Tensor {
+  if (Array.isArray(t.data)) return new ort.Tensor('string', t.data, t.dims)
   const C = VIEWS[t.type]
   if (!C) throw new TypeError(`tensor "${t.name}": element type ${t.type} is not supported`)
   return new ort.Tensor(t.type as ort.Tensor.Type, new C(t.data) as ort.Tensor.DataType, t.dims)
@@ -76,6 +78,7 @@ function toOrt(t: WireTensor): ort.Tensor {
 
 function toWire(name: string, v: ort.OnnxValue): WireTensor {
   const t = v as ort.Tensor
+  if (t.type === 'string') return { name, type: 'string', dims: [...t.dims], data: [...(t.data as string[])] }
   if (!VIEWS[t.type] || t.location !== 'cpu') throw new TypeError(`output "${name}" has type ${t.type}`)
   const d = t.data as ArrayBufferView
   // a fresh buffer of exactly the tensor's bytes: transferable, and never a view of the WebAssembly heap
@@ -123,10 +126,7 @@ async function handle(req: WorkerRequest): Promise<void> {
       const res = await held.session.run(feeds)
       const outputs = held.session.outputNames.map((n) => toWire(n, res[n]))
       for (const t of Object.values(res)) (t as ort.Tensor).dispose?.()
-      post(
-        { id: req.id, ok: true, outputs },
-        outputs.map((o) => o.data),
-      )
+      post({ id: req.id, ok: true, outputs }, transferables(outputs))
       return
     }
     case 'release': {
