@@ -3,7 +3,7 @@
 // validator) it also verifies models: it fetches each pending package and reports the size and commitment it
 // computed from the bytes. It knows the contract only through the narrow IncentivesPort, which the CLI builds
 // over JSON-RPC; storage never imports the chain.
-import { CommitmentBuilder, commitmentProof, LEAF_SIZE } from './commitment.ts'
+import { CommitmentBuilder, commitmentProof, computeCommitment, LEAF_SIZE } from './commitment.ts'
 import { ContentMismatchError, ManifestInvalidError, PackageDigestMismatchError } from './errors.ts'
 import { readManifest } from './package.ts'
 import type { PinningManager } from './pinning.ts'
@@ -147,8 +147,9 @@ export function createPinner(opts: PinnerOpts): Pinner {
       let size = 0n
       let root = `0x${'00'.repeat(32)}`
       try {
-        const local = await localCommitment(opts.store, c, io)
-        size = local.size
+        // streamed: O(log n) memory whatever the package size
+        const local = await computeCommitment(packageBytes(opts.store, c.cid, c.digest, io))
+        size = BigInt(local.bytes)
         root = local.root
       } catch (err) {
         const definite =
