@@ -156,6 +156,23 @@ describe('security: calls that once broke the node', () => {
     expect(ok.error).toBeUndefined()
     expect(await provider.getTransactionCount(ADDR0)).toBe(nonce + 1)
     expect(devnet.inference.stats.localFailures).toBeGreaterThan(0)
+
+    // in a block with other transactions: that one is left out, the rest are mined
+    expect((await rpc(devnet.url, 'evm_setAutomine', [false])).error).toBeUndefined()
+    try {
+      const bad = await rpc(devnet.url, 'eth_sendTransaction', [{ from: ADDR0, to: INFERENCE, data, gas: '0x1e8480' }])
+      const good = await rpc(devnet.url, 'eth_sendTransaction', [{ from: ADDR1, to: ADDR0, value: '0x1' }])
+      expect(bad.error).toBeUndefined()
+      expect(good.error).toBeUndefined()
+      expect((await rpc(devnet.url, 'evm_mine')).error).toBeUndefined()
+      const block = (await rpc(devnet.url, 'eth_getBlockByNumber', ['latest', false])).result
+      expect(block.transactions).toEqual([good.result])
+      expect((await rpc(devnet.url, 'eth_getTransactionReceipt', [bad.result])).result).toBeNull()
+      expect((await rpc(devnet.url, 'eth_getTransactionReceipt', [good.result])).result.status).toBe('0x1')
+      expect((await rpc(devnet.url, 'txpool_status')).result.pending).toBe('0x0')
+    } finally {
+      await rpc(devnet.url, 'evm_setAutomine', [true])
+    }
     await balancesAnswerAtEveryBlock()
   }, 120_000)
 
