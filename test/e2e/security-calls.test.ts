@@ -157,6 +157,19 @@ describe('security: calls that once broke the node', () => {
     expect(await provider.getTransactionCount(ADDR0)).toBe(nonce + 1)
     expect(devnet.inference.stats.localFailures).toBeGreaterThan(0)
 
+    // a contract that catches the precompile's failure cannot turn it into a result: the whole call is refused
+    const { abi, bytecode } = compileContract(CALLER_SOL, 'PrecompileCaller')
+    const c = (await new ContractFactory(abi, bytecode, wallet).deploy()) as Contract
+    await c.waitForDeployment()
+    const wrapped = c.interface.encodeFunctionData('viaCall', [data])
+    const inner = await rpc(devnet.url, 'eth_call', [{ to: await c.getAddress(), data: wrapped }])
+    expect(inner.error.code).toBe(-32000)
+    expect(inner.error.message).toMatch(/is not available on this node/)
+    const innerTx = await rpc(devnet.url, 'eth_sendTransaction', [
+      { from: ADDR0, to: await c.getAddress(), data: wrapped, gas: '0x1e8480' },
+    ])
+    expect(innerTx.error.message).toMatch(/is not available on this node/)
+
     // in a block with other transactions: that one is left out, the rest are mined
     expect((await rpc(devnet.url, 'evm_setAutomine', [false])).error).toBeUndefined()
     try {
