@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
-import { Contract, type InterfaceAbi, JsonRpcProvider, Wallet } from 'ethers'
+import { Contract, encryptKeystoreJson, type InterfaceAbi, JsonRpcProvider, Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { contractAbi } from '../../src/chain/abi.ts'
 import { modelInferenceCommand } from '../../src/cli/commands/model-inference.ts'
@@ -90,6 +90,26 @@ describe('lattice mcp over stdio', () => {
       readOnly: false,
       signer: ADDR1.toLowerCase(),
     })
+  })
+
+  it('unlocks a --keystore with LATTICE_KEYSTORE_PASSWORD (stdio has no terminal to prompt on)', async () => {
+    const w = Wallet.createRandom()
+    const file = join(dir, 'key.json')
+    writeFileSync(
+      file,
+      await encryptKeystoreJson({ address: w.address, privateKey: w.privateKey }, 'pw', { scrypt: { N: 1024 } }),
+    )
+    const ks = await stdioClient(['--rpc-url', devnet.url, '--keystore', file], { LATTICE_KEYSTORE_PASSWORD: 'pw' })
+    try {
+      const st = await callTool(ks.client, 'chain_status', {})
+      expect(st.structuredContent).toMatchObject({ readOnly: false, signer: w.address.toLowerCase() })
+    } finally {
+      await ks.close()
+    }
+    // without the password it does not start, and says what to set
+    await expect(stdioClient(['--rpc-url', devnet.url, '--keystore', file])).rejects.toThrow(
+      /Set LATTICE_KEYSTORE_PASSWORD/,
+    )
   })
 
   it('lists a resource per model and the chain status; a model card has io, shapes, FLOPs, price, CID', async () => {
