@@ -13,7 +13,6 @@ import type { Address } from '@ethereumjs/util'
 import {
   bytesToBigInt,
   bytesToHex,
-  createAccount,
   createAddressFromString,
   createZeroAddress,
   setLengthLeft,
@@ -22,7 +21,6 @@ import {
 import type { RunTxResult, VM } from '@ethereumjs/vm'
 import { runTx } from '@ethereumjs/vm'
 import { LatticeError } from '../errors.ts'
-import { INFERENCE_PRECOMPILE_ADDRESS, MODEL_REGISTRY_ADDRESS } from '../precompiles/addresses.ts'
 import type { DevAccount } from './accounts.ts'
 import type { Chain, MinedBlock } from './chain.ts'
 import { CALL_TX, TX_GAS_CAP } from './chain.ts'
@@ -30,14 +28,17 @@ import { assertCheckpointDepth } from './checkpoints.ts'
 import {
   ExecutionFailedError,
   ExecutionRevertedError,
-  ProtectedOverrideError,
   TimestampError,
   TxRejectedError,
   txErrors,
   UnknownSnapshotError,
 } from './errors.ts'
+import type { StateOverride } from './overrides.ts'
+import { applyAccountOverrides } from './overrides.ts'
 import { decodeRevertReason } from './revert.ts'
 import { feeCap, TxPool } from './txpool.ts'
+
+export type { StateOverride } from './overrides.ts'
 
 /** A call as eth_call / eth_estimateGas receive it, already decoded from hex. */
 export interface CallRequest {
@@ -51,17 +52,6 @@ export interface CallRequest {
   data?: Uint8Array
   nonce?: bigint
   accessList?: AccessList
-}
-
-/** Per-account state override for eth_call (geth's format). */
-export interface StateOverride {
-  balance?: bigint
-  nonce?: bigint
-  code?: Uint8Array
-  /** Replaces the whole storage. */
-  state?: Map<Uint8Array, Uint8Array>
-  /** Patches single slots. */
-  stateDiff?: Map<Uint8Array, Uint8Array>
 }
 
 /** Options for {@link LatticeNode}. */
@@ -606,26 +596,6 @@ async function applyOverrides(vm: VM, overrides: Map<string, StateOverride>): Pr
   await applyAccountOverrides(vm.stateManager, overrides)
 }
 
-const PROTECTED = new Map([
-  [MODEL_REGISTRY_ADDRESS.toLowerCase(), 'ModelRegistry'],
-  [INFERENCE_PRECOMPILE_ADDRESS.toLowerCase(), 'the inference precompile'],
-])
-
-/**
- * Refuse overrides of the code or storage of ModelRegistry and the inference precompile: the precompile's
- * access policy, price and model entries live there, and a call must not rewrite them for itself (a private
- * model public for one eth_call). geth refuses overriding a precompile the same way.
- */
-export function refuseProtectedOverrides(overrides: Map<string, StateOverride>): void {
-  for (const [addrHex, o] of overrides) {
-    const name = PROTECTED.get(addrHex.toLowerCase())
-    if (!name) continue
-    if (o.code !== undefined || o.state !== undefined || o.stateDiff !== undefined) {
-      throw new ProtectedOverrideError(addrHex, `the code and storage of ${name} cannot be overridden`)
-    }
-  }
-}
-
 /**
  * Like anvil and geth: a call that sends value needs a sender that has it (plus gas × price when both are
  * named), else a priced model would run for a sender that cannot pay its price.
@@ -638,29 +608,6 @@ async function checkCallFunds(vm: VM, req: CallRequest): Promise<void> {
   const want = value + (req.gas !== undefined ? req.gas * price : 0n)
   const have = (await vm.stateManager.getAccount(from))?.balance ?? 0n
   if (have < want) throw txErrors.insufficientFunds(from.toString(), have, want)
-}
-
-/** Apply geth-style account overrides, touching only what each override sets (a bare override creates nothing). */
-export async function applyAccountOverrides(
-  sm: VM['stateManager'],
-  overrides: Map<string, StateOverride>,
-): Promise<void> {
-  refuseProtectedOverrides(overrides)
-  for (const [addrHex, o] of overrides) {
-    const addr = createAddressFromString(addrHex)
-    if (o.nonce !== undefined || o.balance !== undefined) {
-      const acct = (await sm.getAccount(addr)) ?? createAccount({})
-      if (o.nonce !== undefined) acct.nonce = o.nonce
-      if (o.balance !== undefined) acct.balance = o.balance
-      await sm.putAccount(addr, acct)
-    }
-    if (o.code !== undefined) await sm.putCode(addr, o.code)
-    if (o.state) {
-      await sm.clearStorage(addr)
-      for (const [k, v] of o.state) await sm.putStorage(addr, setLengthLeft(k, 32), v)
-    }
-    if (o.stateDiff) for (const [k, v] of o.stateDiff) await sm.putStorage(addr, setLengthLeft(k, 32), v)
-  }
 }
 
 function throwOnFailure(result: RunTxResult): void {
