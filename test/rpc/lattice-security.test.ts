@@ -9,6 +9,7 @@ import { JsonRpcProvider, Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildModel } from '../../src/inference/builder.ts'
 import { decodeModel, encodeModel } from '../../src/inference/proto.ts'
+import { modelIdOf } from '../../src/rpc/lattice.ts'
 import { uploadMessage } from '../../src/rpc/uploads.ts'
 import type { TestDevnet } from '../helpers/devnet.ts'
 import { ADDR0, ADDR1, CHAIN_ID, KEY0, rpc, startTestDevnet } from '../helpers/devnet.ts'
@@ -19,6 +20,7 @@ const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64')
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
 const now = () => Math.floor(Date.now() / 1000)
 const GiB = 1024 ** 3
+const modelId = (name: string) => modelIdOf(ADDR0, name, '1')
 
 /** y = x · w, x float32[2,3]: static shapes, tiny. */
 const MATMUL = buildModel({
@@ -130,11 +132,20 @@ describe('lattice_* security (issue 11: items 2, 7, 8, 9)', () => {
 
   describe('item 8: lattice_deployModel runs the deploy checks', () => {
     it('refuses a 2 GB initializer given 4 bytes, with a clear error', async () => {
-      const m = decodeModel(MATMUL)
+      // the issue's model: one float32 initializer declared [536870912] (2 GiB), 4 bytes of data
+      const m = decodeModel(
+        buildModel({
+          inputs: [{ name: 'x', elemType: 1, shape: [1] }],
+          outputs: [{ name: 'y', elemType: 1, shape: [1] }],
+          initializers: [{ name: 'w', elemType: 1, dims: [1], data: new Float32Array([1]) }],
+          nodes: [{ op: 'Add', inputs: ['x', 'w'], outputs: ['y'] }],
+        }),
+      )
       m.graph!.initializer![0].dims = [536870912]
       const r = await call('lattice_deployModel', [{ model: b64(encodeModel(m)), name: 'big', from: ADDR0 }])
       expect(r.error?.code).toBe(-32602)
-      expect(r.error.message).toMatch(/tensor "w" declares 2147483648 bytes of data but holds 24/)
+      expect(r.error.message).toMatch(/request\.model: tensor "w" declares 2147483648 bytes of data but holds 4/)
+      expect((await call('lattice_getModel', [modelId('big')])).result).toBeNull()
     })
 
     it('refuses a model the consensus runtime cannot load', async () => {
