@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { checkpointDepth } from '../../src/chain/checkpoints.ts'
 import type { Devnet, DevnetOpts } from '../../src/cli/devnet.ts'
 import { startDevnet } from '../../src/cli/devnet.ts'
 
@@ -26,8 +27,11 @@ export async function startTestDevnet(opts: Partial<DevnetOpts> = {}): Promise<T
     url: devnet.server.url,
     datadir,
     stop: async () => {
+      // issue 11: a state checkpoint left open on the chain's VM stops every later flush; fail the test loudly
+      const depth = await devnet.node.chain.exclusive(async () => checkpointDepth(devnet.node.chain.vm))
       await devnet.close()
       if (!opts.datadir) rmSync(datadir, { recursive: true, force: true })
+      if (depth !== 0) throw new Error(`the devnet's VM had ${depth} state checkpoint(s) open when it stopped`)
     },
   }
 }
