@@ -77,7 +77,10 @@ export type TxTrace = StructTrace | CallFrame
  * before anything is copied; a trace over the bound is refused with an error that says so.
  */
 export const TRACE_LIMITS = {
-  /** Most bytes of trace output for one debug_trace* request (all its transactions together). */
+  /**
+   * Most bytes of trace output for one debug_trace* request (all its transactions together). Well under what
+   * Node can serialise as one JSON reply (a string of 512 MiB at most).
+   */
   maxBytes: 64 * 1024 * 1024,
 } as const
 
@@ -96,6 +99,9 @@ class TraceBudget {
     return true
   }
 }
+
+/** JSON size of one struct log without its stack, memory, storage and return data (field names, numbers). */
+const STEP_JSON_BYTES = 110
 
 /** JSON size of a hex string for `bytes` bytes, quotes and comma included. */
 const hexSize = (bytes: number) => 2 * bytes + 5
@@ -142,12 +148,13 @@ class StructLogger implements Tracer {
 
   async step(s: InterpreterStep): Promise<void> {
     if (this.budget.over) return
-    // the step's size before anything is copied: fixed fields, stack words, memory words, return data
+    // the stack is small (1024 words at most); memory and return data are sized before they are copied
+    const stack = this.opts.disableStack ? undefined : s.stack.map((v) => bigIntToHex(v))
     const memWords = this.opts.enableMemory ? Math.ceil(s.memory.length / 32) : 0
     const retBytes = this.opts.enableReturnData ? this.lastReturn.length : 0
     const size =
-      120 +
-      (this.opts.disableStack ? 0 : s.stack.length * 70) +
+      STEP_JSON_BYTES +
+      (stack ? stack.reduce((n, v) => n + v.length + 3, 0) : 0) +
       memWords * hexSize(32) +
       (retBytes ? hexSize(retBytes) : 0)
     if (!this.budget.take(size)) return
@@ -158,7 +165,7 @@ class StructLogger implements Tracer {
       gasCost: Number(s.opcode.dynamicFee ?? BigInt(s.opcode.fee)),
       depth: s.depth + 1,
     }
-    if (!this.opts.disableStack) log.stack = s.stack.map((v) => bigIntToHex(v))
+    if (stack) log.stack = stack
     if (this.opts.enableMemory && s.memory.length > 0) {
       const words: string[] = []
       for (let i = 0; i < s.memory.length; i += 32) words.push(bytesToHex(setLengthRight(s.memory.subarray(i, i + 32))))

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { Contract, ContractFactory, Interface, JsonRpcProvider, Wallet } from 'ethers'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { checkpointDepth } from '../../src/chain/checkpoints.ts'
+import { TRACE_LIMITS } from '../../src/chain/trace.ts'
 import { buildModel, ElemType } from '../../src/inference/builder.ts'
 import { DType, fixedCode, tensorFromValues } from '../../src/inference/tensor.ts'
 import { INFERENCE_LIMITS } from '../../src/precompiles/params.ts'
@@ -240,7 +241,7 @@ describe('security: calls that once broke the node', () => {
     const tx = await hog.hog(1 << 18, 150, { gasLimit: 2_000_000 })
     await tx.wait()
     const big = await rpc(devnet.url, 'debug_traceTransaction', [tx.hash, { enableMemory: true }])
-    expect(big.error.message).toMatch(/over the 67108864-byte limit of one trace request/)
+    expect(big.error.message).toContain(`over the ${TRACE_LIMITS.maxBytes}-byte limit of one trace request`)
     const plain = await rpc(devnet.url, 'debug_traceTransaction', [tx.hash, { disableStack: true }])
     expect(plain.result.failed).toBe(false)
     expect(plain.result.structLogs.length).toBeGreaterThan(500)
