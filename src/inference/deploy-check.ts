@@ -5,7 +5,7 @@
 import { analyseModel, type ModelAnalysis } from './analysis.ts'
 import { ModelCheckError } from './errors.ts'
 import { expectedTensorBytes, inlineExternalData, type PackageFileReader } from './external-data.ts'
-import type { InputShape } from './flops.ts'
+import { checkModelBounds, type InputShape } from './flops.ts'
 import { createConsensusSession } from './onnx.ts'
 import { decodeModel, type ModelProto, type TensorProto } from './proto.ts'
 
@@ -44,6 +44,8 @@ export async function checkDeployableModel(opts: DeployCheckOpts): Promise<Deplo
   }
   if (decoded) checkTensorSizes(decoded)
   const analysis = analyseModel(selfContained, opts.shapes ?? {})
+  // no call could run within the memory bound, or the bound depends on computed data: refuse now (docs/gas.md)
+  checkModelBounds(selfContained, { shapes: opts.shapes })
   const create = opts.createSession ?? createConsensusSession
   let session: { dispose(): Promise<void> }
   try {

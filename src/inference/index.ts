@@ -10,12 +10,18 @@ export {
 export * from './errors.ts'
 export {
   type CountFlopsOpts,
+  CURRENT_GAS_SCHEDULE,
+  checkModelBounds,
   countFlops,
   createFlopCounter,
   type FlopCounter,
   type FlopReport,
   findNondeterministicOps,
+  GAS_SCHEDULES,
+  type GasSchedule,
   type InputShape,
+  MemoryBoundError,
+  type ModelBounds,
   NONDETERMINISTIC_OPS,
   parseShapeArg,
 } from './flops.ts'

@@ -296,7 +296,8 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
     capOutputs(a, report, outputDecimals)
     const outBytes = outputBytes(a, report, outputDecimals)
     const flops = BigInt(report.flops)
-    return { entry, a, flops, gas: inferenceGas(flops, dataBytes(inputs), outBytes), outputDecimals, outBytes }
+    const gas = inferenceGas(BigInt(report.gas), dataBytes(inputs), outBytes)
+    return { entry, a, flops, gas, outputDecimals, outBytes }
   }
 
   function record(
@@ -371,7 +372,7 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
       if (splittable) {
         capOutputs(a, report, outputDecimals)
         const flops = BigInt(report.flops)
-        const gas = inferenceGas(flops, inBytes, outputBytes(a, report, outputDecimals), batch.length)
+        const gas = inferenceGas(BigInt(report.gas), inBytes, outputBytes(a, report, outputDecimals), batch.length)
         if (gas > input.gasLimit) return outOfGas(input.gasLimit)
         charge.gas = gas
         const outputs = await run(entry, stacked.inputs, outputDecimals)
@@ -384,6 +385,7 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
     }
     // sequential: every item's FLOPs are counted before the first run
     let flops = 0n
+    let graphGas = 0n
     let outBytes = 0
     const itemFlops: bigint[] = []
     for (const item of batch) {
@@ -391,6 +393,7 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
       capOutputs(a, report, outputDecimals)
       itemFlops.push(BigInt(report.flops))
       flops += BigInt(report.flops)
+      graphGas += BigInt(report.gas)
       outBytes += outputBytes(a, report, outputDecimals)
     }
     if (outBytes > INFERENCE_LIMITS.maxOutputBytes) {
@@ -398,7 +401,7 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
         `inferBatch: outputs would be ${outBytes} bytes in all, over the ${INFERENCE_LIMITS.maxOutputBytes}-byte limit on one call's outputs`,
       )
     }
-    const gas = inferenceGas(flops, inBytes, outBytes, batch.length)
+    const gas = inferenceGas(graphGas, inBytes, outBytes, batch.length)
     if (gas > input.gasLimit) return outOfGas(input.gasLimit)
     charge.gas = gas
     const results: Tensor[][] = []

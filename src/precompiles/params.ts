@@ -1,23 +1,25 @@
 /**
- * Gas schedule of the inference precompile (docs/gas.md). Every value is part of the consensus rules and
- * nothing here depends on cache state: a model loaded cold costs the same gas as a warm one.
+ * Gas of the inference precompile (docs/gas.md). The prices live in one versioned structure keyed by consensus
+ * profile (GAS_SCHEDULES in src/inference/flops/schedule.ts, as ethereumjs keys gas by EIP); this file names the
+ * current one's call-level constants. Nothing here depends on cache state: a model loaded cold costs the same
+ * gas as a warm one.
  */
+import { CURRENT_GAS_SCHEDULE, type GasSchedule } from '../inference/flops/schedule.ts'
+
+export { CURRENT_GAS_SCHEDULE, GAS_SCHEDULES, type GasSchedule, gasSchedule } from '../inference/flops/schedule.ts'
+
+/** The current schedule's call-level prices. */
 export const INFERENCE_GAS = {
   /** Charged on every call before anything is decoded. */
-  base: 20_000n,
-  /**
-   * FLOPs bought by one gas. Calibrated with `npm run bench:gas` so that one gas of inference takes
-   * about as long as one gas of ordinary EVM execution on the reference machine (see docs/gas.md).
-   */
-  flopsPerGas: 2_500n,
+  base: CURRENT_GAS_SCHEDULE.base,
   /** Per started 32-byte word of input tensor data (decoding and copying; calldata is paid for separately). */
-  perInputWord: 1n,
+  perInputWord: CURRENT_GAS_SCHEDULE.perInputWord,
   /** Per started 32-byte word of output tensor data (sizes known from static shape inference). */
-  perOutputWord: 1n,
+  perOutputWord: CURRENT_GAS_SCHEDULE.perOutputWord,
   /** Charged per item of an inferBatch on top of one base. */
-  perBatchItem: 2_000n,
+  perBatchItem: CURRENT_GAS_SCHEDULE.perBatchItem,
   /** `estimate` costs only this. */
-  estimate: 5_000n,
+  estimate: CURRENT_GAS_SCHEDULE.estimate,
 } as const
 
 /** Hard limits on one call (also bounded by the EIP-7825 transaction gas cap). */
@@ -33,14 +35,22 @@ export const INFERENCE_LIMITS = {
   maxOutputBytes: 32 * 1024 * 1024,
 } as const
 
-/** Gas for a call with these FLOPs and byte counts. */
-export function inferenceGas(flops: bigint, inBytes: number, outBytes: number, items = 1): bigint {
-  const compute = (flops + INFERENCE_GAS.flopsPerGas - 1n) / INFERENCE_GAS.flopsPerGas
+/**
+ * Gas for a call: `graphGas` is the execution gas of its run(s) from the FLOP counter (FlopReport.gas: weighted
+ * FLOPs, bytes moved and per-node cost), plus the base, the batch items and the input and output words.
+ */
+export function inferenceGas(
+  graphGas: bigint,
+  inBytes: number,
+  outBytes: number,
+  items = 1,
+  schedule: GasSchedule = CURRENT_GAS_SCHEDULE,
+): bigint {
   return (
-    INFERENCE_GAS.base +
-    (items > 1 ? BigInt(items) * INFERENCE_GAS.perBatchItem : 0n) +
-    compute +
-    BigInt(Math.ceil(inBytes / 32)) * INFERENCE_GAS.perInputWord +
-    BigInt(Math.ceil(outBytes / 32)) * INFERENCE_GAS.perOutputWord
+    schedule.base +
+    (items > 1 ? BigInt(items) * schedule.perBatchItem : 0n) +
+    graphGas +
+    BigInt(Math.ceil(inBytes / 32)) * schedule.perInputWord +
+    BigInt(Math.ceil(outBytes / 32)) * schedule.perOutputWord
   )
 }

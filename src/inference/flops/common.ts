@@ -2,6 +2,7 @@
 import { fmtShape } from '../errors.ts'
 import type { Attrs, GraphProto, NodeProto, TensorProto } from '../proto.ts'
 import { protoDims, protoValues } from '../proto.ts'
+import type { GasSchedule } from './schedule.ts'
 
 /** Result of {@link countFlops}. */
 export interface FlopReport {
@@ -11,10 +12,23 @@ export interface FlopReport {
   macs: number
   /** Elements of every initializer and Constant tensor (weights, biases, BN statistics, shape constants). */
   params: number
-  /** Per op type: node count, FLOPs and MACs. */
-  byOp: Record<string, { count: number; flops: number; macs: number }>
+  /** Per op type: node count, FLOPs, MACs and execution gas (loop bodies times their iterations). */
+  byOp: Record<string, { count: number; flops: number; macs: number; gas: number }>
   /** Inferred shape of every graph output. */
   outputShapes: Record<string, number[]>
+  /**
+   * Execution gas of one run under the counter's gas schedule: weighted FLOPs, bytes every node reads and
+   * writes, and a per-node cost (base and input/output words are the precompile's: src/precompiles/params.ts).
+   */
+  gas: number
+  /** Bytes read and written by every node, intermediates included (loop bodies times their iterations). */
+  bytes: number
+  /** Static peak memory: the most bytes of tensors live at once in sequential execution, weights included. */
+  peakBytes: number
+  /** The node at which that peak is reached. */
+  peakNode: string
+  /** The gas schedule's id, e.g. `consensus-v2`. */
+  schedule: string
 }
 
 /** Concrete shape (and optionally values, for shape-deciding integer inputs) of one graph input. */
@@ -26,6 +40,8 @@ export interface CountFlopsOpts {
   model: Uint8Array
   /** Concrete shapes by input name; required for inputs with dynamic dims, checked against static ones. */
   inputs?: Record<string, InputShape>
+  /** Prices and memory bound; default the current consensus profile's (CURRENT_GAS_SCHEDULE). */
+  schedule?: GasSchedule
 }
 
 /** Tensor info during inference; `value` only for small tensors whose content is known statically. */
@@ -126,6 +142,8 @@ export interface NodeResult {
   outputs: (Info | undefined)[]
   flops: number
   macs?: number
+  /** Control flow only: micro-gas of the subgraphs' nodes and iterations, already multiplied by their runs. */
+  cost?: bigint
 }
 
 /** Name lookup, through enclosing graphs for subgraphs. */
@@ -146,6 +164,10 @@ export class Ctx implements Scope {
 export interface SubResult {
   flops: number
   macs: number
+  /** Micro-gas of one run of the subgraph. */
+  cost: bigint
+  /** Bytes its nodes read and write in one run. */
+  bytes: number
   outputs: Info[]
   byOp: FlopReport['byOp']
 }
@@ -155,10 +177,20 @@ export interface Counter {
   opset: number
   params: number
   byOp: FlopReport['byOp']
-  /** Node evaluations so far, shared with subgraphs (unrolled loops count every iteration). */
-  work: { evals: number }
+  /** Shared with subgraphs: node evaluations so far (unrolled loops count every iteration) and the peak. */
+  work: Work
+  readonly schedule: GasSchedule
+  /** Bytes live outside the node being evaluated (enclosing graphs included): a subgraph's starting point. */
+  liveNow: number
   /** Count a subgraph with its inputs bound to `bind` (graph.ts supplies it; rules never import graph.ts). */
   runSub(g: GraphProto, parent: Scope, bind: Info[]): SubResult
+}
+
+/** Counting state shared by a graph and all its subgraphs. */
+export interface Work {
+  evals: number
+  peakBytes: number
+  peakNode: string
 }
 
 /** Everything a rule may read about the node it shapes and counts. */

@@ -10,10 +10,11 @@ export const CONTROL_FLOW = new Set(['If', 'Loop', 'Scan'])
 
 function mergeByOp(into: FlopReport['byOp'], from: FlopReport['byOp'], times: number, countNodes = true): void {
   for (const [op, b] of Object.entries(from)) {
-    const t = into[op] ?? { count: 0, flops: 0, macs: 0 }
+    const t = into[op] ?? { count: 0, flops: 0, macs: 0, gas: 0 }
     if (countNodes) t.count += b.count
     t.flops += b.flops * times
     t.macs += b.macs * times
+    t.gas += b.gas * times
     into[op] = t
   }
 }
@@ -45,9 +46,11 @@ function ifNode(_node: NodeProto, ins: (Info | undefined)[], a: Attrs, ctx: Ctx,
       if (!p || p.shape.length !== o.shape.length) fail('branches give outputs of different rank')
       return { dtype: o.dtype, shape: o.shape.map((d, j) => Math.max(d, p.shape[j])), seq: o.seq }
     })
+    // gas: the dearer branch, whichever has more FLOPs
+    chosen = { ...chosen, cost: t.cost > e.cost ? t.cost : e.cost }
   }
   mergeByOp(counter.byOp, chosen.byOp, 1)
-  return { outputs: chosen.outputs, flops: chosen.flops, macs: chosen.macs }
+  return { outputs: chosen.outputs, flops: chosen.flops, macs: chosen.macs, cost: chosen.cost }
 }
 
 /** Loops up to this many iterations are unrolled (iteration number known to shape inference). */
@@ -58,6 +61,7 @@ function loopNode(node: NodeProto, ins: (Info | undefined)[], a: Attrs, ctx: Ctx
   const tripName = node.input?.[0]
   if (!tripName) fail('Loop without a trip count cannot be bounded statically')
   const trip = (ins[0]?.value ?? fail('the trip count is not known statically'))[0]
+  if (!Number.isSafeInteger(trip)) fail(`trip count ${trip} is not a safe integer`)
   const carried = ins.slice(2).map((i) => i as Info)
   const nCarried = carried.length
   if (trip <= MAX_UNROLL) {
@@ -65,6 +69,7 @@ function loopNode(node: NodeProto, ins: (Info | undefined)[], a: Attrs, ctx: Ctx
     let state = carried
     let flops = 0
     let macs = 0
+    let cost = BigInt(Math.max(0, trip)) * counter.schedule.perIteration
     let scans: Info[][] = []
     for (let i = 0; i < trip; i++) {
       const sub = counter.runSub(body, ctx, [
@@ -74,6 +79,7 @@ function loopNode(node: NodeProto, ins: (Info | undefined)[], a: Attrs, ctx: Ctx
       ])
       flops += sub.flops
       macs += sub.macs
+      cost += sub.cost
       mergeByOp(counter.byOp, sub.byOp, 1, i === 0)
       state = sub.outputs.slice(1, 1 + nCarried)
       const sc = sub.outputs.slice(1 + nCarried)
@@ -100,7 +106,7 @@ function loopNode(node: NodeProto, ins: (Info | undefined)[], a: Attrs, ctx: Ctx
     }
     const outs: Info[] = state.map((o) => ({ dtype: o.dtype, shape: o.shape, seq: o.seq, value: o.value }))
     for (const sc of scans) outs.push({ dtype: sc[0].dtype, shape: [trip, ...sc[0].shape] })
-    return { outputs: outs, flops, macs }
+    return { outputs: outs, flops, macs, cost }
   }
   // long loops: one symbolic pass (iteration number and carried values unknown), times the trip count
   const bind: Info[] = [
@@ -113,7 +119,8 @@ function loopNode(node: NodeProto, ins: (Info | undefined)[], a: Attrs, ctx: Ctx
   for (const scanOut of sub.outputs.slice(1 + nCarried))
     outs.push({ dtype: scanOut.dtype, shape: [trip, ...scanOut.shape] })
   mergeByOp(counter.byOp, sub.byOp, trip)
-  return { outputs: outs, flops: sub.flops * trip, macs: sub.macs * trip }
+  const cost = BigInt(trip) * (sub.cost + counter.schedule.perIteration)
+  return { outputs: outs, flops: sub.flops * trip, macs: sub.macs * trip, cost }
 }
 
 function scanNode(node: NodeProto, ins: (Info | undefined)[], a: Attrs, ctx: Ctx, counter: Counter): NodeResult {
@@ -146,7 +153,8 @@ function scanNode(node: NodeProto, ins: (Info | undefined)[], a: Attrs, ctx: Ctx
   })
   mergeByOp(counter.byOp, sub.byOp, trip * batch)
   void node
-  return { outputs: outs, flops: sub.flops * trip * batch, macs: sub.macs * trip * batch }
+  const cost = BigInt(trip * batch) * (sub.cost + counter.schedule.perIteration)
+  return { outputs: outs, flops: sub.flops * trip * batch, macs: sub.macs * trip * batch, cost }
 }
 
 export const RULES: RuleTable = {

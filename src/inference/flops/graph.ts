@@ -1,5 +1,6 @@
 // The counter's driver: binds graph inputs and initializers, walks the nodes in order, dispatches each to its
 // op family's rule table, and checks every inferred shape. docs/flops.md lists every rule.
+import { LatticeError } from '../../errors.ts'
 import { fmtShape, UnknownInputError, UnshapedInputError, UnsupportedOpError } from '../errors.ts'
 import {
   Attrs,
@@ -21,14 +22,19 @@ import type {
   Rule,
   Scope,
   SubResult,
+  Work,
 } from './common.ts'
 import { Ctx, FLOAT, fail, infoOfProto, MAX_VALUE, numel, ShapeFail } from './common.ts'
 import { RULES as CONTROL, CONTROL_FLOW } from './control.ts'
+import { nodeCost, trafficBytes, wholeGas } from './cost.ts'
 import { RULES as ELEMENTWISE } from './elementwise.ts'
+import { MemoryBoundError } from './errors.ts'
 import { RULES as LINEAR } from './linear.ts'
+import { dtypeLabel, infoBytes, lastUses } from './memory.ts'
 import { RULES as MISC } from './misc.ts'
 import { RULES as MOVEMENT } from './movement.ts'
 import { RULES as REDUCE } from './reduce.ts'
+import { CURRENT_GAS_SCHEDULE, type GasSchedule, MICRO_GAS } from './schedule.ts'
 import { RULES as SEQUENCE } from './sequence.ts'
 import { RULES as SHAPE } from './shape.ts'
 import { RULES as SIGNAL } from './signal.ts'
@@ -70,7 +76,7 @@ function declaredShape(v: ValueInfoProto): { dtype: number; shape: (number | str
  * with a dynamic dim and no shape given.
  */
 export function countFlops(opts: CountFlopsOpts): FlopReport {
-  return createFlopCounter({ model: opts.model }).count(opts.inputs)
+  return createFlopCounter({ model: opts.model, schedule: opts.schedule }).count(opts.inputs)
 }
 
 /** A decoded model that counts FLOPs for many input shapes (decoding is most of the cost on large models). */
@@ -79,21 +85,28 @@ export interface FlopCounter {
   count(inputs?: Record<string, InputShape>): FlopReport
 }
 
-/** Decode `model` once; `count` then runs only shape inference and the rules. */
-export function createFlopCounter(opts: { model: Uint8Array }): FlopCounter {
+/**
+ * Decode `model` once; `count` then runs only shape inference, the rules and the pricing. `schedule` gives the
+ * prices and the memory bound (default: the current consensus profile's).
+ */
+export function createFlopCounter(opts: { model: Uint8Array; schedule?: GasSchedule }): FlopCounter {
   const m = decodeModel(opts.model)
-  return { count: (inputs) => countDecoded(m, { inputs }) }
+  const schedule = opts.schedule ?? CURRENT_GAS_SCHEDULE
+  return { count: (inputs) => countDecoded(m, schedule, inputs) }
 }
 
-function countDecoded(m: ModelProto, opts: { inputs?: Record<string, InputShape> }): FlopReport {
-  const counter = newCounter(opsetOf(m), { evals: 0 })
+function countDecoded(m: ModelProto, schedule: GasSchedule, inputs?: Record<string, InputShape>): FlopReport {
+  const opts = { inputs }
+  const counter = newCounter(opsetOf(m), { evals: 0, peakBytes: 0, peakNode: '' }, schedule)
   const graph = m.graph as GraphProto
   const ctx = new Ctx()
   const inits = new Set<string>()
+  const owned = new Map<string, number>()
   for (const t of graph.initializer ?? []) {
     const info = infoOfProto(t)
     ctx.infos.set(t.name ?? '', info)
     inits.add(t.name ?? '')
+    owned.set(t.name ?? '', infoBytes(info))
     counter.params += numel(info.shape)
   }
   const declared = (graph.input ?? []).map((v) => v.name ?? '')
@@ -141,22 +154,58 @@ function countDecoded(m: ModelProto, opts: { inputs?: Record<string, InputShape>
         throw new UnshapedInputError(name, decl.shape)
       shape = decl.shape as number[]
     }
-    ctx.infos.set(name, { dtype: decl.dtype, shape, value: value && value.length <= MAX_VALUE ? value : undefined })
+    const info = { dtype: decl.dtype, shape, value: value && value.length <= MAX_VALUE ? value : undefined }
+    ctx.infos.set(name, info)
+    owned.set(name, infoBytes(info))
   }
-  const { flops, macs } = runGraph(graph, ctx, counter)
+  const { flops, macs, cost, bytes } = runGraph(graph, ctx, counter, 0, owned)
   const outputShapes: Record<string, number[]> = {}
   for (const o of graph.output ?? []) {
     const info = ctx.get(o.name ?? '')
     if (!info) throw new UnsupportedOpError('output', o.name ?? '', 'graph output is never produced')
     outputShapes[o.name ?? ''] = info.shape
   }
-  return { flops, macs, params: counter.params, byOp: counter.byOp, outputShapes }
+  return {
+    flops,
+    macs,
+    params: counter.params,
+    byOp: counter.byOp,
+    outputShapes,
+    gas: Number(wholeGas(cost)),
+    bytes,
+    peakBytes: counter.work.peakBytes,
+    peakNode: counter.work.peakNode,
+    schedule: schedule.id,
+  }
 }
 
-function runGraph(g: GraphProto, ctx: Ctx, counter: Counter): { flops: number; macs: number } {
+interface GraphResult {
+  flops: number
+  macs: number
+  /** Micro-gas. */
+  cost: bigint
+  bytes: number
+}
+
+/**
+ * Shape, count and price every node of `g` in order, following its live tensors: `base` bytes are live outside
+ * it (enclosing graphs), `owned` are its initializers and inputs. Throws MemoryBoundError when the live set
+ * passes the schedule's bound.
+ */
+function runGraph(g: GraphProto, ctx: Ctx, counter: Counter, base: number, owned: Map<string, number>): GraphResult {
   let flops = 0
   let macs = 0
-  for (const node of g.node ?? []) {
+  let cost = 0n
+  let bytes = 0
+  const s = counter.schedule
+  const last = lastUses(g)
+  const keep = new Set((g.output ?? []).map((o) => o.name ?? ''))
+  for (const i of g.initializer ?? []) keep.add(i.name ?? '')
+  let live = 0
+  for (const b of owned.values()) live += b
+  const nodes = g.node ?? []
+  for (let k = 0; k < nodes.length; k++) {
+    const node = nodes[k]
     const op = node.opType ?? ''
     const name = node.name || `${op}:${node.output?.[0] ?? '?'}`
     const domain = node.domain ?? ''
@@ -165,15 +214,18 @@ function runGraph(g: GraphProto, ctx: Ctx, counter: Counter): { flops: number; m
     if (++counter.work.evals > MAX_NODE_EVALS) {
       throw new UnsupportedOpError(op, name, `counting needs over ${MAX_NODE_EVALS} node evaluations (loops included)`)
     }
+    counter.liveNow = base + live
     let r: NodeResult
     try {
       r = evalNode(node, ctx, counter)
     } catch (err) {
       if (err instanceof ShapeFail) throw new UnsupportedOpError(op, name, err.message)
-      if (err instanceof UnsupportedOpError) throw err
+      if (err instanceof LatticeError) throw err
       throw new UnsupportedOpError(op, name, `shape inference failed: ${(err as Error).message}`)
     }
     const outs = node.output ?? []
+    let outBytes = 0
+    let largest: { name: string; info: Info; bytes: number } | undefined
     for (let i = 0; i < outs.length; i++) {
       if (!outs[i]) continue
       const info = r.outputs[i]
@@ -182,22 +234,69 @@ function runGraph(g: GraphProto, ctx: Ctx, counter: Counter): { flops: number; m
         if (!Number.isSafeInteger(d) || d < 0)
           throw new UnsupportedOpError(op, name, `inferred invalid shape ${fmtShape(info.shape)}`)
       }
-      ctx.infos.set(outs[i], info)
+      const ob = infoBytes(info)
+      outBytes += ob
+      if (!largest || ob > largest.bytes) largest = { name: outs[i], info, bytes: ob }
     }
+    // the node's inputs and outputs are all live while it runs
+    const during = base + live + outBytes
+    if (during > s.maxPeakBytes) {
+      throw new MemoryBoundError(
+        op,
+        name,
+        during,
+        s.maxPeakBytes,
+        largest && {
+          name: largest.name,
+          dtype: dtypeLabel(largest.info.dtype),
+          shape: largest.info.shape,
+          bytes: largest.bytes,
+        },
+      )
+    }
+    if (during > counter.work.peakBytes) {
+      counter.work.peakBytes = during
+      counter.work.peakNode = name
+    }
+    let inBytes = 0
+    for (const n of node.input ?? []) if (n) inBytes += infoBytes(ctx.get(n) as Info)
+    for (let i = 0; i < outs.length; i++) {
+      if (!outs[i]) continue
+      ctx.infos.set(outs[i], r.outputs[i] as Info)
+      const ob = infoBytes(r.outputs[i] as Info)
+      owned.set(outs[i], ob)
+      live += ob
+    }
+    // free what no later node reads (graph outputs and initializers stay)
+    for (const n of [...(node.input ?? []), ...outs]) {
+      if (!n || keep.has(n) || !owned.has(n)) continue
+      const lu = last.get(n)
+      if (lu === undefined || lu <= k) {
+        live -= owned.get(n) as number
+        owned.delete(n)
+      }
+    }
+    const control = CONTROL_FLOW.has(op)
     const f = Math.ceil(r.flops)
     const m = Math.ceil(r.macs ?? 0)
+    const work = { op, node: name, flops: control ? 0 : f, inBytes, outBytes }
+    const own = nodeCost(s, work)
+    const moved = trafficBytes(work)
     flops += f
     macs += m
-    const b = counter.byOp[op] ?? { count: 0, flops: 0, macs: 0 }
+    cost += own + (r.cost ?? 0n)
+    bytes += moved
+    const b = counter.byOp[op] ?? { count: 0, flops: 0, macs: 0, gas: 0 }
     b.count++
+    b.gas += Number(own) / Number(MICRO_GAS)
     // control flow: the ops of its subgraphs are already in byOp under their own types
-    if (!CONTROL_FLOW.has(op)) {
+    if (!control) {
       b.flops += f
       b.macs += m
     }
     counter.byOp[op] = b
   }
-  return { flops, macs }
+  return { flops, macs, cost, bytes }
 }
 
 function evalNode(node: NodeProto, ctx: Ctx, counter: Counter): NodeResult {
@@ -229,29 +328,35 @@ function evalNode(node: NodeProto, ctx: Ctx, counter: Counter): NodeResult {
 /** Run a subgraph with a fresh per-op table; its inputs bound to `bind`. */
 function runSub(g: GraphProto, parent: Scope, counter: Counter, bind: Info[]): SubResult {
   const ctx = new Ctx(parent)
+  const owned = new Map<string, number>()
   for (const t of g.initializer ?? []) {
     const info = infoOfProto(t)
     ctx.infos.set(t.name ?? '', info)
+    owned.set(t.name ?? '', infoBytes(info))
     counter.params += numel(info.shape)
   }
   ;(g.input ?? []).forEach((v, i) => {
-    if (bind[i]) ctx.infos.set(v.name ?? '', bind[i])
+    if (!bind[i]) return
+    ctx.infos.set(v.name ?? '', bind[i])
+    owned.set(v.name ?? '', infoBytes(bind[i]))
   })
-  const sub = newCounter(counter.opset, counter.work)
-  const { flops, macs } = runGraph(g, ctx, sub)
+  const sub = newCounter(counter.opset, counter.work, counter.schedule)
+  const { flops, macs, cost, bytes } = runGraph(g, ctx, sub, counter.liveNow, owned)
   counter.params += sub.params
   const outputs = (g.output ?? []).map(
     (o) => ctx.get(o.name ?? '') ?? fail(`subgraph output ${o.name} is never produced`),
   )
-  return { flops, macs, outputs, byOp: sub.byOp }
+  return { flops, macs, cost, bytes, outputs, byOp: sub.byOp }
 }
 
-function newCounter(opset: number, work: Counter['work']): Counter {
+function newCounter(opset: number, work: Work, schedule: GasSchedule): Counter {
   const counter: Counter = {
     opset,
     params: 0,
     byOp: {},
     work,
+    schedule,
+    liveNow: 0,
     runSub: (g, parent, bind) => runSub(g, parent, counter, bind),
   }
   return counter

@@ -1,0 +1,117 @@
+// The inference gas schedule, versioned by consensus profile id as ethereumjs keys gas by EIP: a change of
+// prices is a new profile, never an edit of a published one. docs/gas.md explains every field; the weights of
+// the current profile come from `npm run bench:gas` (docs/benchmarks.md).
+import { UnknownProfileError } from '../errors.ts'
+import type { OpFamily } from './families.ts'
+
+/** Weights are in micro-gas (1e-6 gas) so that cheap ops keep integer prices; totals round up to whole gas. */
+export const MICRO_GAS = 1_000_000n
+
+/** One profile's prices and limits. */
+export interface GasSchedule {
+  /** The consensus profile these prices belong to, e.g. `consensus-v2`. */
+  readonly id: string
+  /** Charged on every call before anything is decoded. */
+  readonly base: bigint
+  /** Per started 32-byte word of input tensor data (decoding and copying; calldata is paid separately). */
+  readonly perInputWord: bigint
+  /** Per started 32-byte word of output tensor data (sizes known from static shape inference). */
+  readonly perOutputWord: bigint
+  /** Per item of an inferBatch, on top of one base. */
+  readonly perBatchItem: bigint
+  /** What the `estimate` method costs. */
+  readonly estimate: bigint
+  /** Micro-gas per FLOP, by op family. */
+  readonly perFlop: Readonly<Record<OpFamily, bigint>>
+  /** Micro-gas per byte a node reads or writes, by op family (intermediates included). */
+  readonly perByte: Readonly<Record<OpFamily, bigint>>
+  /** Micro-gas per node evaluated (a loop body's nodes once per iteration): dispatch, allocation, bookkeeping. */
+  readonly perNode: bigint
+  /** Micro-gas per Loop or Scan iteration, on top of its body's nodes (subgraph set-up, state copies). */
+  readonly perIteration: bigint
+  /**
+   * Largest static peak memory of one call in bytes (live tensors during sequential execution, weights
+   * included). A call over it is refused before any work; a model over it for every admissible shape is refused
+   * at registration. `Infinity`: no bound (consensus-v1 had none).
+   */
+  readonly maxPeakBytes: number
+}
+
+const per = (all: bigint, over: Partial<Record<OpFamily, bigint>> = {}): Readonly<Record<OpFamily, bigint>> =>
+  Object.freeze({
+    mac: all,
+    conv: all,
+    elementwise: all,
+    transcendental: all,
+    reduction: all,
+    normalisation: all,
+    movement: all,
+    permute: all,
+    shape: all,
+    control: all,
+    ...over,
+  })
+
+/**
+ * consensus-v1 (native ONNX Runtime): FLOPs only, 2,500 per gas whatever the op, data movement free, no memory
+ * bound. Kept so chains made with v1 replay with the gas they were built with.
+ */
+export const GAS_SCHEDULE_V1: GasSchedule = Object.freeze({
+  id: 'consensus-v1',
+  base: 20_000n,
+  perInputWord: 1n,
+  perOutputWord: 1n,
+  perBatchItem: 2_000n,
+  estimate: 5_000n,
+  perFlop: per(400n),
+  perByte: per(0n),
+  perNode: 0n,
+  perIteration: 0n,
+  maxPeakBytes: Number.POSITIVE_INFINITY,
+})
+
+/** 256 MiB: the static peak-memory bound of one call under consensus-v2. */
+export const MAX_PEAK_BYTES_V2 = 256 * 1024 * 1024
+
+/**
+ * consensus-v2 (onnxruntime-web, WebAssembly, one thread): compute weighted per op family, plus the bytes every
+ * node reads and writes, plus a per-node cost; a 256 MiB static peak-memory bound per call. Calibrated with
+ * `npm run bench:gas` so every family's time per gas is within 0.5–2x of the EVM's (a keccak loop).
+ */
+export const GAS_SCHEDULE_V2: GasSchedule = Object.freeze({
+  id: 'consensus-v2',
+  base: 20_000n,
+  perInputWord: 1n,
+  perOutputWord: 1n,
+  perBatchItem: 2_000n,
+  estimate: 5_000n,
+  perFlop: per(0n, {
+    mac: 800n,
+    conv: 1_500n,
+    elementwise: 12_000n,
+    transcendental: 100_000n,
+    reduction: 2_000n,
+    normalisation: 44_000n,
+    permute: 45_000n,
+  }),
+  perByte: per(200n, { movement: 560n, permute: 3_000n, shape: 7n }),
+  perNode: 3_000_000n,
+  perIteration: 4_000_000n,
+  maxPeakBytes: MAX_PEAK_BYTES_V2,
+})
+
+/** Gas schedules by consensus profile id. */
+export const GAS_SCHEDULES: Readonly<Record<string, GasSchedule>> = Object.freeze({
+  [GAS_SCHEDULE_V1.id]: GAS_SCHEDULE_V1,
+  [GAS_SCHEDULE_V2.id]: GAS_SCHEDULE_V2,
+})
+
+/** The schedule the precompile charges by default: the current consensus profile's. */
+export const CURRENT_GAS_SCHEDULE: GasSchedule = GAS_SCHEDULE_V2
+
+/** The gas schedule of a consensus profile id. */
+export function gasSchedule(profileId: string): GasSchedule {
+  const s = GAS_SCHEDULES[profileId]
+  if (!s) throw new UnknownProfileError(profileId, Object.keys(GAS_SCHEDULES))
+  return s
+}
