@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { stateProfile } from '../../src/cli/stack.ts'
+import { openInferenceStack, stateProfile } from '../../src/cli/stack.ts'
 import { CONSENSUS_PROFILE, CONSENSUS_PROFILE_V1 } from '../../src/inference/profile.ts'
 
 describe('the profile for state-changing inference', () => {
@@ -36,5 +36,15 @@ describe('the profile for state-changing inference', () => {
     expect(() =>
       stateProfile({ inference: { profile: 'accelerated', provider: 'cuda' }, validators: ['0x1', '0x2'] }),
     ).toThrow(/needs a single validator/)
+  })
+
+  it('a node refuses to start when the installed runtime is not the one its profile pins', async () => {
+    const other = {
+      ...CONSENSUS_PROFILE,
+      wasm: { ...CONSENSUS_PROFILE.wasm!, sha256: 'ff'.repeat(32) },
+    }
+    await expect(
+      openInferenceStack({ datadir: '/nonexistent/lattice-never-created', profileOverride: other }),
+    ).rejects.toThrow(/inference profile consensus-v2 cannot run on this install: .*the profile pins ffff/)
   })
 })
