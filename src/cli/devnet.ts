@@ -44,6 +44,8 @@ export interface DevnetOpts {
   ipfsNetwork?: NetworkOpts
   /** Run the IPFSIncentives pinner with this account key (docs/storage.md). Default: no pinner. */
   pinnerKey?: string
+  /** Serve the explorer page at /explorer on the RPC port (default true). */
+  explorer?: boolean
 }
 
 export interface Devnet {
@@ -114,6 +116,7 @@ export async function startDevnet(opts: DevnetOpts): Promise<Devnet> {
       devnet: true,
       clientVersion: CLIENT_VERSION,
       lattice,
+      explorer: opts.explorer,
     })
     if (opts.pinnerKey) {
       pinner = startPinner({ node, rpcUrl: server.url, key: opts.pinnerKey, store, pins: pinning })

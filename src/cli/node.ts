@@ -36,6 +36,8 @@ export interface StartNodeOpts {
   ipfsApi?: string
   /** A genesis validator's key: the node signs each block's inference root with it (docs/proofs.md). */
   validatorKey?: string
+  /** Serve the explorer page at /explorer on the RPC port (default true). */
+  explorer?: boolean
 }
 
 export interface RunningNode {
@@ -97,6 +99,7 @@ export async function startNode(opts: StartNodeOpts): Promise<RunningNode> {
       clientVersion: CLIENT_VERSION,
       extraMethods: opts.testingApi ? testingMethods(node) : undefined,
       lattice,
+      explorer: opts.explorer,
     })
   } catch (err) {
     await node.close()

@@ -5,6 +5,7 @@ import jayson from 'jayson'
 import type { WebSocket } from 'ws'
 import { WebSocketServer } from 'ws'
 import type { LatticeNode } from '../chain/node.ts'
+import { serveExplorer } from '../explorer/serve.ts'
 import { debugMethods } from './debug.ts'
 import { devMethods } from './dev.ts'
 import { RpcCode, toRpcError } from './errors.ts'
@@ -14,6 +15,7 @@ import { FilterManager } from './filters.ts'
 import type { LatticeRpcDeps } from './lattice.ts'
 import { latticeMethods } from './lattice.ts'
 import { netMethods } from './net.ts'
+import { otsMethods } from './ots.ts'
 import { pinnerMethods } from './pinner.ts'
 import { proofMethods } from './proofs.ts'
 import { subscriptionMethods } from './subscriptions.ts'
@@ -36,6 +38,8 @@ export interface RpcServerOpts {
   extraMethods?: Handlers
   /** Serve lattice_* (the model workflow) with these dependencies. */
   lattice?: LatticeRpcDeps
+  /** Serve the explorer page at GET /explorer (default true; `--no-explorer` turns it off). */
+  explorer?: boolean
 }
 
 export interface RpcServer {
@@ -66,6 +70,7 @@ export async function startRpcServer(opts: RpcServerOpts): Promise<RpcServer> {
     ...(opts.lattice ? latticeMethods(opts.lattice) : {}),
     ...proofMethods(opts.node),
     ...pinnerMethods(opts.node),
+    ...otsMethods(opts.node),
     ...opts.extraMethods,
   }
   const jaysonMethods: Record<string, jayson.Method> = {}
@@ -115,6 +120,7 @@ export async function startRpcServer(opts: RpcServerOpts): Promise<RpcServer> {
       res.writeHead(204).end()
       return
     }
+    if (req.method === 'GET' && opts.explorer !== false && (await serveExplorer(req, res))) return
     if (req.method === 'GET') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('Lattice JSON-RPC: POST JSON-RPC 2.0 requests here\n')
       return

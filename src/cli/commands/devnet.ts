@@ -15,6 +15,7 @@ export const devnetCommand: CliCommand = {
     { flags: '--reset', description: 'delete the data directory first' },
     { flags: '--block-time <seconds>', description: 'mine a block every N seconds instead of one per transaction' },
     { flags: '--no-examples', description: 'do not deploy the example models and contracts on first start' },
+    { flags: '--no-explorer', description: 'do not serve the explorer page at /explorer on the RPC port' },
     {
       flags: '--pinner-key <hex>',
       description: 'run the IPFSIncentives pinner with this account key (claims, answers challenges; docs/storage.md)',
@@ -43,6 +44,7 @@ export const devnetCommand: CliCommand = {
       reset: Boolean(opts.reset),
       blockTime,
       pinnerKey,
+      explorer: opts.explorer !== false,
     })
     const out = io.stdout
     out.write('\nLattice devnet\n==============\n\n')
@@ -76,6 +78,7 @@ export const devnetCommand: CliCommand = {
     }
     if (devnet.notice) out.write(`\nNote: ${devnet.notice}\n`)
     out.write(`\nListening on ${devnet.server.url} (WebSocket ${devnet.server.wsUrl})\n`)
+    if (opts.explorer !== false) out.write(`Explorer:          ${devnet.server.url}/explorer/\n`)
     await runUntilSignal(() => devnet.close())
     return 0
   },

@@ -17,6 +17,7 @@ export const nodeCommand: CliCommand = {
       default: 'auto',
     },
     { flags: '--testing-api', description: "serve geth's testing_* namespace (testing_buildBlockV1)" },
+    { flags: '--no-explorer', description: 'do not serve the explorer page at /explorer on the RPC port' },
     {
       flags: '--validator-key <hex>',
       description: 'a genesis validator key: sign each block’s inference root (docs/proofs.md)',
@@ -37,6 +38,7 @@ export const nodeCommand: CliCommand = {
       mining,
       testingApi: Boolean(opts.testingApi),
       validatorKey: opts.validatorKey as string | undefined,
+      explorer: opts.explorer !== false,
     })
     const chain = running.node.chain
     io.stdout.write(`Lattice node\n`)
