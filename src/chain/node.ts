@@ -495,6 +495,12 @@ export class LatticeNode extends EventEmitter {
     const first = await this.execute({ ...req, gas: cap }, block, overrides)
     throwOnFailure(first)
     const used = first.totalGasSpent
+    // the gas used is the answer whenever it suffices (no 63/64 reserve or refund in play, e.g. a direct
+    // inference call): then the estimate is exactly what the transaction will use
+    if (used < cap) {
+      const exact = await this.execute({ ...req, gas: used }, block, overrides).catch(() => undefined)
+      if (exact && !exact.execResult.exceptionError) return used
+    }
     // geth: try the optimistic bound first, then binary search
     let lo = used - 1n
     let hi = cap
