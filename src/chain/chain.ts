@@ -522,5 +522,6 @@ export const blockHashHex = (b: Block) => bytesToHex(b.hash())
 function importReason(err: unknown): string {
   if (err instanceof LatticeError) return err.shortMessage
   const msg = String((err as Error)?.message ?? err)
-  return msg.split(/ \(block number=| \(tx type=| block number=| hash=/)[0].trim()
+  // ethereumjs appends "(vm hf=... -> block number=... hash=...)": the block is named by the caller
+  return msg.split(/ \(vm hf=| \(block number=| \(tx type=| block number=| hash=/)[0].trim()
 }
