@@ -6,6 +6,7 @@ import { CONSENSUS_PROFILE, consensusProfile, fastProfile, LEGACY_PROFILE_IDS } 
 import { checkRuntime } from '../inference/wasm-check.ts'
 import type { InferencePrecompile } from '../precompiles/inference.ts'
 import { createInferencePrecompile } from '../precompiles/inference.ts'
+import { CURRENT_GAS_SCHEDULE, GAS_SCHEDULES } from '../precompiles/params.ts'
 import type { ModelCache } from '../storage/cache.ts'
 import { createModelCache } from '../storage/cache.ts'
 import { createModelStore } from '../storage/create.ts'
@@ -61,6 +62,8 @@ export async function openInferenceStack(opts: InferenceStackOpts): Promise<Infe
   const inference = createInferencePrecompile({
     models: modelCache,
     sessions: createSessionCache({ profile, maxBytes: opts.sessionCacheBytes }),
+    // a chain made under consensus-v1 keeps v1's gas; accelerated (single-validator) chains use the current one
+    gasSchedule: GAS_SCHEDULES[profile.id] ?? CURRENT_GAS_SCHEDULE,
   })
   return { store, modelCache, inference, profile, notice, close: () => store.close() }
 }

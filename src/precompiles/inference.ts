@@ -32,7 +32,7 @@ import {
 } from './abi.ts'
 import { INFERENCE_PRECOMPILE_ADDRESS, MODEL_REGISTRY_ADDRESS } from './addresses.ts'
 import { InferenceInternalError, InferenceRevert, isNodeLocalFailure, ModelUnavailableError } from './errors.ts'
-import { INFERENCE_GAS, INFERENCE_LIMITS, inferenceGas } from './params.ts'
+import { CURRENT_GAS_SCHEDULE, type GasSchedule, INFERENCE_GAS, INFERENCE_LIMITS, inferenceGas } from './params.ts'
 import type { InferenceRecord } from './records.ts'
 import { CallTracker } from './records.ts'
 import type { RegistryEntry } from './registry.ts'
@@ -51,6 +51,8 @@ export interface InferencePrecompileOpts {
   sessions: SessionCache
   /** Tensor limits per call (default DEFAULT_TENSOR_LIMITS). */
   limits?: TensorLimits
+  /** Prices and memory bound: the chain's consensus profile's (default CURRENT_GAS_SCHEDULE). */
+  gasSchedule?: GasSchedule
 }
 
 /** Counters, for RPC and tests. */
@@ -118,6 +120,7 @@ const MAX_SHAPE_VALUES = 64
 /** Create the inference precompile at 0x…0A11. */
 export function createInferencePrecompile(opts: InferencePrecompileOpts): InferencePrecompile {
   const limits = opts.limits ?? DEFAULT_TENSOR_LIMITS
+  const schedule = opts.gasSchedule ?? CURRENT_GAS_SCHEDULE
   const trackers = new WeakMap<EVMInterface, CallTracker>()
   const analyses = new Map<string, Analysis>()
   const reports = new Map<string, FlopReport>()
@@ -145,7 +148,7 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
     try {
       io = graphIO(bytes)
       random = findNondeterministicOps(bytes)
-      counter = createFlopCounter({ model: bytes })
+      counter = createFlopCounter({ model: bytes, schedule })
     } catch (err) {
       const why = err instanceof LatticeError ? err.shortMessage : (err as Error).message
       throw new InferenceRevert(`model ${entry.modelId} cannot be decoded: ${why}`)
@@ -296,7 +299,7 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
     capOutputs(a, report, outputDecimals)
     const outBytes = outputBytes(a, report, outputDecimals)
     const flops = BigInt(report.flops)
-    const gas = inferenceGas(BigInt(report.gas), dataBytes(inputs), outBytes)
+    const gas = inferenceGas(BigInt(report.gas), dataBytes(inputs), outBytes, 1, schedule)
     return { entry, a, flops, gas, outputDecimals, outBytes }
   }
 
@@ -372,7 +375,8 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
       if (splittable) {
         capOutputs(a, report, outputDecimals)
         const flops = BigInt(report.flops)
-        const gas = inferenceGas(BigInt(report.gas), inBytes, outputBytes(a, report, outputDecimals), batch.length)
+        const outBytes = outputBytes(a, report, outputDecimals)
+        const gas = inferenceGas(BigInt(report.gas), inBytes, outBytes, batch.length, schedule)
         if (gas > input.gasLimit) return outOfGas(input.gasLimit)
         charge.gas = gas
         const outputs = await run(entry, stacked.inputs, outputDecimals)
@@ -401,7 +405,7 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
         `inferBatch: outputs would be ${outBytes} bytes in all, over the ${INFERENCE_LIMITS.maxOutputBytes}-byte limit on one call's outputs`,
       )
     }
-    const gas = inferenceGas(graphGas, inBytes, outBytes, batch.length)
+    const gas = inferenceGas(graphGas, inBytes, outBytes, batch.length, schedule)
     if (gas > input.gasLimit) return outOfGas(input.gasLimit)
     charge.gas = gas
     const results: Tensor[][] = []
