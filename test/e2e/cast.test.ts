@@ -88,6 +88,9 @@ describe('Foundry cast against a real devnet', () => {
         ADDR1,
         '--value',
         '1',
+        // a fixed gas limit skips cast's eth_estimateGas (which refuses first: the account has no funds)
+        '--gas-limit',
+        '21000',
       ),
     ).rejects.toThrow(/unknown account/)
   })
