@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity ^0.8.24;
+pragma solidity ^0.8.30;
 
 /// @notice A named tensor in Lattice's canonical encoding (docs/tensors.md).
 /// @dev `dtype` is ONNX's element type code (1 float32, 2 uint8, 3 int8, 5 int16, 6 int32, 7 int64, 9 bool,
@@ -16,12 +16,25 @@ struct Tensor {
 /// @dev Calls are ABI-encoded and dispatched by selector. Failures revert with `Error(string)`.
 interface ILatticeInference {
     /// @notice Run model `modelId` on `inputs` and return its outputs (in the model's declared order).
+    /// @dev Reverts `Error(string)` for an unknown, inactive or inaccessible model or bad tensors; with too little
+    ///      gas for the planned FLOPs it halts out-of-gas before running (docs/precompile.md). When any input is
+    ///      fixed-point, float outputs come back fixed-point with the largest input scale.
+    /// @param modelId the model's id in ModelRegistry
+    /// @param inputs the model's input tensors (docs/tensors.md)
+    /// @return outputs the model's output tensors
     function infer(bytes32 modelId, Tensor[] calldata inputs) external returns (Tensor[] memory outputs);
 
     /// @notice Run the model on each input set; one session run over a stacked batch when the model's
     ///         first dimension is dynamic, else one run per item. Gas reflects the FLOPs actually run.
+    /// @param modelId the model's id in ModelRegistry
+    /// @param batch one input set per item, each as `infer` takes it
+    /// @return outputs one output set per item, in the order of `batch`
     function inferBatch(bytes32 modelId, Tensor[][] calldata batch) external returns (Tensor[][] memory outputs);
 
     /// @notice FLOPs and gas an `infer` with these inputs would cost, without running the model.
+    /// @param modelId the model's id in ModelRegistry
+    /// @param inputs the tensors an `infer` would send
+    /// @return flops the FLOPs the model's graph needs for these input shapes
+    /// @return gas the gas `infer` would charge for them
     function estimate(bytes32 modelId, Tensor[] calldata inputs) external view returns (uint256 flops, uint256 gas);
 }

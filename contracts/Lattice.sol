@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity ^0.8.24;
+pragma solidity ^0.8.30;
 
 import {ILatticeInference, Tensor} from "./ILatticeInference.sol";
 
@@ -16,6 +16,7 @@ library Lattice {
     /// @notice Reserved for IPFSIncentives.
     address internal constant IPFS_INCENTIVES = 0xA110000000000000000000000000000000000003;
 
+    /// @notice ONNX element type codes (docs/tensors.md).
     uint8 internal constant FLOAT32 = 1;
     uint8 internal constant UINT8 = 2;
     uint8 internal constant INT8 = 3;
@@ -27,11 +28,21 @@ library Lattice {
     /// @notice Fixed-point codes are FIXED_BASE + decimals (0..77).
     uint8 internal constant FIXED_BASE = 128;
 
+    /// @notice `toInt256` got a tensor whose dtype is not a fixed-point code.
+    /// @param dtype the tensor's dtype
     error NotFixedPoint(uint8 dtype);
+    /// @notice `toInt64` got a tensor whose dtype is not INT64.
+    /// @param dtype the tensor's dtype
     error NotInt64(uint8 dtype);
+    /// @notice `argmax` of no values.
     error EmptyTensor();
 
     /// @notice A fixed-point tensor: `values[i] / 10**decimals` is the real number fed to the model.
+    /// @param name the model input's name
+    /// @param values the elements, row-major
+    /// @param decimals the fixed-point scale (0..77)
+    /// @param shape the tensor's dimensions
+    /// @return the tensor, dtype FIXED_BASE + decimals
     function fixedTensor(string memory name, int256[] memory values, uint8 decimals, uint64[] memory shape)
         internal
         pure
@@ -41,6 +52,10 @@ library Lattice {
     }
 
     /// @notice A fixed-point tensor of shape [1, n] (a single row of features).
+    /// @param name the model input's name
+    /// @param values the n features
+    /// @param decimals the fixed-point scale (0..77)
+    /// @return the tensor
     function row(string memory name, int256[] memory values, uint8 decimals) internal pure returns (Tensor memory) {
         uint64[] memory shape = new uint64[](2);
         shape[0] = 1;
@@ -50,6 +65,9 @@ library Lattice {
 
     /// @notice The int256 values of a fixed-point tensor (the precompile returns outputs in the fixed-point
     ///         scale the caller asked for by sending fixed-point inputs).
+    /// @dev Reverts NotFixedPoint for any other dtype.
+    /// @param t the tensor
+    /// @return values the elements, row-major, scaled by 10**(t.dtype - FIXED_BASE)
     function toInt256(Tensor memory t) internal pure returns (int256[] memory values) {
         if (t.dtype < FIXED_BASE) revert NotFixedPoint(t.dtype);
         uint256 n = t.data.length / 32;
@@ -65,6 +83,10 @@ library Lattice {
     }
 
     /// @notice An int64 tensor (little-endian, as the codec defines), e.g. token ids.
+    /// @param name the model input's name
+    /// @param values the elements, row-major
+    /// @param shape the tensor's dimensions
+    /// @return the tensor, dtype INT64
     function int64Tensor(string memory name, int64[] memory values, uint64[] memory shape)
         internal
         pure
@@ -81,6 +103,9 @@ library Lattice {
     }
 
     /// @notice The values of an int64 tensor.
+    /// @dev Reverts NotInt64 for any other dtype.
+    /// @param t the tensor
+    /// @return values the elements, row-major
     function toInt64(Tensor memory t) internal pure returns (int64[] memory values) {
         if (t.dtype != INT64) revert NotInt64(t.dtype);
         uint256 n = t.data.length / 8;
@@ -95,6 +120,9 @@ library Lattice {
     }
 
     /// @notice Index of the largest value (first one on ties).
+    /// @dev Reverts EmptyTensor for no values.
+    /// @param values the values
+    /// @return best the index of the largest
     function argmax(int256[] memory values) internal pure returns (uint256 best) {
         if (values.length == 0) revert EmptyTensor();
         for (uint256 i = 1; i < values.length; i++) {
@@ -103,6 +131,10 @@ library Lattice {
     }
 
     /// @notice Run a free model through the precompile.
+    /// @dev Bubbles up the precompile's revert as is. Paid models run through ModelRegistry.infer instead.
+    /// @param modelId the model's id in ModelRegistry
+    /// @param inputs the model's input tensors
+    /// @return the model's output tensors
     function infer(bytes32 modelId, Tensor[] memory inputs) internal returns (Tensor[] memory) {
         (bool ok, bytes memory ret) = INFERENCE.call(abi.encodeCall(ILatticeInference.infer, (modelId, inputs)));
         if (!ok) {
@@ -114,6 +146,9 @@ library Lattice {
     }
 
     /// @notice Run a model with a single input tensor.
+    /// @param modelId the model's id in ModelRegistry
+    /// @param input the model's one input tensor
+    /// @return the model's output tensors
     function infer(bytes32 modelId, Tensor memory input) internal returns (Tensor[] memory) {
         Tensor[] memory inputs = new Tensor[](1);
         inputs[0] = input;

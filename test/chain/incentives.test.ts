@@ -139,6 +139,12 @@ describe('IPFSIncentives rounds, budget and verification (bare EVM)', () => {
   it('verification gates claims; only a verifier attests; a verdict is final', async () => {
     number = 5n
     const idC = await registerModel('c', await pkg(5000))
+    // a zero size has no leaf to challenge: refused with the size error, nothing recorded
+    expect((await I(OWNER, 'setModelInfo', [idA, 0, 'classifier'])).error).toEqual({
+      name: 'SizeOutOfRange',
+      args: [0n, 2n ** 40n],
+    })
+    expect((await ok(I(OWNER, 'models', [idA]))).state).toBe(0n)
     for (const [id, size] of [
       [idA, a.bytes.length],
       [idB, b.bytes.length],

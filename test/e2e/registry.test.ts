@@ -263,6 +263,19 @@ describe('ModelRegistry predeploy on a real devnet (ethers v6)', () => {
     await register(spec({ name: 'own', version: '2.0.0', ...pkg }), regOther)
   })
 
+  it('transferOwnership refuses the zero address (ZeroAddress); owner and package stay put', async () => {
+    const pkg = { digest: `0x${'0f'.repeat(32)}`, cid: 'bafy-own-zero' }
+    const { id } = await register(spec({ name: 'own-zero', ...pkg }))
+    await expect(reg.transferOwnership.staticCall(id, ZeroAddress)).rejects.toMatchObject({
+      revert: { name: 'ZeroAddress', args: [] },
+    })
+    const tx = await reg.transferOwnership(id, ZeroAddress, { gasLimit: 200_000 })
+    expect((await provider.getTransactionReceipt(tx.hash))?.status).toBe(0)
+    expect((await reg.getModel(id)).owner).toBe(ADDR0)
+    expect(await reg.digestOwner(pkg.digest)).toBe(ADDR0)
+    expect(await reg.cidOwner(pkg.cid)).toBe(ADDR0)
+  })
+
   it("refuses another owner's package (digest or CID); its owner may register and version it again", async () => {
     // a real private, priced package: a stranger who reads cid and digest from the chain cannot list them
     const m = await deployModel(devnet.store, owner, buildIrisModel(), {
