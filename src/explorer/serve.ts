@@ -3,6 +3,8 @@
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 /** The URL path the page lives under. */
@@ -24,6 +26,13 @@ function appDir(): string {
 
 const ABI_DIR = fileURLToPath(new URL('../../contracts/abi/', import.meta.url))
 
+/** ethers' browser build (an ES module in the npm package): the page's ABI coder, loaded when a view needs it. */
+function ethersFile(): string {
+  // the package exports no package.json: find its root from the main entry (<root>/lib.commonjs/index.js)
+  const main = createRequire(import.meta.url).resolve('ethers')
+  return join(dirname(dirname(main)), 'dist', 'ethers.min.js')
+}
+
 // one path segment of letters, digits, dots, dashes: nothing can climb out of the two folders
 const FILE = /^[A-Za-z0-9-]+\.(html|js|css|json|svg)$/
 
@@ -41,6 +50,7 @@ export async function serveExplorer(req: IncomingMessage, res: ServerResponse): 
   const rest = path.slice(EXPLORER_PATH.length + 1)
   let file: string | undefined
   if (rest === '') file = `${appDir()}index.html`
+  else if (rest === 'vendor/ethers.js') file = ethersFile()
   else if (rest.startsWith('abi/') && FILE.test(rest.slice(4)) && rest.endsWith('.json')) file = ABI_DIR + rest.slice(4)
   else if (FILE.test(rest)) file = appDir() + rest
   const body = file ? await readFile(file).catch(() => undefined) : undefined
