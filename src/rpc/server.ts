@@ -12,6 +12,7 @@ import { RpcCode, toRpcError } from './errors.ts'
 import { ethMethods } from './eth.ts'
 import { ethExtraMethods } from './eth-extra.ts'
 import { FilterManager } from './filters.ts'
+import { frameRequest } from './framing.ts'
 import type { LatticeRpcDeps } from './lattice.ts'
 import { latticeMethods } from './lattice.ts'
 import { netMethods } from './net.ts'
@@ -87,21 +88,16 @@ export async function startRpcServer(opts: RpcServerOpts): Promise<RpcServer> {
   }
   const rpc = new jayson.Server(jaysonMethods, { useContext: true, maxBatchLength: maxBatch })
 
-  /** Run one parsed message (single or batch) and give back the response text, or '' for notifications only. */
-  function dispatch(msg: unknown, ctx: RequestContext): Promise<string> {
-    if (Array.isArray(msg) && msg.length > maxBatch) {
-      return Promise.resolve(
-        errorText(RpcCode.invalidRequest, `batch too large: ${msg.length} calls, the limit is ${maxBatch}`),
-      )
-    }
+  /** Run one request object through jayson; its response object, or undefined for a notification. */
+  function runOne(request: object, ctx: RequestContext): Promise<unknown> {
     return new Promise((resolve) => {
-      rpc.call(msg as jayson.JSONRPCRequestLike, ctx, (err: unknown, res: unknown) => {
-        const out = err ?? res
-        resolve(
-          out === undefined || out === null || (Array.isArray(out) && out.length === 0) ? '' : JSON.stringify(out),
-        )
-      })
+      rpc.call(request as jayson.JSONRPCRequestLike, ctx, (err: unknown, res: unknown) => resolve(err ?? res))
     })
+  }
+
+  /** Answer one body (framing.ts: depth limit, batches entry by entry); '' for notifications only. */
+  function dispatch(body: Uint8Array, ctx: RequestContext): Promise<string> {
+    return frameRequest(body, (request) => runOne(request, ctx), { maxBatch })
   }
 
   const http: Server = createServer((req, res) => {
@@ -146,14 +142,7 @@ export async function startRpcServer(opts: RpcServerOpts): Promise<RpcServer> {
       }
       chunks.push(chunk as Buffer)
     }
-    let msg: unknown
-    try {
-      msg = JSON.parse(Buffer.concat(chunks).toString('utf8'))
-    } catch {
-      send(res, errorText(RpcCode.parseError, 'parse error'))
-      return
-    }
-    send(res, await dispatch(msg, {}))
+    send(res, await dispatch(Buffer.concat(chunks), {}))
   }
 
   function tooLarge(res: ServerResponse): void {
@@ -175,14 +164,8 @@ export async function startRpcServer(opts: RpcServerOpts): Promise<RpcServer> {
   })
   wss.on('connection', (ws: WebSocket) => {
     ws.on('message', async (raw) => {
-      let msg: unknown
-      try {
-        msg = JSON.parse(raw.toString())
-      } catch {
-        ws.send(errorText(RpcCode.parseError, 'parse error'))
-        return
-      }
-      const text = await dispatch(msg, { ws })
+      const body = Array.isArray(raw) ? Buffer.concat(raw) : raw instanceof ArrayBuffer ? new Uint8Array(raw) : raw
+      const text = await dispatch(body, { ws })
       if (text !== '' && ws.readyState === ws.OPEN) ws.send(text)
     })
     ws.on('error', () => ws.terminate())
