@@ -1,0 +1,182 @@
+import type { Block } from '@ethereumjs/block'
+import { createBlock } from '@ethereumjs/block'
+import type { AccessList, TypedTransaction } from '@ethereumjs/tx'
+import { createTx } from '@ethereumjs/tx'
+import type { Address } from '@ethereumjs/util'
+import { bytesToHex, createZeroAddress } from '@ethereumjs/util'
+import type { RunTxResult, VM } from '@ethereumjs/vm'
+import { runTx } from '@ethereumjs/vm'
+import { LatticeError } from '../errors.ts'
+import type { Chain } from './chain.ts'
+import { CALL_TX, TX_GAS_CAP } from './chain.ts'
+import { assertCheckpointDepth } from './checkpoints.ts'
+import { shortEjsMessage } from './ejs-message.ts'
+import { ExecutionFailedError, ExecutionRevertedError, txErrors } from './errors.ts'
+import type { StateOverride } from './overrides.ts'
+import { applyAccountOverrides } from './overrides.ts'
+import { decodeRevertReason } from './revert.ts'
+
+/** A call as eth_call / eth_estimateGas receive it, already decoded from hex. */
+export interface CallRequest {
+  from?: Address
+  to?: Address
+  gas?: bigint
+  gasPrice?: bigint
+  maxFeePerGas?: bigint
+  maxPriorityFeePerGas?: bigint
+  value?: bigint
+  data?: Uint8Array
+  nonce?: bigint
+  accessList?: AccessList
+}
+
+/** Options for {@link executeCall}. */
+export interface ExecuteOpts {
+  /** Ask ethereumjs for the access list the call touched (eth_createAccessList). */
+  reportAccessList?: boolean
+}
+
+/**
+ * Execute a call against the post-state of `block` without changing anything.
+ * Reverts throw ExecutionRevertedError, other failures ExecutionFailedError.
+ */
+export async function call(
+  chain: Chain,
+  req: CallRequest,
+  block: Block,
+  overrides?: Map<string, StateOverride>,
+): Promise<RunTxResult> {
+  const result = await executeCall(chain, req, block, overrides)
+  throwOnFailure(result)
+  return result
+}
+
+/** Run `req` on the state of `block`; the state is always rolled back. */
+export async function executeCall(
+  chain: Chain,
+  req: CallRequest,
+  block: Block,
+  overrides?: Map<string, StateOverride>,
+  opts: ExecuteOpts = {},
+): Promise<RunTxResult> {
+  const isHead = block.hash().every((b, i) => b === chain.head.hash()[i])
+  const run = async (vm: VM) => {
+    const sm = vm.stateManager
+    await sm.checkpoint()
+    try {
+      if (overrides) await applyAccountOverrides(vm.stateManager, overrides)
+      await checkCallFunds(vm, req)
+      const tx = await callTx(chain, req, block, vm)
+      // geth runs calls that name no fee with a zero base fee (NoBaseFee), so BASEFEE reads 0
+      const noFee =
+        req.gasPrice === undefined && req.maxFeePerGas === undefined && req.maxPriorityFeePerGas === undefined
+      return await runTx(vm, {
+        tx,
+        block: callBlock(block, vm, noFee),
+        skipBalance: true,
+        skipNonce: true,
+        skipBlockGasLimitValidation: true,
+        skipHardForkValidation: true,
+        reportAccessList: opts.reportAccessList,
+      })
+    } catch (err) {
+      if (err instanceof LatticeError) throw err
+      throw new ExecutionFailedError(shortEjsMessage(err))
+    } finally {
+      await sm.revert()
+      // the head VM is the chain's own: a checkpoint left open there would stop every later flush
+      await assertCheckpointDepth(
+        vm,
+        'a call (eth_call, eth_estimateGas)',
+        0,
+        isHead ? block.header.stateRoot : undefined,
+      )
+    }
+  }
+  if (isHead) return chain.exclusive(() => run(chain.vm))
+  return run(await chain.vmAt(block))
+}
+
+/** An unsigned transaction for `req` that ethereumjs runs as if `from` had signed it. */
+async function callTx(chain: Chain, req: CallRequest, block: Block, vm: VM): Promise<TypedTransaction> {
+  const from = req.from ?? createZeroAddress()
+  const noFee = req.gasPrice === undefined && req.maxFeePerGas === undefined && req.maxPriorityFeePerGas === undefined
+  const baseFee = noFee ? 0n : (block.header.baseFeePerGas ?? 0n)
+  const gasLimit = req.gas ?? callGasCap(block)
+  const nonce = req.nonce ?? (await vm.stateManager.getAccount(from))?.nonce ?? 0n
+  const common = vm.common
+  const base = { nonce, gasLimit, to: req.to, value: req.value ?? 0n, data: req.data ?? new Uint8Array() }
+  const fee =
+    req.gasPrice !== undefined
+      ? { type: req.accessList ? 1 : 0, gasPrice: req.gasPrice < baseFee ? baseFee : req.gasPrice }
+      : {
+          type: 2,
+          maxFeePerGas: req.maxFeePerGas ?? baseFee,
+          maxPriorityFeePerGas: req.maxPriorityFeePerGas ?? 0n,
+        }
+  if (fee.type === 2 && (fee.maxFeePerGas as bigint) < baseFee) fee.maxFeePerGas = baseFee
+  const tx = createTx(
+    { ...base, ...fee, accessList: req.accessList, chainId: chain.chainId },
+    { common, freeze: false },
+  )
+  // impersonate the sender: calls are unsigned
+  ;(tx as { getSenderAddress: () => Address }).getSenderAddress = () => from
+  ;(tx as { isSigned: () => boolean }).isSigned = () => true
+  ;(tx as unknown as Record<symbol, boolean>)[CALL_TX] = true
+  // frozen, ethereumjs caches per-transaction figures (the data gas loops over every calldata byte)
+  Object.freeze(tx)
+  return tx
+}
+
+/** The gas a call gets when it names none: the block's gas limit, at most the per-transaction cap. */
+export function callGasCap(block: Block): bigint {
+  const limit = block.header.gasLimit
+  return limit < TX_GAS_CAP ? limit : TX_GAS_CAP
+}
+
+const callBlocks = new WeakMap<Block, Map<string, Block>>()
+
+/**
+ * The block context for calls on `block`: the same header, so NUMBER/TIMESTAMP match geth (memoised:
+ * building a Block costs about a millisecond in ethereumjs).
+ */
+function callBlock(block: Block, vm: VM, noBaseFee = false): Block {
+  let byKey = callBlocks.get(block)
+  if (!byKey) {
+    byKey = new Map()
+    callBlocks.set(block, byKey)
+  }
+  const key = `${noBaseFee}:${vm.common.hardfork()}`
+  const hit = byKey.get(key)
+  if (hit) return hit
+  const header = block.header.toJSON()
+  if (noBaseFee && header.baseFeePerGas !== undefined) header.baseFeePerGas = '0x0'
+  const made = createBlock({ header }, { common: vm.common, skipConsensusFormatValidation: true })
+  byKey.set(key, made)
+  return made
+}
+
+/**
+ * Like anvil and geth: a call that sends value needs a sender that has it (plus gas × price when both are
+ * named), else a priced model would run for a sender that cannot pay its price.
+ */
+async function checkCallFunds(vm: VM, req: CallRequest): Promise<void> {
+  const value = req.value ?? 0n
+  if (value === 0n) return
+  const from = req.from ?? createZeroAddress()
+  const price = req.gasPrice ?? req.maxFeePerGas ?? 0n
+  const want = value + (req.gas !== undefined ? req.gas * price : 0n)
+  const have = (await vm.stateManager.getAccount(from))?.balance ?? 0n
+  if (have < want) throw txErrors.insufficientFunds(from.toString(), have, want)
+}
+
+/** Turn a failed execution into ExecutionRevertedError (with its data) or ExecutionFailedError. */
+export function throwOnFailure(result: RunTxResult): void {
+  const err = result.execResult.exceptionError
+  if (!err) return
+  if (err.error === 'revert') {
+    const data = result.execResult.returnValue
+    throw new ExecutionRevertedError(decodeRevertReason(data), bytesToHex(data))
+  }
+  throw new ExecutionFailedError(err.error)
+}
