@@ -1,7 +1,10 @@
 import type { LatticeNode } from '../chain/node.ts'
+import { checkBlockTimestamp, MAX_BLOCK_TIMESTAMP } from '../chain/timestamp-limit.ts'
 import { paramList, q, quantity } from './codec.ts'
 import { invalidParams } from './errors.ts'
 import type { Handlers } from './types.ts'
+
+const wallSeconds = () => BigInt(Math.floor(Date.now() / 1000))
 
 /** evm_* development methods (Hardhat/anvil compatible), devnet only. */
 export function devMethods(node: LatticeNode): Handlers {
@@ -20,6 +23,8 @@ export function devMethods(node: LatticeNode): Handlers {
         } else timestamp = num(arg, 'timestamp')
       }
       if (blocks < 1n || blocks > 10_000n) throw invalidParams('invalid argument blocks: must be between 1 and 10000')
+      // every block of the run needs a timestamp after the previous one, all within the limit
+      if (timestamp !== undefined) checkBlockTimestamp(timestamp + blocks - 1n, 'timestamp')
       for (let i = 0n; i < blocks; i++) await node.mine(i === 0n ? timestamp : undefined)
       return '0x0'
     },
@@ -33,11 +38,21 @@ export function devMethods(node: LatticeNode): Handlers {
     },
     evm_increaseTime: async (p) => {
       const [s] = paramList(p, 'evm_increaseTime', 1, 1)
-      return Number(node.increaseTime(num(s, 'seconds')))
+      const seconds = num(s, 'seconds')
+      // increaseTime(0) reads the clock's offset without moving it; refuse before changing anything
+      const offset = node.increaseTime(0n)
+      if (wallSeconds() + offset + seconds > MAX_BLOCK_TIMESTAMP) {
+        throw invalidParams(
+          `invalid argument seconds: ${seconds} would move the clock past the largest block timestamp (${MAX_BLOCK_TIMESTAMP})`,
+        )
+      }
+      return Number(node.increaseTime(seconds))
     },
     evm_setNextBlockTimestamp: async (p) => {
       const [t] = paramList(p, 'evm_setNextBlockTimestamp', 1, 1)
-      await node.setNextBlockTimestamp(num(t, 'timestamp'))
+      const ts = num(t, 'timestamp')
+      checkBlockTimestamp(ts, 'timestamp')
+      await node.setNextBlockTimestamp(ts)
       return null
     },
     evm_setAutomine: async (p) => {
