@@ -1,7 +1,8 @@
 // The one file that imports onnxruntime-node (the native runtime). Everything else sees Tensor, ValueInfo and
 // OnnxSession; a WebAssembly profile's sessions come from src/inference/wasm.ts through the same createSession.
+import { createRequire } from 'node:module'
 import { endianness } from 'node:os'
-import * as ort from 'onnxruntime-node'
+import type * as ort from 'onnxruntime-node'
 import { probeModel } from './builder.ts'
 import {
   InferenceRunError,
@@ -26,14 +27,28 @@ import { DEFAULT_TENSOR_LIMITS, DType, dtypeName, type Tensor, type TensorLimits
 import type { ValueInfo } from './validate.ts'
 import { createWasmSession } from './wasm.ts'
 
+const nodeRequire = createRequire(import.meta.url)
+
 /** ONNX Runtime's tensor type, for callers that need the raw path (benchmarks, conformance). */
 export type OrtTensor = ort.Tensor
 
-/** The onnxruntime-node version actually loaded. */
-export const onnxruntimeVersion: string = ort.env.versions.node ?? 'unknown'
+/** The installed onnxruntime-node version (its package.json: read without loading the native library). */
+export const onnxruntimeVersion: string = nodeRequire('onnxruntime-node/package.json').version ?? 'unknown'
 
-// ONNX Runtime's process-wide logger: failures reach callers as exceptions (probing prints nothing)
-ort.env.logLevel = 'fatal'
+let loaded: typeof ort | undefined
+
+/**
+ * onnxruntime-node, loaded on first use: a node on the WebAssembly consensus profile never loads the native
+ * library (its arm64 build does not even load under qemu-user, and a validator has no use for it).
+ */
+function native(): typeof ort {
+  if (!loaded) {
+    loaded = nodeRequire('onnxruntime-node') as typeof ort
+    // ONNX Runtime's process-wide logger: failures reach callers as exceptions (probing prints nothing)
+    loaded.env.logLevel = 'fatal'
+  }
+  return loaded
+}
 
 if (endianness() !== 'LE') {
   // The canonical encoding is little-endian and tensors are passed to ONNX Runtime as views of it.
@@ -148,14 +163,16 @@ export function probeProvider(provider: Provider): Promise<ProviderStatus> {
   let p = probeCache.get(provider)
   if (!p) {
     p = (async () => {
-      const listed = ort.listSupportedBackends().find((b) => b.name === provider)
+      const listed = native()
+        .listSupportedBackends()
+        .find((b) => b.name === provider)
       const bundled = Boolean(listed?.bundled)
       try {
-        const s = await ort.InferenceSession.create(probeModel(), {
+        const s = await native().InferenceSession.create(probeModel(), {
           executionProviders: [providerConfig(provider)],
           logSeverityLevel: 4,
         })
-        const out = await s.run({ x: new ort.Tensor('float32', new Float32Array([1.5]), [1]) })
+        const out = await s.run({ x: new (native().Tensor)('float32', new Float32Array([1.5]), [1]) })
         await s.release()
         const y = out.y?.data as Float32Array | undefined
         if (y?.[0] !== 3) return { provider, available: false, bundled, reason: 'probe model gave a wrong result' }
@@ -226,7 +243,7 @@ export function toOrtTensor(t: Tensor): OrtTensor {
   let data = t.data
   if (data.byteOffset % C.BYTES_PER_ELEMENT !== 0) data = new Uint8Array(data) // copy (Buffer.slice would not)
   const view = new C(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength / C.BYTES_PER_ELEMENT)
-  return new ort.Tensor(type, view as ort.Tensor.DataType, t.shape)
+  return new (native().Tensor)(type, view as ort.Tensor.DataType, t.shape)
 }
 
 /** ONNX Runtime tensor to canonical form (shares the output buffer). */
@@ -265,7 +282,7 @@ export async function createSession(opts: CreateSessionOpts): Promise<OnnxSessio
   }
   let raw: ort.InferenceSession
   try {
-    raw = await ort.InferenceSession.create(opts.model, sessionOptions(profile, opts))
+    raw = await native().InferenceSession.create(opts.model, sessionOptions(profile, opts))
   } catch (err) {
     throw new ModelLoadError(shortReason(err), { cause: err })
   }
@@ -349,12 +366,12 @@ export async function createBareOrtSession(
   model: Uint8Array,
   profile: InferenceProfile = CONSENSUS_PROFILE,
 ): Promise<BareOrtSession> {
-  return (await ort.InferenceSession.create(model, sessionOptions(profile))) as unknown as BareOrtSession
+  return (await native().InferenceSession.create(model, sessionOptions(profile))) as unknown as BareOrtSession
 }
 
 /** Build an ONNX Runtime tensor from a type name, a typed array and dims (conformance and benchmarks). */
 export function ortTensor(type: string, data: ArrayBufferView | string[], dims: readonly number[]): OrtTensor {
-  return new ort.Tensor(type as ort.Tensor.Type, data as ort.Tensor.DataType, dims)
+  return new (native().Tensor)(type as ort.Tensor.Type, data as ort.Tensor.DataType, dims)
 }
 
 /** Sanity: the loaded runtime is the version the profiles pin. */

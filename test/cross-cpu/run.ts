@@ -6,10 +6,10 @@
 // profile is replayed on the emulated x86 CPUs: the documented expected failure (it must diverge somewhere;
 // if it stops diverging, this script fails so the docs get updated).
 //
-// Flags: --cpus host,Haswell-v4,Nehalem,arm64  --skip-v1 | --only-v1  --jobs N (parallel replays, default 2)
+// Flags: --reuse (the chains and compiled CLI of a previous run in --work)  --cpus host,Haswell-v4,Nehalem,arm64  --skip-v1 | --only-v1  --jobs N (parallel replays, default 2)
 //        --work DIR (default build/cross-cpu; separate dirs let runs proceed side by side)
 import { execFile, spawn } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { type BuiltChain, buildChain, type ChainResult } from './build-chain.ts'
@@ -28,6 +28,19 @@ const cpus = (flag('cpus') ?? 'host,Haswell-v4,Nehalem,arm64').split(',').filter
 const jobs = Number(flag('jobs') ?? 2)
 const skipV1 = process.argv.includes('--skip-v1')
 const onlyV1 = process.argv.includes('--only-v1')
+// replay the chains and compiled CLI a previous run left in --work instead of building them again
+const reuse = process.argv.includes('--reuse')
+
+/** Build the chain under `profile`, or with --reuse take the one a previous run built. */
+async function chainFor(profile: string, tag: string): Promise<BuiltChain> {
+  const dir = join(WORK, `chain-${tag}`)
+  const saved = join(dir, 'built.json')
+  if (reuse && existsSync(saved)) return JSON.parse(readFileSync(saved, 'utf8')) as BuiltChain
+  log(`building the ${profile} chain on this machine ...`)
+  const built = await buildChain(dir, profile, log)
+  writeFileSync(saved, JSON.stringify(built))
+  return built
+}
 const log = (s: string) => process.stdout.write(`${s}\n`)
 
 /** The compiled CLI (tsc, no type check): emulated CPUs then run plain JavaScript, no TypeScript loader. */
@@ -184,7 +197,7 @@ function compare(want: ChainResult, got: Replay, models: Record<string, string>)
 async function main(): Promise<number> {
   const started = performance.now()
   const { list, skipped } = await targets()
-  await compile()
+  if (!(reuse && existsSync(join(DIST, 'cli/main.js')))) await compile()
   let failed = false
   if (!onlyV1) failed = await v2Part(list, skipped)
   if (!skipV1) failed = (await v1Part(list)) || failed
@@ -194,8 +207,7 @@ async function main(): Promise<number> {
 
 async function v2Part(list: Target[], skipped: Record<string, string>): Promise<boolean> {
   let failed = false
-  log('building the consensus-v2 chain on this machine ...')
-  const v2 = await buildChain(join(WORK, 'chain-v2'), 'consensus-v2', log)
+  const v2 = await chainFor('consensus-v2', 'v2')
   log(
     `consensus-v2 chain: ${v2.result.number} blocks, ${v2.result.records.length} inferences (${Object.keys(v2.models).length} models), ${v2.reverted} failing; head ${v2.result.head}, state root ${v2.result.stateRoot}`,
   )
@@ -216,8 +228,8 @@ async function v2Part(list: Target[], skipped: Record<string, string>): Promise<
 async function v1Part(list: Target[]): Promise<boolean> {
   let failed = false
   {
-    log('building the same chain under native consensus-v1 (documented expected failure) ...')
-    const v1 = await buildChain(join(WORK, 'chain-v1'), 'consensus-v1', log)
+    log('consensus-v1 (native): the documented expected failure')
+    const v1 = await chainFor('consensus-v1', 'v1')
     const emulated = list.filter((t) => t.name === 'Haswell-v4' || t.name === 'Nehalem')
     const r1 = await pool(emulated, jobs, (t) => replay(v1, t, 'v1'))
     let diverged = 0
