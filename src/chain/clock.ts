@@ -1,4 +1,5 @@
 import { TimestampError } from './errors.ts'
+import { checkBlockTimestamp } from './timestamp-limit.ts'
 
 /** What a snapshot keeps of the clock. */
 export interface ClockState {
@@ -20,7 +21,10 @@ export class BlockClock {
   /** The next block's timestamp after a parent at `parent`, without using up a pinned timestamp. */
   peek(parent: bigint): bigint {
     const ts = this.nextTimestamp ?? this.now() + this.timeOffset
-    return ts <= parent ? parent + 1n : ts
+    const next = ts <= parent ? parent + 1n : ts
+    // a head at the limit cannot have a child: refuse (-32602) rather than build a block the chain cannot carry
+    checkBlockTimestamp(next, 'the next block timestamp')
+    return next
   }
 
   /** The next block's timestamp; a pinned one is used up. */

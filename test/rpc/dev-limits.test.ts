@@ -53,6 +53,11 @@ describe('dev methods refuse timestamps the chain cannot carry', () => {
     expect((await rpc(devnet.url, 'evm_setNextBlockTimestamp', [hex(MAX_BLOCK_TIMESTAMP)])).error).toBeUndefined()
     expect((await rpc(devnet.url, 'evm_mine')).result).toBe('0x0')
     expect(BigInt((await head()).timestamp)).toBe(MAX_BLOCK_TIMESTAMP)
+    // a head at the limit cannot have a child: the next block is refused, the head stays
+    const next = await rpc(devnet.url, 'evm_mine')
+    expect(next.error?.code).toBe(-32602)
+    expect(next.error.message).toMatch(/next block timestamp/)
+    expect(BigInt((await head()).timestamp)).toBe(MAX_BLOCK_TIMESTAMP)
     expect((await rpc(devnet.url, 'evm_revert', [snap])).result).toBe(true)
   }, 120_000)
 })
