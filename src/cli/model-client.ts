@@ -2,7 +2,8 @@
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
-import type { JsonRpcProvider, TransactionReceipt, TransactionRequest, Wallet } from 'ethers'
+import type { InterfaceAbi, JsonRpcProvider, TransactionReceipt, TransactionRequest, Wallet } from 'ethers'
+import { contractAbi } from '../chain/abi.ts'
 import { errorMessage, LatticeError } from '../errors.ts'
 import type { CliIO, CliOption } from './command.ts'
 import { CliFlagError, NodeRequestError, TransactionFailedError } from './errors.ts'
@@ -26,41 +27,12 @@ export const SIGNER_OPTIONS: CliOption[] = [
   },
 ]
 
-const TENSOR = 'tuple(string name, uint8 dtype, uint64[] shape, bytes data)'
-const SPEC =
-  'tuple(string name, string version, string cid, bytes32 digest, bytes32 commitment, string format, string io, uint8 policy, uint256 price)'
 
-/** ModelRegistry's ABI as the CLI uses it (functions and custom errors, for revert reasons). */
-export const REGISTRY_ABI = [
-  `function register(${SPEC} spec) returns (bytes32)`,
-  `function update(bytes32 modelId, ${SPEC} spec) returns (bytes32)`,
-  'function deprecate(bytes32 modelId)',
-  'function setAccessPolicy(bytes32 modelId, uint8 policy)',
-  'function allow(bytes32 modelId, address account)',
-  'function disallow(bytes32 modelId, address account)',
-  'function setPrice(bytes32 modelId, uint256 price)',
-  'function withdraw() returns (uint256)',
-  'function balances(address) view returns (uint256)',
-  `function infer(bytes32 modelId, ${TENSOR}[] inputs) payable returns (${TENSOR}[])`,
-  'error UnknownModel(bytes32 modelId)',
-  'error NotOwner(bytes32 modelId, address caller)',
-  'error AlreadyRegistered(bytes32 modelId)',
-  'error ModelNotActive(bytes32 modelId)',
-  'error InvalidPolicy(uint8 policy)',
-  'error CallerNotAllowed(bytes32 modelId, address caller)',
-  'error WrongPayment(bytes32 modelId, uint256 price, uint256 paid)',
-  'error Reentrancy()',
-  'error EmptyField(string field)',
-  'error TransferFailed()',
-  'error DigestOwnedByAnother(bytes32 digest, address owner)',
-  'error CidOwnedByAnother(string cid, address owner)',
-]
+/** ModelRegistry's ABI, from the solc build (functions and custom errors, for revert reasons). */
+export const REGISTRY_ABI = contractAbi('ModelRegistry') as InterfaceAbi
 
-/** The inference precompile's ABI (contracts/ILatticeInference.sol). */
-export const INFERENCE_ABI = [
-  `function infer(bytes32 modelId, ${TENSOR}[] inputs) returns (${TENSOR}[] outputs)`,
-  `function estimate(bytes32 modelId, ${TENSOR}[] inputs) view returns (uint256 flops, uint256 gas)`,
-]
+/** The inference precompile's ABI (contracts/ILatticeInference.sol, from the solc build). */
+export const INFERENCE_ABI = contractAbi('ILatticeInference') as InterfaceAbi
 
 /** A connection to a node: raw JSON-RPC calls, an ethers provider, and a signer when a key was given. */
 export interface NodeConnection {

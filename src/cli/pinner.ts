@@ -3,6 +3,7 @@
 import { bytesToHex } from '@ethereumjs/util'
 import type { InterfaceAbi } from 'ethers'
 import { Contract, computeAddress, JsonRpcProvider, Wallet } from 'ethers'
+import { contractAbi } from '../chain/abi.ts'
 import type { DevAccount } from '../chain/accounts.ts'
 import type { LatticeNode } from '../chain/node.ts'
 import { IPFS_INCENTIVES_ADDRESS, MODEL_REGISTRY_ADDRESS } from '../precompiles/addresses.ts'
@@ -11,55 +12,8 @@ import { createPinner } from '../storage/pinner.ts'
 import type { PinningManager } from '../storage/pinning.ts'
 import type { ModelStore } from '../storage/types.ts'
 
-/** IPFSIncentives' ABI as the pinner uses it. */
-export const INCENTIVES_ABI: InterfaceAbi = [
-  'function currentEpoch() view returns (uint256)',
-  'function models(bytes32) view returns (bytes32 commitment, uint64 size, uint16 weight, uint8 state)',
-  'function isVerifier(address) view returns (bool)',
-  'function pendingModels() view returns (bytes32[])',
-  'function attest(bytes32 modelId, uint64 size, bytes32 commitment)',
-  'function isPinner(address) view returns (bool)',
-  'function pinners(address) view returns (uint256 stake, uint256 owed, uint256 earned, uint64 registeredEpoch, uint64 passed, uint64 failed, uint64 settledThrough)',
-  'function register() payable',
-  'function claim(bytes32 modelId)',
-  'function claims(address) view returns (bytes32[])',
-  'function claimedFrom(address, bytes32) view returns (uint256)',
-  'function answers(uint256, address, bytes32) view returns (uint8)',
-  'function seedOf(uint256 epoch) view returns (bytes32)',
-  'function challengeAt(address pinner, bytes32 modelId, uint256 epoch) view returns (bool open, uint256 index)',
-  'function challengeOf(address pinner, bytes32 modelId) view returns (bool open, uint256 epoch, uint256 index)',
-  'function passCount(uint256 epoch, bytes32 modelId) view returns (uint256)',
-  'function rounds(uint256 epoch) view returns (uint256 weight, uint256 budget, bool budgetFixed)',
-  'function weightOf(bytes32 modelId) view returns (uint256)',
-  'function answer(uint256 epoch, bytes32 modelId, bytes leaf, bytes32[] siblings) returns (bool)',
-  'function pinnerCount() view returns (uint256)',
-  'function pinnerAt(uint256) view returns (address)',
-  'function settle(address pinner, uint256 throughEpoch)',
-  'function withdraw() returns (uint256)',
-  'function setModelInfo(bytes32 modelId, uint64 size, string modelType) payable',
-  'function rewardOf(uint256 epoch, bytes32 modelId) view returns (uint256)',
-  'function pool() view returns (uint256)',
-  'event Answered(address indexed pinner, bytes32 indexed modelId, uint256 indexed epoch, bool ok)',
-  'event Withdrawal(address indexed pinner, uint256 amount)',
-  'error NotModelOwner(bytes32 modelId)',
-  'error UnknownModel(bytes32 modelId)',
-  'error SizeOutOfRange(uint64 size, uint64 max)',
-  'error NoCommitment(bytes32 modelId)',
-  'error NotVerifier(address account)',
-  'error NotPending(bytes32 modelId, uint8 state)',
-  'error ModelNotVerified(bytes32 modelId, uint8 state)',
-  'error StakeTooLow(uint256 stake)',
-  'error NotRegistered(address pinner)',
-  'error AlreadyClaimed(bytes32 modelId)',
-  'error TooManyClaims()',
-  'error NoChallenge(bytes32 modelId, uint256 epoch)',
-  'error AlreadyAnswered(bytes32 modelId, uint256 epoch)',
-  'error EpochNotOver(uint256 epoch)',
-  'error TransferFailed()',
-  'error InfoAlreadySet(bytes32 modelId)',
-  'event ModelVerified(bytes32 indexed modelId, address indexed verifier, bool ok, uint64 size, bytes32 commitment)',
-  'event Rewarded(address indexed pinner, bytes32 indexed modelId, uint256 indexed epoch, uint256 amount)',
-]
+/** IPFSIncentives' ABI, from the solc build. */
+export const INCENTIVES_ABI = contractAbi('IPFSIncentives') as InterfaceAbi
 
 /** IPFSIncentives' model states (ModelInfo.state) as the pinner names them. */
 const MODEL_STATES: Record<number, ModelState> = { 1: 'pending', 2: 'verified', 3: 'rejected' }

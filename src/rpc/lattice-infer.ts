@@ -2,7 +2,8 @@
 // for a free model, through ModelRegistry.infer with the price for a priced one — so the precompile's policy
 // checks, the registry's payment check and the call gas cap all apply; a `fast` run checks the same rules first.
 import { bytesToHex, createAddressFromString } from '@ethereumjs/util'
-import { Interface } from 'ethers'
+import { Interface, type InterfaceAbi } from 'ethers'
+import { contractAbi } from '../chain/abi.ts'
 import { TX_GAS_CAP } from '../chain/chain.ts'
 import { ExecutionFailedError } from '../chain/errors.ts'
 import type { LatticeNode } from '../chain/node.ts'
@@ -12,16 +13,9 @@ import { INFERENCE_PRECOMPILE_ADDRESS, MODEL_REGISTRY_ADDRESS } from '../precomp
 import type { InferencePrecompile } from '../precompiles/inference.ts'
 import { invalidParams } from './errors.ts'
 
-const TENSOR = 'tuple(string name, uint8 dtype, uint64[] shape, bytes data)'
-const REGISTRY_ABI = new Interface([
-  `function infer(bytes32 modelId, ${TENSOR}[] inputs) payable returns (${TENSOR}[])`,
-  'function isAllowed(bytes32 modelId, address caller) view returns (bool)',
-])
-/** The inference precompile's `infer` and `estimate`. */
-export const INFERENCE_ABI = new Interface([
-  `function infer(bytes32 modelId, ${TENSOR}[] inputs) returns (${TENSOR}[] outputs)`,
-  `function estimate(bytes32 modelId, ${TENSOR}[] inputs) view returns (uint256 flops, uint256 gas)`,
-])
+const REGISTRY_ABI = new Interface(contractAbi('ModelRegistry') as InterfaceAbi)
+/** The inference precompile's `infer` and `estimate` (contracts/ILatticeInference.sol, from the solc build). */
+export const INFERENCE_ABI = new Interface(contractAbi('ILatticeInference') as InterfaceAbi)
 
 /** Tensors as ABI tuples. */
 export const abiTensors = (inputs: readonly Tensor[]) =>

@@ -2,7 +2,8 @@
 import { createHash } from 'node:crypto'
 import { rm } from 'node:fs/promises'
 import { bytesToHex, createAddressFromString, createZeroAddress } from '@ethereumjs/util'
-import { AbiCoder, Interface, keccak256 } from 'ethers'
+import { AbiCoder, Interface, type InterfaceAbi, keccak256 } from 'ethers'
+import { contractAbi } from '../chain/abi.ts'
 import type { LatticeNode } from '../chain/node.ts'
 import type { IndexedModel, ModelQuery, RegistryIndex } from '../chain/registry-index.ts'
 import { LatticeError } from '../errors.ts'
@@ -85,9 +86,7 @@ export interface LatticeRpcDeps {
 }
 
 const MAX_PAGE = 1000
-const REGISTRY_ABI = new Interface([
-  'function register(tuple(string name, string version, string cid, bytes32 digest, bytes32 commitment, string format, string io, uint8 policy, uint256 price) spec) returns (bytes32)',
-])
+const REGISTRY_ABI = new Interface(contractAbi('ModelRegistry') as InterfaceAbi)
 
 /** The id ModelRegistry gives a model: keccak256(abi.encode(owner, name, version)). */
 export function modelIdOf(owner: string, name: string, version: string): string {

@@ -2,8 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
-import type { InterfaceAbi } from 'ethers'
-import { AbiCoder, Interface, keccak256 } from 'ethers'
+import { AbiCoder, keccak256 } from 'ethers'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { ContractArtifact, StorageEntry } from '../../src/chain/contracts.ts'
 import {
@@ -17,7 +16,6 @@ import {
 } from '../../src/chain/contracts.ts'
 import { ContractCompileError } from '../../src/chain/errors.ts'
 import { contractsBuildCommand } from '../../src/cli/commands/contracts.ts'
-import { INCENTIVES_ABI } from '../../src/cli/pinner.ts'
 import { IPFS_INCENTIVES_ADDRESS, MODEL_REGISTRY_ADDRESS } from '../../src/precompiles/addresses.ts'
 import { AccessPolicy, ModelStatus, REGISTRY_LAYOUT } from '../../src/precompiles/registry-layout.ts'
 
@@ -174,22 +172,6 @@ describe('IPFSIncentives predeploy', () => {
     expect(Object.keys(verifierStorage(other, incentives))).toEqual([])
     const none = allocEntry(applyPredeploys(other, artifacts), IPFS_INCENTIVES_ADDRESS)
     expect(none.storage).toBeUndefined()
-  })
-
-  it("the pinner's INCENTIVES_ABI is a subset of the compiled ABI (same names and types)", () => {
-    const compiled = new Interface(incentives.abi as InterfaceAbi)
-    const ours = new Interface(INCENTIVES_ABI)
-    const sigs = (i: Interface) => {
-      const out: string[] = []
-      i.forEachFunction((f) =>
-        out.push(`${f.format('sighash')} ${f.stateMutability} -> ${f.outputs.map((o) => o.type)}`),
-      )
-      i.forEachEvent((e) => out.push(e.format('full')))
-      for (const f of i.fragments) if (f.type === 'error') out.push(f.format('sighash'))
-      return out
-    }
-    const all = new Set(sigs(compiled))
-    for (const sig of sigs(ours)) expect(all.has(sig), sig).toBe(true)
   })
 })
 
