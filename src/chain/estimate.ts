@@ -6,7 +6,11 @@ import type { RunTxResult } from '@ethereumjs/vm'
 import type { CallRequest } from './calls.ts'
 import { callGasCap, executeCall, throwOnFailure } from './calls.ts'
 import type { Chain } from './chain.ts'
+import { ExecutionFailedError } from './errors.ts'
 import type { StateOverride } from './overrides.ts'
+
+/** ethereumjs's refusal of a gas limit below the intrinsic cost (runTx). */
+const INTRINSIC_TOO_LOW = /INTRINSIC_GAS_TOO_LOW|lower than the minimum gas limit/
 
 /** eth_estimateGas: the least gas limit with which the call succeeds (within geth's 1.5%). */
 export async function estimateGas(
@@ -16,6 +20,17 @@ export async function estimateGas(
   overrides?: Map<string, StateOverride>,
 ): Promise<bigint> {
   const execute = (gas: bigint) => executeCall(chain, { ...req, gas }, block, overrides)
+  // Only a failure of the execution at that gas (a halt: out of gas, revert; or a limit under the intrinsic
+  // cost) means "more gas". Anything thrown otherwise is the node's own failure (model unavailable, an open
+  // checkpoint, a store error) and must reach the caller, not turn into a wrong estimate.
+  const succeeds = async (gas: bigint): Promise<boolean> => {
+    try {
+      return !(await execute(gas)).execResult.exceptionError
+    } catch (err) {
+      if (err instanceof ExecutionFailedError && INTRINSIC_TOO_LOW.test(err.message)) return false
+      throw err
+    }
+  }
   const cap = req.gas ?? callGasCap(block)
   // geth: a plain value transfer to an account without code costs exactly 21000
   if (req.to && (req.data === undefined || req.data.length === 0) && !overrides?.has(req.to.toString())) {
@@ -32,23 +47,20 @@ export async function estimateGas(
   // the gas used is the answer whenever it suffices (no 63/64 reserve or refund in play, e.g. a direct
   // inference call): then the estimate is exactly what the transaction will use
   if (used < cap) {
-    const exact = await execute(used).catch(() => undefined)
-    if (exact && !exact.execResult.exceptionError) return used
+    if (await succeeds(used)) return used
   }
   // geth: try the optimistic bound first, then binary search
   let lo = used - 1n
   let hi = cap
   const optimistic = ((used + (first.gasRefund ?? 0n) + 2300n) * 64n) / 63n
   if (optimistic < hi) {
-    const r = await execute(optimistic)
-    if (!r.execResult.exceptionError) hi = optimistic
+    if (await succeeds(optimistic)) hi = optimistic
     else lo = optimistic
   }
   while (lo + 1n < hi) {
     if ((hi - lo) * 1000n < hi * 15n) break
     const mid = (hi + lo) / 2n
-    const r = await execute(mid).catch(() => undefined)
-    if (r && !r.execResult.exceptionError) hi = mid
+    if (await succeeds(mid)) hi = mid
     else lo = mid
   }
   return hi
