@@ -1,7 +1,7 @@
 // Serves the explorer page (src/explorer/app: hand-written ES modules, served as they are) and the contract
 // ABIs the page needs (contracts/abi, the build's output) under GET /explorer on the RPC port.
 import { existsSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
@@ -53,15 +53,23 @@ export async function serveExplorer(req: IncomingMessage, res: ServerResponse): 
   else if (rest === 'vendor/ethers.js') file = ethersFile()
   else if (rest.startsWith('abi/') && FILE.test(rest.slice(4)) && rest.endsWith('.json')) file = ABI_DIR + rest.slice(4)
   else if (FILE.test(rest)) file = appDir() + rest
-  const body = file ? await readFile(file).catch(() => undefined) : undefined
-  if (!file || !body) {
+  const info = file ? await stat(file).catch(() => undefined) : undefined
+  if (!file || !info?.isFile()) {
     res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${path}\n`)
     return true
   }
+  // revalidated on every load (no-cache), answered 304 while the file is unchanged
+  const etag = `"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`
+  if (req.headers['if-none-match'] === etag) {
+    res.writeHead(304, { etag, 'cache-control': 'no-cache' }).end()
+    return true
+  }
+  const body = await readFile(file)
   const ext = file.slice(file.lastIndexOf('.') + 1)
   res.writeHead(200, {
     'content-type': TYPES[ext] ?? 'application/octet-stream',
     'cache-control': 'no-cache',
+    etag,
     // the page talks only to this node: no other origin for scripts, styles, images or connections
     'content-security-policy':
       "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'",

@@ -40,6 +40,8 @@ async function route() {
   if (out !== undefined) view.innerHTML = String(out)
   document.body.dataset.route = name || 'home'
   document.body.dataset.renderMs = String(Math.round(performance.now() - started))
+  // the first page drawn: milliseconds from the start of navigation (what a person waits for)
+  document.body.dataset.loadMs ??= String(Math.round(performance.now()))
   document.body.dataset.ready = '1'
 }
 

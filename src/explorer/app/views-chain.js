@@ -120,7 +120,7 @@ async function revertText(data) {
 const tensors = (list) =>
   list.length === 0
     ? '—'
-    : html`${list.map((t) => html`<div class="mono">${t.name}: ${t.dtype}[${t.shape.join(',')}]</div>`)}`
+    : html`<div>${list.map((t) => html`<div class="mono tensor">${t.name}: ${t.dtype}[${t.shape.join(',')}]</div>`)}</div>`
 
 /** A transaction, with its decoded inference calls and internal operations. */
 export async function txView(hash) {
@@ -165,19 +165,19 @@ export async function txView(hash) {
     ${
       decoded.calls.length === 0
         ? html`<p class="muted">This transaction ran no inference.</p>`
-        : html`<table class="list" id="inference-calls">
+        : html`<table class="list stack" id="inference-calls">
           <thead><tr><th>Model</th><th>Inputs</th><th>Outputs</th><th>FLOPs</th><th>Gas</th><th>Output hash</th><th>Proof</th></tr></thead>
           <tbody>${decoded.calls.map((c) => {
             const m = c.modelId ? nameOf.get(c.modelId) : null
             const rec = c.records[0]
             return html`<tr>
-              <td>${c.modelId ? modelLink(c.modelId, m ? `${m.name} v${m.version}` : short(c.modelId)) : '?'}<div class="muted">${c.method}${c.error ? html` ${badge(c.error, 'bad')}` : ''}</div></td>
-              <td>${tensors(c.inputs)}</td>
-              <td>${tensors(c.outputs)}</td>
-              <td data-testid="inf-flops">${rec ? int(rec.record.flops) : '—'}</td>
-              <td>${int(c.gasUsed)}</td>
-              <td>${rec ? html`<span class="mono" title="${rec.record.outputHash}">${short(rec.record.outputHash)}</span>` : '—'}</td>
-              <td>${c.records.map((r) => html`<a href="#/proof/${hash}/${num(r.record.index)}">proof #${num(r.record.index)}</a> `)}</td>
+              <td data-label="Model"><div>${c.modelId ? modelLink(c.modelId, m ? `${m.name} v${m.version}` : short(c.modelId)) : '?'}<div class="muted">${c.method}${c.error ? html` ${badge(c.error, 'bad')}` : ''}</div></div></td>
+              <td data-label="Inputs">${tensors(c.inputs)}</td>
+              <td data-label="Outputs">${tensors(c.outputs)}</td>
+              <td data-label="FLOPs" data-testid="inf-flops">${rec ? int(rec.record.flops) : '—'}</td>
+              <td data-label="Gas">${int(c.gasUsed)}</td>
+              <td data-label="Output hash">${rec ? html`<span class="mono" title="${rec.record.outputHash}">${short(rec.record.outputHash)}</span>` : '—'}</td>
+              <td data-label="Proof"><div>${c.records.map((r) => html`<a href="#/proof/${hash}/${num(r.record.index)}">proof #${num(r.record.index)}</a> `)}</div></td>
             </tr>`
           })}</tbody></table>`
     }

@@ -50,20 +50,20 @@ export async function modelsView(offset = 0) {
   for (const r of recent) if (!flopsOf.has(r.modelId)) flopsOf.set(r.modelId, r.flops)
   return html`
     <h1>Models <span class="muted">(${list.total})</span></h1>
-    <div class="scroll"><table class="list" id="models">
+    <div class="scroll"><table class="list stack" id="models">
       <thead><tr><th>Name</th><th>Version</th><th>Owner</th><th>CID</th><th>Size</th><th>FLOPs (last run)</th><th>Price</th><th>Policy</th><th>Status</th><th>Inferences</th><th>Revenue</th></tr></thead>
       <tbody>${
         list.models.length === 0
           ? html`<tr><td colspan="11" class="muted">No models registered.</td></tr>`
           : list.models.map(
               (m) => html`<tr>
-                <td>${modelLink(m.modelId, m.name)}</td><td>${m.version}</td><td>${addrLink(m.owner, 4)}</td>
-                <td class="mono" title="${m.cid}">${short(m.cid, 8)}</td><td>${bytes(sizes.get(m.modelId))}</td>
-                <td>${m.flops ? int(m.flops) : flopsOf.has(m.modelId) ? int(flopsOf.get(m.modelId)) : '—'}</td>
-                <td>${eth(m.price)}</td><td>${m.policy}</td>
-                <td>${badge(m.status, m.status === 'active' ? 'ok' : 'bad')}</td>
-                <td title="precompile runs in mined transactions; paid calls through the registry">${int(m.runs)}${m.inferences !== '0' ? html` <span class="muted">(${m.inferences} paid)</span>` : ''}</td>
-                <td>${eth(revenue(m))}</td></tr>`,
+                <td data-label="Name">${modelLink(m.modelId, m.name)}</td><td data-label="Version">${m.version}</td><td data-label="Owner">${addrLink(m.owner, 4)}</td>
+                <td data-label="CID" class="mono" title="${m.cid}">${short(m.cid, 8)}</td><td data-label="Size">${bytes(sizes.get(m.modelId))}</td>
+                <td data-label="FLOPs (last run)">${m.flops ? int(m.flops) : flopsOf.has(m.modelId) ? int(flopsOf.get(m.modelId)) : '—'}</td>
+                <td data-label="Price">${eth(m.price)}</td><td data-label="Policy">${m.policy}</td>
+                <td data-label="Status">${badge(m.status, m.status === 'active' ? 'ok' : 'bad')}</td>
+                <td data-label="Inferences" title="precompile runs in mined transactions; paid calls through the registry"><span>${int(m.runs)}${m.inferences !== '0' ? html` <span class="muted">(${m.inferences} paid)</span>` : ''}</span></td>
+                <td data-label="Revenue">${eth(revenue(m))}</td></tr>`,
             )
       }</tbody>
     </table></div>
