@@ -66,7 +66,7 @@ export class AddressSearch {
   async before(address: string, blockNumber: bigint, pageSize: number): Promise<SearchPage> {
     const a = address.toLowerCase()
     const best = this.chain.head.header.number
-    const from = blockNumber === 0n ? best : blockNumber - 1n
+    const from = blockNumber === 0n || blockNumber - 1n > best ? best : blockNumber - 1n
     const firstPage = from >= best
     let lastPage = false
     const hashes: string[] = []

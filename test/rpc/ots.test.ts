@@ -342,6 +342,42 @@ describe('ots_* (Otterscan API level 8) against anvil', () => {
     expect(await call(anvil.url, 'ots_getContractCreator', [ADDR1])).toBeNull()
   })
 
+  it('nonsense parameters get an answer, never an internal error, and the node keeps serving', async () => {
+    const methods = [
+      'ots_hasCode',
+      'ots_getInternalOperations',
+      'ots_getTransactionError',
+      'ots_traceTransaction',
+      'ots_getBlockDetails',
+      'ots_getBlockDetailsByHash',
+      'ots_getBlockTransactions',
+      'ots_searchTransactionsBefore',
+      'ots_searchTransactionsAfter',
+      'ots_getTransactionBySenderAndNonce',
+      'ots_getContractCreator',
+      'erigon_getHeaderByNumber',
+    ]
+    const bad: unknown[][] = [
+      [],
+      [null],
+      [{}],
+      ['0xzz'],
+      [ADDR0, 2 ** 60, 2],
+      [ADDR0, '0xffffffffffffffff', 5],
+      [1.5, -1, 'x'],
+    ]
+    for (const m of methods) {
+      for (const params of bad) {
+        const r = await rpc(devnet.url, m, params)
+        expect(r.error?.code, `${m} ${JSON.stringify(params)}`).not.toBe(-32603)
+      }
+    }
+    // a search from far past the head starts at the head
+    const far = await call(devnet.url, 'ots_searchTransactionsBefore', [ADDR0, 2 ** 50, 1])
+    expect(far.firstPage).toBe(true)
+    expect(far.txs).toHaveLength(1)
+  })
+
   it('bad parameters are -32602', async () => {
     expect((await rpc(devnet.url, 'ots_hasCode', ['0x12', 'latest'])).error.code).toBe(-32602)
     expect((await rpc(devnet.url, 'ots_getBlockTransactions', [1, 0, 100_000])).error.code).toBe(-32602)
