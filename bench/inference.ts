@@ -164,6 +164,8 @@ async function main(): Promise<void> {
       '',
       '"bare, same thread" is onnxruntime-web with the same pinned `.wasm` and options, called directly on the benchmark\'s thread: the WebAssembly compute alone; the difference to consensus-v2 is the worker hand-off (post, the worker thread waking up, transfer back) and the codec, a fixed cost per call that grows when the machine is overloaded (a sleeping worker thread has to be scheduled). What limits the WebAssembly runtime: WebAssembly SIMD is 128 bits wide (no AVX2/AVX-512 or FMA: relaxed SIMD is not used, since its results may differ by CPU), so GEMM/convolution kernels do 4 float32 lanes per instruction where native MLAS does 8 or 16 with fused multiply-add; one thread (threads would make reductions depend on the thread count); and each call crosses to the worker and back: 0.15-0.3 ms when the worker thread is scheduled promptly, milliseconds when a loaded machine schedules the waiting thread late (compare the bare and consensus-v2 columns of the small models).',
       '',
+      'Against the 3x target: read the "bare wasm / native v1" column for the runtime itself (WebAssembly SIMD loses most on convolution- and GEMM-heavy models such as PaddleOCR); the worker hand-off adds a fixed cost that only matters on sub-millisecond models. Graph optimisation (Conv+BatchNorm+activation fusion) would cut the PaddleOCR time but changes output bits: a new profile id (consensus-v3), measured on a quiet machine first.',
+      '',
       '',
     ].join('\n')
     const start = doc.indexOf('## Inference runtime')
