@@ -122,6 +122,24 @@ const tensors = (list) =>
     ? '—'
     : html`<div>${list.map((t) => html`<div class="mono tensor">${t.name}: ${t.dtype}[${t.shape.join(',')}]</div>`)}</div>`
 
+/** Lattice's system contracts, whose calls the page names from their ABIs. */
+const SYSTEM_CONTRACTS = {
+  [PRECOMPILE]: 'ILatticeInference',
+  '0xa110000000000000000000000000000000000001': 'ModelRegistry',
+  '0xa110000000000000000000000000000000000002': 'InferenceVerifier',
+  '0xa110000000000000000000000000000000000003': 'IPFSIncentives',
+}
+
+/** The function a call selects: its name for Lattice's contracts, else the 4-byte selector. */
+async function methodName(to, input) {
+  if (input.length < 10) return input === '0x' ? 'transfer' : input
+  const selector = input.slice(0, 10)
+  const name = SYSTEM_CONTRACTS[to.toLowerCase()]
+  if (!name) return selector
+  const fn = (await contract(name).catch(() => null))?.getFunction(selector)
+  return fn ? `${name}.${fn.name}` : selector
+}
+
 /** A transaction, with its decoded inference calls and internal operations. */
 export async function txView(hash) {
   const [tx, receipt] = await Promise.all([
@@ -140,12 +158,7 @@ export async function txView(hash) {
   const models = await batch(modelIds.map((id) => ['lattice_getModel', [id]]))
   const nameOf = new Map(modelIds.map((id, i) => [id, models[i] && !(models[i] instanceof Error) ? models[i] : null]))
   const fee = BigInt(receipt.gasUsed) * BigInt(receipt.effectiveGasPrice)
-  const selector = tx.input.length >= 10 ? tx.input.slice(0, 10) : null
-  let method = selector
-  if (tx.to?.toLowerCase() === PRECOMPILE) {
-    const iface = await contract('ILatticeInference')
-    method = iface.getFunction(selector)?.name ?? selector
-  }
+  const method = tx.to ? await methodName(tx.to, tx.input) : 'contract creation'
   return html`
     <h1>Transaction</h1>
     ${fields([
@@ -155,7 +168,7 @@ export async function txView(hash) {
       ['From', addrLink(tx.from, 20)],
       ['To', tx.to ? addrLink(tx.to, 20) : html`contract creation: ${addrLink(receipt.contractAddress, 20)}`],
       ['Value', eth(tx.value)],
-      ['Method', method ?? 'transfer'],
+      ['Method', method],
       ['Gas used / limit', `${int(receipt.gasUsed)} / ${int(tx.gas)}`],
       ['Fee', eth(fee)],
       ['Nonce', num(tx.nonce)],
