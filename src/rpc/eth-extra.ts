@@ -5,29 +5,14 @@ import { bigIntToBytes, bytesToBigInt, bytesToHex, setLengthLeft } from '@ethere
 import type { Chain } from '../chain/chain.ts'
 import { BLOCK_FORKS } from '../chain/genesis-schema.ts'
 import type { LatticeNode } from '../chain/node.ts'
-import type { BlockRef } from './codec.ts'
+import { resolveBlockOrThrow } from './blocks.ts'
 import { address, blockRef, data, paramList, q } from './codec.ts'
-import { invalidParams, RpcCode, RpcError } from './errors.ts'
+import { invalidParams } from './errors.ts'
 import { simulateMethods } from './simulate.ts'
 import type { Handlers } from './types.ts'
 
-/** Resolve a block parameter against the chain (undefined when unknown). */
-export async function resolveBlock(chain: Chain, ref: BlockRef): Promise<Block | undefined> {
-  if ('tag' in ref) return ref.tag === 'earliest' ? chain.getBlockByNumber(0n) : chain.head
-  if ('number' in ref) return chain.getBlockByNumber(ref.number)
-  const block = await chain.getBlockByHash(ref.hash)
-  if (block && ref.requireCanonical && !(await chain.isCanonical(block))) {
-    throw new RpcError(RpcCode.server, `hash ${bytesToHex(ref.hash)} is not currently canonical`)
-  }
-  return block
-}
-
-/** Like {@link resolveBlock}, with geth's "header not found" error. */
-export async function resolveBlockOrThrow(chain: Chain, ref: BlockRef): Promise<Block> {
-  const b = await resolveBlock(chain, ref)
-  if (!b) throw new RpcError(RpcCode.server, 'header not found')
-  return b
-}
+// block resolution lives in blocks.ts (shared with simulate.ts); re-exported for existing importers
+export { resolveBlock, resolveBlockOrThrow } from './blocks.ts'
 
 /** A storage key as geth reads it: up to 32 bytes of hex; `short` when it was not given as 32 bytes. */
 function storageKey(v: unknown, name: string): { key: Uint8Array; short: boolean } {

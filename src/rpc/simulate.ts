@@ -3,6 +3,7 @@ import { SimulateError } from '../chain/errors.ts'
 import type { LatticeNode } from '../chain/node.ts'
 import type { SimAccountOverride, SimBlockOverrides, SimBlockSpec, SimCall } from '../chain/simulate.ts'
 import { simulate } from '../chain/simulate.ts'
+import { resolveBlockOrThrow } from './blocks.ts'
 import {
   address,
   blockRef,
@@ -17,7 +18,6 @@ import {
   stateOverrides,
 } from './codec.ts'
 import { invalidParams, RpcError } from './errors.ts'
-import { resolveBlockOrThrow } from './eth-extra.ts'
 import type { Handlers } from './types.ts'
 
 function obj(v: unknown, name: string): Record<string, unknown> {
