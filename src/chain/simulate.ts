@@ -13,6 +13,7 @@ import {
   hexToBytes,
   KECCAK256_NULL,
   setLengthLeft,
+  toChecksumAddress,
 } from '@ethereumjs/util'
 import type { RunTxResult, VM } from '@ethereumjs/vm'
 import { buildBlock, runTx } from '@ethereumjs/vm'
@@ -167,9 +168,26 @@ const INFERENCE = INFERENCE_PRECOMPILE_ADDRESS.toLowerCase()
 const REGISTRY = MODEL_REGISTRY_ADDRESS.toLowerCase()
 
 /** Map an ethereumjs transaction rejection to geth's simulate error code. */
-function txError(err: unknown): SimulateError {
-  const msg = String((err as Error)?.message ?? err).split(/ \(tx type| block number=| hash=/)[0]
-  const code = /nonce (is )?too high|tx has nonce of: \d+.*higher|nonce too high/i.test(msg)
+function txError(err: unknown, from: Address, tx: TypedTransaction): SimulateError {
+  const msg = String((err as Error)?.message ?? err).split(/ \(tx type| block number=| hash=| \(vm hf=/)[0]
+  // ethereumjs words these differently from geth; clients match geth's text, so it is rebuilt from the numbers
+  const sender = toChecksumAddress(from.toString())
+  const nonce = /account has nonce of: (\d+) tx has nonce of: (\d+)/.exec(msg)
+  if (nonce) {
+    const [state, mine] = [BigInt(nonce[1]), BigInt(nonce[2])]
+    return mine > state
+      ? new SimulateError(SimCode.nonceTooHigh, `err: nonce too high: address ${sender}, tx: ${mine} state: ${state}`)
+      : new SimulateError(SimCode.nonceTooLow, `err: nonce too low: address ${sender}, tx: ${mine} state: ${state}`)
+  }
+  // ethereumjs names the cost at the effective gas price; geth's balance check (buyGas) uses the fee cap
+  const funds = /(?:upfront|max) cost is: (\d+) and the sender's account \(0x[0-9a-fA-F]+\) only has: (\d+)/.exec(msg)
+  if (funds) {
+    return new SimulateError(
+      SimCode.insufficientFunds,
+      `err: insufficient funds for gas * price + value: address ${sender} have ${funds[2]} want ${balanceCheck(tx)}`,
+    )
+  }
+  const code = /nonce (is )?too high|nonce too high/i.test(msg)
     ? SimCode.nonceTooHigh
     : /nonce exceeds|nonce has max/i.test(msg)
       ? SimCode.internal
@@ -183,6 +201,16 @@ function txError(err: unknown): SimulateError {
               ? SimCode.insufficientFunds
               : SimCode.internal
   return new SimulateError(code, `err: ${msg}`)
+}
+
+/** What geth's buyGas wants the sender to hold: gas × fee cap + value (+ blob gas × blob fee cap). */
+function balanceCheck(tx: TypedTransaction): bigint {
+  const t = tx as TypedTransaction & { maxFeePerGas?: bigint; gasPrice?: bigint; maxFeePerBlobGas?: bigint }
+  let want = tx.gasLimit * (t.maxFeePerGas ?? t.gasPrice ?? 0n) + tx.value
+  if ('blobVersionedHashes' in tx && t.maxFeePerBlobGas !== undefined) {
+    want += BigInt((tx.blobVersionedHashes as string[]).length) * tx.common.param('blobGasPerBlob') * t.maxFeePerBlobGas
+  }
+  return want
 }
 
 /** Apply per-account overrides, moving precompiles first (geth's StateOverride.Apply). */
@@ -444,7 +472,7 @@ export async function simulate(chain: Chain, base: Block, opts: SimulateOpts): P
           skipBlockGasLimitValidation: true,
         })
       } catch (err) {
-        throw txError(err)
+        throw txError(err, from, tx)
       } finally {
         await assertCheckpointDepth(vm, 'eth_simulateV1 call', b.checkpointed ? 1 : 0)
         unarm()
