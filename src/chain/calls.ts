@@ -7,6 +7,7 @@ import { bytesToHex, createZeroAddress } from '@ethereumjs/util'
 import type { RunTxResult, VM } from '@ethereumjs/vm'
 import { runTx } from '@ethereumjs/vm'
 import { LatticeError } from '../errors.ts'
+import { callGasLimit, currentCallLimits, withCallVm } from './call-limits.ts'
 import type { Chain } from './chain.ts'
 import { CALL_TX, TX_GAS_CAP } from './chain.ts'
 import { assertCheckpointDepth } from './checkpoints.ts'
@@ -93,6 +94,13 @@ export async function executeCall(
       )
     }
   }
+  const limits = currentCallLimits()
+  if (limits) {
+    // an RPC request runs on its own VM, outside the chain lock, and halts at its deadline (call-limits.ts)
+    const result = await withCallVm(chain, block, limits, () => chain.vmAt(block), run)
+    limits.throwIfHalted()
+    return result
+  }
   if (isHead) return chain.exclusive(() => run(chain.vm))
   return run(await chain.vmAt(block))
 }
@@ -102,10 +110,16 @@ async function callTx(chain: Chain, req: CallRequest, block: Block, vm: VM): Pro
   const from = req.from ?? createZeroAddress()
   const noFee = req.gasPrice === undefined && req.maxFeePerGas === undefined && req.maxPriorityFeePerGas === undefined
   const baseFee = noFee ? 0n : (block.header.baseFeePerGas ?? 0n)
-  const gasLimit = req.gas ?? callGasCap(block)
+  const gasLimit = callGasLimit(req.gas ?? callGasCap(block))
   const nonce = req.nonce ?? (await vm.stateManager.getAccount(from))?.nonce ?? 0n
   const common = vm.common
-  const base = { nonce, gasLimit, to: req.to, value: req.value ?? 0n, data: req.data ?? new Uint8Array() }
+  const base = {
+    nonce,
+    gasLimit: gasLimit < TX_GAS_CAP ? gasLimit : TX_GAS_CAP,
+    to: req.to,
+    value: req.value ?? 0n,
+    data: req.data ?? new Uint8Array(),
+  }
   const fee =
     req.gasPrice !== undefined
       ? { type: req.accessList ? 1 : 0, gasPrice: req.gasPrice < baseFee ? baseFee : req.gasPrice }
@@ -123,6 +137,9 @@ async function callTx(chain: Chain, req: CallRequest, block: Block, vm: VM): Pro
   ;(tx as { getSenderAddress: () => Address }).getSenderAddress = () => from
   ;(tx as { isSigned: () => boolean }).isSigned = () => true
   ;(tx as unknown as Record<symbol, boolean>)[CALL_TX] = true
+  // a call is not a transaction: as geth and anvil, it may use up to --rpc.gascap, past EIP-7825's
+  // per-transaction cap (which ethereumjs checks only when the transaction is built)
+  if (gasLimit > TX_GAS_CAP) (tx as { gasLimit: bigint }).gasLimit = gasLimit
   // frozen, ethereumjs caches per-transaction figures (the data gas loops over every calldata byte)
   Object.freeze(tx)
   return tx

@@ -18,6 +18,7 @@ import { LatticeError } from '../errors.ts'
 import { isNodeLocalFailure } from '../precompiles/errors.ts'
 import type { InferencePrecompile } from '../precompiles/inference.ts'
 import type { InferenceRecord } from '../precompiles/records.ts'
+import { currentCallLimits, guardEvm } from './call-limits.ts'
 import { assertCheckpointDepth, unwindCheckpoints } from './checkpoints.ts'
 import type { ChainDatabases } from './db.ts'
 import { openChainDatabases } from './db.ts'
@@ -210,6 +211,9 @@ export class Chain {
    */
   attachEvm(evm: EVM): void {
     this.inference?.attach(evm)
+    // an EVM built for an RPC request (calls, traces, simulations) honours its deadline (call-limits.ts)
+    const limits = currentCallLimits()
+    if (limits) guardEvm(evm, limits)
   }
 
   /** Run `fn` with exclusive access to the head state (mining, calls, reads). */

@@ -188,3 +188,18 @@ export class ProtectedOverrideError extends LatticeError {
     super('PROTECTED_OVERRIDE', `state override of ${address} is not allowed: ${what}`)
   }
 }
+
+/** An RPC-path execution (eth_call, eth_estimateGas, ...) ran past `--rpc.evmtimeout`; geth's wording. */
+export class CallTimeoutError extends LatticeError {
+  constructor(readonly timeoutMs: number) {
+    super('CALL_TIMEOUT', `execution aborted (timeout = ${formatDuration(timeoutMs)})`)
+  }
+}
+
+/** A duration as Go's time.Duration prints it for whole units: 5s, 1.5s, 300ms, 2m0s. */
+function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`
+  if (ms < 60_000) return `${ms / 1000}s`
+  const m = Math.floor(ms / 60_000)
+  return `${m}m${(ms - m * 60_000) / 1000}s`
+}

@@ -6,6 +6,7 @@ import type { RunTxResult } from '@ethereumjs/vm'
 import type { CallRequest } from './calls.ts'
 import { callGasCap, executeCall, throwOnFailure } from './calls.ts'
 import type { Chain } from './chain.ts'
+import { TX_GAS_CAP } from './chain.ts'
 import { ExecutionFailedError } from './errors.ts'
 import type { StateOverride } from './overrides.ts'
 
@@ -31,7 +32,9 @@ export async function estimateGas(
       throw err
     }
   }
-  const cap = req.gas ?? callGasCap(block)
+  // a transaction cannot carry more than EIP-7825's cap, whatever gas the request names (2^64-1 from many tools)
+  const asked = req.gas ?? callGasCap(block)
+  const cap = asked < TX_GAS_CAP ? asked : TX_GAS_CAP
   // geth: a plain value transfer to an account without code costs exactly 21000
   if (req.to && (req.data === undefined || req.data.length === 0) && !overrides?.has(req.to.toString())) {
     const code = await codeAt(chain, req.to, block)

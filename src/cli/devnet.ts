@@ -2,6 +2,7 @@ import { readFileSync, rmSync } from 'node:fs'
 import type { DevAccount } from '../chain/accounts.ts'
 import { DEV_MNEMONIC, deriveDevAccounts } from '../chain/accounts.ts'
 import { attachValidatorAttestor } from '../chain/attestor.ts'
+import type { CallLimitOpts } from '../chain/call-limits.ts'
 import { Chain } from '../chain/chain.ts'
 import { recordDatadirSpec } from '../chain/datadir.ts'
 import type { ChainSpec } from '../chain/genesis.ts'
@@ -45,7 +46,8 @@ export interface DevnetOpts {
   /** Run the IPFSIncentives pinner with this account key (docs/storage.md). Default: no pinner. */
   pinnerKey?: string
   /** Serve the explorer page at /explorer on the RPC port (default true). */
-  explorer?: boolean
+  explorer?: boolean /** `--rpc.gascap` / `--rpc.evmtimeout` (geth's defaults: 50M gas, 5 s). */
+  callLimits?: CallLimitOpts
 }
 
 export interface Devnet {
@@ -117,6 +119,7 @@ export async function startDevnet(opts: DevnetOpts): Promise<Devnet> {
       clientVersion: CLIENT_VERSION,
       lattice,
       explorer: opts.explorer,
+      callLimits: opts.callLimits,
     })
     if (opts.pinnerKey) {
       pinner = startPinner({ node, rpcUrl: server.url, key: opts.pinnerKey, store, pins: pinning })

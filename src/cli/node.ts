@@ -1,4 +1,5 @@
 import { attachValidatorAttestor } from '../chain/attestor.ts'
+import type { CallLimitOpts } from '../chain/call-limits.ts'
 import type { Chain } from '../chain/chain.ts'
 import { loadDatadirSpec, openDatadirChain } from '../chain/datadir.ts'
 import { LatticeNode } from '../chain/node.ts'
@@ -37,7 +38,8 @@ export interface StartNodeOpts {
   /** A genesis validator's key: the node signs each block's inference root with it (docs/proofs.md). */
   validatorKey?: string
   /** Serve the explorer page at /explorer on the RPC port (default true). */
-  explorer?: boolean
+  explorer?: boolean /** `--rpc.gascap` / `--rpc.evmtimeout` (geth's defaults: 50M gas, 5 s). */
+  callLimits?: CallLimitOpts
 }
 
 export interface RunningNode {
@@ -100,6 +102,7 @@ export async function startNode(opts: StartNodeOpts): Promise<RunningNode> {
       extraMethods: opts.testingApi ? testingMethods(node) : undefined,
       lattice,
       explorer: opts.explorer,
+      callLimits: opts.callLimits,
     })
   } catch (err) {
     await node.close()

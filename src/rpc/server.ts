@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import jayson from 'jayson'
 import type { WebSocket } from 'ws'
 import { WebSocketServer } from 'ws'
+import type { CallLimitOpts } from '../chain/call-limits.ts'
 import type { LatticeNode } from '../chain/node.ts'
 import { serveExplorer } from '../explorer/serve.ts'
 import { debugMethods } from './debug.ts'
@@ -15,6 +16,7 @@ import { FilterManager } from './filters.ts'
 import { frameRequest } from './framing.ts'
 import type { LatticeRpcDeps } from './lattice.ts'
 import { latticeMethods } from './lattice.ts'
+import { applyCallLimits } from './limits.ts'
 import { netMethods } from './net.ts'
 import { otsMethods } from './ots.ts'
 import { pinnerMethods } from './pinner.ts'
@@ -41,6 +43,11 @@ export interface RpcServerOpts {
   lattice?: LatticeRpcDeps
   /** Serve the explorer page at GET /explorer (default true; `--no-explorer` turns it off). */
   explorer?: boolean
+  /**
+   * `--rpc.gascap` / `--rpc.evmtimeout` for eth_call, eth_estimateGas, eth_simulateV1, lattice_infer (limits.ts).
+   * Without it: 50M gas and no time limit (embedders, tests); the CLI passes its flags, 5 s by default as geth.
+   */
+  callLimits?: CallLimitOpts
 }
 
 export interface RpcServer {
@@ -75,7 +82,7 @@ export async function startRpcServer(opts: RpcServerOpts): Promise<RpcServer> {
     ...opts.extraMethods,
   }
   const jaysonMethods: Record<string, jayson.Method> = {}
-  for (const [name, fn] of Object.entries(handlers)) {
+  for (const [name, fn] of Object.entries(applyCallLimits(handlers, opts.callLimits ?? { timeoutMs: 0 }))) {
     jaysonMethods[name] = new jayson.Method(
       (params: unknown, ctx: RequestContext, cb: (err: any, res?: unknown) => void) => {
         fn(params, ctx).then(

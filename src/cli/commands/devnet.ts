@@ -2,6 +2,7 @@ import { bytesToHex } from '@ethereumjs/util'
 import { defaultDatadir } from '../../storage/paths.ts'
 import type { CliCommand } from '../command.ts'
 import { CliFlagError } from '../errors.ts'
+import { parseRpcLimitFlags, RPC_LIMIT_OPTIONS } from '../rpc-flags.ts'
 import { runUntilSignal } from '../signals.ts'
 
 /** `lattice devnet`: a local chain with unlocked dev accounts, like anvil. */
@@ -16,6 +17,7 @@ export const devnetCommand: CliCommand = {
     { flags: '--block-time <seconds>', description: 'mine a block every N seconds instead of one per transaction' },
     { flags: '--no-examples', description: 'do not deploy the example models and contracts on first start' },
     { flags: '--no-explorer', description: 'do not serve the explorer page at /explorer on the RPC port' },
+    ...RPC_LIMIT_OPTIONS,
     {
       flags: '--pinner-key <hex>',
       description: 'run the IPFSIncentives pinner with this account key (claims, answers challenges; docs/storage.md)',
@@ -45,6 +47,7 @@ export const devnetCommand: CliCommand = {
       blockTime,
       pinnerKey,
       explorer: opts.explorer !== false,
+      callLimits: parseRpcLimitFlags(opts),
     })
     const out = io.stdout
     out.write('\nLattice devnet\n==============\n\n')

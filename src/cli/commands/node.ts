@@ -1,6 +1,7 @@
 import type { CliCommand } from '../command.ts'
 import { CliFlagError } from '../errors.ts'
 import type { MiningMode } from '../node.ts'
+import { parseRpcLimitFlags, RPC_LIMIT_OPTIONS } from '../rpc-flags.ts'
 import { runUntilSignal } from '../signals.ts'
 
 /** `lattice node`: serve JSON-RPC from an initialised datadir, without dev keys. */
@@ -18,6 +19,7 @@ export const nodeCommand: CliCommand = {
     },
     { flags: '--testing-api', description: "serve geth's testing_* namespace (testing_buildBlockV1)" },
     { flags: '--no-explorer', description: 'do not serve the explorer page at /explorer on the RPC port' },
+    ...RPC_LIMIT_OPTIONS,
     {
       flags: '--validator-key <hex>',
       description: 'a genesis validator key: sign each block’s inference root (docs/proofs.md)',
@@ -39,6 +41,7 @@ export const nodeCommand: CliCommand = {
       testingApi: Boolean(opts.testingApi),
       validatorKey: opts.validatorKey as string | undefined,
       explorer: opts.explorer !== false,
+      callLimits: parseRpcLimitFlags(opts),
     })
     const chain = running.node.chain
     io.stdout.write(`Lattice node\n`)

@@ -1,0 +1,196 @@
+// Limits on RPC-path executions (eth_call, eth_estimateGas, eth_simulateV1, debug_traceCall, lattice_infer),
+// as geth's --rpc.gascap and --rpc.evmtimeout. ethereumjs runs on the JS thread, so a call cannot be
+// pre-empted: instead the EVM of an RPC call checks the clock at its JUMPs and JUMPIs (no loop runs without
+// one), hands the event loop back every slice so other requests and block production go on, and halts at the
+// deadline. The halt is an ordinary EVM exceptional halt, so every frame's journal is reverted as usual.
+//
+// The limits travel with the request in an AsyncLocalStorage context rather than through every signature
+// between the RPC handler and calls.ts: only the RPC server sets them, and a call made by the node itself
+// (the gas estimate of eth_sendTransaction) runs without them, on the head VM as before.
+import { AsyncLocalStorage } from 'node:async_hooks'
+import type { Block } from '@ethereumjs/block'
+import type { EVM } from '@ethereumjs/evm'
+import { EVMError } from '@ethereumjs/evm'
+import { bytesToHex } from '@ethereumjs/util'
+import type { VM } from '@ethereumjs/vm'
+import { CallTimeoutError } from './errors.ts'
+
+/** geth's default --rpc.gascap. */
+export const DEFAULT_RPC_GAS_CAP = 50_000_000n
+/** geth's default --rpc.evmtimeout, in milliseconds. */
+export const DEFAULT_RPC_EVM_TIMEOUT_MS = 5_000
+/** Longest stretch an RPC call runs before it lets the event loop serve others. */
+export const CALL_SLICE_MS = 2
+
+/** What the RPC server grants one request. */
+export interface CallLimitOpts {
+  /** Most gas a call may use (default {@link DEFAULT_RPC_GAS_CAP}); 0 means no cap. */
+  gasCap?: bigint
+  /** Wall-clock budget in ms (default {@link DEFAULT_RPC_EVM_TIMEOUT_MS}); 0 means none. */
+  timeoutMs?: number
+}
+
+/** The limits of one RPC request, shared by every execution it makes (eth_estimateGas makes several). */
+export class CallLimits {
+  readonly gasCap: bigint
+  readonly timeoutMs: number
+  /** performance.now() at which the request runs out of time (Infinity without a timeout). */
+  readonly expiresAt: number
+  /** Set once an EVM under these limits was halted at the deadline. */
+  halted = false
+  private sliceStart = performance.now()
+
+  constructor(opts: CallLimitOpts = {}) {
+    this.gasCap = opts.gasCap ?? DEFAULT_RPC_GAS_CAP
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_RPC_EVM_TIMEOUT_MS
+    this.expiresAt = this.timeoutMs > 0 ? performance.now() + this.timeoutMs : Number.POSITIVE_INFINITY
+  }
+
+  /** Throw geth's timeout error when an execution under these limits was halted at the deadline. */
+  throwIfHalted(): void {
+    if (this.halted) throw new CallTimeoutError(this.timeoutMs)
+  }
+
+  /** Called between EVM steps: yields once a slice is used up; true when the deadline has passed. */
+  async tick(): Promise<boolean> {
+    if (performance.now() - this.sliceStart >= CALL_SLICE_MS) {
+      await nextTurn()
+      this.sliceStart = performance.now()
+    }
+    return performance.now() >= this.expiresAt
+  }
+}
+
+const current = new AsyncLocalStorage<CallLimits>()
+
+let lastTurn: Promise<void> = Promise.resolve()
+
+/**
+ * Wait for this call's next slice. Calls take turns, one slice per turn of the event loop: however many run,
+ * block production and other requests (whose I/O completes between turns) wait at most one slice per step.
+ */
+function nextTurn(): Promise<void> {
+  const turn = lastTurn.then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+  lastTurn = turn
+  return turn
+}
+
+/** Run `fn` (an RPC handler) under `limits`; executions it starts read them with {@link currentCallLimits}. */
+export function withCallLimits<T>(limits: CallLimits, fn: () => Promise<T>): Promise<T> {
+  return current.run(limits, fn)
+}
+
+/** The limits of the RPC request being served, or undefined for the node's own executions. */
+export function currentCallLimits(): CallLimits | undefined {
+  return current.getStore()
+}
+
+/** The gas limit of a call asking for `gas`: at most the request's gas cap (geth's default without one). */
+export function callGasLimit(gas: bigint): bigint {
+  const cap = currentCallLimits()?.gasCap ?? DEFAULT_RPC_GAS_CAP
+  return cap > 0n && gas > cap ? cap : gas
+}
+
+const JUMP = 0x56
+const JUMPI = 0x57
+/** Jumps between two looks at the clock: a look costs ~50 ns, 256 jumps ~0.1 ms of EVM work. */
+const JUMPS_PER_CHECK = 256
+
+interface OpcodeEntry {
+  opcodeInfo: { isAsync: boolean }
+  opHandler: (runState: unknown, common: unknown) => unknown
+}
+
+/** The limits an EVM answers to; re-pointed when a pooled VM is lent to another request. */
+interface Guard {
+  limits?: CallLimits
+}
+
+const guards = new WeakMap<EVM, Guard>()
+
+/**
+ * Make `evm` (an EVM built for RPC requests, never the chain's own) honour `limits`: its JUMP and JUMPI look
+ * at the clock, yield every slice and halt the frame once the deadline has passed.
+ */
+export function guardEvm(evm: EVM, limits: CallLimits): void {
+  const known = guards.get(evm)
+  if (known) {
+    known.limits = limits
+    return
+  }
+  const guard: Guard = { limits }
+  guards.set(evm, guard)
+  const host = evm as unknown as { _opcodeMap: OpcodeEntry[] }
+  const map = [...host._opcodeMap]
+  let jumps = 0
+  for (const code of [JUMP, JUMPI]) {
+    const entry = map[code]
+    if (!entry) continue
+    const inner = entry.opHandler
+    const info = Object.assign(Object.create(Object.getPrototypeOf(entry.opcodeInfo)), entry.opcodeInfo, {
+      isAsync: true,
+    })
+    map[code] = {
+      ...entry,
+      opcodeInfo: info,
+      opHandler: async (runState: unknown, common: unknown) => {
+        const limits = guard.limits
+        if (limits && !limits.halted && ++jumps >= JUMPS_PER_CHECK) {
+          jumps = 0
+          if (await limits.tick()) limits.halted = true
+        }
+        // an exceptional halt: the frame's journal is reverted, its caller sees a failed call and halts at its
+        // own next jump, up to the top frame
+        if (limits?.halted) throw new EVMError('execution timeout' as never)
+        return inner(runState, common)
+      },
+    }
+  }
+  host._opcodeMap = map
+}
+
+/** Idle VMs for RPC calls, per chain and block hash; a few blocks' worth (the head moves on). */
+const idleByChain = new WeakMap<object, Map<string, VM[]>>()
+const POOLED_BLOCKS = 2
+const VMS_PER_BLOCK = 4
+
+/**
+ * Run `fn` on a VM at `block` lent to the current request: not the chain's head VM, so the call holds no lock
+ * while it runs and block production goes on. Building a VM costs 10–50 ms, so they are pooled; `fn` must
+ * leave the VM as it found it (calls.ts reverts every call and checks the checkpoint depth).
+ */
+export async function withCallVm<T>(
+  chain: object,
+  block: Block,
+  limits: CallLimits,
+  make: () => Promise<VM>,
+  fn: (vm: VM) => Promise<T>,
+): Promise<T> {
+  let idleVms = idleByChain.get(chain)
+  if (!idleVms) {
+    idleVms = new Map()
+    idleByChain.set(chain, idleVms)
+  }
+  const key = bytesToHex(block.hash())
+  const vm = idleVms.get(key)?.pop() ?? (await make())
+  guardEvm(vm.evm as EVM, limits)
+  let clean = false
+  try {
+    const out = await fn(vm)
+    clean = true
+    return out
+  } finally {
+    const guard = guards.get(vm.evm as EVM)
+    if (guard) guard.limits = undefined
+    if (clean) {
+      const list = idleVms.get(key) ?? []
+      if (list.length < VMS_PER_BLOCK) list.push(vm)
+      idleVms.delete(key) // re-insert: the most recently used block is kept longest
+      idleVms.set(key, list)
+      for (const k of idleVms.keys()) {
+        if (idleVms.size <= POOLED_BLOCKS) break
+        idleVms.delete(k)
+      }
+    }
+  }
+}
