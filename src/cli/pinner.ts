@@ -18,11 +18,7 @@ export const INCENTIVES_ABI = contractAbi('IPFSIncentives') as InterfaceAbi
 /** IPFSIncentives' model states (ModelInfo.state) as the pinner names them. */
 const MODEL_STATES: Record<number, ModelState> = { 1: 'pending', 2: 'verified', 3: 'rejected' }
 
-const REGISTRY_ABI: InterfaceAbi = [
-  'function modelCount() view returns (uint256)',
-  'function modelIds(uint256 offset, uint256 limit) view returns (bytes32[])',
-  'function getModel(bytes32 modelId) view returns (tuple(address owner, uint8 status, uint8 policy, bytes32 digest, bytes32 commitment, uint256 price, uint256 inferences, bytes32 previous, string name, string version, string cid, string format, string io))',
-]
+const REGISTRY_ABI = contractAbi('ModelRegistry') as InterfaceAbi
 
 /** IncentivesPort over JSON-RPC, signing with `wallet`. */
 export function rpcIncentivesPort(wallet: Wallet): IncentivesPort {

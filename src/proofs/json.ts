@@ -69,7 +69,3 @@ export function recordTuple(p: InferenceProofJson): [bigint, bigint, string, big
   const r = proofRecordOf(p)
   return [r.chainId, r.blockNumber, r.txHash, BigInt(r.index), r.modelId, r.inputHash, r.outputHash, r.flops]
 }
-
-/** The Solidity struct both verifiers take, for ethers ABIs. */
-export const RECORD_ABI =
-  'tuple(uint256 chainId, uint256 blockNumber, bytes32 txHash, uint256 index, bytes32 modelId, bytes32 inputHash, bytes32 outputHash, uint256 flops)'

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import type { InterfaceAbi } from 'ethers'
 import type { CliCommand } from '../command.ts'
 import { rpcMessage } from './proof-get.ts'
 
@@ -32,7 +33,8 @@ export const proofVerifyCommand: CliCommand = {
       io.stderr.write(`error: cannot read ${file}. Pass --proof with a file written by \`lattice proof get\`.\n`)
       return 1
     }
-    const { parseInferenceProof, proofRecordOf, recordTuple, RECORD_ABI } = await import('../../proofs/json.ts')
+    const { parseInferenceProof, proofRecordOf, recordTuple } = await import('../../proofs/json.ts')
+    const { contractAbi } = await import('../../chain/abi.ts')
     const { verifyInferenceProof } = await import('../../proofs/merkle.ts')
     const { errorMessage } = await import('../../errors.ts')
     let proof: ReturnType<typeof parseInferenceProof>
@@ -57,13 +59,7 @@ export const proofVerifyCommand: CliCommand = {
     try {
       let ok: boolean
       if (verifier) {
-        const light = new Contract(
-          verifier,
-          [
-            `function verifyInference(${RECORD_ABI} r, bytes32[] proof, bytes32 blockHash, bytes32 root, bytes[] signatures) view returns (bool)`,
-          ],
-          provider,
-        )
+        const light = new Contract(verifier, contractAbi('LatticeInferenceLightVerifier') as InterfaceAbi, provider)
         ok = await light.verifyInference(
           recordTuple(proof),
           proof.proof,
@@ -75,7 +71,7 @@ export const proofVerifyCommand: CliCommand = {
         const { INFERENCE_VERIFIER_ADDRESS } = await import('../../precompiles/addresses.ts')
         const onChain = new Contract(
           INFERENCE_VERIFIER_ADDRESS,
-          [`function verifyInference(${RECORD_ABI} r, bytes32[] proof) view returns (bool)`],
+          contractAbi('InferenceVerifier') as InterfaceAbi,
           provider,
         )
         ok = await onChain.verifyInference(recordTuple(proof), proof.proof)
