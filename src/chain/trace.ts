@@ -136,10 +136,23 @@ function bigIntToBytes32(v: bigint): Uint8Array {
   return Uint8Array.from(Buffer.from(hex, 'hex'))
 }
 
+/** A call frame as the struct logger follows it: geth's `scope.ReturnData()` is per frame. */
+interface LoggerFrame {
+  depth: number
+  isCreate: boolean
+  /** The return data buffer of this frame: what its last call or create left (empty before any). */
+  returnData: Uint8Array
+}
+
+/** Errors geth finds before it logs a step (stack checks, constant and dynamic gas): the step carries them. */
+const PRE_STEP_ERRORS = new Set(['out of gas', 'stack underflow', 'stack overflow'])
+
 class StructLogger implements Tracer {
   private readonly logs: StructLog[] = []
   private readonly storage = new Map<string, Record<string, string>>()
-  private lastReturn: Uint8Array = new Uint8Array()
+  private readonly frames: LoggerFrame[] = []
+  /** The step logged last (undefined when the last step was not logged: over the budget). */
+  private lastLog?: StructLog
 
   constructor(
     private readonly opts: StructLoggerOpts,
@@ -147,11 +160,13 @@ class StructLogger implements Tracer {
   ) {}
 
   async step(s: InterpreterStep): Promise<void> {
+    this.lastLog = undefined
     if (this.budget.over) return
+    const returnData = this.frames.at(-1)?.returnData ?? new Uint8Array()
     // the stack is small (1024 words at most); memory and return data are sized before they are copied
     const stack = this.opts.disableStack ? undefined : s.stack.map((v) => bigIntToHex(v))
     const memWords = this.opts.enableMemory ? Math.ceil(s.memory.length / 32) : 0
-    const retBytes = this.opts.enableReturnData ? this.lastReturn.length : 0
+    const retBytes = this.opts.enableReturnData ? returnData.length : 0
     const size =
       STEP_JSON_BYTES +
       (stack ? stack.reduce((n, v) => n + v.length + 3, 0) : 0) +
@@ -171,7 +186,7 @@ class StructLogger implements Tracer {
       for (let i = 0; i < s.memory.length; i += 32) words.push(bytesToHex(setLengthRight(s.memory.subarray(i, i + 32))))
       log.memory = words
     }
-    if (this.opts.enableReturnData && this.lastReturn.length > 0) log.returnData = bytesToHex(this.lastReturn)
+    if (this.opts.enableReturnData && returnData.length > 0) log.returnData = bytesToHex(returnData)
     const code = s.opcode.code
     if (!this.opts.disableStorage && (code === 0x54 || code === 0x55) && s.stack.length >= (code === 0x54 ? 1 : 2)) {
       const key = s.stack[s.stack.length - 1]
@@ -189,12 +204,38 @@ class StructLogger implements Tracer {
     }
     if (s.gasRefund > 0n) log.refund = Number(s.gasRefund)
     this.logs.push(log)
+    this.lastLog = log
   }
 
-  enter(): void {}
+  enter(msg: Message): void {
+    this.frames.push({ depth: msg.depth, isCreate: msg.to === undefined, returnData: new Uint8Array() })
+  }
 
   exit(result: EVMResult): void {
-    this.lastReturn = result.execResult.returnValue
+    const frame = this.frames.pop()
+    if (!frame) return
+    const r = result.execResult
+    const err = r.exceptionError?.error
+    // the step that halted the frame is its last one (a precompile frame has none: depth tells them apart)
+    const last = this.lastLog
+    if (err && PRE_STEP_ERRORS.has(err) && last && last.depth === frame.depth + 1) {
+      last.error =
+        err === 'out of gas' && last.op === 'SSTORE' && last.gas <= 2300
+          ? 'out of gas: not enough gas for reentrancy sentry'
+          : err
+    }
+    this.lastLog = undefined
+    const parent = this.frames.at(-1)
+    if (!parent) return
+    // geth: a call leaves what it returned (nothing after an exceptional halt); a create leaves only its revert data
+    const reverted = err === 'revert'
+    parent.returnData = frame.isCreate
+      ? reverted
+        ? r.returnValue
+        : new Uint8Array()
+      : err && !reverted
+        ? new Uint8Array()
+        : r.returnValue
   }
 
   finish(_tx: TypedTransaction, ev: AfterTxEvent): StructTrace {

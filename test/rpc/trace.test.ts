@@ -192,10 +192,9 @@ describe('struct logger: debug_traceTransaction / debug_traceBlockBy* (devnet)',
     for (const s of callerAfter) expect(s.returnData).toBe(word(42))
   })
 
-  // BUG (src/chain/trace.ts StructLogger): the return data buffer is kept per logger, not per frame. geth logs
-  // scope.ReturnData(), the current frame's buffer, which is empty in a frame that has made no call yet; here the
-  // second callee's steps show the first call's return data.
-  it.fails('enableReturnData: a new frame starts with an empty return data buffer', () => {
+  // geth logs scope.ReturnData(), the current frame's buffer: empty in a frame that has made no call yet, so the
+  // second callee's steps do not show the first call's return data
+  it('enableReturnData: a new frame starts with an empty return data buffer', () => {
     const second = twoCalls.filter((s) => s.op === 'STATICCALL')[1]
     const inner = twoCalls.slice(twoCalls.indexOf(second) + 1).filter((s) => s.depth === 2)
     expect(inner).toHaveLength(6)
@@ -219,12 +218,13 @@ describe('struct logger: debug_traceTransaction / debug_traceBlockBy* (devnet)',
     expect(last.gas).toBeLessThanOrEqual(2300)
   })
 
-  // BUG (src/chain/trace.ts StructLogger): geth logs the step that fails with its error ("out of gas: not enough
-  // gas for reentrancy sentry" for this SSTORE); here the last step has no error field.
-  it.fails('an out-of-gas transaction: the failing step carries the error', () => {
+  // geth logs the step that fails with its error ("out of gas: not enough gas for reentrancy sentry" for this SSTORE)
+  it('an out-of-gas transaction: the failing step carries the error', () => {
     const last = oog.structLogs.at(-1) as Step & { error?: string }
     expect(last.op).toBe('SSTORE')
-    expect(last.error).toMatch(/^out of gas/)
+    expect(last.error).toBe('out of gas: not enough gas for reentrancy sentry')
+    // only the failing step
+    expect(oog.structLogs.filter((s) => 'error' in s)).toHaveLength(1)
   })
 
   it('debug_traceBlockByNumber/ByHash give one entry per transaction, in order, with its hash', async () => {
