@@ -201,6 +201,21 @@ describe('struct logger: debug_traceTransaction / debug_traceBlockBy* (devnet)',
     for (const s of inner) expect(s.returnData).toBeUndefined()
   })
 
+  it('enableReturnData: a successful CREATE leaves the buffer empty (the new code is not return data)', async () => {
+    // the caller CREATEs a child whose init code returns the 1-byte runtime 0x2a, then POPs and STOPs
+    const runtime = '69602a60005360016000f3600052600a60166000f05000'
+    const n = (runtime.length / 2).toString(16).padStart(2, '0')
+    const caller = (await receipt(await send({ data: `0x60${n}600c60003960${n}6000f3${runtime}` }))).contractAddress
+    const h = await send({ to: caller, gas: '0x30000' })
+    expect((await receipt(h)).status).toBe('0x1')
+    const steps = (await trace(h, { enableReturnData: true })).structLogs
+    const create = steps.findIndex((s) => s.op === 'CREATE')
+    expect(steps[create + 1].depth).toBe(2)
+    const after = steps.slice(create + 1).filter((s) => s.depth === 1)
+    expect(after.map((s) => s.op)).toEqual(['POP', 'STOP'])
+    for (const s of after) expect(s.returnData).toBeUndefined()
+  })
+
   let oog: StructTrace
 
   it('an out-of-gas transaction: failed, all its gas, no return value, stopped at the SSTORE', async () => {
