@@ -41,6 +41,9 @@ export function effectiveTip(tx: TypedTransaction, baseFee: bigint): bigint {
   return tip < cap ? tip : cap
 }
 
+/** A change to the pool, for its restart journal (txpool-journal.ts). */
+export type PoolChange = { kind: 'add'; tx: TypedTransaction } | { kind: 'remove'; hash: string } | { kind: 'clear' }
+
 /**
  * Pending transactions by sender and nonce. The pool validates what it can without executing
  * (nonce, balance, fees, replacement) and hands the block builder a nonce-ordered,
@@ -52,6 +55,8 @@ export class TxPool {
   private readonly maxSize: number
   private readonly maxPerSender: number
   private readonly priceBump: bigint
+  /** Told of every change after it is made (the restart journal); must not throw. */
+  onChange?: (change: PoolChange) => void
 
   constructor(opts: TxPoolOpts = {}) {
     this.maxSize = opts.maxSize ?? 4096
@@ -89,6 +94,7 @@ export class TxPool {
         throw txErrors.replacementUnderpriced()
       }
       this.byHash.delete(existing.hash)
+      this.onChange?.({ kind: 'remove', hash: existing.hash })
     } else {
       if (this.byHash.size >= this.maxSize) throw txErrors.poolFull()
       if ((queue?.size ?? 0) >= this.maxPerSender) throw txErrors.poolFull()
@@ -100,6 +106,7 @@ export class TxPool {
     const entry = { tx, sender, hash }
     queue.set(tx.nonce, entry)
     this.byHash.set(hash, entry)
+    this.onChange?.({ kind: 'add', tx })
   }
 
   /** Drop a transaction (mined or evicted). */
@@ -110,6 +117,7 @@ export class TxPool {
     const q = this.bySender.get(e.sender)
     q?.delete(e.tx.nonce)
     if (q && q.size === 0) this.bySender.delete(e.sender)
+    this.onChange?.({ kind: 'remove', hash })
   }
 
   /** Drop every transaction whose nonce is below the sender's account nonce. */
@@ -191,5 +199,6 @@ export class TxPool {
   clear(): void {
     this.bySender.clear()
     this.byHash.clear()
+    this.onChange?.({ kind: 'clear' })
   }
 }

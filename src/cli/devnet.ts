@@ -1,4 +1,5 @@
 import { readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
 import type { DevAccount } from '../chain/accounts.ts'
 import { DEV_MNEMONIC, deriveDevAccounts } from '../chain/accounts.ts'
 import { attachValidatorAttestor } from '../chain/attestor.ts'
@@ -8,6 +9,7 @@ import { recordDatadirSpec } from '../chain/datadir.ts'
 import type { ChainSpec } from '../chain/genesis.ts'
 import { loadChainSpec } from '../chain/genesis.ts'
 import { LatticeNode } from '../chain/node.ts'
+import { openTxPoolJournal, TXPOOL_JOURNAL_FILE } from '../chain/txpool-journal.ts'
 import type { InferencePrecompile } from '../precompiles/inference.ts'
 import { setPinnerSummarySource } from '../rpc/pinner.ts'
 import type { RpcServer } from '../rpc/server.ts'
@@ -95,6 +97,12 @@ export async function startDevnet(opts: DevnetOpts): Promise<Devnet> {
   })
   // interval mining reports a failed tick as 'error'; without a listener it would end the process
   node.on('error', logMiningFailure)
+  // pending transactions survive a restart (geth's transactions.rlp)
+  const journal = await openTxPoolJournal({
+    path: join(opts.datadir, TXPOOL_JOURNAL_FILE),
+    pool: node.pool,
+    admit: (raw) => node.sendRawTransaction(raw),
+  })
   const pinning = createPinningManager({ store, stateFile: pinningStateFile(opts.datadir) })
   let server: RpcServer
   let pinner: RunningPinner | undefined
@@ -153,6 +161,7 @@ export async function startDevnet(opts: DevnetOpts): Promise<Devnet> {
       await pinner?.stop()
       await verifier?.stop()
       await server.close()
+      journal.close()
       await node.close()
       await store.close()
     },

@@ -1,8 +1,10 @@
+import { join } from 'node:path'
 import { attachValidatorAttestor } from '../chain/attestor.ts'
 import type { CallLimitOpts } from '../chain/call-limits.ts'
 import type { Chain } from '../chain/chain.ts'
 import { loadDatadirSpec, openDatadirChain } from '../chain/datadir.ts'
 import { LatticeNode } from '../chain/node.ts'
+import { openTxPoolJournal, TXPOOL_JOURNAL_FILE } from '../chain/txpool-journal.ts'
 import { keyAddress, parseKey } from '../proofs/attestation.ts'
 import { NotAValidatorError } from '../proofs/errors.ts'
 import type { RpcServer } from '../rpc/server.ts'
@@ -80,6 +82,12 @@ export async function startNode(opts: StartNodeOpts): Promise<RunningNode> {
   })
   // interval mining reports a failed tick as 'error'; without a listener it would end the process
   node.on('error', logMiningFailure)
+  // pending transactions survive a restart (geth's transactions.rlp)
+  const journal = await openTxPoolJournal({
+    path: join(opts.datadir, TXPOOL_JOURNAL_FILE),
+    pool: node.pool,
+    admit: (raw) => node.sendRawTransaction(raw),
+  })
   let server: RpcServer
   try {
     // lattice_* for the model workflow: without dev keys, lattice_deployModel returns the unsigned registration
@@ -115,6 +123,7 @@ export async function startNode(opts: StartNodeOpts): Promise<RunningNode> {
     notice: stack.notice,
     close: async () => {
       await server.close()
+      journal.close()
       await node.close()
       await stack.close()
     },
