@@ -23,14 +23,14 @@ import {
   type Provider,
 } from './profile.ts'
 import { finishOutputs, prepareInputs } from './session-io.ts'
+import type { CreateSessionOpts, OnnxSession, OrtTensor } from './session-types.ts'
 import { DEFAULT_TENSOR_LIMITS, DType, dtypeName, type Tensor, type TensorLimits } from './tensor.ts'
 import type { ValueInfo } from './validate.ts'
 import { createWasmSession } from './wasm.ts'
 
-const nodeRequire = createRequire(import.meta.url)
+export type { CreateSessionOpts, OnnxSession, OrtTensor, RunOpts } from './session-types.ts'
 
-/** ONNX Runtime's tensor type, for callers that need the raw path (benchmarks, conformance). */
-export type OrtTensor = ort.Tensor
+const nodeRequire = createRequire(import.meta.url)
 
 /** The installed onnxruntime-node version (its package.json: read without loading the native library). */
 export const onnxruntimeVersion: string = nodeRequire('onnxruntime-node/package.json').version ?? 'unknown'
@@ -53,48 +53,6 @@ function native(): typeof ort {
 if (endianness() !== 'LE') {
   // The canonical encoding is little-endian and tensors are passed to ONNX Runtime as views of it.
   throw new UnsupportedDtypeError('big-endian host')
-}
-
-/** Options of {@link createSession}. */
-export interface CreateSessionOpts {
-  /** ONNX model bytes. */
-  model: Uint8Array
-  /** Session options (and runtime: native or WebAssembly); defaults to {@link CONSENSUS_PROFILE}. A `device` needs `profile` unset. */
-  profile?: InferenceProfile
-  /** Provider for a non-consensus session; `auto` picks the best available. Ignored when `profile` is given. */
-  device?: DeviceRequest
-  /** For accelerated providers: fail when any node would fall back to the CPU provider (default false). */
-  strict?: boolean
-  /** Tensor limits for {@link OnnxSession.run}; defaults to {@link DEFAULT_TENSOR_LIMITS}. */
-  limits?: TensorLimits
-  /** Write an ONNX Runtime profile (chrome trace JSON) with this file prefix; see {@link OnnxSession.endProfiling}. */
-  profileFilePrefix?: string
-  signal?: AbortSignal
-}
-
-/** Options of one run. */
-export interface RunOpts {
-  /** Return float outputs as fixed-point with this many decimals (round half to even). */
-  outputDecimals?: number
-  /** Skip input validation (the caller already ran {@link validateInputs} on these tensors). */
-  validated?: boolean
-  signal?: AbortSignal
-}
-
-/** A loaded model on one execution provider. */
-export interface OnnxSession {
-  readonly provider: Provider
-  readonly profile: InferenceProfile
-  readonly inputs: readonly ValueInfo[]
-  readonly outputs: readonly ValueInfo[]
-  /** Validate, convert and run; outputs in the model's output order. */
-  run(inputs: readonly Tensor[], opts?: RunOpts): Promise<Tensor[]>
-  /** Run with ONNX Runtime tensors directly (no validation, no codec). */
-  runOrt(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>
-  /** Stop profiling and return the profile file path (only with `profileFilePrefix`). */
-  endProfiling(): string
-  dispose(): Promise<void>
-  readonly disposed: boolean
 }
 
 /** ONNX Runtime session options for a profile. */

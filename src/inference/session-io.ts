@@ -1,5 +1,5 @@
 // What every runtime does around a run: validate and convert inputs, convert outputs to fixed-point on request.
-import type { RunOpts } from './onnx.ts'
+import type { RunOpts } from './session-types.ts'
 import {
   DType,
   fixedDecimals,

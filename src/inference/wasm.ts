@@ -8,9 +8,9 @@ import {
   SessionDisposedError,
   WorkerPoolError,
 } from './errors.ts'
-import type { CreateSessionOpts, OnnxSession, OrtTensor } from './onnx.ts'
 import type { InferenceProfile } from './profile.ts'
 import { finishOutputs, prepareInputs } from './session-io.ts'
+import type { CreateSessionOpts, OnnxSession, OrtTensor } from './session-types.ts'
 import { DEFAULT_TENSOR_LIMITS, DType, dtypeName, type Tensor } from './tensor.ts'
 import { checkRuntime } from './wasm-check.ts'
 import type { WireSessionInfo, WireSessionOptions, WireTensor } from './wasm-wire.ts'
