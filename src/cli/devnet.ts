@@ -11,6 +11,7 @@ import { loadChainSpec } from '../chain/genesis.ts'
 import { LatticeNode } from '../chain/node.ts'
 import { openTxPoolJournal, TXPOOL_JOURNAL_FILE } from '../chain/txpool-journal.ts'
 import type { InferencePrecompile } from '../precompiles/inference.ts'
+import type { MetricsServer } from '../rpc/metrics.ts'
 import { setPinnerSummarySource } from '../rpc/pinner.ts'
 import type { RpcServer } from '../rpc/server.ts'
 import { startRpcServer } from '../rpc/server.ts'
@@ -21,6 +22,8 @@ import { createPinningManager } from '../storage/pinning.ts'
 import type { ModelStore } from '../storage/types.ts'
 import { createLatticeRpcDeps } from './lattice-rpc.ts'
 import { logAttestationFailure, logMiningFailure } from './log.ts'
+import type { MetricsOpts } from './metrics.ts'
+import { createNodeMetrics, serveNodeMetrics } from './metrics.ts'
 import type { RunningPinner } from './pinner.ts'
 import { startDevnetVerifier, startPinner } from './pinner.ts'
 import { openInferenceStack } from './stack.ts'
@@ -48,8 +51,11 @@ export interface DevnetOpts {
   /** Run the IPFSIncentives pinner with this account key (docs/storage.md). Default: no pinner. */
   pinnerKey?: string
   /** Serve the explorer page at /explorer on the RPC port (default true). */
-  explorer?: boolean /** `--rpc.gascap` / `--rpc.evmtimeout` (geth's defaults: 50M gas, 5 s). */
+  explorer?: boolean
+  /** `--rpc.gascap` / `--rpc.evmtimeout` (geth's defaults: 50M gas, 5 s). */
   callLimits?: CallLimitOpts
+  /** `--metrics`: serve Prometheus metrics there (default: none). */
+  metrics?: MetricsOpts
 }
 
 export interface Devnet {
@@ -64,6 +70,8 @@ export interface Devnet {
   inference: InferencePrecompile
   /** Printed at start when the chain runs state inference on an accelerated provider. */
   notice?: string
+  /** Where the Prometheus metrics are served (`--metrics`). */
+  metricsUrl?: string
   close(): Promise<void>
 }
 
@@ -74,6 +82,7 @@ export async function startDevnet(opts: DevnetOpts): Promise<Devnet> {
   const accounts = deriveDevAccounts(spec.lattice.devMnemonic ?? DEV_MNEMONIC, spec.lattice.devAccounts ?? 10)
   const stack = await openInferenceStack({ datadir: opts.datadir, network: opts.ipfsNetwork, lattice: spec.lattice })
   const { store, modelCache, inference } = stack
+  const metrics = createNodeMetrics(opts.metrics, stack)
   let chain: Chain
   try {
     chain = await Chain.open({ datadir: opts.datadir, spec, inference })
@@ -106,6 +115,7 @@ export async function startDevnet(opts: DevnetOpts): Promise<Devnet> {
   const pinning = createPinningManager({ store, stateFile: pinningStateFile(opts.datadir) })
   let server: RpcServer
   let pinner: RunningPinner | undefined
+  let metricsServer: MetricsServer | undefined
   let verifier: RunningPinner | undefined
   try {
     const lattice = await createLatticeRpcDeps({
@@ -128,7 +138,9 @@ export async function startDevnet(opts: DevnetOpts): Promise<Devnet> {
       lattice,
       explorer: opts.explorer,
       callLimits: opts.callLimits,
+      metrics,
     })
+    metricsServer = await serveNodeMetrics(metrics, opts.metrics, node, stack)
     if (opts.pinnerKey) {
       pinner = startPinner({ node, rpcUrl: server.url, key: opts.pinnerKey, store, pins: pinning })
       setPinnerSummarySource(node, pinner.pinner.summary)
@@ -157,7 +169,9 @@ export async function startDevnet(opts: DevnetOpts): Promise<Devnet> {
     modelCache,
     inference,
     notice: stack.notice,
+    metricsUrl: metricsServer?.url,
     close: async () => {
+      await metricsServer?.close()
       await pinner?.stop()
       await verifier?.stop()
       await server.close()

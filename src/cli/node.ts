@@ -7,6 +7,7 @@ import { LatticeNode } from '../chain/node.ts'
 import { openTxPoolJournal, TXPOOL_JOURNAL_FILE } from '../chain/txpool-journal.ts'
 import { keyAddress, parseKey } from '../proofs/attestation.ts'
 import { NotAValidatorError } from '../proofs/errors.ts'
+import type { MetricsServer } from '../rpc/metrics.ts'
 import type { RpcServer } from '../rpc/server.ts'
 import { startRpcServer } from '../rpc/server.ts'
 import { testingMethods } from '../rpc/testing.ts'
@@ -14,6 +15,8 @@ import type { NetworkOpts } from '../storage/network.ts'
 import { CLIENT_VERSION } from './devnet.ts'
 import { createLatticeRpcDeps } from './lattice-rpc.ts'
 import { logAttestationFailure, logMiningFailure } from './log.ts'
+import type { MetricsOpts } from './metrics.ts'
+import { createNodeMetrics, serveNodeMetrics } from './metrics.ts'
 import { openInferenceStack } from './stack.ts'
 
 /** How a `lattice node` produces blocks. */
@@ -40,8 +43,11 @@ export interface StartNodeOpts {
   /** A genesis validator's key: the node signs each block's inference root with it (docs/proofs.md). */
   validatorKey?: string
   /** Serve the explorer page at /explorer on the RPC port (default true). */
-  explorer?: boolean /** `--rpc.gascap` / `--rpc.evmtimeout` (geth's defaults: 50M gas, 5 s). */
+  explorer?: boolean
+  /** `--rpc.gascap` / `--rpc.evmtimeout` (geth's defaults: 50M gas, 5 s). */
   callLimits?: CallLimitOpts
+  /** `--metrics`: serve Prometheus metrics there (default: none). */
+  metrics?: MetricsOpts
 }
 
 export interface RunningNode {
@@ -49,6 +55,8 @@ export interface RunningNode {
   server: RpcServer
   /** Printed at start when state inference runs on an accelerated provider. */
   notice?: string
+  /** Where the Prometheus metrics are served (`--metrics`). */
+  metricsUrl?: string
   close(): Promise<void>
 }
 
@@ -61,6 +69,7 @@ export async function startNode(opts: StartNodeOpts): Promise<RunningNode> {
     network: opts.ipfsNetwork,
     ipfsApi: opts.ipfsApi,
   })
+  const metrics = createNodeMetrics(opts.metrics, stack)
   let chain: Chain
   try {
     chain = await openDatadirChain(opts.datadir, { inference: stack.inference })
@@ -89,6 +98,7 @@ export async function startNode(opts: StartNodeOpts): Promise<RunningNode> {
     admit: (raw) => node.sendRawTransaction(raw),
   })
   let server: RpcServer
+  let metricsServer: MetricsServer | undefined
   try {
     // lattice_* for the model workflow: without dev keys, lattice_deployModel returns the unsigned registration
     const lattice = await createLatticeRpcDeps({
@@ -111,7 +121,9 @@ export async function startNode(opts: StartNodeOpts): Promise<RunningNode> {
       lattice,
       explorer: opts.explorer,
       callLimits: opts.callLimits,
+      metrics,
     })
+    metricsServer = await serveNodeMetrics(metrics, opts.metrics, node, stack)
   } catch (err) {
     await node.close()
     await stack.close()
@@ -121,7 +133,9 @@ export async function startNode(opts: StartNodeOpts): Promise<RunningNode> {
     node,
     server,
     notice: stack.notice,
+    metricsUrl: metricsServer?.url,
     close: async () => {
+      await metricsServer?.close()
       await server.close()
       journal.close()
       await node.close()

@@ -1,5 +1,6 @@
 import { GenesisError } from '../chain/errors.ts'
 import type { LatticeGenesisConfig } from '../chain/genesis.ts'
+import type { SessionCache } from '../inference/cache.ts'
 import { createSessionCache } from '../inference/cache.ts'
 import type { InferenceProfile, Provider } from '../inference/profile.ts'
 import { CONSENSUS_PROFILE, consensusProfile, fastProfile, LEGACY_PROFILE_IDS } from '../inference/profile.ts'
@@ -39,6 +40,8 @@ export interface InferenceStack {
   store: ModelStore
   modelCache: ModelCache
   inference: InferencePrecompile
+  /** The precompile's loaded sessions (their hit counters feed the metrics). */
+  sessions: SessionCache
   /** The profile state-changing inference runs under. */
   profile: InferenceProfile
   /** Something the operator must know (an accelerated provider for state execution). */
@@ -59,13 +62,14 @@ export async function openInferenceStack(opts: InferenceStackOpts): Promise<Infe
   checkRuntime(profile)
   const store = await createModelStore({ datadir: opts.datadir, ipfsApi: opts.ipfsApi, network: opts.network })
   const modelCache = createModelCache({ dir: modelCacheDir(opts.datadir), store, maxBytes: opts.modelCacheBytes })
+  const sessions = createSessionCache({ profile, maxBytes: opts.sessionCacheBytes })
   const inference = createInferencePrecompile({
     models: modelCache,
-    sessions: createSessionCache({ profile, maxBytes: opts.sessionCacheBytes }),
+    sessions,
     // a chain made under consensus-v1 keeps v1's gas; accelerated (single-validator) chains use the current one
     gasSchedule: GAS_SCHEDULES[profile.id] ?? CURRENT_GAS_SCHEDULE,
   })
-  return { store, modelCache, inference, profile, notice, close: () => store.close() }
+  return { store, modelCache, inference, sessions, profile, notice, close: () => store.close() }
 }
 
 /**

@@ -18,6 +18,7 @@ import type { LatticeRpcDeps } from './lattice.ts'
 import { latticeMethods } from './lattice.ts'
 import { applyCallLimits } from './limits.ts'
 import { netMethods } from './net.ts'
+import type { NodeMetrics } from './node-metrics.ts'
 import { otsMethods } from './ots.ts'
 import { pinnerMethods } from './pinner.ts'
 import { proofMethods } from './proofs.ts'
@@ -48,6 +49,8 @@ export interface RpcServerOpts {
    * Without it: 50M gas and no time limit (embedders, tests); the CLI passes its flags, 5 s by default as geth.
    */
   callLimits?: CallLimitOpts
+  /** Count requests and latency per method (`--metrics`). */
+  metrics?: NodeMetrics
 }
 
 export interface RpcServer {
@@ -82,7 +85,8 @@ export async function startRpcServer(opts: RpcServerOpts): Promise<RpcServer> {
     ...opts.extraMethods,
   }
   const jaysonMethods: Record<string, jayson.Method> = {}
-  for (const [name, fn] of Object.entries(applyCallLimits(handlers, opts.callLimits ?? { timeoutMs: 0 }))) {
+  const limited = applyCallLimits(handlers, opts.callLimits ?? { timeoutMs: 0 })
+  for (const [name, fn] of Object.entries(opts.metrics ? opts.metrics.instrumentHandlers(limited) : limited)) {
     jaysonMethods[name] = new jayson.Method(
       (params: unknown, ctx: RequestContext, cb: (err: any, res?: unknown) => void) => {
         fn(params, ctx).then(

@@ -22,6 +22,8 @@ export interface NetworkNode extends BlockSource {
   /** Dialable addresses, each ending in `/p2p/<peer id>`. */
   multiaddrs(): string[]
   dial(multiaddr: string, opts?: IoOptions): Promise<void>
+  /** Peers connected now (the node's metrics). */
+  peerCount(): number
   stop(): Promise<void>
 }
 
@@ -55,6 +57,7 @@ export async function startNetwork(
     const node: NetworkNode = {
       peerId: libp2p.peerId.toString(),
       multiaddrs: () => libp2p.getMultiaddrs().map((m: any) => m.toString()),
+      peerCount: () => libp2p.getPeers().length,
       async dial(addr, o = {}) {
         await libp2p.dial(multiaddr(addr), { signal: o.signal })
       },

@@ -2,6 +2,7 @@ import { bytesToHex } from '@ethereumjs/util'
 import { defaultDatadir } from '../../storage/paths.ts'
 import type { CliCommand } from '../command.ts'
 import { CliFlagError } from '../errors.ts'
+import { METRICS_OPTIONS, parseMetricsFlags } from '../metrics.ts'
 import { parseRpcLimitFlags, RPC_LIMIT_OPTIONS } from '../rpc-flags.ts'
 import { runUntilSignal } from '../signals.ts'
 
@@ -18,6 +19,7 @@ export const devnetCommand: CliCommand = {
     { flags: '--no-examples', description: 'do not deploy the example models and contracts on first start' },
     { flags: '--no-explorer', description: 'do not serve the explorer page at /explorer on the RPC port' },
     ...RPC_LIMIT_OPTIONS,
+    ...METRICS_OPTIONS,
     {
       flags: '--pinner-key <hex>',
       description: 'run the IPFSIncentives pinner with this account key (claims, answers challenges; docs/storage.md)',
@@ -48,6 +50,7 @@ export const devnetCommand: CliCommand = {
       pinnerKey,
       explorer: opts.explorer !== false,
       callLimits: parseRpcLimitFlags(opts),
+      metrics: parseMetricsFlags(opts),
     })
     const out = io.stdout
     out.write('\nLattice devnet\n==============\n\n')
@@ -81,6 +84,7 @@ export const devnetCommand: CliCommand = {
     }
     if (devnet.notice) out.write(`\nNote: ${devnet.notice}\n`)
     out.write(`\nListening on ${devnet.server.url} (WebSocket ${devnet.server.wsUrl})\n`)
+    if (devnet.metricsUrl) out.write(`Metrics:           ${devnet.metricsUrl}\n`)
     if (opts.explorer !== false) out.write(`Explorer:          ${devnet.server.url}/explorer/\n`)
     await runUntilSignal(() => devnet.close())
     return 0

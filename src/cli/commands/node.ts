@@ -1,5 +1,6 @@
 import type { CliCommand } from '../command.ts'
 import { CliFlagError } from '../errors.ts'
+import { METRICS_OPTIONS, parseMetricsFlags } from '../metrics.ts'
 import type { MiningMode } from '../node.ts'
 import { parseRpcLimitFlags, RPC_LIMIT_OPTIONS } from '../rpc-flags.ts'
 import { runUntilSignal } from '../signals.ts'
@@ -20,6 +21,7 @@ export const nodeCommand: CliCommand = {
     { flags: '--testing-api', description: "serve geth's testing_* namespace (testing_buildBlockV1)" },
     { flags: '--no-explorer', description: 'do not serve the explorer page at /explorer on the RPC port' },
     ...RPC_LIMIT_OPTIONS,
+    ...METRICS_OPTIONS,
     {
       flags: '--validator-key <hex>',
       description: 'a genesis validator key: sign each block’s inference root (docs/proofs.md)',
@@ -42,6 +44,7 @@ export const nodeCommand: CliCommand = {
       validatorKey: opts.validatorKey as string | undefined,
       explorer: opts.explorer !== false,
       callLimits: parseRpcLimitFlags(opts),
+      metrics: parseMetricsFlags(opts),
     })
     const chain = running.node.chain
     io.stdout.write(`Lattice node\n`)
@@ -50,6 +53,7 @@ export const nodeCommand: CliCommand = {
     io.stdout.write(`Head block:      ${chain.head.header.number}\n`)
     io.stdout.write(`Mining:          ${opts.mining}\n`)
     io.stdout.write(`Listening on ${running.server.url} (WebSocket ${running.server.wsUrl})\n`)
+    if (running.metricsUrl) io.stdout.write(`Metrics:         ${running.metricsUrl}\n`)
     await runUntilSignal(() => running.close())
     return 0
   },
