@@ -5,16 +5,7 @@ import { RLP } from '@ethereumjs/rlp'
 import type { AccessList, TypedTransaction } from '@ethereumjs/tx'
 import { createTx } from '@ethereumjs/tx'
 import type { Address } from '@ethereumjs/util'
-import {
-  bigIntToBytes,
-  bytesToHex,
-  createAddressFromString,
-  equalsBytes,
-  hexToBytes,
-  KECCAK256_NULL,
-  setLengthLeft,
-  toChecksumAddress,
-} from '@ethereumjs/util'
+import { bytesToHex, createAddressFromString, equalsBytes, KECCAK256_NULL } from '@ethereumjs/util'
 import type { RunTxResult, VM } from '@ethereumjs/vm'
 import { buildBlock, runTx } from '@ethereumjs/vm'
 import { INFERENCE_PRECOMPILE_ADDRESS, MODEL_REGISTRY_ADDRESS } from '../precompiles/addresses.ts'
@@ -26,6 +17,12 @@ import type { StateOverride } from './overrides.ts'
 import { applyAccountOverrides } from './overrides.ts'
 import { decodeRevertReason } from './revert.ts'
 import { sandboxVM } from './sandbox.ts'
+import { SimCode, txError } from './simulate-errors.ts'
+import type { SimLog } from './simulate-logs.ts'
+import { LogCollector } from './simulate-logs.ts'
+
+export { SimCode } from './simulate-errors.ts'
+export type { SimLog } from './simulate-logs.ts'
 
 /** One call of a simulated block (eth_simulateV1's TransactionArgs, decoded). */
 export interface SimCall {
@@ -74,14 +71,6 @@ export interface SimulateOpts {
   gasCap?: bigint
 }
 
-/** A log of a simulated call, before the block hash is known. */
-export interface SimLog {
-  address: Uint8Array
-  topics: Uint8Array[]
-  data: Uint8Array
-  logIndex: number
-}
-
 export interface SimCallResult {
   returnData: Uint8Array
   logs: SimLog[]
@@ -109,27 +98,6 @@ export const MAX_SIMULATE_BLOCKS = 256
  */
 export const MAX_SIMULATE_RESULT_BYTES = 64 * 1024 * 1024
 const TIMESTAMP_INCREMENT = 12n
-const TRANSFER_TOPIC = hexToBytes('0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef')
-const TRANSFER_ADDRESS = hexToBytes(`0x${'ee'.repeat(20)}`)
-
-export const SimCode = {
-  nonceTooLow: -38010,
-  nonceTooHigh: -38011,
-  feeTooLow: -38012,
-  intrinsicGas: -38013,
-  insufficientFunds: -38014,
-  gasLimitReached: -38015,
-  blockNumberOrder: -38020,
-  blockTimestampOrder: -38021,
-  precompileSelfRef: -38022,
-  precompileTwice: -38023,
-  tooManyBlocks: -38026,
-  reverted: 3,
-  vmError: -32015,
-  invalidParams: -32602,
-  internal: -32603,
-  server: -32000,
-} as const
 
 /** Fill in block numbers and timestamps (and gap blocks) as geth's sanitizeChain does. */
 function sanitizeChain(base: Block, blocks: SimBlockSpec[]): SimBlockSpec[] {
@@ -167,52 +135,6 @@ function sanitizeChain(base: Block, blocks: SimBlockSpec[]): SimBlockSpec[] {
 const INFERENCE = INFERENCE_PRECOMPILE_ADDRESS.toLowerCase()
 const REGISTRY = MODEL_REGISTRY_ADDRESS.toLowerCase()
 
-/** Map an ethereumjs transaction rejection to geth's simulate error code. */
-function txError(err: unknown, from: Address, tx: TypedTransaction): SimulateError {
-  const msg = String((err as Error)?.message ?? err).split(/ \(tx type| block number=| hash=| \(vm hf=/)[0]
-  // ethereumjs words these differently from geth; clients match geth's text, so it is rebuilt from the numbers
-  const sender = toChecksumAddress(from.toString())
-  const nonce = /account has nonce of: (\d+) tx has nonce of: (\d+)/.exec(msg)
-  if (nonce) {
-    const [state, mine] = [BigInt(nonce[1]), BigInt(nonce[2])]
-    return mine > state
-      ? new SimulateError(SimCode.nonceTooHigh, `err: nonce too high: address ${sender}, tx: ${mine} state: ${state}`)
-      : new SimulateError(SimCode.nonceTooLow, `err: nonce too low: address ${sender}, tx: ${mine} state: ${state}`)
-  }
-  // ethereumjs names the cost at the effective gas price; geth's balance check (buyGas) uses the fee cap
-  const funds = /(?:upfront|max) cost is: (\d+) and the sender's account \(0x[0-9a-fA-F]+\) only has: (\d+)/.exec(msg)
-  if (funds) {
-    return new SimulateError(
-      SimCode.insufficientFunds,
-      `err: insufficient funds for gas * price + value: address ${sender} have ${funds[2]} want ${balanceCheck(tx)}`,
-    )
-  }
-  const code = /nonce (is )?too high|nonce too high/i.test(msg)
-    ? SimCode.nonceTooHigh
-    : /nonce exceeds|nonce has max/i.test(msg)
-      ? SimCode.internal
-      : /correct nonce|nonce too low/i.test(msg)
-        ? SimCode.nonceTooLow
-        : /baseFeePerGas|base fee|maxFeePerGas.*less|fee cap/i.test(msg)
-          ? SimCode.feeTooLow
-          : /gasLimit is too low|intrinsic/i.test(msg)
-            ? SimCode.intrinsicGas
-            : /enough funds|insufficient funds|upfront cost/i.test(msg)
-              ? SimCode.insufficientFunds
-              : SimCode.internal
-  return new SimulateError(code, `err: ${msg}`)
-}
-
-/** What geth's buyGas wants the sender to hold: gas × fee cap + value (+ blob gas × blob fee cap). */
-function balanceCheck(tx: TypedTransaction): bigint {
-  const t = tx as TypedTransaction & { maxFeePerGas?: bigint; gasPrice?: bigint; maxFeePerBlobGas?: bigint }
-  let want = tx.gasLimit * (t.maxFeePerGas ?? t.gasPrice ?? 0n) + tx.value
-  if ('blobVersionedHashes' in tx && t.maxFeePerBlobGas !== undefined) {
-    want += BigInt((tx.blobVersionedHashes as string[]).length) * tx.common.param('blobGasPerBlob') * t.maxFeePerBlobGas
-  }
-  return want
-}
-
 /** Apply per-account overrides, moving precompiles first (geth's StateOverride.Apply). */
 async function applyOverrides(vm: VM, overrides: Map<string, SimAccountOverride>): Promise<void> {
   const sm = vm.stateManager
@@ -246,83 +168,6 @@ async function applyOverrides(vm: VM, overrides: Map<string, SimAccountOverride>
   }
   // like geth, touch only what the override sets (a bare move creates no account)
   await applyAccountOverrides(sm, overrides)
-}
-
-/** Collects the logs of one call, with ETH transfers as logs when asked, dropping those of failed frames. */
-class LogCollector {
-  private readonly frames: SimLog[][] = []
-  done: SimLog[] = []
-
-  /** `counter` numbers logs across the block as they are emitted (geth counts those later dropped too). */
-  constructor(
-    private readonly transfers: boolean,
-    private readonly counter: { n: number },
-  ) {}
-
-  private push(l: Omit<SimLog, 'logIndex'>): void {
-    this.frames[this.frames.length - 1]?.push({ ...l, logIndex: this.counter.n++ })
-  }
-
-  enter(m: Message): void {
-    this.frames.push([])
-    if (this.transfers && m.value > 0n && !m.delegatecall) {
-      const to = m.to ?? undefined
-      this.push({
-        address: TRANSFER_ADDRESS,
-        topics: [
-          TRANSFER_TOPIC,
-          setLengthLeft(m.caller.bytes, 32),
-          setLengthLeft(to ? to.bytes : new Uint8Array(), 32),
-        ],
-        data: setLengthLeft(bigIntToBytes(m.value), 32),
-      })
-    }
-  }
-
-  async step(s: InterpreterStep): Promise<void> {
-    const code = s.opcode.code
-    if (code === 0xff && this.transfers) {
-      // SELFDESTRUCT moves the whole balance: a transfer like any other
-      const balance = (await s.stateManager.getAccount(s.address))?.balance ?? 0n
-      const to = setLengthLeft(bigIntToBytes(s.stack[s.stack.length - 1]), 32)
-      if (balance > 0n) {
-        this.push({
-          address: TRANSFER_ADDRESS,
-          topics: [TRANSFER_TOPIC, setLengthLeft(s.address.bytes, 32), to],
-          data: setLengthLeft(bigIntToBytes(balance), 32),
-        })
-      }
-      return
-    }
-    if (code < 0xa0 || code > 0xa4) return
-    const st = s.stack
-    const offset = Number(st[st.length - 1])
-    const size = Number(st[st.length - 2])
-    const topics = st
-      .slice(st.length - 2 - (code - 0xa0), st.length - 2)
-      .reverse()
-      .map((t) => setLengthLeft(bigIntToBytes(t), 32))
-    const data = new Uint8Array(size)
-    data.set(s.memory.subarray(offset, offset + size))
-    this.push({ address: s.address.bytes, topics, data })
-  }
-
-  exit(r: EVMResult): void {
-    const frame = this.frames.pop() ?? []
-    const ok = r.execResult.exceptionError === undefined
-    const parent = this.frames[this.frames.length - 1]
-    if (!ok) return
-    if (r.createdAddress && this.transfers) {
-      // the transfer log of a creation names the new contract
-      for (const l of frame) {
-        if (l.address === TRANSFER_ADDRESS && l.topics[2].every((b) => b === 0)) {
-          l.topics[2] = setLengthLeft(r.createdAddress.bytes, 32)
-        }
-      }
-    }
-    if (parent) parent.push(...frame)
-    else this.done = frame
-  }
 }
 
 /**
