@@ -27,7 +27,6 @@ export const SIGNER_OPTIONS: CliOption[] = [
   },
 ]
 
-
 /** ModelRegistry's ABI, from the solc build (functions and custom errors, for revert reasons). */
 export const REGISTRY_ABI = contractAbi('ModelRegistry') as InterfaceAbi
 
