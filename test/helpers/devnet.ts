@@ -21,7 +21,10 @@ export interface TestDevnet extends Devnet {
 /** Start an in-process devnet on a free port with a fresh temp datadir. */
 export async function startTestDevnet(opts: Partial<DevnetOpts> = {}): Promise<TestDevnet> {
   const datadir = opts.datadir ?? mkdtempSync(join(tmpdir(), 'lattice-test-'))
-  const devnet = await startDevnet({ port: 0, ...opts, datadir })
+  // geth's 5 s call budget is for a node serving the public; a loaded 2-core test machine can take longer for a
+  // heavy eth_call or eth_simulateV1. Tests of the timeout itself pass their own callLimits.
+  const callLimits = { timeoutMs: 120_000, ...opts.callLimits }
+  const devnet = await startDevnet({ port: 0, ...opts, callLimits, datadir })
   return {
     ...devnet,
     url: devnet.server.url,
