@@ -99,7 +99,7 @@ export function ethMethods(node: LatticeNode, filters: FilterManager, opts: { de
     eth_blobBaseFee: async () => q(chain.head.header.calcNextBlobGasPrice(chain.common)),
     eth_feeHistory: async (p) => {
       const [c, newest, pct] = paramList(p, 'eth_feeHistory', 2, 3)
-      const count = typeof c === 'number' ? BigInt(c) : quantity(c, 'blockCount')
+      const count = typeof c === 'number' && Number.isSafeInteger(c) ? BigInt(c) : quantity(c, 'blockCount')
       if (count < 1n) return { oldestBlock: '0x0', baseFeePerGas: [], gasUsedRatio: [] }
       const percentiles = pct === undefined || pct === null ? undefined : percentileList(pct)
       const last = await resolveOrThrow(blockRef(newest, 'newestBlock'))
