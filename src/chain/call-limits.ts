@@ -35,7 +35,7 @@ export class CallLimits {
   readonly gasCap: bigint
   readonly timeoutMs: number
   /** performance.now() at which the request runs out of time (Infinity without a timeout). */
-  readonly expiresAt: number
+  private expiresAt: number
   /** Set once an EVM under these limits was halted at the deadline. */
   halted = false
   private sliceStart = performance.now()
@@ -44,6 +44,11 @@ export class CallLimits {
     this.gasCap = opts.gasCap ?? DEFAULT_RPC_GAS_CAP
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_RPC_EVM_TIMEOUT_MS
     this.expiresAt = this.timeoutMs > 0 ? performance.now() + this.timeoutMs : Number.POSITIVE_INFINITY
+  }
+
+  /** Halt every execution under these limits at its next jump (the server is closing). */
+  abort(): void {
+    this.expiresAt = Number.NEGATIVE_INFINITY
   }
 
   /** Throw geth's timeout error when an execution under these limits was halted at the deadline. */

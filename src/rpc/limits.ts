@@ -24,28 +24,45 @@ export const LIMITED_METHODS = [
  */
 const ABANDONED_AT_DEADLINE = new Set<string>(['eth_call', 'eth_estimateGas', 'eth_createAccessList', 'lattice_infer'])
 
-/** Wrap the limited methods among `handlers` so each request runs under fresh limits from `opts`. */
-export function applyCallLimits(handlers: Handlers, opts: CallLimitOpts = {}): Handlers {
-  const out: Handlers = { ...handlers }
-  for (const name of LIMITED_METHODS) {
-    const fn = handlers[name]
-    if (!fn) continue
-    out[name] = (params, ctx) => {
-      const limits = new CallLimits(opts)
-      // an execution halted at the deadline may still produce a result (a simulated call that "failed"):
-      // the request's answer is the timeout, as geth's
-      const work = withCallLimits(limits, () => fn(params, ctx)).then((res) => {
+/** Applies the call limits to a server's handlers and halts what is still running when the server closes. */
+export class CallLimiter {
+  private readonly live = new Set<CallLimits>()
+
+  constructor(private readonly opts: CallLimitOpts = {}) {}
+
+  /** Wrap the limited methods among `handlers` so each request runs under fresh limits. */
+  wrap(handlers: Handlers): Handlers {
+    const out: Handlers = { ...handlers }
+    for (const name of LIMITED_METHODS) {
+      const fn = handlers[name]
+      if (!fn) continue
+      out[name] = (params, ctx) => this.run(name, () => fn(params, ctx))
+    }
+    return out
+  }
+
+  /** Halt every call in flight at its next jump (a closing server must not wait for them). */
+  abortAll(): void {
+    for (const limits of this.live) limits.abort()
+  }
+
+  private run(name: string, fn: () => Promise<unknown>): Promise<unknown> {
+    const limits = new CallLimits(this.opts)
+    this.live.add(limits)
+    // an execution halted at the deadline may still produce a result (a simulated call that "failed"):
+    // the request's answer is the timeout, as geth's
+    const work = withCallLimits(limits, fn)
+      .then((res) => {
         limits.throwIfHalted()
         return res
       })
-      if (limits.timeoutMs <= 0 || !ABANDONED_AT_DEADLINE.has(name)) return work
-      let timer: NodeJS.Timeout | undefined
-      const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new CallTimeoutError(limits.timeoutMs)), limits.timeoutMs)
-      })
-      work.catch(() => {}) // once abandoned, its own failure is no longer anyone's
-      return Promise.race([work, deadline]).finally(() => clearTimeout(timer))
-    }
+      .finally(() => this.live.delete(limits))
+    if (limits.timeoutMs <= 0 || !ABANDONED_AT_DEADLINE.has(name)) return work
+    let timer: NodeJS.Timeout | undefined
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new CallTimeoutError(limits.timeoutMs)), limits.timeoutMs)
+    })
+    work.catch(() => {}) // once abandoned, its own failure is no longer anyone's
+    return Promise.race([work, deadline]).finally(() => clearTimeout(timer))
   }
-  return out
 }

@@ -16,7 +16,7 @@ import { FilterManager } from './filters.ts'
 import { frameRequest } from './framing.ts'
 import type { LatticeRpcDeps } from './lattice.ts'
 import { latticeMethods } from './lattice.ts'
-import { applyCallLimits } from './limits.ts'
+import { CallLimiter } from './limits.ts'
 import { netMethods } from './net.ts'
 import type { NodeMetrics } from './node-metrics.ts'
 import { otsMethods } from './ots.ts'
@@ -85,7 +85,8 @@ export async function startRpcServer(opts: RpcServerOpts): Promise<RpcServer> {
     ...opts.extraMethods,
   }
   const jaysonMethods: Record<string, jayson.Method> = {}
-  const limited = applyCallLimits(handlers, opts.callLimits ?? { timeoutMs: 0 })
+  const limiter = new CallLimiter(opts.callLimits ?? { timeoutMs: 0 })
+  const limited = limiter.wrap(handlers)
   for (const [name, fn] of Object.entries(opts.metrics ? opts.metrics.instrumentHandlers(limited) : limited)) {
     jaysonMethods[name] = new jayson.Method(
       (params: unknown, ctx: RequestContext, cb: (err: any, res?: unknown) => void) => {
@@ -195,6 +196,7 @@ export async function startRpcServer(opts: RpcServerOpts): Promise<RpcServer> {
     host,
     methods: Object.keys(handlers).sort(),
     close: async () => {
+      limiter.abortAll()
       filters.close()
       for (const c of wss.clients) c.terminate()
       wss.close()

@@ -1,3 +1,9 @@
+import type { ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TestDevnet } from '../helpers/devnet.ts'
 import { ADDR0, ADDR1, rpc, startTestDevnet } from '../helpers/devnet.ts'
@@ -113,4 +119,56 @@ describe('RPC calls are bounded (--rpc.evmtimeout, --rpc.gascap)', () => {
     expect(r.error?.message).toMatch(/out of gas|execution aborted \(timeout = 3s\)/)
     expect(performance.now() - t0).toBeLessThan(TIMEOUT_MS + 3000)
   }, 60_000)
+})
+
+describe('SIGTERM during looping calls', () => {
+  const BIN = new URL('../../bin/lattice.js', import.meta.url).pathname
+  let child: ChildProcess | undefined
+  let datadir: string | undefined
+  afterAll(() => {
+    if (child && child.exitCode === null) child.kill('SIGKILL')
+    if (datadir) rmSync(datadir, { recursive: true, force: true })
+  })
+
+  it('stops the node at once: calls in flight are halted, not waited for', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port
+        s.close(() => resolve(p))
+      })
+    })
+    const url = `http://127.0.0.1:${port}`
+    datadir = mkdtempSync(join(tmpdir(), 'lattice-sigterm-'))
+    const args = ['devnet', '--port', String(port), '--datadir', datadir, '--no-examples', '--rpc.evmtimeout', '60s']
+    child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    child.stdout?.on('data', (d) => {
+      output += d
+    })
+    child.stderr?.on('data', (d) => {
+      output += d
+    })
+    const deadline = Date.now() + 60_000
+    while (!output.includes('Listening on') && Date.now() < deadline && child.exitCode === null) {
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    const code = { '0x00000000000000000000000000000000000000aa': { code: `0x${LOOP_RUNTIME}` } }
+    const calls = Array.from({ length: 4 }, () =>
+      rpc(url, 'eth_call', [{ to: '0x00000000000000000000000000000000000000aa', gas: MAX_U64 }, 'latest', code]).catch(
+        () => 'no answer',
+      ),
+    )
+    await new Promise((r) => setTimeout(r, 1500))
+    // the calls are running: the node still answers
+    expect((await rpc(url, 'eth_blockNumber')).result).toBe('0x0')
+    const exited = new Promise((r) => child?.once('exit', r))
+    const t0 = performance.now()
+    child.kill('SIGTERM')
+    await exited
+    const ms = performance.now() - t0
+    console.log(`SIGTERM with 4 looping calls in flight: exited in ${ms.toFixed(0)} ms`)
+    expect(child.exitCode).toBe(0)
+    expect(ms).toBeLessThan(2000)
+    await Promise.all(calls)
+  }, 120_000)
 })
