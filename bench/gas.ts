@@ -1,112 +1,271 @@
 /**
- * Calibrates FLOPs-per-gas: wall time of one gas of ordinary EVM execution (a hashing/arithmetic/storage
- * loop run by our node's EVM) against wall time per FLOP of the example models under the consensus profile,
- * measured in the same run. Prints, per model, the ratio (inference time per gas) / (EVM time per gas) with
- * the current `INFERENCE_GAS.flopsPerGas`; the target is 0.5..2.
+ * Calibrates the inference gas schedule (docs/gas.md): in one run, wall time per gas of plain EVM work (a keccak
+ * loop — the reference — an SSTORE loop and an ecrecover loop, through the node's own EVM) and of each op family
+ * on the consensus runtime (createConsensusSession: the session factory the precompile uses). Prints, per family,
+ * (inference ns per gas) / (keccak-loop ns per gas); the target is 0.5..2. Also the example models and the
+ * Tile -> Transpose -> Slice graph of issue 13, with their gas under consensus-v1 and the current schedule.
  *
- *   npm run bench:gas
+ *   npm run bench:gas            (LATTICE_GAS_BENCH_QUICK=1 for a short run)
+ *   npm run bench:gas -- --vectors   the adversarial vectors through a node, with its peak RSS (bench/gas-vectors.ts)
  */
 import '../src/polyfills.ts'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { createAddressFromString, hexToBytes } from '@ethereumjs/util'
-import { Interface } from 'ethers'
-import { exampleModels, squareImage } from '../examples/models/index.ts'
-import { startDevnet } from '../src/cli/devnet.ts'
+import { writeFileSync } from 'node:fs'
+import { exampleModels } from '../examples/models/index.ts'
+import { OP_FAMILIES, type OpFamily, opFamily } from '../src/inference/flops/families.ts'
+import { GAS_SCHEDULES, type GasSchedule, MICRO_GAS } from '../src/inference/flops/schedule.ts'
 import { countFlops } from '../src/inference/flops.ts'
 import { createConsensusSession } from '../src/inference/onnx.ts'
-import type { Tensor } from '../src/inference/tensor.ts'
-import { INFERENCE_GAS, inferenceGas } from '../src/precompiles/params.ts'
-import { compileContract, REPO_ROOT } from '../test/helpers/solc.ts'
+import { CONSENSUS_PROFILE } from '../src/inference/profile.ts'
+import { DType, type Tensor } from '../src/inference/tensor.ts'
+import { CURRENT_GAS_SCHEDULE, inferenceGas } from '../src/precompiles/params.ts'
+import { familyModel, recipeModel } from '../test/helpers/gas-models.ts'
+import { startEvmRef } from './evm-ref.ts'
 
+const QUICK = process.env.LATTICE_GAS_BENCH_QUICK === '1'
+/** Only the cases whose name matches this regular expression. */
+const ONLY = process.env.LATTICE_GAS_BENCH_ONLY ? new RegExp(process.env.LATTICE_GAS_BENCH_ONLY) : undefined
+/** Write each case's cost components and run time here (JSON), for fitting the weights. */
+const DUMP = process.env.LATTICE_GAS_BENCH_DUMP
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
-async function evmNsPerGas(): Promise<number> {
-  const datadir = mkdtempSync(join(tmpdir(), 'lattice-gasbench-'))
-  const devnet = await startDevnet({ datadir, port: 0 })
-  try {
-    const { abi, bytecode } = compileContract(`${REPO_ROOT}bench/fixtures/Work.sol`, 'Work')
-    const from = devnet.accounts[0].address
-    const hash = await devnet.node.sendTransaction({ from, data: hexToBytes(bytecode), gas: 3_000_000n })
-    const loc = await devnet.node.chain.getTransaction(hash)
-    const [receipt] = await devnet.node.chain.getReceipts(loc!.block.hash())
-    const to = createAddressFromString(`0x${Buffer.from(receipt.contractAddress!).toString('hex')}`)
-    const data = hexToBytes(new Interface(abi).encodeFunctionData('work', [20_000]) as `0x${string}`)
-    const samples: number[] = []
-    for (let i = 0; i < 7; i++) {
-      const t0 = process.hrtime.bigint()
-      const r = await devnet.node.execute({ from, to, data, gas: 16_000_000n }, devnet.node.chain.head)
-      const ns = Number(process.hrtime.bigint() - t0)
-      samples.push(ns / Number(r.totalGasSpent))
-    }
-    return median(samples.slice(2))
-  } finally {
-    await devnet.close()
-    rmSync(datadir, { recursive: true, force: true })
-  }
-}
-
-interface ModelCase {
+interface Case {
   name: string
-  bytes: Uint8Array
+  model: Uint8Array
   inputs: Tensor[]
 }
 
-async function inferenceNsPerFlop(c: ModelCase): Promise<{ flops: number; ms: number; nsPerFlop: number }> {
-  const shapes = Object.fromEntries(c.inputs.map((t) => [t.name, t.shape]))
-  const { flops } = countFlops({ model: c.bytes, inputs: shapes })
-  const session = await createConsensusSession({ model: c.bytes })
+const floatInput = (name: string, shape: number[]): Tensor => {
+  const n = shape.reduce((a, b) => a * b, 1)
+  const v = new Float32Array(n)
+  for (let i = 0; i < n; i++) v[i] = ((i * 2654435761) % 1000) / 1000 - 0.5
+  return { name, dtype: DType.float32, shape, data: new Uint8Array(v.buffer) }
+}
+
+const recipe = (name: string, r: string, p: Record<string, number>, shape: number[]): Case => ({
+  name,
+  model: recipeModel(r, p),
+  inputs: [floatInput('x', shape)],
+})
+
+const family = (name: string, step: string, rows: number, cols: number, depth: number): Case => ({
+  name,
+  model: familyModel(step, { rows, cols, depth }),
+  inputs: [floatInput('x', [1, cols])],
+})
+
+/**
+ * One graph per op family: a tiny input expanded inside the model, a chain of the family's ops, a sum out. The
+ * call's I/O is negligible, so its time is the family's work (plus the Expand and the sum, priced too).
+ */
+function familyCases(): Case[] {
+  const M = 1024
+  return [
+    family('mac: MatMul 256x512 @ 512x512, x4', 'matmul', 256, 512, 4),
+    recipe('mac: Conv 3x3 32ch 64x64, x4', 'convChain', { c: 32, h: 64, w: 64, depth: 4 }, [1, 32, 1, 1]),
+    family('elementwise: Add 1Mi, x16', 'add', M, M, 16),
+    family('elementwise: Mul 1Mi, x16', 'mul', M, M, 16),
+    family('elementwise: Relu 1Mi, x16', 'relu', M, M, 16),
+    family('transcendental: Tanh 1Mi, x8', 'tanh', M, M, 8),
+    family('transcendental: Erf 1Mi, x8', 'erf', M, M, 8),
+    family('transcendental: Sigmoid 1Mi, x8', 'sigmoid', M, M, 8),
+    family('reduction: ReduceSum rows + Add 1Mi, x8', 'reducesum', M, M, 8),
+    family('reduction: ReduceMax rows + Sub 1Mi, x8', 'reducemax', M, M, 8),
+    recipe('reduction: MaxPool 3x3 16ch 128x128, x4', 'poolChain', { c: 16, h: 128, w: 128, depth: 4 }, [1, 16, 1, 1]),
+    family('normalisation: Softmax 1Mi, x8', 'softmax', M, M, 8),
+    family('normalisation: LayerNorm 1Mi, x8', 'layernorm', M, M, 8),
+    family('movement: Slice + Pad 1Mi, x8', 'slicepad', M, M, 8),
+    family('movement: Concat + Split 1Mi, x8', 'concatsplit', M, M, 8),
+    family('movement: Tile + Slice + Pad 1Mi, x4', 'tileslice', M, M, 4),
+    family('permute: Transpose x2 1Mi, x4', 'transpose', M, M, 4),
+    family('permute: Gather rows 1Mi, x8', 'gather', M, M, 8),
+    recipe('permute: Resize x8 nearest 3x64x64', 'resizeSum', { c: 3, h: 64, w: 64, scale: 8 }, [1, 3, 64, 64]),
+    family('shape: Reshape x2 1Mi, x200', 'reshape', M, M, 200),
+    family('per node: Relu [1,16], x2000', 'relu', 1, 16, 2000),
+    recipe('control: Loop x2000, Add over [16]', 'loop', { n: 16, trips: 2000 }, [16]),
+    recipe(
+      'adversarial: Tile->Transpose->Slice 16384x1024',
+      'tileTransposeSlice',
+      { r: 16, c: 1024, times: 1024 },
+      [16, 1024],
+    ),
+  ]
+}
+
+function exampleCases(): Case[] {
+  return exampleModels()
+    .filter((m) => m.name !== 'silero-vad')
+    .map((m) => ({ name: `example: ${m.name}`, model: m.bytes, inputs: m.sampleInput }))
+}
+
+/** Median run time, ns, of a case in a consensus session (2 warm-up runs; at least 5 timed, up to ~3 s). */
+async function runNs(c: Case): Promise<number> {
+  const session = await createConsensusSession({ model: c.model })
   try {
     for (let i = 0; i < 2; i++) await session.run(c.inputs)
     const samples: number[] = []
-    const deadline = performance.now() + 3000
-    while (samples.length < 5 || (performance.now() < deadline && samples.length < 50)) {
+    const deadline = performance.now() + (QUICK ? 1000 : 3000)
+    while (samples.length < 5 || (performance.now() < deadline && samples.length < 30)) {
       const t0 = process.hrtime.bigint()
       await session.run(c.inputs)
       samples.push(Number(process.hrtime.bigint() - t0))
     }
-    const ns = median(samples)
-    return { flops, ms: ns / 1e6, nsPerFlop: ns / flops }
+    return median(samples)
   } finally {
     await session.dispose()
   }
 }
 
-async function main(): Promise<void> {
-  const models = exampleModels()
-  const cases: ModelCase[] = models
-    .filter((m) => m.name !== 'iris' && m.name !== 'silero-vad')
-    .map((m) => ({ name: m.name, bytes: m.bytes, inputs: m.sampleInput }))
-  const edges = models.find((m) => m.name === 'edges')!
-  cases.push({ name: 'edges 224x224', bytes: edges.bytes, inputs: [squareImage(224, 224)] })
-
-  const evm = await evmNsPerGas()
-  console.log(`\nEVM: ${evm.toFixed(1)} ns per gas (Work.work(20000) through the node's EVM)`)
-  console.log(`flopsPerGas = ${INFERENCE_GAS.flopsPerGas}\n`)
-  console.log(
-    '| model | FLOPs | run ms | FLOPs per gas for parity | compute gas: inference/EVM time | all gas (base+bytes+compute): inference/EVM time |',
-  )
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: |')
-  const ratios: number[] = []
-  for (const c of cases) {
-    const r = await inferenceNsPerFlop(c)
-    const computeGas = r.flops / Number(INFERENCE_GAS.flopsPerGas)
-    const bytes = c.inputs.reduce((s, t) => s + t.data.length, 0)
-    const allGas = Number(inferenceGas(BigInt(r.flops), bytes, 0))
-    const computeRatio = (r.ms * 1e6) / (computeGas * evm)
-    const allRatio = (r.ms * 1e6) / (allGas * evm)
-    // the calibration target is where compute dominates: models of 5 ms and more
-    if (r.ms >= 5) ratios.push(computeRatio)
-    console.log(
-      `| ${c.name} | ${r.flops.toExponential(2)} | ${r.ms.toFixed(2)} | ${(evm / r.nsPerFlop).toFixed(0)} | ${computeRatio.toFixed(2)} | ${allRatio.toFixed(2)} |`,
-    )
+/** A schedule that prices only one component at 1 gas per unit: its gas is that component's amount. */
+function unitSchedule(part: { flop?: OpFamily; byte?: OpFamily; node?: boolean; iteration?: boolean }): GasSchedule {
+  const zero = Object.fromEntries(OP_FAMILIES.map((f) => [f, 0n])) as Record<OpFamily, bigint>
+  return {
+    ...CURRENT_GAS_SCHEDULE,
+    perFlop: part.flop ? { ...zero, [part.flop]: MICRO_GAS } : zero,
+    perByte: part.byte ? { ...zero, [part.byte]: MICRO_GAS } : zero,
+    perNode: part.node ? MICRO_GAS : 0n,
+    perIteration: part.iteration ? MICRO_GAS : 0n,
   }
-  const geo = Math.exp(ratios.reduce((s, x) => s + Math.log(x), 0) / ratios.length)
-  console.log(
-    `\ncalibration ratio (geometric mean over models >= 5 ms, compute gas): ${geo.toFixed(2)} (target 0.5..2)`,
-  )
-  console.log('Smaller models pay the base cost, which is worth more EVM time than their run takes.')
 }
 
-await main()
+/** FLOPs and bytes per family, nodes and loop iterations of one run: what the weights multiply. */
+function components(model: Uint8Array, shapes: Record<string, number[]>): Record<string, number> {
+  const out: Record<string, number> = {}
+  const count = (s: GasSchedule) => countFlops({ model, inputs: shapes, schedule: s }).gas
+  for (const f of OP_FAMILIES) {
+    const flops = count(unitSchedule({ flop: f }))
+    const bytes = count(unitSchedule({ byte: f }))
+    if (flops) out[`flop.${f}`] = flops
+    if (bytes) out[`byte.${f}`] = bytes
+  }
+  out.node = count(unitSchedule({ node: true }))
+  out.iteration = count(unitSchedule({ iteration: true }))
+  return out
+}
+
+/** Rounds over all cases: each case's ratio is the median of its rounds (the machine's load drifts). */
+const ROUNDS = QUICK ? 1 : Number(process.env.LATTICE_GAS_BENCH_ROUNDS ?? 3)
+
+interface Row {
+  name: string
+  families: string
+  gasV1: bigint
+  gas: bigint
+  /** Gas the measured time is compared with. */
+  measuredGas: number
+  ms: number[]
+  ratios: number[]
+  dump?: Record<string, unknown>
+}
+
+async function main(): Promise<void> {
+  const evmRef = await startEvmRef()
+  const evm = {
+    keccak: await evmRef.nsPerGas('keccak', 7),
+    sstore: await evmRef.nsPerGas('sstore', 7),
+    ecrecover: await evmRef.nsPerGas('ecrecover', 7),
+  }
+  const ref = evm.keccak
+  const v1 = GAS_SCHEDULES['consensus-v1']
+  const rows: Row[] = []
+  const examples: Row[] = []
+  const modelIds = new Map<string, Case>()
+  for (const c of familyCases()) {
+    if (ONLY && !ONLY.test(c.name)) continue
+    const shapes = Object.fromEntries(c.inputs.map((t) => [t.name, t.shape]))
+    const r = countFlops({ model: c.model, inputs: shapes })
+    const r1 = countFlops({ model: c.model, inputs: shapes, schedule: v1 })
+    const inBytes = c.inputs.reduce((s, t) => s + t.data.length, 0)
+    const outBytes = Object.values(r.outputShapes).reduce((s, sh) => s + sh.reduce((a, b) => a * b, 1) * 4, 0)
+    const gas = inferenceGas(BigInt(r.gas), inBytes, outBytes)
+    rows.push({
+      name: c.name,
+      families: [...new Set(Object.keys(r.byOp).map(opFamily))].join('+'),
+      gasV1: inferenceGas(BigInt(r1.gas), inBytes, outBytes, 1, v1),
+      gas,
+      // the session's run is compared with the call's gas less the base, which pays for the call around it
+      measuredGas: Number(gas - CURRENT_GAS_SCHEDULE.base),
+      ms: [],
+      ratios: [],
+      dump: { io: Math.ceil(inBytes / 32) + Math.ceil(outBytes / 32), ...components(c.model, shapes) },
+    })
+    modelIds.set(c.name, c)
+  }
+  for (const c of exampleCases()) {
+    if (ONLY && !ONLY.test(c.name)) continue
+    const shapes = Object.fromEntries(c.inputs.map((t) => [t.name, t.shape]))
+    const r = countFlops({ model: c.model, inputs: shapes })
+    const r1 = countFlops({ model: c.model, inputs: shapes, schedule: v1 })
+    const inBytes = c.inputs.reduce((s, t) => s + t.data.length, 0)
+    const outBytes = Object.values(r.outputShapes).reduce((s, sh) => s + sh.reduce((a, b) => a * b, 1) * 4, 0)
+    const gas = inferenceGas(BigInt(r.gas), inBytes, outBytes)
+    examples.push({
+      name: c.name,
+      families: [...new Set(Object.keys(r.byOp).map(opFamily))].join('+'),
+      gasV1: inferenceGas(BigInt(r1.gas), inBytes, outBytes, 1, v1),
+      gas,
+      // a whole transaction through the node is compared with the precompile's gas (calldata is the EVM's)
+      measuredGas: Number(gas),
+      ms: [],
+      ratios: [],
+      dump: {
+        io: Number(CURRENT_GAS_SCHEDULE.base) + Math.ceil(inBytes / 32) + Math.ceil(outBytes / 32),
+        ...components(c.model, shapes),
+      },
+    })
+    modelIds.set(c.name, c)
+  }
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const row of rows) {
+      const c = modelIds.get(row.name) as Case
+      try {
+        const ns = await runNs(c)
+        const caseRef = await evmRef.nsPerGas('keccak', 3)
+        row.ms.push(ns / 1e6)
+        row.ratios.push(ns / row.measuredGas / caseRef)
+      } catch (err) {
+        console.log(`${row.name}: failed: ${(err as Error).message.split('\n')[0]}`)
+      }
+    }
+    for (const row of examples) {
+      const c = modelIds.get(row.name) as Case
+      const call = await evmRef.inferCall(`${row.name.replace('example: ', '')}-${round}`, c.model, c.inputs)
+      const caseRef = await evmRef.nsPerGas('keccak', 3)
+      row.ms.push(call.ns / 1e6)
+      row.ratios.push(call.ns / row.measuredGas / caseRef)
+    }
+  }
+  await evmRef.close()
+
+  console.log(
+    `\nconsensus runtime: ${CONSENSUS_PROFILE.id}; gas schedule: ${CURRENT_GAS_SCHEDULE.id}; ${ROUNDS} round(s)`,
+  )
+  console.log(`EVM keccak loop: ${ref.toFixed(1)} ns/gas (reference)`)
+  console.log(`EVM SSTORE loop: ${evm.sstore.toFixed(1)} ns/gas (${(evm.sstore / ref).toFixed(2)}x the reference)`)
+  console.log(
+    `EVM ecrecover loop: ${evm.ecrecover.toFixed(1)} ns/gas (${(evm.ecrecover / ref).toFixed(2)}x the reference)\n`,
+  )
+  console.log('Ratio: time per gas / keccak-loop time per gas (the loop timed right after each case; median of')
+  console.log('rounds). Op families: the session run against the call gas less the base (which pays for the call')
+  console.log("around the run). Examples: the whole transaction through the node's EVM against the precompile gas.\n")
+  console.log('| case | families | call gas v1 | call gas v2 | ms (median) | ratio |')
+  console.log('| --- | --- | ---: | ---: | ---: | ---: |')
+  const all: number[] = []
+  const dump: unknown[] = []
+  for (const row of [...rows, ...examples]) {
+    if (row.ratios.length === 0) continue
+    const ratio = median(row.ratios)
+    all.push(ratio)
+    console.log(
+      `| ${row.name} | ${row.families} | ${row.gasV1} | ${row.gas} | ${median(row.ms).toFixed(2)} | ${ratio.toFixed(2)} |`,
+    )
+    // what the weights must buy, in gas, for a ratio of 1
+    if (DUMP && row.dump) dump.push({ name: row.name, need: ratio * row.measuredGas, ...row.dump })
+  }
+  if (DUMP) writeFileSync(DUMP, JSON.stringify(dump, null, 1))
+  console.log(
+    `\nevery case: time per gas from ${Math.min(...all).toFixed(2)}x to ${Math.max(...all).toFixed(2)}x the keccak loop (target 0.5..2)`,
+  )
+}
+
+if (process.argv.includes('--vectors')) await import('./gas-vectors.ts')
+else await main()

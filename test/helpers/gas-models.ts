@@ -189,6 +189,19 @@ export const RECIPES: Record<string, (p: Record<string, number>) => Uint8Array> 
         { op: 'Range', inputs: ['start', 'limit', 'delta'], outputs: ['y'] },
       ],
     }),
+  /** x[1,c,1,1] expanded to [1,c,h,w], `depth` padded 3x3 MaxPools, summed. */
+  poolChain: ({ c, h, w, depth }) => {
+    const nodes: NodeSpec[] = [{ op: 'Expand', inputs: ['x', 'full'], outputs: ['t0'] }]
+    for (let i = 0; i < depth; i++)
+      nodes.push({
+        op: 'MaxPool',
+        inputs: [`t${i}`],
+        outputs: [`t${i + 1}`],
+        attrs: { kernel_shape: { ints: [3, 3] }, pads: { ints: [1, 1, 1, 1] } },
+      })
+    nodes.push({ op: 'ReduceSum', inputs: [`t${depth}`], outputs: ['y'], attrs: { keepdims: { i: 0 } } })
+    return unaryGraph([1, c, 1, 1], nodes, { inits: [ints('full', [1, c, h, w])] })
+  },
   /** Resize x[1,c,h,w] by `scale` (nearest), then sum it to one number. */
   resizeSum: ({ c, h, w, scale }) =>
     buildModel({

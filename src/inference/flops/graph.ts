@@ -55,8 +55,11 @@ export const RULES: Readonly<Record<string, Rule>> = Object.freeze({
 /** Standard ops the counter knows but cannot shape. */
 const NO_SHAPE_RULE = new Set(['Col2Im'])
 
-/** Most node evaluations one count may take: bounds the counter's own cost on adversarial graphs. */
-const MAX_NODE_EVALS = 1_000_000
+/**
+ * Most node evaluations one count may take (unrolled loop iterations included): counting costs microseconds per
+ * node, and a call refused while counting pays only the base, so this bounds the work a refusal can cost.
+ */
+const MAX_NODE_EVALS = 250_000
 
 function declaredShape(v: ValueInfoProto): { dtype: number; shape: (number | string)[] } | undefined {
   const tt = v.type?.tensorType

@@ -1,0 +1,66 @@
+/**
+ * Runs every adversarial gas vector (test/precompiles/adversarial-vectors.json) through a devnet node's own EVM,
+ * as an `infer` call with the EIP-7825 maximum of gas, and reports for each: refused (revert reason or out of gas,
+ * before any work) or run, its gas, its time per gas against a keccak loop timed right after it, and the node
+ * process's peak RSS (sampled every 10 ms; the WebAssembly runtime's workers are threads of the same process; the
+ * harness runs in that process too, so the figure is an upper bound on the node's). Regenerate the vector file
+ * first (test/precompiles/adversarial-vectors.gen.ts) so its planned gas matches the current schedule.
+ *
+ *   npm run bench:gas -- --vectors     (or: node --import tsx bench/gas-vectors.ts)
+ */
+import { readFileSync } from 'node:fs'
+import { DType, type Tensor, tensorFromValues } from '../src/inference/tensor.ts'
+import { recipeModel } from '../test/helpers/gas-models.ts'
+import type { AdversarialVector } from '../test/precompiles/adversarial-vectors.ts'
+import { startEvmRef } from './evm-ref.ts'
+
+const vectors = JSON.parse(
+  readFileSync(new URL('../test/precompiles/adversarial-vectors.json', import.meta.url), 'utf8'),
+) as AdversarialVector[]
+
+function inputsOf(v: AdversarialVector): Tensor[] {
+  return Object.entries(v.input).map(([name, t]) => {
+    const n = t.shape.reduce((a, b) => a * b, 1)
+    if (t.dtype === 'int64') return tensorFromValues(name, DType.int64, t.shape, (t.values ?? []).map(BigInt))
+    return tensorFromValues(
+      name,
+      DType.float32,
+      t.shape,
+      Array.from({ length: n }, (_, i) => (i % 7) / 7),
+    )
+  })
+}
+
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`
+
+async function main(): Promise<void> {
+  let peak = process.memoryUsage().rss
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss)
+  }, 10)
+  const evm = await startEvmRef()
+  console.log(`node RSS at start (devnet up, examples deployed): ${mib(process.memoryUsage().rss)}\n`)
+  console.log('Gas: the transaction (calldata included) and the precompile; the ratio is time per precompile gas.\n')
+  console.log('| vector | outcome | tx gas | precompile gas | ms | time per gas / keccak | peak RSS so far |')
+  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: |')
+  try {
+    for (const [i, v] of vectors.entries()) {
+      const model = recipeModel(v.recipe, v.params)
+      const call = await evm.inferCall(`vector-${i}`, model, inputsOf(v), { runs: 1, allowFailure: true })
+      const ref = await evm.nsPerGas('keccak', 3)
+      // the planned gas from the vector file: recounting here would add the harness's own memory to the RSS
+      const gas = v.expectedGas ? BigInt(v.expectedGas) : undefined
+      const outcome = call.error ? `refused: ${call.error}` : 'ran'
+      const ratio = call.error || !gas ? '' : (call.ns / Number(gas) / ref).toFixed(2)
+      console.log(
+        `| ${v.name} | ${outcome.slice(0, 100)} | ${call.gas} | ${gas ?? ''} | ${(call.ns / 1e6).toFixed(1)} | ${ratio} | ${mib(peak)} |`,
+      )
+    }
+  } finally {
+    await evm.close()
+    clearInterval(sampler)
+  }
+  console.log(`\npeak RSS of the node process over the whole vector run: ${mib(peak)} (limit 1024 MiB)`)
+}
+
+await main()
