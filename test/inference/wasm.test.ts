@@ -5,7 +5,7 @@ import { ModelLoadError, RuntimeMismatchError } from '../../src/inference/errors
 import { createConsensusSession, createSession } from '../../src/inference/onnx.ts'
 import { CONSENSUS_PROFILE, CONSENSUS_PROFILE_V1 } from '../../src/inference/profile.ts'
 import { DType, type Tensor, tensorFromValues } from '../../src/inference/tensor.ts'
-import { closeWasmPools } from '../../src/inference/wasm.ts'
+import { closeWasmPools, wasmPool } from '../../src/inference/wasm.ts'
 import { checkRuntime, wasmRuntimeFiles } from '../../src/inference/wasm-check.ts'
 import { WorkerPool } from '../../src/inference/worker-pool.ts'
 
@@ -162,6 +162,19 @@ describe('consensus runtime (onnxruntime-web in worker threads)', () => {
       expect.stringMatching(/requests are waiting \(the bound is 4\)/),
     ])
     await pool.close()
+  })
+
+  it('a session whose worker died loads again in a live worker on its next run; the failure is never a run error', async () => {
+    const s = await createConsensusSession({ model: buildIrisModel() })
+    const x = tensorFromValues('x', DType.float32, [1, 4], [6.9, 3.1, 5.4, 2.1])
+    const [before] = await s.run([x])
+    // what a crash looks like from here: every worker of the pool exits
+    const slots = (wasmPool(CONSENSUS_PROFILE) as unknown as { slots: { worker: { terminate(): Promise<number> } }[] })
+      .slots
+    await Promise.all(slots.map((w) => w.worker.terminate()))
+    const [after] = await s.run([x])
+    expect(Buffer.from(after.data).equals(Buffer.from(before.data))).toBe(true)
+    await s.dispose()
   })
 
   it('agrees with native consensus-v1 to float32 tolerance (its bits may differ: docs/determinism.md)', async () => {
