@@ -6,7 +6,7 @@
  * harness runs in that process too, so the figure is an upper bound on the node's). Regenerate the vector file
  * first (test/precompiles/adversarial-vectors.gen.ts) so its planned gas matches the current schedule.
  *
- *   npm run bench:gas -- --vectors     (or: node --import tsx bench/gas-vectors.ts)
+ *   node --expose-gc --import tsx bench/gas-vectors.ts   (or npm run bench:gas -- --vectors, without the collections)
  */
 import { readFileSync } from 'node:fs'
 import { DType, type Tensor, tensorFromValues } from '../src/inference/tensor.ts'
@@ -48,6 +48,8 @@ async function main(): Promise<void> {
       const model = recipeModel(v.recipe, v.params)
       const call = await evm.inferCall(`vector-${i}`, model, inputsOf(v), { runs: 1, allowFailure: true })
       const ref = await evm.nsPerGas('keccak', 3)
+      // collect the harness's garbage between vectors (run with --expose-gc): what stays is what the node keeps
+      ;(globalThis as { gc?: () => void }).gc?.()
       // the planned gas from the vector file: recounting here would add the harness's own memory to the RSS
       const gas = v.expectedGas ? BigInt(v.expectedGas) : undefined
       const outcome = call.error ? `refused: ${call.error}` : 'ran'

@@ -4,7 +4,7 @@
 export { parseShapeArg } from './flops/args.ts'
 export { checkModelBounds, type ModelBounds } from './flops/bounds.ts'
 export type { CountFlopsOpts, FlopReport, InputShape } from './flops/common.ts'
-export { MemoryBoundError } from './flops/errors.ts'
+export { GraphSizeError, MemoryBoundError } from './flops/errors.ts'
 export { OP_FAMILIES, type OpFamily, opFamily } from './flops/families.ts'
 export { countFlops, createFlopCounter, type FlopCounter } from './flops/graph.ts'
 export { findNondeterministicOps, NONDETERMINISTIC_OPS } from './flops/nondeterministic.ts'

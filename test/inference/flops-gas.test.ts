@@ -52,6 +52,8 @@ describe('gas schedules', () => {
     expect(Object.keys(GAS_SCHEDULES).sort()).toEqual(['consensus-v1', 'consensus-v2'])
     expect(CURRENT_GAS_SCHEDULE.id).toBe('consensus-v2')
     expect(v2.maxPeakBytes).toBe(256 * 1024 * 1024)
+    expect(v2.maxNodes).toBe(50_000)
+    expect(v1.maxNodes).toBe(Number.POSITIVE_INFINITY)
     expect(Object.isFrozen(v2)).toBe(true)
   })
 

@@ -58,9 +58,10 @@ describe('adversarial gas vectors (issue 13)', () => {
     expect(BigInt(loop.expectedGas as string)).toBeGreaterThan(1_000_000n * perIteration)
   })
 
-  it('a 100k-node graph pays every node', () => {
+  it('a 100k-node graph is refused before any work, at registration and at call time', () => {
     const chain = vectors.find((v) => v.recipe === 'chain') as AdversarialVector
-    expect(BigInt(chain.expectedGas as string)).toBeGreaterThan((100_000n * CURRENT_GAS_SCHEDULE.perNode) / MICRO_GAS)
+    expect(chain.expectedError).toBe('the graph has 100000 nodes (subgraphs included); the limit is 50000')
+    expect(chain.registration).toMatch(/too large to run on-chain/)
   })
 
   it('registration refuses a graph whose memory cannot be bounded, naming the op', () => {

@@ -4,7 +4,7 @@ import { LatticeError } from '../../errors.ts'
 import { ModelCheckError, UnsupportedOpError } from '../errors.ts'
 import { decodeModel, type GraphProto, num } from '../proto.ts'
 import type { InputShape } from './common.ts'
-import { MemoryBoundError } from './errors.ts'
+import { GraphSizeError, MemoryBoundError } from './errors.ts'
 import { createFlopCounter } from './graph.ts'
 import { CURRENT_GAS_SCHEDULE, type GasSchedule } from './schedule.ts'
 
@@ -54,6 +54,8 @@ export function checkModelBounds(
     const r = counter.count({ ...opts.shapes, ...shapes })
     return { shapes, peakBytes: r.peakBytes, gas: r.gas }
   } catch (err) {
+    if (err instanceof GraphSizeError)
+      throw new ModelCheckError(`the model is too large to run on-chain: ${err.shortMessage}`)
     if (err instanceof MemoryBoundError) {
       throw new ModelCheckError(
         `the model needs more memory than one call may use even at its smallest input shapes (${fmtShapes(shapes)}): ${err.shortMessage}`,

@@ -42,3 +42,12 @@ export class MemoryBoundError extends LatticeError {
     this.limit = limit
   }
 }
+
+/** The graph has more nodes than the schedule allows (subgraphs included). */
+export class GraphSizeError extends LatticeError {
+  readonly nodes: number
+  constructor(nodes: number, limit: number) {
+    super('GAS_GRAPH_SIZE', `the graph has ${nodes} nodes (subgraphs included); the limit is ${limit}`)
+    this.nodes = nodes
+  }
+}

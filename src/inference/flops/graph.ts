@@ -28,7 +28,7 @@ import { Ctx, FLOAT, fail, infoOfProto, MAX_VALUE, numel, ShapeFail } from './co
 import { RULES as CONTROL, CONTROL_FLOW } from './control.ts'
 import { nodeCost, trafficBytes, wholeGas } from './cost.ts'
 import { RULES as ELEMENTWISE } from './elementwise.ts'
-import { MemoryBoundError } from './errors.ts'
+import { GraphSizeError, MemoryBoundError } from './errors.ts'
 import { RULES as LINEAR } from './linear.ts'
 import { dtypeLabel, infoBytes, lastUses } from './memory.ts'
 import { RULES as MISC } from './misc.ts'
@@ -95,10 +95,30 @@ export interface FlopCounter {
 export function createFlopCounter(opts: { model: Uint8Array; schedule?: GasSchedule }): FlopCounter {
   const m = decodeModel(opts.model)
   const schedule = opts.schedule ?? CURRENT_GAS_SCHEDULE
-  return { count: (inputs) => countDecoded(m, schedule, inputs) }
+  const size = nodeCount(m.graph as GraphProto)
+  return { count: (inputs) => countDecoded(m, schedule, size, inputs) }
 }
 
-function countDecoded(m: ModelProto, schedule: GasSchedule, inputs?: Record<string, InputShape>): FlopReport {
+/** Nodes of a graph and of all its subgraphs. */
+function nodeCount(g: GraphProto): number {
+  let n = 0
+  for (const node of g.node ?? []) {
+    n++
+    for (const a of node.attribute ?? []) {
+      if (a.g) n += nodeCount(a.g)
+      for (const sg of a.graphs ?? []) n += nodeCount(sg)
+    }
+  }
+  return n
+}
+
+function countDecoded(
+  m: ModelProto,
+  schedule: GasSchedule,
+  size: number,
+  inputs?: Record<string, InputShape>,
+): FlopReport {
+  if (size > schedule.maxNodes) throw new GraphSizeError(size, schedule.maxNodes)
   const opts = { inputs }
   const counter = newCounter(opsetOf(m), { evals: 0, peakBytes: 0, peakNode: '' }, schedule)
   const graph = m.graph as GraphProto

@@ -35,6 +35,11 @@ export interface GasSchedule {
    * at registration. `Infinity`: no bound (consensus-v1 had none).
    */
   readonly maxPeakBytes: number
+  /**
+   * Most nodes a model may have, subgraphs included (`Infinity` under consensus-v1). Counting and loading a graph
+   * cost time and memory per node before anything is charged for them; real models have a few thousand.
+   */
+  readonly maxNodes: number
 }
 
 const per = (all: bigint, over: Partial<Record<OpFamily, bigint>> = {}): Readonly<Record<OpFamily, bigint>> =>
@@ -68,6 +73,7 @@ export const GAS_SCHEDULE_V1: GasSchedule = Object.freeze({
   perNode: 0n,
   perIteration: 0n,
   maxPeakBytes: Number.POSITIVE_INFINITY,
+  maxNodes: Number.POSITIVE_INFINITY,
 })
 
 /** 256 MiB: the static peak-memory bound of one call under consensus-v2. */
@@ -98,6 +104,7 @@ export const GAS_SCHEDULE_V2: GasSchedule = Object.freeze({
   perNode: 2_300_000n,
   perIteration: 2_900_000n,
   maxPeakBytes: MAX_PEAK_BYTES_V2,
+  maxNodes: 50_000,
 })
 
 /** Gas schedules by consensus profile id. */
