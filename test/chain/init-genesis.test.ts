@@ -1,16 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { initDatadir, loadDatadirSpec } from '../../src/chain/datadir.ts'
 import { DatadirMismatchError, DatadirNotInitialisedError, GenesisError } from '../../src/chain/errors.ts'
 import { DEVNET_GENESIS_PATH, parseChainSpec } from '../../src/chain/genesis.ts'
-import type { CliIO } from '../../src/cli/command.ts'
-import { loadCommands } from '../../src/cli/commands.ts'
-import { buildProgram } from '../../src/cli/main.ts'
 import { SUITE_DIR } from '../conformance/execution-apis/runner.ts'
+import { runCli } from '../helpers/cli.ts'
 import { CONFORMANCE_SUITE, describeWith } from '../helpers/requires.ts'
 
 const tmp = mkdtempSync(join(tmpdir(), 'lattice-init-'))
@@ -98,28 +95,7 @@ describeWith([CONFORMANCE_SUITE], 'the execution-apis genesis (PoW to BPO2, etha
 })
 
 describeWith([CONFORMANCE_SUITE], 'CLI: init, import, export', () => {
-  async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-    let out = ''
-    let err = ''
-    const sink = (f: (s: string) => void) =>
-      new Writable({
-        write(chunk, _enc, cb) {
-          f(String(chunk))
-          cb()
-        },
-      })
-    const io: CliIO = { stdout: sink((s) => (out += s)), stderr: sink((s) => (err += s)), isTTY: false }
-    let code = 0
-    const program = buildProgram(await loadCommands(), io, (c) => (code = c))
-    program.exitOverride()
-    try {
-      await program.parseAsync(['node', 'lattice', ...argv])
-    } catch (e) {
-      err += (e as Error).message
-      code = 1
-    }
-    return { code, out, err }
-  }
+  const run = runCli
 
   it('initialises from the execution-apis genesis, imports chain.rlp, exports a range', async () => {
     const dir = join(tmp, 'cli')

@@ -2,39 +2,13 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import { RLP } from '@ethereumjs/rlp'
 import { afterAll, describe, expect, it } from 'vitest'
-import type { CliIO } from '../../src/cli/command.ts'
-import { loadCommands } from '../../src/cli/commands.ts'
-import { buildProgram } from '../../src/cli/main.ts'
+import { runCli } from '../helpers/cli.ts'
 import { ADDR0, ADDR1, rpc, startTestDevnet } from '../helpers/devnet.ts'
 
 const tmp = mkdtempSync(join(tmpdir(), 'lattice-devnet-datadir-'))
 afterAll(() => rmSync(tmp, { recursive: true, force: true }))
-
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = ''
-  let err = ''
-  const sink = (f: (s: string) => void) =>
-    new Writable({
-      write(chunk, _enc, cb) {
-        f(String(chunk))
-        cb()
-      },
-    })
-  const io: CliIO = { stdout: sink((s) => (out += s)), stderr: sink((s) => (err += s)), isTTY: false }
-  let code = 0
-  const program = buildProgram(await loadCommands(), io, (c) => (code = c))
-  program.exitOverride()
-  try {
-    await program.parseAsync(['node', 'lattice', ...argv])
-  } catch (e) {
-    err += (e as Error).message
-    code = 1
-  }
-  return { code, out, err }
-}
 
 describe("a devnet's datadir", () => {
   it('exports with `lattice export --datadir` and no `lattice init`', async () => {
@@ -49,7 +23,7 @@ describe("a devnet's datadir", () => {
       await devnet.stop()
     }
     const file = join(tmp, 'chain.rlp')
-    const r = await cli(['export', '--datadir', datadir, file])
+    const r = await runCli(['export', '--datadir', datadir, file])
     expect(r.err).toBe('')
     expect(r.code).toBe(0)
     expect(r.out).toContain('Exported 3 blocks')

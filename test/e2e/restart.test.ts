@@ -1,61 +1,12 @@
 import type { ChildProcess } from 'node:child_process'
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { JsonRpcProvider, Wallet } from 'ethers'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ADDR0, ADDR1, KEY0, rpc } from '../helpers/devnet.ts'
+import { freePort, startDevnetProcess, stopProcess } from '../helpers/devnet-process.ts'
 import { COUNTER_SOL, compileContract } from '../helpers/solc.ts'
-
-const BIN = new URL('../../bin/lattice.js', import.meta.url).pathname
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => resolve(port))
-    })
-  })
-}
-
-/** Start `lattice devnet` as a child process and wait until it answers. */
-async function startProcess(datadir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    [BIN, 'devnet', '--port', String(port), '--datadir', datadir, '--no-examples'],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  )
-  let output = ''
-  child.stdout?.on('data', (d) => {
-    output += d
-  })
-  child.stderr?.on('data', (d) => {
-    output += d
-  })
-  const deadline = Date.now() + 30_000
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`devnet exited early:\n${output}`)
-    try {
-      const r = await rpc(`http://127.0.0.1:${port}`, 'eth_blockNumber')
-      if (r.result) return child
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  child.kill('SIGKILL')
-  throw new Error(`devnet did not start:\n${output}`)
-}
-
-async function stopProcess(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  const exited = new Promise((r) => child.once('exit', r))
-  child.kill(signal)
-  await exited
-}
 
 /** Everything a user could observe about the chain up to `head`. */
 async function snapshot(url: string, txHashes: string[], addresses: string[]) {
@@ -70,6 +21,8 @@ async function snapshot(url: string, txHashes: string[], addresses: string[]) {
     logs: logs.result,
   }
 }
+
+const startProcess = (datadir: string, port: number) => startDevnetProcess({ datadir, port, args: ['--no-examples'] })
 
 describe('persistence', () => {
   const dirs: string[] = []
@@ -136,7 +89,9 @@ describe('persistence', () => {
         }
       }
     })()
-    await new Promise((r) => setTimeout(r, 1500))
+    // kill once a few transactions are acknowledged (a fixed delay saw only 2 on a loaded machine); one may be in flight
+    const deadline = Date.now() + 60_000
+    while (acknowledged.length < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
     child.kill('SIGKILL')
     await new Promise((r) => child.once('exit', r))
     stop = true

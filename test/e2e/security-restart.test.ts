@@ -2,55 +2,16 @@
 // left an EVM checkpoint open on the chain's VM; nothing was flushed afterwards, historical balances were "not
 // available" and the restart failed with "State trie does not contain state root".
 import type { ChildProcess } from 'node:child_process'
-import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { fixedCode, tensorFromValues } from '../../src/inference/tensor.ts'
 import { ADDR0, ADDR1, rpc } from '../helpers/devnet.ts'
+import { freePort, startDevnetProcess, stopProcess } from '../helpers/devnet-process.ts'
 import { abiTensor, INFERENCE, inferenceAbi } from '../helpers/models.ts'
 
-const BIN = new URL('../../bin/lattice.js', import.meta.url).pathname
 const INT256_MAX = (1n << 255n) - 1n
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => resolve(port))
-    })
-  })
-}
-
-/** `lattice devnet` (with its example models) as a child process, once it says it is listening. */
-async function startProcess(datadir: string, port: number, children: ChildProcess[]): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [BIN, 'devnet', '--port', String(port), '--datadir', datadir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  children.push(child)
-  let output = ''
-  child.stdout?.on('data', (d) => {
-    output += d
-  })
-  child.stderr?.on('data', (d) => {
-    output += d
-  })
-  const deadline = Date.now() + 120_000
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`devnet exited early:\n${output}`)
-    if (output.includes('Listening on')) return child
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error(`devnet did not start:\n${output}`)
-}
-
-async function stop(child: ChildProcess): Promise<number | null> {
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
-  child.kill('SIGTERM')
-  return exited
-}
 
 describe('item 1: the NaN eth_call, a transfer, a clean stop and a restart on the same datadir', () => {
   const children: ChildProcess[] = []
@@ -63,7 +24,7 @@ describe('item 1: the NaN eth_call, a transfer, a clean stop and a restart on th
   it('restarts at the same head and state root, and every block still answers eth_getBalance', async () => {
     const port = await freePort()
     const url = `http://127.0.0.1:${port}`
-    const first = await startProcess(datadir, port, children)
+    const first = await startDevnetProcess({ datadir, port, children, until: 'listening' })
     const examples = JSON.parse(readFileSync(join(datadir, 'examples.json'), 'utf8'))
     const iris = examples.models.find((m: { name: string }) => m.name === 'iris').modelId
     const x = tensorFromValues('x', fixedCode(0), [1, 4], [INT256_MAX, INT256_MAX, INT256_MAX, INT256_MAX])
@@ -79,9 +40,9 @@ describe('item 1: the NaN eth_call, a transfer, a clean stop and a restart on th
     expect(sent.error).toBeUndefined()
     const head = (await rpc(url, 'eth_getBlockByNumber', ['latest', false])).result
     const balance = (await rpc(url, 'eth_getBalance', [ADDR1, 'latest'])).result
-    expect(await stop(first)).toBe(0)
+    expect(await stopProcess(first)).toBe(0)
 
-    await startProcess(datadir, port, children)
+    await startDevnetProcess({ datadir, port, children, until: 'listening' })
     const again = (await rpc(url, 'eth_getBlockByNumber', ['latest', false])).result
     expect(again.number).toBe(head.number)
     expect(again.hash).toBe(head.hash)
@@ -94,6 +55,6 @@ describe('item 1: the NaN eth_call, a transfer, a clean stop and a restart on th
     }
     // and the chain moves on
     expect((await rpc(url, 'eth_sendTransaction', [{ from: ADDR0, to: ADDR1, value: '0x1' }])).error).toBeUndefined()
-    expect(await stop(children.at(-1)!)).toBe(0)
+    expect(await stopProcess(children.at(-1)!)).toBe(0)
   }, 300_000)
 })

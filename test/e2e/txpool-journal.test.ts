@@ -1,59 +1,15 @@
 import type { ChildProcess } from 'node:child_process'
-import { spawn } from 'node:child_process'
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { readTxPoolJournal, TXPOOL_JOURNAL_FILE } from '../../src/chain/txpool-journal.ts'
 import { ADDR0, ADDR1, rpc } from '../helpers/devnet.ts'
-
-const BIN = new URL('../../bin/lattice.js', import.meta.url).pathname
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => resolve(port))
-    })
-  })
-}
+import { freePort, startDevnetProcess, stopProcess } from '../helpers/devnet-process.ts'
 
 /** `lattice devnet` mining once an hour (so transactions stay pending), as a child process. */
-async function startDevnetProcess(datadir: string, port: number, children: ChildProcess[]): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    [BIN, 'devnet', '--port', String(port), '--datadir', datadir, '--no-examples', '--block-time', '3600'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  )
-  children.push(child)
-  let output = ''
-  child.stdout?.on('data', (d) => {
-    output += d
-  })
-  child.stderr?.on('data', (d) => {
-    output += d
-  })
-  const deadline = Date.now() + 60_000
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`devnet exited early:\n${output}`)
-    try {
-      const r = await rpc(`http://127.0.0.1:${port}`, 'eth_blockNumber')
-      if (r.result) return child
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  child.kill('SIGKILL')
-  throw new Error(`devnet did not start:\n${output}`)
-}
-
-async function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  const exited = new Promise((r) => child.once('exit', r))
-  child.kill(signal)
-  await exited
-}
+const startPending = (datadir: string, port: number, children: ChildProcess[]) =>
+  startDevnetProcess({ datadir, port, children, args: ['--no-examples', '--block-time', '3600'], timeoutMs: 60_000 })
 
 /** Hashes of every pooled transaction, pending and queued. */
 async function pooled(url: string): Promise<string[]> {
@@ -102,32 +58,32 @@ describe('the transaction pool survives a restart (transactions.rlp)', () => {
       return r.result as string
     }
 
-    let child = await startDevnetProcess(datadir, port, children)
+    let child = await startPending(datadir, port, children)
     const a = await send({ from: ADDR0, to: ADDR1, value: '0x1' })
     const b = await send({ from: ADDR0, to: ADDR1, value: '0x2' })
     const queued = await send({ from: ADDR1, to: ADDR0, value: '0x3', nonce: '0x5' })
     expect(await pooled(url)).toEqual([a, b, queued].sort())
 
-    await stop(child, 'SIGTERM')
-    child = await startDevnetProcess(datadir, port, children)
+    await stopProcess(child, 'SIGTERM')
+    child = await startPending(datadir, port, children)
     expect(await pooled(url)).toEqual([a, b, queued].sort())
     expect((await rpc(url, 'eth_getTransactionByHash', [a])).result?.blockNumber).toBeNull()
 
     // appended before the submission is answered: a kill -9 right after keeps it
     const c = await send({ from: ADDR0, to: ADDR1, value: '0x4' })
-    await stop(child, 'SIGKILL')
-    child = await startDevnetProcess(datadir, port, children)
+    await stopProcess(child, 'SIGKILL')
+    child = await startPending(datadir, port, children)
     expect(await pooled(url)).toEqual([a, b, c, queued].sort())
 
     // mined transactions leave the journal; the queued one stays
     expect((await rpc(url, 'evm_mine')).result).toBe('0x0')
     for (const h of [a, b, c]) expect((await rpc(url, 'eth_getTransactionReceipt', [h])).result?.status).toBe('0x1')
     expect(await pooled(url)).toEqual([queued])
-    await stop(child, 'SIGKILL')
+    await stopProcess(child, 'SIGKILL')
     // the journal may still list the mined ones (rewritten a moment after a removal); they are dropped at start
-    child = await startDevnetProcess(datadir, port, children)
+    child = await startPending(datadir, port, children)
     expect(await pooled(url)).toEqual([queued])
-    await stop(child, 'SIGTERM')
+    await stopProcess(child, 'SIGTERM')
     expect(readTxPoolJournal(join(datadir, TXPOOL_JOURNAL_FILE)).txs).toHaveLength(1)
     expect(readFileSync(join(datadir, TXPOOL_JOURNAL_FILE)).length).toBeGreaterThan(0)
   }, 180_000)
