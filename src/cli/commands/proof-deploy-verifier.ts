@@ -15,6 +15,8 @@ export const proofDeployVerifierCommand: CliCommand = {
       description: 'the Lattice chain id the verifier trusts (default: ask the Lattice node)',
     },
     { flags: '--lattice-url <url>', description: 'Lattice node JSON-RPC URL', default: 'http://127.0.0.1:8545' },
+    // the result is always printed as JSON; the flag is accepted so scripts can pass --json to every command
+    { flags: '--json', description: 'print the result as JSON (the default output)' },
   ],
   async run(_args, opts, io) {
     if (!opts.rpcUrl) {
