@@ -1,5 +1,6 @@
 // What the static memory bound needs: the bytes of a tensor info and where each value is last used, so a
 // graph's live set can be followed node by node in sequential execution (docs/gas.md, "Memory bound").
+import { ELEM_NAMES } from '../graph-io.ts'
 import type { GraphProto, NodeProto } from '../proto.ts'
 import type { Info } from './common.ts'
 import { numel } from './common.ts'
@@ -24,22 +25,8 @@ const ELEMENT_BYTES: Readonly<Record<number, number>> = {
   16: 2,
 }
 
-const DTYPE_NAMES: Readonly<Record<number, string>> = {
-  1: 'float32',
-  2: 'uint8',
-  3: 'int8',
-  4: 'uint16',
-  5: 'int16',
-  6: 'int32',
-  7: 'int64',
-  8: 'string',
-  9: 'bool',
-  10: 'float16',
-  11: 'float64',
-  12: 'uint32',
-  13: 'uint64',
-  16: 'bfloat16',
-}
+// ONNX element types by code; bfloat16 too (sized here, though ONNX Runtime's JS API has no name for it)
+const DTYPE_NAMES: Readonly<Record<number, string>> = { ...ELEM_NAMES, 16: 'bfloat16' }
 
 /** `float32`, or `dtype 17` for types without a name here. */
 export const dtypeLabel = (code: number): string => DTYPE_NAMES[code] ?? `dtype ${code}`
