@@ -35,12 +35,26 @@ export function createRegistryWatcher(opts: RegistryWatcherOpts): RegistryWatche
   let running: Promise<void> | undefined
   let closed = false
 
+  // a change is told twice, one poll apart: a session whose event stream was still opening misses the first
+  // (streamable HTTP drops a notification with no stream to carry it); a repeated list_changed is harmless
+  let repeat = false
+  const notify = () => {
+    for (const fn of subscribers) fn()
+  }
+
   async function poll(): Promise<void> {
+    if (repeat) {
+      repeat = false
+      notify()
+    }
     const head = await opts.ctx.call<string>('eth_blockNumber')
     if (head === lastBlock) return
     const models = fingerprint(await opts.catalog.all())
     lastBlock = head
-    if (lastModels !== undefined && models !== lastModels) for (const fn of subscribers) fn()
+    if (lastModels !== undefined && models !== lastModels) {
+      notify()
+      repeat = true
+    }
     lastModels = models
   }
 
