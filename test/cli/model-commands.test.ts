@@ -2,13 +2,11 @@ import { createHash } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { encryptKeystoreJson, Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { initDatadir } from '../../src/chain/datadir.ts'
 import { DEVNET_GENESIS_PATH } from '../../src/chain/genesis.ts'
-import type { CliCommand } from '../../src/cli/command.ts'
 import { modelAllowCommand } from '../../src/cli/commands/model-allow.ts'
 import { modelDeployCommand } from '../../src/cli/commands/model-deploy.ts'
 import { modelInferenceCommand } from '../../src/cli/commands/model-inference.ts'
@@ -18,25 +16,12 @@ import { modelSetPolicyCommand } from '../../src/cli/commands/model-set-policy.t
 import { modelUpdateCommand } from '../../src/cli/commands/model-update.ts'
 import { startNode } from '../../src/cli/node.ts'
 import { buildModel } from '../../src/inference/builder.ts'
+import { runCommand } from '../helpers/cli.ts'
 import type { TestDevnet } from '../helpers/devnet.ts'
 import { ADDR1, KEY0, KEY1, rpc, startTestDevnet } from '../helpers/devnet.ts'
 import { exampleModel } from '../helpers/models.ts'
 
-async function run(cmd: CliCommand, opts: Record<string, unknown>) {
-  let stdout = ''
-  const io = {
-    stdout: new Writable({
-      write(c, _e, cb) {
-        stdout += String(c)
-        cb()
-      },
-    }),
-    stderr: new Writable({ write: (_c, _e, cb) => cb() }),
-    isTTY: false,
-  }
-  const code = await cmd.run([], opts, io)
-  return { code, stdout }
-}
+const run = runCommand
 
 describe('lattice model commands', () => {
   let devnet: TestDevnet

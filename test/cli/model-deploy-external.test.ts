@@ -3,30 +3,15 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { CliCommand } from '../../src/cli/command.ts'
 import { modelDeployCommand } from '../../src/cli/commands/model-deploy.ts'
 import { buildModel } from '../../src/inference/builder.ts'
+import { runCommand } from '../helpers/cli.ts'
 import type { TestDevnet } from '../helpers/devnet.ts'
 import { KEY0, rpc, startTestDevnet } from '../helpers/devnet.ts'
 import { externalModel, externalWeights } from '../helpers/external-data.ts'
 
-async function run(cmd: CliCommand, opts: Record<string, unknown>) {
-  let stdout = ''
-  const io = {
-    stdout: new Writable({
-      write(c, _e, cb) {
-        stdout += String(c)
-        cb()
-      },
-    }),
-    stderr: new Writable({ write: (_c, _e, cb) => cb() }),
-    isTTY: false,
-  }
-  const code = await cmd.run([], opts, io)
-  return { code, stdout }
-}
+const run = runCommand
 
 describe('lattice model deploy: external data stays inside the package', () => {
   let devnet: TestDevnet

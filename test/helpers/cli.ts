@@ -1,6 +1,6 @@
 // Run `lattice ...` in-process through the real commander program, capturing what it prints.
 import { Writable } from 'node:stream'
-import type { CliIO } from '../../src/cli/command.ts'
+import type { CliCommand, CliIO } from '../../src/cli/command.ts'
 import { loadCommands } from '../../src/cli/commands.ts'
 import { buildProgram } from '../../src/cli/main.ts'
 
@@ -26,4 +26,24 @@ export async function runCli(argv: string[]): Promise<{ code: number; out: strin
     code = 1
   }
   return { code, out, err }
+}
+
+/** Run one command object directly (no argument parsing), capturing stdout; stderr is dropped. */
+export async function runCommand(
+  cmd: CliCommand,
+  opts: Record<string, unknown>,
+): Promise<{ code: number; stdout: string }> {
+  let stdout = ''
+  const io: CliIO = {
+    stdout: new Writable({
+      write(c, _e, cb) {
+        stdout += String(c)
+        cb()
+      },
+    }),
+    stderr: new Writable({ write: (_c, _e, cb) => cb() }),
+    isTTY: false,
+  }
+  const code = (await cmd.run([], opts, io)) ?? 0
+  return { code, stdout }
 }
