@@ -1,12 +1,12 @@
 import type { ChildProcess } from 'node:child_process'
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TestDevnet } from '../helpers/devnet.ts'
 import { ADDR0, ADDR1, rpc, startTestDevnet } from '../helpers/devnet.ts'
+import { freePort } from '../helpers/devnet-process.ts'
 
 /** Runtime code `JUMPDEST PUSH1 0 JUMP`: loops until the gas runs out (50M gas takes well over the timeout). */
 const LOOP_RUNTIME = '5b600056'
@@ -131,12 +131,7 @@ describe('SIGTERM during looping calls', () => {
   })
 
   it('stops the node at once: calls in flight are halted, not waited for', async () => {
-    const port = await new Promise<number>((resolve) => {
-      const s = createServer().listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port
-        s.close(() => resolve(p))
-      })
-    })
+    const port = await freePort()
     const url = `http://127.0.0.1:${port}`
     datadir = mkdtempSync(join(tmpdir(), 'lattice-sigterm-'))
     const args = ['devnet', '--port', String(port), '--datadir', datadir, '--no-examples', '--rpc.evmtimeout', '60s']

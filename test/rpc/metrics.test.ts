@@ -1,7 +1,6 @@
 import type { ChildProcess } from 'node:child_process'
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { JsonRpcProvider, Wallet } from 'ethers'
@@ -11,6 +10,7 @@ import { DType, tensorFromValues } from '../../src/inference/tensor.ts'
 import { MetricsRegistry } from '../../src/rpc/metrics.ts'
 import type { TestDevnet } from '../helpers/devnet.ts'
 import { ADDR0, ADDR1, KEY0, rpc, startTestDevnet } from '../helpers/devnet.ts'
+import { freePort } from '../helpers/devnet-process.ts'
 import { abiTensor, deployModel, exampleModel, INFERENCE, inferenceAbi } from '../helpers/models.ts'
 
 /** Samples of a Prometheus text exposition: `name{labels}` -> value. */
@@ -120,14 +120,6 @@ describe('lattice devnet --metrics (CLI)', () => {
     if (child && child.exitCode === null) child.kill('SIGKILL')
     if (datadir) rmSync(datadir, { recursive: true, force: true })
   })
-
-  const freePort = () =>
-    new Promise<number>((resolve) => {
-      const s = createServer().listen(0, '127.0.0.1', () => {
-        const port = (s.address() as { port: number }).port
-        s.close(() => resolve(port))
-      })
-    })
 
   it('serves geth’s path on --metrics.port', async () => {
     datadir = mkdtempSync(join(tmpdir(), 'lattice-metrics-'))
