@@ -11,9 +11,9 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import type { Block } from '@ethereumjs/block'
 import type { EVM } from '@ethereumjs/evm'
 import { EVMError } from '@ethereumjs/evm'
-import { bytesToHex } from '@ethereumjs/util'
 import type { VM } from '@ethereumjs/vm'
 import { CallTimeoutError } from './errors.ts'
+import { stateKeyOf } from './head-state.ts'
 
 /** geth's default --rpc.gascap. */
 export const DEFAULT_RPC_GAS_CAP = 50_000_000n
@@ -176,7 +176,8 @@ export async function withCallVm<T>(
     idleVms = new Map()
     idleByChain.set(chain, idleVms)
   }
-  const key = bytesToHex(block.hash())
+  // keyed by state, not only block: a devnet edit moves the head's state without a new block (head-state.ts)
+  const key = stateKeyOf(chain as { head: Block }, block)
   const vm = idleVms.get(key)?.pop() ?? (await make())
   guardEvm(vm.evm as EVM, limits)
   let clean = false

@@ -13,6 +13,7 @@ import { CALL_TX, TX_GAS_CAP } from './chain.ts'
 import { assertCheckpointDepth } from './checkpoints.ts'
 import { shortEjsMessage } from './ejs-message.ts'
 import { ExecutionFailedError, ExecutionRevertedError, txErrors } from './errors.ts'
+import { stateRootOf } from './head-state.ts'
 import type { StateOverride } from './overrides.ts'
 import { applyAccountOverrides } from './overrides.ts'
 import { decodeRevertReason } from './revert.ts'
@@ -90,7 +91,7 @@ export async function executeCall(
         vm,
         'a call (eth_call, eth_estimateGas)',
         0,
-        isHead ? block.header.stateRoot : undefined,
+        isHead ? stateRootOf(chain, block) : undefined,
       )
     }
   }

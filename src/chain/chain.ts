@@ -33,6 +33,7 @@ import {
 } from './errors.ts'
 import type { ChainSpec } from './genesis.ts'
 import { createChainCommon } from './genesis.ts'
+import { stateRootOf } from './head-state.ts'
 import { describeInferenceMismatch } from './import-diagnostics.ts'
 import type { BlockInferenceRecord } from './inference-records.ts'
 import { decodeInferenceRecords, encodeInferenceRecords, inferenceRecordsKey } from './inference-records.ts'
@@ -288,8 +289,10 @@ export class Chain {
   /** A state manager positioned at the post-state of `block` (shares the database, never writes). */
   async stateAt(block: Block): Promise<MerkleStateManager> {
     const sm = this.stateManager.shallowCopy(false) as MerkleStateManager
-    if (!(await sm.hasStateRoot(block.header.stateRoot))) throw new MissingStateError(block.header.number)
-    await sm.setStateRoot(block.header.stateRoot)
+    // the head's root after devnet edits (head-state.ts), else the header's
+    const root = stateRootOf(this, block)
+    if (!(await sm.hasStateRoot(root))) throw new MissingStateError(block.header.number)
+    await sm.setStateRoot(root)
     return sm
   }
 

@@ -5,6 +5,7 @@ import { checkBlockTimestamp } from './timestamp-limit.ts'
 export interface ClockState {
   timeOffset: bigint
   nextTimestamp?: bigint
+  interval?: bigint
 }
 
 /**
@@ -14,13 +15,16 @@ export interface ClockState {
 export class BlockClock {
   private timeOffset = 0n
   private nextTimestamp?: bigint
+  /** anvil_setBlockTimestampInterval: each block this many seconds after its parent. */
+  interval?: bigint
 
   /** `now` returns wall time in seconds; tests pass their own. */
   constructor(private readonly now: () => bigint = () => BigInt(Math.floor(Date.now() / 1000))) {}
 
   /** The next block's timestamp after a parent at `parent`, without using up a pinned timestamp. */
   peek(parent: bigint): bigint {
-    const ts = this.nextTimestamp ?? this.now() + this.timeOffset
+    const ts =
+      this.nextTimestamp ?? (this.interval !== undefined ? parent + this.interval : this.now() + this.timeOffset)
     const next = ts <= parent ? parent + 1n : ts
     // a head at the limit cannot have a child: refuse (-32602) rather than build a block the chain cannot carry
     checkBlockTimestamp(next, 'the next block timestamp')
@@ -51,11 +55,12 @@ export class BlockClock {
   }
 
   save(): ClockState {
-    return { timeOffset: this.timeOffset, nextTimestamp: this.nextTimestamp }
+    return { timeOffset: this.timeOffset, nextTimestamp: this.nextTimestamp, interval: this.interval }
   }
 
   restore(state: ClockState): void {
     this.timeOffset = state.timeOffset
     this.nextTimestamp = state.nextTimestamp
+    this.interval = state.interval
   }
 }

@@ -203,3 +203,17 @@ function formatDuration(ms: number): string {
   const m = Math.floor(ms / 60_000)
   return `${m}m${(ms - m * 60_000) / 1000}s`
 }
+
+/** A devnet state edit (anvil_setCode, anvil_setStorageAt, ...) of the model registry or the precompile. */
+export class ProtectedStateError extends LatticeError {
+  constructor(method: string, address: string, what: string) {
+    super('PROTECTED_STATE', `${method} of ${address} is not allowed: ${what}`)
+  }
+}
+
+/** A state dump that anvil_loadState cannot read; the message says what is wrong with it. */
+export class StateDumpError extends LatticeError {
+  constructor(what: string) {
+    super('STATE_DUMP_INVALID', `cannot load state: ${what}`)
+  }
+}

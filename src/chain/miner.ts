@@ -22,7 +22,8 @@ export class Miner {
   private readonly chain: Chain
   private readonly pool: TxPool
   private readonly clock: BlockClock
-  private readonly coinbase: Address
+  /** anvil_setCoinbase changes it for later blocks. */
+  coinbase: Address
   private readonly onBlock: (mined: MinedBlock) => void
   private readonly onError: (err: unknown) => void
   private timer?: NodeJS.Timeout

@@ -11,6 +11,7 @@ import type { Chain, MinedBlock } from './chain.ts'
 import { BlockClock } from './clock.ts'
 import { UnknownSnapshotError } from './errors.ts'
 import { createAccessList, estimateGas } from './estimate.ts'
+import { impersonatedTx } from './impersonation.ts'
 import { Miner } from './miner.ts'
 import type { StateOverride } from './overrides.ts'
 import { Snapshots } from './snapshots.ts'
@@ -49,8 +50,10 @@ export class LatticeNode extends EventEmitter {
   readonly devAccounts: DevAccount[]
   automine: boolean
   private readonly coinbase: Address
-  private readonly clock: BlockClock
-  private readonly miner: Miner
+  readonly clock: BlockClock
+  readonly miner: Miner
+  /** Devnet: senders eth_sendTransaction accepts without a key (anvil_impersonateAccount, dev-state.ts). */
+  impersonating?: (from: Address) => boolean
   private readonly snapshots: Snapshots
 
   constructor(opts: NodeOpts) {
@@ -101,15 +104,20 @@ export class LatticeNode extends EventEmitter {
 
   /** Sign with an unlocked dev account and submit (eth_sendTransaction). */
   async sendTransaction(req: CallRequest): Promise<Uint8Array> {
-    const account = devSigner(this.devAccounts, req.from)
+    const impersonated =
+      req.from !== undefined &&
+      !this.devAccounts.some((a) => a.address.equals(req.from!)) &&
+      this.impersonating?.(req.from) === true
+    const account = impersonated ? undefined : devSigner(this.devAccounts, req.from)
     const chain = this.chain
-    const from = account.address
+    const from = account?.address ?? (req.from as Address)
     const stateNonce = await chain.exclusive(async () => (await chain.stateManager.getAccount(from))?.nonce ?? 0n)
     const nonce = req.nonce ?? this.pool.nextNonce(from.toString(), stateNonce)
     const baseFee = this.nextBaseFee()
     let gasLimit = req.gas
     if (gasLimit === undefined) gasLimit = await this.estimateGas({ ...req, nonce }, chain.head)
-    return this.submit(devTx(chain, req, { nonce, gasLimit, baseFee }).sign(account.privateKey))
+    const tx = devTx(chain, req, { nonce, gasLimit, baseFee })
+    return this.submit(account ? tx.sign(account.privateKey) : impersonatedTx(chain, tx, from))
   }
 
   /** Validate and pool; mine when automining. */

@@ -10,6 +10,7 @@ import type { VM } from '@ethereumjs/vm'
 import { createVM } from '@ethereumjs/vm'
 import type { Chain } from './chain.ts'
 import { MissingStateError } from './errors.ts'
+import { stateRootOf } from './head-state.ts'
 
 type Key = Uint8Array | string
 type Value = Uint8Array | string
@@ -64,8 +65,10 @@ export async function sandboxVM(
     common: c,
   })
   const sm = new MerkleStateManager({ trie, common: c })
-  if (!(await sm.hasStateRoot(parent.header.stateRoot))) throw new MissingStateError(parent.header.number)
-  await sm.setStateRoot(parent.header.stateRoot)
+  // the head's root after devnet edits (head-state.ts), else the header's
+  const root = stateRootOf(chain, parent)
+  if (!(await sm.hasStateRoot(root))) throw new MissingStateError(parent.header.number)
+  await sm.setStateRoot(root)
   // the chain's own EVM options (custom precompiles) apply here too
   const evmOpts = (chain as unknown as { evmOpts: Partial<EVMOpts> }).evmOpts
   const evm = await createEVM({ common: c, stateManager: sm, blockchain, ...evmOpts })

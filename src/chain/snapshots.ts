@@ -1,10 +1,14 @@
 import type { TypedTransaction } from '@ethereumjs/tx'
+import { equalsBytes } from '@ethereumjs/util'
 import type { Chain } from './chain.ts'
 import type { BlockClock, ClockState } from './clock.ts'
+import { setHeadStateRoot, stateRootOf } from './head-state.ts'
 import type { TxPool } from './txpool.ts'
 
 interface Snapshot {
   head: bigint
+  /** The head's state root, devnet edits included (head-state.ts). */
+  root: Uint8Array
   clock: ClockState
   pool: TypedTransaction[]
 }
@@ -34,7 +38,8 @@ export class Snapshots {
         const { pending, queued } = pool.content(() => 0n)
         return [...(pending.get(s) ?? []), ...(queued.get(s) ?? [])]
       })
-      this.byId.set(this.lastId, { head: chain.head.header.number, clock: clock.save(), pool: txs })
+      const root = stateRootOf(chain, chain.head)
+      this.byId.set(this.lastId, { head: chain.head.header.number, root, clock: clock.save(), pool: txs })
       return this.lastId
     })
   }
@@ -47,6 +52,11 @@ export class Snapshots {
       if (!snap) return false
       for (const k of [...this.byId.keys()]) if (k >= id) this.byId.delete(k)
       await chain.resetHead(snap.head)
+      // state edits made after the snapshot (anvil_setBalance, ...) at the same height are undone too
+      if (!equalsBytes(stateRootOf(chain, chain.head), snap.root)) {
+        await chain.stateManager.setStateRoot(snap.root)
+        setHeadStateRoot(chain, snap.root)
+      }
       clock.restore(snap.clock)
       pool.clear()
       for (const tx of snap.pool) {

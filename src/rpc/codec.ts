@@ -2,6 +2,7 @@ import type { Block } from '@ethereumjs/block'
 import type { AccessList, TypedTransaction } from '@ethereumjs/tx'
 import type { Address } from '@ethereumjs/util'
 import { bigIntToHex, bytesToHex, createAddressFromString, hexToBytes, intToHex } from '@ethereumjs/util'
+import { senderOf } from '../chain/impersonation.ts'
 import type { CallRequest, StateOverride } from '../chain/node.ts'
 import type { StoredReceipt } from '../chain/receipts.ts'
 import { invalidParams } from './errors.ts'
@@ -173,7 +174,7 @@ export function formatTx(tx: TypedTransaction, block?: Block, index?: number): R
     blockHash: block ? bytesToHex(block.hash()) : null,
     blockNumber: block ? q(block.header.number) : null,
     blockTimestamp: block ? q(block.header.timestamp) : null,
-    from: tx.getSenderAddress().toString(),
+    from: senderOf(tx).toString(),
     gas: q(tx.gasLimit),
     gasPrice: q(
       'maxFeePerGas' in tx

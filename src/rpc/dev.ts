@@ -1,16 +1,25 @@
+import { DevState } from '../chain/dev-state.ts'
 import type { LatticeNode } from '../chain/node.ts'
 import { checkBlockTimestamp, MAX_BLOCK_TIMESTAMP } from '../chain/timestamp-limit.ts'
+import { anvilMethods } from './anvil.ts'
 import { paramList, q, quantity } from './codec.ts'
 import { invalidParams } from './errors.ts'
+import { hardhatMethods } from './hardhat.ts'
 import type { Handlers } from './types.ts'
 
 const wallSeconds = () => BigInt(Math.floor(Date.now() / 1000))
 
-/** evm_* development methods (Hardhat/anvil compatible), devnet only. */
-export function devMethods(node: LatticeNode): Handlers {
+/**
+ * evm_* development methods (Hardhat/anvil compatible), with the anvil_* and hardhat_* families (anvil.ts,
+ * hardhat.ts) and node-side signing for the dev accounts (signing.ts); devnet only.
+ */
+export function devMethods(node: LatticeNode, clientVersion = 'Lattice'): Handlers {
   const num = (v: unknown, name: string) =>
     typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? BigInt(v) : quantity(v, name)
+  const dev = new DevState(node)
   return {
+    ...anvilMethods(node, dev, clientVersion),
+    ...hardhatMethods(node, dev, clientVersion),
     evm_mine: async (p) => {
       const [arg] = paramList(p, 'evm_mine', 0, 1)
       let blocks = 1n

@@ -1,0 +1,34 @@
+// hardhat_* development methods: Hardhat's names for anvil.ts's handlers (anvil serves the same aliases), plus
+// hardhat_metadata and evm_setBlockGasLimit's family, which Hardhat's network helpers and Ignition call.
+import type { DevState } from '../chain/dev-state.ts'
+import type { LatticeNode } from '../chain/node.ts'
+import { devHandlers, metadata } from './anvil.ts'
+import type { Handler, Handlers } from './types.ts'
+
+/** Hardhat answers `true` where anvil answers null. */
+const returnsTrue =
+  (h: Handler): Handler =>
+  async (p, ctx) => {
+    await h(p, ctx)
+    return true
+  }
+
+/** hardhat_* methods. */
+export function hardhatMethods(node: LatticeNode, dev: DevState, clientVersion: string): Handlers {
+  const h = devHandlers(node, dev)
+  return {
+    hardhat_setBalance: returnsTrue(h.setBalance),
+    hardhat_setCode: returnsTrue(h.setCode),
+    hardhat_setNonce: returnsTrue(h.setNonce),
+    hardhat_setStorageAt: returnsTrue(h.setStorageAt),
+    hardhat_impersonateAccount: returnsTrue(h.impersonate),
+    hardhat_stopImpersonatingAccount: returnsTrue(h.stopImpersonating),
+    hardhat_mine: returnsTrue(h.mine(true)),
+    hardhat_getAutomine: h.getAutomine,
+    hardhat_dropTransaction: async (p, ctx) => (await h.dropTransaction(p, ctx)) !== null,
+    hardhat_setCoinbase: returnsTrue(h.setCoinbase),
+    hardhat_reset: returnsTrue(h.reset),
+    hardhat_setLoggingEnabled: async () => true,
+    hardhat_metadata: async (p) => metadata(node, dev, clientVersion, p, 'hardhat_metadata'),
+  }
+}
