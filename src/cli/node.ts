@@ -5,6 +5,7 @@ import type { Chain } from '../chain/chain.ts'
 import { loadDatadirSpec, openDatadirChain } from '../chain/datadir.ts'
 import { LatticeNode } from '../chain/node.ts'
 import { openTxPoolJournal, TXPOOL_JOURNAL_FILE } from '../chain/txpool-journal.ts'
+import type { Peering } from '../p2p/peering.ts'
 import { keyAddress, parseKey } from '../proofs/attestation.ts'
 import { NotAValidatorError } from '../proofs/errors.ts'
 import type { MetricsServer } from '../rpc/metrics.ts'
@@ -12,11 +13,14 @@ import type { RpcServer } from '../rpc/server.ts'
 import { startRpcServer } from '../rpc/server.ts'
 import { testingMethods } from '../rpc/testing.ts'
 import type { NetworkOpts } from '../storage/network.ts'
+import type { ModelStore } from '../storage/types.ts'
 import { CLIENT_VERSION } from './devnet.ts'
 import { createLatticeRpcDeps } from './lattice-rpc.ts'
 import { logAttestationFailure, logMiningFailure } from './log.ts'
 import type { MetricsOpts } from './metrics.ts'
 import { createNodeMetrics, serveNodeMetrics } from './metrics.ts'
+import type { P2POpts } from './p2p.ts'
+import { attachPeering, p2pNetworkOpts } from './p2p.ts'
 import { openInferenceStack } from './stack.ts'
 
 /** How a `lattice node` produces blocks. */
@@ -48,6 +52,8 @@ export interface StartNodeOpts {
   callLimits?: CallLimitOpts
   /** `--metrics`: serve Prometheus metrics there (default: none). */
   metrics?: MetricsOpts
+  /** `--p2p.port` / `--bootnodes`: peer with other Lattice nodes (src/p2p); off by default. */
+  p2p?: P2POpts
 }
 
 export interface RunningNode {
@@ -57,6 +63,10 @@ export interface RunningNode {
   notice?: string
   /** Where the Prometheus metrics are served (`--metrics`). */
   metricsUrl?: string
+  /** Peering, when `p2p` was given. */
+  peering?: Peering
+  /** The node's model store (what peers fetch model bytes from). */
+  store: ModelStore
   close(): Promise<void>
 }
 
@@ -66,7 +76,7 @@ export async function startNode(opts: StartNodeOpts): Promise<RunningNode> {
   const stack = await openInferenceStack({
     datadir: opts.datadir,
     lattice: spec.lattice,
-    network: opts.ipfsNetwork,
+    network: opts.p2p ? await p2pNetworkOpts(opts.datadir, opts.p2p, opts.ipfsNetwork) : opts.ipfsNetwork,
     ipfsApi: opts.ipfsApi,
   })
   const metrics = createNodeMetrics(opts.metrics, stack)
@@ -99,7 +109,11 @@ export async function startNode(opts: StartNodeOpts): Promise<RunningNode> {
   })
   let server: RpcServer
   let metricsServer: MetricsServer | undefined
+  let peering: Peering | undefined
   try {
+    if (opts.p2p) {
+      peering = await attachPeering({ store: stack.store, node, p2p: opts.p2p, clientVersion: CLIENT_VERSION })
+    }
     // lattice_* for the model workflow: without dev keys, lattice_deployModel returns the unsigned registration
     const lattice = await createLatticeRpcDeps({
       node,
@@ -122,9 +136,11 @@ export async function startNode(opts: StartNodeOpts): Promise<RunningNode> {
       explorer: opts.explorer,
       callLimits: opts.callLimits,
       metrics,
+      admin: peering,
     })
     metricsServer = await serveNodeMetrics(metrics, opts.metrics, node, stack)
   } catch (err) {
+    await peering?.close()
     await node.close()
     await stack.close()
     throw err
@@ -134,9 +150,12 @@ export async function startNode(opts: StartNodeOpts): Promise<RunningNode> {
     server,
     notice: stack.notice,
     metricsUrl: metricsServer?.url,
+    peering,
+    store: stack.store,
     close: async () => {
       await metricsServer?.close()
       await server.close()
+      await peering?.close()
       journal.close()
       await node.close()
       await stack.close()

@@ -7,6 +7,8 @@ import { WebSocketServer } from 'ws'
 import type { CallLimitOpts } from '../chain/call-limits.ts'
 import type { LatticeNode } from '../chain/node.ts'
 import { serveExplorer } from '../explorer/serve.ts'
+import type { AdminPeering } from './admin.ts'
+import { adminMethods } from './admin.ts'
 import { debugMethods } from './debug.ts'
 import { devMethods } from './dev.ts'
 import { RpcCode, toRpcError } from './errors.ts'
@@ -51,6 +53,8 @@ export interface RpcServerOpts {
   callLimits?: CallLimitOpts
   /** Count requests and latency per method (`--metrics`). */
   metrics?: NodeMetrics
+  /** Serve admin_* (and the real net_peerCount) over the node's peering (`--p2p.port`, `--bootnodes`). */
+  admin?: AdminPeering
 }
 
 export interface RpcServer {
@@ -82,6 +86,7 @@ export async function startRpcServer(opts: RpcServerOpts): Promise<RpcServer> {
     ...proofMethods(opts.node),
     ...pinnerMethods(opts.node),
     ...otsMethods(opts.node),
+    ...(opts.admin ? adminMethods(opts.admin) : {}),
     ...opts.extraMethods,
   }
   const jaysonMethods: Record<string, jayson.Method> = {}

@@ -1,6 +1,7 @@
 // Optional networking for the embedded store: Helia + libp2p (TCP, noise, yamux, identify, bitswap),
 // loaded with dynamic imports only when a store is opened with `network`, so the default path never
 // pays helia's multi-second import.
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 import type { LatticeBlockstore } from './blockstore.ts'
 import { parseCid } from './dag.ts'
@@ -14,6 +15,8 @@ export interface NetworkOpts {
   peers?: string[]
   /** How long a block fetch from peers may take before it fails (default 30 s). */
   fetchTimeoutMs?: number
+  /** The node's identity (default: a key kept in the store's datastore). The p2p layer passes its node key. */
+  privateKey?: PrivateKey
 }
 
 /** A running libp2p node that serves the local blockstore and fetches missing blocks over bitswap. */
@@ -24,6 +27,8 @@ export interface NetworkNode extends BlockSource {
   dial(multiaddr: string, opts?: IoOptions): Promise<void>
   /** Peers connected now (the node's metrics). */
   peerCount(): number
+  /** The libp2p node itself, so execution-layer peering (src/p2p) runs its protocols on the same peers. */
+  readonly libp2p: Libp2p
   stop(): Promise<void>
 }
 
@@ -50,11 +55,13 @@ export async function startNetwork(
         connectionEncrypters: [noise()],
         streamMuxers: [yamux()],
         services: { identify: identify() },
+        ...(opts.privateKey ? { privateKey: opts.privateKey } : {}),
       } as any),
     )
     await helia.start()
     const libp2p = (helia as any).libp2p
     const node: NetworkNode = {
+      libp2p,
       peerId: libp2p.peerId.toString(),
       multiaddrs: () => libp2p.getMultiaddrs().map((m: any) => m.toString()),
       peerCount: () => libp2p.getPeers().length,
