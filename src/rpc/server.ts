@@ -81,7 +81,7 @@ export async function startRpcServer(opts: RpcServerOpts): Promise<RpcServer> {
     ...ethExtraMethods(opts.node),
     ...debugMethods(opts.node),
     ...subscriptionMethods(opts.node),
-    ...(opts.devnet ? devMethods(opts.node) : {}),
+    ...(opts.devnet ? devMethods(opts.node, opts.clientVersion) : {}),
     ...(opts.lattice ? latticeMethods(opts.lattice) : {}),
     ...proofMethods(opts.node),
     ...pinnerMethods(opts.node),
