@@ -2,6 +2,7 @@ import type { CliCommand } from '../command.ts'
 import { CliFlagError } from '../errors.ts'
 import { METRICS_OPTIONS, parseMetricsFlags } from '../metrics.ts'
 import type { MiningMode } from '../node.ts'
+import { P2P_OPTIONS, parseP2PFlags } from '../p2p.ts'
 import { parseRpcLimitFlags, RPC_LIMIT_OPTIONS } from '../rpc-flags.ts'
 import { runUntilSignal } from '../signals.ts'
 
@@ -22,6 +23,7 @@ export const nodeCommand: CliCommand = {
     { flags: '--no-explorer', description: 'do not serve the explorer page at /explorer on the RPC port' },
     ...RPC_LIMIT_OPTIONS,
     ...METRICS_OPTIONS,
+    ...P2P_OPTIONS,
     {
       flags: '--validator-key <hex>',
       description: 'a genesis validator key: sign each block’s inference root (docs/proofs.md)',
@@ -45,6 +47,7 @@ export const nodeCommand: CliCommand = {
       explorer: opts.explorer !== false,
       callLimits: parseRpcLimitFlags(opts),
       metrics: parseMetricsFlags(opts),
+      p2p: parseP2PFlags(opts),
     })
     const chain = running.node.chain
     io.stdout.write(`Lattice node\n`)
@@ -54,6 +57,7 @@ export const nodeCommand: CliCommand = {
     io.stdout.write(`Mining:          ${opts.mining}\n`)
     io.stdout.write(`Listening on ${running.server.url} (WebSocket ${running.server.wsUrl})\n`)
     if (running.metricsUrl) io.stdout.write(`Metrics:         ${running.metricsUrl}\n`)
+    if (running.peering) io.stdout.write(`P2P node:        ${running.peering.nodeInfo().enode}\n`)
     await runUntilSignal(() => running.close())
     return 0
   },
