@@ -102,9 +102,18 @@ export class LatticeNode extends EventEmitter {
     return this.submit(decodeRawTx(this.chain, raw))
   }
 
-  /** Sign with an unlocked dev account and submit (eth_sendTransaction). */
+  /** Sign with an unlocked dev account (or as an impersonated one) and submit (eth_sendTransaction). */
   async sendTransaction(req: CallRequest): Promise<Uint8Array> {
+    return this.submit(await this.signTransaction(req, true))
+  }
+
+  /**
+   * Fill in nonce, gas and fees and sign with the unlocked dev account `req.from` (eth_signTransaction); with
+   * `impersonate`, an impersonated sender gets the placeholder signature instead (impersonation.ts).
+   */
+  async signTransaction(req: CallRequest, impersonate = false): Promise<TypedTransaction> {
     const impersonated =
+      impersonate &&
       req.from !== undefined &&
       !this.devAccounts.some((a) => a.address.equals(req.from!)) &&
       this.impersonating?.(req.from) === true
@@ -117,7 +126,7 @@ export class LatticeNode extends EventEmitter {
     let gasLimit = req.gas
     if (gasLimit === undefined) gasLimit = await this.estimateGas({ ...req, nonce }, chain.head)
     const tx = devTx(chain, req, { nonce, gasLimit, baseFee })
-    return this.submit(account ? tx.sign(account.privateKey) : impersonatedTx(chain, tx, from))
+    return account ? tx.sign(account.privateKey) : impersonatedTx(chain, tx, from)
   }
 
   /** Validate and pool; mine when automining. */

@@ -5,6 +5,7 @@ import { anvilMethods } from './anvil.ts'
 import { paramList, q, quantity } from './codec.ts'
 import { invalidParams } from './errors.ts'
 import { hardhatMethods } from './hardhat.ts'
+import { signingMethods } from './signing.ts'
 import type { Handlers } from './types.ts'
 
 const wallSeconds = () => BigInt(Math.floor(Date.now() / 1000))
@@ -20,6 +21,7 @@ export function devMethods(node: LatticeNode, clientVersion = 'Lattice'): Handle
   return {
     ...anvilMethods(node, dev, clientVersion),
     ...hardhatMethods(node, dev, clientVersion),
+    ...signingMethods(node),
     evm_mine: async (p) => {
       const [arg] = paramList(p, 'evm_mine', 0, 1)
       let blocks = 1n
