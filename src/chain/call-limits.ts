@@ -12,6 +12,7 @@ import type { Block } from '@ethereumjs/block'
 import type { EVM } from '@ethereumjs/evm'
 import { EVMError } from '@ethereumjs/evm'
 import type { VM } from '@ethereumjs/vm'
+import { type RunDeadline, withRunDeadline } from '../inference/run-deadline.ts'
 import { CallTimeoutError } from './errors.ts'
 import { stateKeyOf } from './head-state.ts'
 
@@ -30,8 +31,12 @@ export interface CallLimitOpts {
   timeoutMs?: number
 }
 
-/** The limits of one RPC request, shared by every execution it makes (eth_estimateGas makes several). */
-export class CallLimits {
+/**
+ * The limits of one RPC request, shared by every execution it makes (eth_estimateGas makes several). Also the
+ * deadline of the inferences it starts: their worker is terminated when {@link signal} fires
+ * (src/inference/worker-pool.ts), since a run in the runtime cannot look at the clock as the EVM does.
+ */
+export class CallLimits implements RunDeadline {
   readonly gasCap: bigint
   readonly timeoutMs: number
   /** performance.now() at which the request runs out of time (Infinity without a timeout). */
@@ -39,6 +44,8 @@ export class CallLimits {
   /** Set once an EVM under these limits was halted at the deadline. */
   halted = false
   private sliceStart = performance.now()
+  private controller?: AbortController
+  private timer?: NodeJS.Timeout
 
   constructor(opts: CallLimitOpts = {}) {
     this.gasCap = opts.gasCap ?? DEFAULT_RPC_GAS_CAP
@@ -49,6 +56,36 @@ export class CallLimits {
   /** Halt every execution under these limits at its next jump (the server is closing). */
   abort(): void {
     this.expiresAt = Number.NEGATIVE_INFINITY
+    this.expire()
+  }
+
+  /**
+   * Aborted at the deadline. Armed on first read (only a request that reaches an inference needs a timer);
+   * from then on an inference abandoned at the deadline counts as a halt, so the answer is the timeout error.
+   */
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController()
+      const left = this.expiresAt - performance.now()
+      if (left <= 0) this.expire()
+      else if (Number.isFinite(left)) {
+        this.timer = setTimeout(() => this.expire(), left)
+        this.timer.unref()
+      }
+    }
+    return this.controller.signal
+  }
+
+  /** The request's work has ended: its timer is not needed any more. */
+  settle(): void {
+    clearTimeout(this.timer)
+  }
+
+  private expire(): void {
+    clearTimeout(this.timer)
+    if (!this.controller || this.controller.signal.aborted) return
+    this.halted = true
+    this.controller.abort(new CallTimeoutError(this.timeoutMs))
   }
 
   /** Throw geth's timeout error when an execution under these limits was halted at the deadline. */
@@ -68,21 +105,40 @@ export class CallLimits {
 
 const current = new AsyncLocalStorage<CallLimits>()
 
-let lastTurn: Promise<void> = Promise.resolve()
+/** Calls waiting for their next slice, in order. */
+const waiting: (() => void)[] = []
+let scheduled = false
 
 /**
- * Wait for this call's next slice. Calls take turns, one slice per turn of the event loop: however many run,
- * block production and other requests (whose I/O completes between turns) wait at most one slice per step.
+ * Wait for this call's next slice. Calls take turns, ONE slice per turn of the event loop in all: however
+ * many run, block production and other requests (whose I/O completes between turns) wait at most one slice
+ * per step. (An immediate scheduled from an immediate runs on the next turn, so releasing one call per
+ * immediate spreads them over turns.)
  */
 function nextTurn(): Promise<void> {
-  const turn = lastTurn.then(() => new Promise<void>((resolve) => setImmediate(resolve)))
-  lastTurn = turn
-  return turn
+  return new Promise<void>((resolve) => {
+    waiting.push(resolve)
+    scheduleTurn()
+  })
 }
 
-/** Run `fn` (an RPC handler) under `limits`; executions it starts read them with {@link currentCallLimits}. */
+function scheduleTurn(): void {
+  if (scheduled) return
+  scheduled = true
+  setImmediate(() => {
+    scheduled = false
+    const next = waiting.shift()
+    if (waiting.length > 0) scheduleTurn()
+    next?.()
+  })
+}
+
+/**
+ * Run `fn` (an RPC handler) under `limits`; executions it starts read them with {@link currentCallLimits},
+ * inferences it starts are abandoned at the deadline (src/inference/run-deadline.ts).
+ */
 export function withCallLimits<T>(limits: CallLimits, fn: () => Promise<T>): Promise<T> {
-  return current.run(limits, fn)
+  return current.run(limits, () => withRunDeadline(limits, fn)).finally(() => limits.settle())
 }
 
 /** The limits of the RPC request being served, or undefined for the node's own executions. */

@@ -1,6 +1,13 @@
 // A bounded pool of inference worker threads (src/inference/worker.ts). Each worker compiles the pinned
 // `.wasm` once (~0.5–3 s here, 30–160 s under CPU emulation) and keeps its sessions; a model's session lives in
-// one worker, chosen when it is first loaded, and every run of it goes there.
+// one slot of the pool, chosen when it is first loaded, and every run of it goes there.
+//
+// A slot sends its worker one request at a time and queues the rest here, so it always knows which request
+// is running. That is what lets an RPC-path run be abandoned at its deadline (src/inference/run-deadline.ts):
+// a queued run is dropped; a running one cannot be interrupted inside the runtime, so its worker is
+// terminated and a fresh one takes the slot. The fresh worker loads the slot's sessions again lazily, before
+// their next run (the pool keeps a reference to each model's bytes for that), so the requests queued behind
+// the abandoned run, a block's inferences among them, go on as if nothing happened.
 
 import { createRequire } from 'node:module'
 import { availableParallelism } from 'node:os'
@@ -8,6 +15,7 @@ import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { WorkerPoolError } from './errors.ts'
+import { currentRunSignal } from './run-deadline.ts'
 import {
   transferables,
   type WireSessionInfo,
@@ -32,23 +40,42 @@ export interface WorkerPoolOpts {
   maxQueue?: number
 }
 
-interface Pending {
-  resolve(r: WorkerResponse): void
-  reject(err: Error): void
-}
-
 /** One worker thread and what it holds. */
 export interface WorkerSlot {
   readonly index: number
-  /** Session keys loaded in this worker, with reference counts. */
+  /** Session keys loaded in this slot, with reference counts. */
   readonly keys: Map<string, number>
   dead: boolean
 }
 
+/** A request as the pool holds it: a load keeps the caller's bytes until it is sent (then a copy goes). */
+type JobRequest =
+  | { op: 'load'; key: string; model: Uint8Array; options: WireSessionOptions }
+  | { op: 'run'; key: string; feeds: WireTensor[] }
+  | { op: 'release'; key: string }
+
+/** A request waiting for, or running in, a slot's worker. */
+interface Job {
+  req: JobRequest
+  key: string
+  /** Fires when the caller gives up (an RPC deadline); block execution has none. */
+  signal?: AbortSignal
+  /** A load the pool made itself to restore a session in a replacement worker (not counted in flight). */
+  internal?: boolean
+  resolve(r: WorkerResponse): void
+  reject(err: Error): void
+}
+
 interface Slot extends WorkerSlot {
   worker: Worker
-  ready: Promise<void>
-  pending: Map<number, Pending>
+  /** The current worker answered its start-up message. */
+  ready: boolean
+  /** Sessions loaded in the current worker (a replacement starts with none) and their metadata. */
+  loaded: Map<string, WireSessionInfo>
+  /** What it takes to load each key of the slot again: the caller's model bytes (not a copy) and options. */
+  models: Map<string, { model: Uint8Array; options: WireSessionOptions }>
+  queue: Job[]
+  running?: { id: number; job: Job }
 }
 
 // The worker runs as the compiled .js of `npm run build`, or from the TypeScript sources: then a small eval'd
@@ -76,6 +103,13 @@ export class WorkerRefusal extends WorkerPoolError {
   }
 }
 
+/** A run given up by its caller (an RPC deadline): never a consensus outcome; the RPC layer answers for it. */
+export class RunAbandonedError extends WorkerPoolError {
+  constructor(readonly running: boolean) {
+    super(running ? 'the run was abandoned at its deadline; its worker was replaced' : 'the run was abandoned')
+  }
+}
+
 /** A fixed-size set of inference workers; requests are bytes in, bytes out. */
 export class WorkerPool {
   readonly size: number
@@ -85,6 +119,8 @@ export class WorkerPool {
   private nextId = 1
   private inFlight = 0
   private closed = false
+  /** Workers terminated because a run they held was abandoned (for tests and metrics). */
+  replaced = 0
 
   constructor(opts: WorkerPoolOpts) {
     const env = Number(process.env.LATTICE_INFERENCE_WORKERS)
@@ -98,38 +134,48 @@ export class WorkerPool {
     return this.slots.filter((s) => !s.dead).length
   }
 
-  /** Load a model under `key` in a worker (the one that already holds `key`, else the least loaded). */
+  /** Load a model under `key` in a slot (the one that already holds `key`, else the least loaded). */
   async load(
     key: string,
     model: Uint8Array,
     options: WireSessionOptions,
   ): Promise<{ slot: WorkerSlot; info: WireSessionInfo }> {
     const slot = this.place(key)
-    const copy = new Uint8Array(model).buffer // the caller keeps its bytes; the copy is transferred
-    const res = await this.request(slot, { id: 0, op: 'load', key, model: copy, options }, [copy])
+    const res = await this.request(slot, { op: 'load', key, model, options })
     slot.keys.set(key, (slot.keys.get(key) ?? 0) + 1)
+    if (!slot.models.has(key)) slot.models.set(key, { model, options })
     return { slot, info: (res as { info: WireSessionInfo }).info }
   }
 
-  /** Run the session `key` loaded in `slot`; output buffers are transferred back. */
+  /**
+   * Run the session `key` loaded in `slot`; output buffers are transferred back. Under an RPC deadline
+   * ({@link currentRunSignal}) the run is abandoned when it fires: {@link RunAbandonedError}.
+   */
   async run(slot: WorkerSlot, key: string, feeds: WireTensor[]): Promise<WireTensor[]> {
-    const res = await this.request(slot as Slot, { id: 0, op: 'run', key, feeds }, transferables(feeds))
+    const res = await this.request(slot as Slot, { op: 'run', key, feeds }, currentRunSignal())
     return (res as { outputs: WireTensor[] }).outputs
   }
 
   /** Drop one reference to `key` in `slot`; the worker releases the session at zero. */
   async release(slot: WorkerSlot, key: string): Promise<void> {
     const n = (slot.keys.get(key) ?? 1) - 1
-    if (n > 0) slot.keys.set(key, n)
-    else slot.keys.delete(key)
+    if (n > 0) {
+      slot.keys.set(key, n)
+      return
+    }
+    slot.keys.delete(key)
+    const s = slot as Slot
+    s.models.delete(key)
     if (slot.dead) return
-    await this.request(slot as Slot, { id: 0, op: 'release', key }, [])
+    await this.request(s, { op: 'release', key })
   }
 
   /** Stop every worker (pending requests fail). */
   async close(): Promise<void> {
     this.closed = true
-    await Promise.all(this.slots.map((s) => s.worker.terminate()))
+    const all = [...this.slots]
+    for (const s of all) this.die(s, 'the pool is closed')
+    await Promise.all(all.map((s) => s.worker.terminate()))
   }
 
   private place(key: string): Slot {
@@ -144,87 +190,233 @@ export class WorkerPool {
   }
 
   private spawn(): Slot {
-    const worker = startWorker(this.init)
-    worker.unref()
     const slot: Slot = {
       index: this.slots.length,
       keys: new Map(),
       dead: false,
-      worker,
-      pending: new Map(),
-      ready: Promise.resolve(),
+      worker: startWorker(this.init),
+      ready: false,
+      loaded: new Map(),
+      models: new Map(),
+      queue: [],
     }
-    const die = (why: string, cause?: unknown) => {
-      if (slot.dead) return
-      slot.dead = true
-      for (const p of slot.pending.values()) p.reject(new WorkerPoolError(why, { cause }))
-      this.inFlight -= [...slot.pending.keys()].filter((id) => id !== 0).length
-      slot.pending.clear()
-      worker.unref()
-    }
-    slot.ready = new Promise<void>((resolve, reject) => {
-      slot.pending.set(0, {
-        resolve: (r) => {
-          if ('ready' in r && r.ready) return resolve()
-          // a worker whose runtime does not start is of no use: stop it, the next load spawns another
-          const why = (r as { message: string }).message
-          die(`worker ${slot.index} could not start: ${why}`)
-          void worker.terminate()
-          reject(new WorkerPoolError(`could not start: ${why}`))
-        },
-        reject,
-      })
-    })
-    slot.ready.catch(() => {})
-    worker.on('message', (r: WorkerResponse) => {
-      const p = slot.pending.get(r.id)
-      if (!p) return
-      slot.pending.delete(r.id)
-      if (r.id !== 0) this.settled(slot)
-      p.resolve(r)
-    })
-    worker.on('error', (err) => die(`worker ${slot.index} failed: ${err.message}`, err))
-    worker.on('exit', (code) => die(`worker ${slot.index} exited (code ${code})`))
+    this.attach(slot)
     this.slots.push(slot)
     return slot
   }
 
-  private settled(slot: Slot): void {
-    this.inFlight--
-    // an idle worker must not keep the process alive; a busy one must
-    if ([...slot.pending.keys()].every((id) => id === 0)) slot.worker.unref()
+  /** Listen to the slot's newly started worker (of a new slot, or one whose worker was terminated). */
+  private attach(slot: Slot): void {
+    const worker = slot.worker
+    worker.unref()
+    slot.ready = false
+    slot.loaded.clear()
+    // events of a worker the slot no longer holds (terminated and replaced) concern nobody
+    const mine = () => slot.worker === worker && !slot.dead
+    worker.on('message', (r: WorkerResponse) => {
+      if (!mine()) return
+      if (r.id === 0) {
+        if ('ready' in r && r.ready) {
+          slot.ready = true
+          this.pump(slot)
+          return
+        }
+        // a worker whose runtime does not start is of no use: stop it, the next load spawns another
+        const why = (r as { message: string }).message
+        this.die(slot, `could not start: ${why}`)
+        void worker.terminate()
+        return
+      }
+      const running = slot.running
+      if (!running || running.id !== r.id) return
+      slot.running = undefined
+      this.finish(slot, running.job, r)
+      this.pump(slot)
+    })
+    worker.on('error', (err) => {
+      if (mine()) this.crashed(slot, `worker ${slot.index} failed: ${err.message}`, err)
+    })
+    worker.on('exit', (code) => {
+      if (mine()) this.crashed(slot, `worker ${slot.index} exited (code ${code})`)
+    })
   }
 
-  private async request(slot: Slot, req: WorkerRequest, transfer: ArrayBuffer[]): Promise<WorkerResponse> {
-    if (slot.dead) throw new WorkerPoolError(`worker ${slot.index} is gone`)
-    if (this.inFlight >= this.maxQueue) {
-      throw new WorkerPoolError(`${this.inFlight} requests are waiting (the bound is ${this.maxQueue}); try again`)
-    }
-    const id = this.nextId++
-    this.inFlight++
-    slot.worker.ref()
-    const res = new Promise<WorkerResponse>((resolve, reject) => slot.pending.set(id, { resolve, reject }))
-    res.catch(() => {}) // awaited below; a worker that dies during start-up rejects it first
-    // the worker answers in order, after its start-up: wait for that so a start-up failure is reported as such
-    try {
-      await slot.ready
-    } catch (err) {
-      if (slot.pending.delete(id)) this.settled(slot)
-      throw err
-    }
-    slot.worker.postMessage({ ...req, id }, transfer)
-    const r = await res
+  /** A worker answered the request it was running. */
+  private finish(slot: Slot, job: Job, r: WorkerResponse): void {
     if ('ok' in r && !r.ok) {
       // an aborted WebAssembly instance (a trap, memory exhausted) cannot be trusted with the next request
-      if (/abort|RuntimeError|out of memory/i.test(r.message)) this.retire(slot)
-      throw new WorkerRefusal(r.stage, r.message)
+      if (/abort|RuntimeError|out of memory/i.test(r.message)) this.replace(slot)
+      job.reject(new WorkerRefusal(r.stage, r.message))
+      return
     }
-    return r
+    if (job.req.op === 'load' && 'info' in r && r.info) slot.loaded.set(job.key, r.info)
+    job.resolve(r)
   }
 
-  /** Stop a worker whose runtime may be broken; sessions on it load again elsewhere on their next run. */
-  private retire(slot: Slot): void {
+  /**
+   * The worker died unasked (a crash, or terminated from outside): what it was running fails as local to
+   * this node; the queued requests go on in a replacement, which loads their sessions again.
+   */
+  private crashed(slot: Slot, why: string, cause?: unknown): void {
+    // a worker that dies before it is ready would die again: no restart loop
+    if (this.closed || !slot.ready) {
+      this.die(slot, why, cause)
+      return
+    }
+    const running = slot.running
+    slot.running = undefined
+    running?.job.reject(new WorkerPoolError(why, { cause }))
+    this.replace(slot)
+  }
+
+  /** Terminate the slot's worker (if still alive) and start a fresh one in its place. */
+  private replace(slot: Slot): void {
+    const old = slot.worker
+    slot.running = undefined
+    slot.worker = startWorker(this.init)
+    this.attach(slot)
+    void old.terminate()
+    this.refresh(slot)
+  }
+
+  /** The slot is unusable: every request waiting there fails. */
+  private die(slot: Slot, why: string, cause?: unknown): void {
+    if (slot.dead) return
     slot.dead = true
-    void slot.worker.terminate()
+    const jobs = [...(slot.running ? [slot.running.job] : []), ...slot.queue]
+    slot.running = undefined
+    slot.queue = []
+    for (const job of jobs) job.reject(new WorkerPoolError(why, { cause }))
+    slot.worker.unref()
+  }
+
+  /** Queue a request on `slot`; it settles when the worker answers, the caller gives up or the slot dies. */
+  private request(slot: Slot, req: JobRequest, signal?: AbortSignal): Promise<WorkerResponse> {
+    if (slot.dead) return Promise.reject(new WorkerPoolError(`worker ${slot.index} is gone`))
+    if (signal?.aborted) return Promise.reject(new RunAbandonedError(false))
+    if (this.inFlight >= this.maxQueue) {
+      return Promise.reject(
+        new WorkerPoolError(`${this.inFlight} requests are waiting (the bound is ${this.maxQueue}); try again`),
+      )
+    }
+    this.inFlight++
+    return new Promise<WorkerResponse>((resolve, reject) => {
+      let settled = false
+      const onAbort = () => this.abandon(slot, job)
+      const done = () => {
+        if (settled) return false
+        settled = true
+        this.inFlight--
+        signal?.removeEventListener('abort', onAbort)
+        return true
+      }
+      const job: Job = {
+        req,
+        key: req.key,
+        signal,
+        resolve: (r) => done() && resolve(r),
+        reject: (e) => done() && reject(e),
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      slot.queue.push(job)
+      this.pump(slot)
+    })
+  }
+
+  /** The caller of `job` gave up: drop it if it waits, replace the worker if it runs. */
+  private abandon(slot: Slot, job: Job): void {
+    const at = slot.queue.indexOf(job)
+    if (at >= 0) {
+      slot.queue.splice(at, 1)
+      job.reject(new RunAbandonedError(false))
+      this.refresh(slot)
+      return
+    }
+    if (slot.running?.job !== job || slot.dead) return
+    this.replaced++
+    job.reject(new RunAbandonedError(true))
+    this.replace(slot)
+  }
+
+  /** Keep the process alive while the slot has work, and only then. */
+  private refresh(slot: Slot): void {
+    if (slot.dead) return
+    if (slot.running || slot.queue.length > 0) slot.worker.ref()
+    else slot.worker.unref()
+  }
+
+  /** Send the slot's worker its next request, once it is started and idle. */
+  private pump(slot: Slot): void {
+    this.refresh(slot)
+    while (!slot.dead && slot.ready && !slot.running && slot.queue.length > 0) {
+      const job = slot.queue[0] as Job
+      if (job.req.op === 'load' && !job.internal) {
+        // one session per key per worker: a second load of a key is answered from what the first one learnt
+        const info = slot.loaded.get(job.key)
+        if (info) {
+          slot.queue.shift()
+          job.resolve({ id: 0, ok: true, info })
+          continue
+        }
+      }
+      if (job.req.op === 'release' && (slot.keys.has(job.key) || !slot.loaded.has(job.key))) {
+        // loaded again since, or never loaded in this worker (replaced meanwhile): nothing to release
+        slot.queue.shift()
+        job.resolve({ id: 0, ok: true })
+        continue
+      }
+      if (job.req.op === 'run' && !slot.loaded.has(job.key)) {
+        // queues a load of its session ahead of it (or fails it): either way the queue's head has changed
+        this.restore(slot, job)
+        continue
+      }
+      slot.queue.shift()
+      this.post(slot, job)
+    }
+    this.refresh(slot)
+  }
+
+  /**
+   * Queue a load of `run`'s session ahead of it (the worker was replaced since it was loaded); when the slot
+   * no longer has the model's bytes, the run fails as local to this node.
+   */
+  private restore(slot: Slot, run: Job): void {
+    const m = slot.models.get(run.key)
+    if (!m) {
+      slot.queue.shift()
+      run.reject(new WorkerPoolError(`no session ${run.key} in worker ${slot.index}`))
+      return
+    }
+    const fail = (err: Error) => {
+      // a model that loaded before and not now: every run of it waiting here fails, never as a run error
+      for (const j of slot.queue.filter((q) => q.req.op === 'run' && q.key === run.key)) {
+        slot.queue.splice(slot.queue.indexOf(j), 1)
+        j.reject(new WorkerPoolError(`the session could not be loaded again: ${err.message}`, { cause: err }))
+      }
+    }
+    slot.queue.unshift({
+      req: { op: 'load', key: run.key, model: m.model, options: m.options },
+      key: run.key,
+      internal: true,
+      resolve: () => {},
+      reject: fail,
+    })
+  }
+
+  private post(slot: Slot, job: Job): void {
+    const id = this.nextId++
+    slot.running = { id, job }
+    const req = job.req
+    if (req.op === 'load') {
+      // the caller keeps its bytes (and the slot keeps them for a reload); a copy is transferred
+      const copy = new Uint8Array(req.model).buffer
+      const msg: WorkerRequest = { id, op: 'load', key: req.key, model: copy, options: req.options }
+      slot.worker.postMessage(msg, [copy])
+    } else if (req.op === 'run') {
+      slot.worker.postMessage({ ...req, id } satisfies WorkerRequest, transferables(req.feeds))
+    } else {
+      slot.loaded.delete(job.key)
+      slot.worker.postMessage({ ...req, id } satisfies WorkerRequest)
+    }
   }
 }

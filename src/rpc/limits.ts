@@ -52,10 +52,17 @@ export class CallLimiter {
     // an execution halted at the deadline may still produce a result (a simulated call that "failed"):
     // the request's answer is the timeout, as geth's
     const work = withCallLimits(limits, fn)
-      .then((res) => {
-        limits.throwIfHalted()
-        return res
-      })
+      .then(
+        (res) => {
+          limits.throwIfHalted()
+          return res
+        },
+        (err) => {
+          // an inference abandoned at the deadline fails its execution as local to this node: still a timeout
+          limits.throwIfHalted()
+          throw err
+        },
+      )
       .finally(() => this.live.delete(limits))
     if (limits.timeoutMs <= 0 || !ABANDONED_AT_DEADLINE.has(name)) return work
     let timer: NodeJS.Timeout | undefined
