@@ -22,6 +22,7 @@ import { currentCallLimits, guardEvm } from './call-limits.ts'
 import { assertCheckpointDepth, unwindCheckpoints } from './checkpoints.ts'
 import type { ChainDatabases } from './db.ts'
 import { openChainDatabases } from './db.ts'
+import { devHeaderFields } from './dev-header.ts'
 import {
   BlockImportError,
   DatadirLockedError,
@@ -324,7 +325,8 @@ export class Chain {
     const headerData: HeaderData = {
       number: parent.header.number + 1n,
       timestamp: opts.timestamp,
-      gasLimit: parent.header.gasLimit,
+      // evm_setBlockGasLimit / anvil_setNextBlockBaseFeePerGas on a devnet (dev-header.ts)
+      ...devHeaderFields(this, parent),
       coinbase: opts.coinbase,
       // prevrandao: deterministic from the parent so that replays agree
       mixHash: keccak256(parent.hash()),

@@ -6,6 +6,7 @@ import type { MerkleStateManager } from '@ethereumjs/statemanager'
 import type { Address } from '@ethereumjs/util'
 import { bytesToHex, createAccount, setLengthLeft } from '@ethereumjs/util'
 import { INFERENCE_PRECOMPILE_ADDRESS, MODEL_REGISTRY_ADDRESS } from '../precompiles/addresses.ts'
+import { clearDevHeader } from './dev-header.ts'
 import { ProtectedStateError } from './errors.ts'
 import { setHeadStateRoot, stateRootOf } from './head-state.ts'
 import type { LatticeNode } from './node.ts'
@@ -89,6 +90,7 @@ export class DevState {
       setHeadStateRoot(chain, chain.head.header.stateRoot)
       this.node.pool.clear()
       this.node.clock.restore({ timeOffset: 0n })
+      clearDevHeader(chain)
     })
     this.impersonated.clear()
     this.autoImpersonate = false

@@ -3,6 +3,7 @@ import type { Address } from '@ethereumjs/util'
 import { bytesToHex, createAddressFromString } from '@ethereumjs/util'
 import type { Chain, MinedBlock } from './chain.ts'
 import type { BlockClock } from './clock.ts'
+import { pinnedNextBaseFee } from './dev-header.ts'
 import type { TxPool } from './txpool.ts'
 
 /** Options for {@link Miner}. */
@@ -117,6 +118,7 @@ export class Miner {
 
   /** Base fee of the next block. */
   nextBaseFee(): bigint {
-    return this.chain.head.header.calcNextBaseFee()
+    // anvil_setNextBlockBaseFeePerGas pins it (dev-header.ts)
+    return pinnedNextBaseFee(this.chain) ?? this.chain.head.header.calcNextBaseFee()
   }
 }

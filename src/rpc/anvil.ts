@@ -2,6 +2,7 @@
 // the same handlers under Hardhat's names. Devnet only: state edits go through dev-state.ts under the chain lock.
 import { gunzipSync, gzipSync } from 'node:zlib'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
+import { setNextBlockBaseFee } from '../chain/dev-header.ts'
 import type { DevState } from '../chain/dev-state.ts'
 import type { LatticeNode } from '../chain/node.ts'
 import { address, bool, data, hash, paramList } from './codec.ts'
@@ -33,6 +34,7 @@ export interface DevHandlers {
   reset: Handler
   setBlockTimestampInterval: Handler
   removeBlockTimestampInterval: Handler
+  setNextBlockBaseFeePerGas: Handler
 }
 
 /** Handlers shared by the anvil_ and hardhat_ families. */
@@ -121,6 +123,11 @@ export function devHandlers(node: LatticeNode, dev: DevState): DevHandlers {
       node.clock.interval = looseQuantity(s, 'seconds')
       return null
     },
+    setNextBlockBaseFeePerGas: async (p) => {
+      const [f] = paramList(p, 'setNextBlockBaseFeePerGas', 1, 1)
+      setNextBlockBaseFee(node.chain, looseQuantity(f, 'baseFeePerGas'))
+      return null
+    },
     removeBlockTimestampInterval: async (p) => {
       paramList(p, 'removeBlockTimestampInterval', 0, 0)
       const had = node.clock.interval !== undefined
@@ -168,6 +175,7 @@ export function anvilMethods(node: LatticeNode, dev: DevState, clientVersion: st
     anvil_setCoinbase: h.setCoinbase,
     anvil_setBlockTimestampInterval: h.setBlockTimestampInterval,
     anvil_removeBlockTimestampInterval: h.removeBlockTimestampInterval,
+    anvil_setNextBlockBaseFeePerGas: h.setNextBlockBaseFeePerGas,
     anvil_setLoggingEnabled: async (p) => {
       paramList(p, 'anvil_setLoggingEnabled', 1, 1)
       return null

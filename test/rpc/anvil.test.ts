@@ -127,12 +127,36 @@ describe('anvil_* and hardhat_* on a devnet', () => {
     }
   })
 
+  it('pins the next base fee for one block and the gas limit of later blocks', async () => {
+    await ok(url, 'anvil_setNextBlockBaseFeePerGas', ['0x2540be400'])
+    await ok(url, 'evm_mine')
+    const pinned = await ok(url, 'eth_getBlockByNumber', ['latest', false])
+    expect(BigInt(pinned.baseFeePerGas)).toBe(10_000_000_000n)
+    await ok(url, 'evm_mine')
+    const next = await ok(url, 'eth_getBlockByNumber', ['latest', false])
+    expect(BigInt(next.baseFeePerGas)).toBeLessThan(10_000_000_000n)
+    expect(await ok(url, 'hardhat_setNextBlockBaseFeePerGas', ['0x3b9aca00'])).toBe(true)
+    // a transaction sent now is priced for the pinned fee and lands in the block that has it
+    const hash = await ok(url, 'eth_sendTransaction', [{ from: ADDR0, to: ADDR1, value: '0x1' }])
+    const receipt = await ok(url, 'eth_getTransactionReceipt', [hash])
+    expect(BigInt(receipt.effectiveGasPrice)).toBeGreaterThanOrEqual(1_000_000_000n)
+    const withTx = await ok(url, 'eth_getBlockByNumber', [receipt.blockNumber, false])
+    expect(BigInt(withTx.baseFeePerGas)).toBe(1_000_000_000n)
+
+    expect(await ok(url, 'evm_setBlockGasLimit', ['0x1c9c380'])).toBe(true)
+    await ok(url, 'evm_mine')
+    await ok(url, 'evm_mine')
+    expect((await ok(url, 'eth_getBlockByNumber', ['latest', false])).gasLimit).toBe('0x1c9c380')
+    expect((await rpc(url, 'evm_setBlockGasLimit', ['0x10'])).error?.code).toBe(-32602)
+  })
+
   it('evm_revert undoes state edits made at the same height', async () => {
     const snap = await ok(url, 'evm_snapshot')
-    await ok(url, 'anvil_setBalance', [OTHER, '0x1234'])
-    expect(await ok(url, 'eth_getBalance', [OTHER, 'latest'])).toBe('0x1234')
+    const fresh = '0x00000000000000000000000000000000000000cc'
+    await ok(url, 'anvil_setBalance', [fresh, '0x1234'])
+    expect(await ok(url, 'eth_getBalance', [fresh, 'latest'])).toBe('0x1234')
     expect(await ok(url, 'evm_revert', [snap])).toBe(true)
-    expect(await ok(url, 'eth_getBalance', [OTHER, 'latest'])).toBe('0x0')
+    expect(await ok(url, 'eth_getBalance', [fresh, 'latest'])).toBe('0x0')
   })
 
   it('identifies itself to Hardhat and anvil tooling', async () => {
