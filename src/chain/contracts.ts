@@ -18,8 +18,16 @@ import { ContractCompileError } from './errors.ts'
 export const SOLC_VERSION = '0.8.30+commit.73712a01'
 
 /**
+ * The EVM versions a Lattice genesis can ask its system contracts to be built for: the devnet runs Prague; a
+ * network driven by a consensus client that speaks the Engine API only up to V2 (Lodestar 1.5.1) runs
+ * Shanghai, where Cancun's opcodes (TSTORE, MCOPY, BLOBHASH) do not exist.
+ */
+export type EvmVersion = 'shanghai' | 'cancun' | 'prague'
+
+/**
  * solc settings for every system contract. The metadata hash is left out of the bytecode so that comments
- * and source paths do not change it; the EVM version matches the devnet's fork (prague).
+ * and source paths do not change it; the EVM version matches the devnet's fork (prague). A genesis at an
+ * earlier fork compiles with its own version (`CompileContractsOpts.evmVersion`, `evmVersionOf`).
  */
 export const SOLC_SETTINGS = {
   optimizer: { enabled: true, runs: 200 },
@@ -81,8 +89,25 @@ export interface ContractArtifact {
 }
 
 /** solc standard-JSON settings as Lattice uses them. */
-export type SolcSettings = Omit<typeof SOLC_SETTINGS, 'outputSelection'> & {
+export type SolcSettings = Omit<typeof SOLC_SETTINGS, 'outputSelection' | 'evmVersion'> & {
+  evmVersion: EvmVersion
   outputSelection: Record<string, Record<string, readonly string[]>>
+}
+
+/**
+ * The EVM version a geth-format genesis needs its contracts built for: the latest of Shanghai, Cancun and
+ * Prague its `config` activates at time 0. A fork scheduled later is not enough: the predeploys must run from
+ * genesis on. A genesis without `shanghaiTime` 0 is refused: Lattice's contracts use PUSH0.
+ */
+export function evmVersionOf(genesis: Record<string, unknown>): EvmVersion {
+  const config = (genesis.config ?? {}) as Record<string, unknown>
+  const atGenesis = (field: string) => config[field] !== undefined && Number(config[field]) === 0
+  if (atGenesis('pragueTime')) return 'prague'
+  if (atGenesis('cancunTime')) return 'cancun'
+  if (atGenesis('shanghaiTime')) return 'shanghai'
+  throw new ContractCompileError(
+    'The genesis does not activate Shanghai at time 0 (config.shanghaiTime), the earliest fork the system contracts run on. Set "shanghaiTime": 0.',
+  )
 }
 
 /** Options of `compileContracts`. */
@@ -101,6 +126,8 @@ export interface CompileContractsOpts {
   outputsFor?: string[]
   /** Called with each compiler warning's formatted text. Default: warnings are dropped. */
   onWarning?: (message: string) => void
+  /** The EVM the bytecode must run on (`evmVersionOf(genesis)`). Default: `SOLC_SETTINGS.evmVersion` (prague). */
+  evmVersion?: EvmVersion
 }
 
 /** A system contract predeployed in genesis. */
@@ -209,9 +236,10 @@ export function compileContracts(opts: CompileContractsOpts = {}): Record<string
     if (!existsSync(f)) throw new ContractCompileError(`No Solidity source at ${f}.`)
     sources[unitName(root, f)] = { content: readFileSync(f, 'utf8') }
   }
+  const base: SolcSettings = { ...SOLC_SETTINGS, evmVersion: opts.evmVersion ?? SOLC_SETTINGS.evmVersion }
   const settings: SolcSettings = opts.outputsFor
     ? {
-        ...SOLC_SETTINGS,
+        ...base,
         outputSelection: Object.fromEntries(
           opts.outputsFor.map((f) => [
             unitName(root, isAbsolute(f) ? f : join(root, f)),
@@ -219,7 +247,7 @@ export function compileContracts(opts: CompileContractsOpts = {}): Record<string
           ]),
         ),
       }
-    : SOLC_SETTINGS
+    : base
   const input = JSON.stringify({ language: 'Solidity', sources, settings })
   const hit = cache.get(input)
   if (hit) return hit
