@@ -8,17 +8,31 @@ import { callGasCap, executeCall, throwOnFailure } from './calls.ts'
 import type { Chain } from './chain.ts'
 import { TX_GAS_CAP } from './chain.ts'
 import { ExecutionFailedError } from './errors.ts'
+import { withInferenceMemo } from './estimate-memo.ts'
 import type { StateOverride } from './overrides.ts'
 
 /** ethereumjs's refusal of a gas limit below the intrinsic cost (runTx). */
 const INTRINSIC_TOO_LOW = /INTRINSIC_GAS_TOO_LOW|lower than the minimum gas limit/
 
-/** eth_estimateGas: the least gas limit with which the call succeeds (within geth's 1.5%). */
-export async function estimateGas(
+/**
+ * eth_estimateGas: the least gas limit with which the call succeeds (within geth's 1.5%). The executions
+ * share their inferences: each distinct one runs once (src/chain/estimate-memo.ts), the precompile's static
+ * gas is charged at every step.
+ */
+export function estimateGas(
   chain: Chain,
   req: CallRequest,
   block: Block,
   overrides?: Map<string, StateOverride>,
+): Promise<bigint> {
+  return withInferenceMemo(() => search(chain, req, block, overrides))
+}
+
+async function search(
+  chain: Chain,
+  req: CallRequest,
+  block: Block,
+  overrides: Map<string, StateOverride> | undefined,
 ): Promise<bigint> {
   const execute = (gas: bigint) => executeCall(chain, { ...req, gas }, block, overrides)
   // Only a failure of the execution at that gas (a halt: out of gas, revert; or a limit under the intrinsic

@@ -1,4 +1,5 @@
 import { GenesisError } from '../chain/errors.ts'
+import { memoisingSessions } from '../chain/estimate-memo.ts'
 import type { LatticeGenesisConfig } from '../chain/genesis.ts'
 import type { SessionCache } from '../inference/cache.ts'
 import { createSessionCache } from '../inference/cache.ts'
@@ -65,7 +66,8 @@ export async function openInferenceStack(opts: InferenceStackOpts): Promise<Infe
   const sessions = createSessionCache({ profile, maxBytes: opts.sessionCacheBytes })
   const inference = createInferencePrecompile({
     models: modelCache,
-    sessions,
+    // within one eth_estimateGas each distinct inference runs once (its gas is static)
+    sessions: memoisingSessions(sessions),
     // a chain made under consensus-v1 keeps v1's gas; accelerated (single-validator) chains use the current one
     gasSchedule: GAS_SCHEDULES[profile.id] ?? CURRENT_GAS_SCHEDULE,
   })
