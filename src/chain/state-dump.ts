@@ -155,11 +155,10 @@ export async function loadStateLines(chain: Chain, lines: Iterable<string>): Pro
     const acct = old ? createAccountFromRLP(old) : createAccount({})
     acct.nonce = quantityField(a.n, `line ${n}: n`)
     acct.balance = quantityField(a.b, `line ${n}: b`)
-    if (a.c !== undefined) {
-      const code = hexField(a.c, `line ${n}: c`)
-      acct.codeHash = keccak256(code)
-      if (code.length > 0) await accounts.database().put(codeKey(acct.codeHash), code)
-    }
+    // an account in the dump replaces code, balance and nonce (no code in the dump: none), as anvil loads
+    const code = a.c === undefined ? new Uint8Array() : hexField(a.c, `line ${n}: c`)
+    acct.codeHash = code.length === 0 ? KECCAK256_NULL : keccak256(code)
+    if (code.length > 0) await accounts.database().put(codeKey(acct.codeHash), code)
     if (a.s !== undefined) {
       if (!Array.isArray(a.s)) throw new StateDumpError(`line ${n}: s is not a list`)
       const storage = rawTrie(chain, acct.storageRoot)
@@ -213,7 +212,7 @@ async function loadAnvilState(sm: MerkleStateManager, text: string): Promise<voi
     if (a.nonce !== undefined) acct.nonce = quantityField(a.nonce, `${addrHex}.nonce`)
     if (a.balance !== undefined) acct.balance = quantityField(a.balance, `${addrHex}.balance`)
     await sm.putAccount(addr, acct)
-    if (a.code !== undefined) await sm.putCode(addr, hexField(a.code, `${addrHex}.code`))
+    await sm.putCode(addr, a.code === undefined ? new Uint8Array() : hexField(a.code, `${addrHex}.code`))
     for (const [k, v] of Object.entries(a.storage ?? {})) {
       const value = setLengthLeft(hexField(v, `${addrHex}.storage value`), 32)
       await sm.putStorage(addr, setLengthLeft(hexField(k, `${addrHex}.storage key`), 32), value)
