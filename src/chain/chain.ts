@@ -9,7 +9,7 @@ import { createEVM } from '@ethereumjs/evm'
 import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { Caches, CacheType, MerkleStateManager } from '@ethereumjs/statemanager'
 import type { TypedTransaction } from '@ethereumjs/tx'
-import type { Address, DB } from '@ethereumjs/util'
+import type { Address, DB, WithdrawalData } from '@ethereumjs/util'
 import { bytesToHex, createContractAddress, equalsBytes, ValueEncoding } from '@ethereumjs/util'
 import type { RunTxResult, VM } from '@ethereumjs/vm'
 import { buildBlock, createVM, runBlock } from '@ethereumjs/vm'
@@ -42,6 +42,7 @@ import { applyInferenceRoot, blockInferenceRoot } from './inference-roots.ts'
 import { Mutex } from './mutex.ts'
 import type { StoredReceipt } from './receipts.ts'
 import { decodeReceipts, decodeTxLookup, encodeReceipts, encodeTxLookup, metaKeys } from './receipts.ts'
+import { putSideBlock } from './side-blocks.ts'
 
 /** Options for {@link Chain.open}. */
 export interface ChainOpts {
@@ -61,12 +62,31 @@ export interface MinedTx {
   result: RunTxResult
 }
 
-export interface MinedBlock {
-  block: Block
+export interface MinedBlock extends BuiltBlock {
   receipts: StoredReceipt[]
+}
+
+/** What {@link Chain.build} takes: the header fields a block builder (miner or consensus client) chooses. */
+export interface BuildOpts {
+  timestamp: bigint
+  coinbase?: Address
+  /** No block when every transaction was refused. */
+  skipEmpty?: boolean
+  /** prevRandao; default keccak256(parent hash), so devnet replays agree. */
+  mixHash?: Uint8Array
+  /** From Shanghai; default none. */
+  withdrawals?: WithdrawalData[]
+  /** From Cancun; default 32 zero bytes. */
+  parentBeaconBlockRoot?: Uint8Array
+}
+
+/** A block built and executed by {@link Chain.build} but not stored. */
+export interface BuiltBlock {
+  block: Block
   included: MinedTx[]
-  /** Transactions the block builder refused, with the reason. */
   rejected: { tx: TypedTransaction; error: Error }[]
+  /** EIP-7685 requests (type byte + data) from Prague on; [] before. */
+  requests: Uint8Array[]
 }
 
 /** What `mine(..., { skipEmpty: true })` returns when no transaction could be included. */
@@ -321,6 +341,23 @@ export class Chain {
     opts: { timestamp: bigint; coinbase?: Address; skipEmpty?: boolean },
   ): Promise<MinedBlock | SkippedBlock> {
     const parent = this.headBlock
+    const built = await this.build(parent, txs, opts)
+    if ('skipped' in built) return built
+    try {
+      const receipts = await this.commitBlock(built.block, built.included)
+      return { ...built, receipts }
+    } catch (err) {
+      await this.backTo(parent)
+      throw err
+    }
+  }
+
+  /**
+   * Build and execute a block on `parent` (any block whose state is known) without storing it; the VM is
+   * left at the block's post-state with its inference records pending (commit it, or call `backTo`).
+   * A failure leaves the VM at `parent`. Must run inside `exclusive`.
+   */
+  async build(parent: Block, txs: TypedTransaction[], opts: BuildOpts): Promise<BuiltBlock | SkippedBlock> {
     this.txRecords.clear()
     const headerData: HeaderData = {
       number: parent.header.number + 1n,
@@ -328,15 +365,19 @@ export class Chain {
       // evm_setBlockGasLimit / anvil_setNextBlockBaseFeePerGas on a devnet (dev-header.ts)
       ...devHeaderFields(this, parent),
       coinbase: opts.coinbase,
-      // prevrandao: deterministic from the parent so that replays agree
-      mixHash: keccak256(parent.hash()),
-      parentBeaconBlockRoot: new Uint8Array(32),
+      // prevrandao: deterministic from the parent so that replays agree (a consensus client passes its own)
+      mixHash: opts.mixHash ?? keccak256(parent.hash()),
+      parentBeaconBlockRoot: opts.parentBeaconBlockRoot ?? new Uint8Array(32),
     }
     this.vm.common.setHardforkBy({ blockNumber: headerData.number as bigint, timestamp: opts.timestamp })
+    if (!this.vm.common.isActivatedEIP(4788)) delete headerData.parentBeaconBlockRoot
+    // the VM sits at the head between calls: only a block on another parent needs a state switch (it clears caches)
+    if (!equalsBytes(parent.hash(), this.headBlock.hash()))
+      await this.stateManager.setStateRoot(parent.header.stateRoot)
     const builder = await buildBlock(this.vm, {
       parentBlock: parent,
       headerData,
-      withdrawals: [],
+      withdrawals: this.vm.common.isActivatedEIP(4895) ? (opts.withdrawals ?? []) : undefined,
       blockOpts: { putBlockIntoBlockchain: false, calcDifficultyFromHeader: parent.header },
     })
     const included: MinedTx[] = []
@@ -361,30 +402,35 @@ export class Chain {
         // every transaction was refused: no block (automine must not mine empty blocks for failures)
         await builder.revert()
         await assertCheckpointDepth(this.vm, 'reverting an empty block')
-        await this.stateManager.setStateRoot(parent.header.stateRoot)
-        this.vm.common.setHardforkBy({ blockNumber: parent.header.number, timestamp: parent.header.timestamp })
-        this.txRecords.clear()
+        await this.backTo(parent)
         return { skipped: true, rejected }
       }
-      const { block } = await builder.build()
+      const { block, requests } = await builder.build()
       await assertCheckpointDepth(this.vm, `building block ${block.header.number}`)
-      const receipts = await this.commitBlock(block, included)
-      return { block, receipts, included, rejected }
+      // the Engine API lists only requests with data (EIP-7685)
+      return { block, included, rejected, requests: (requests ?? []).map((r) => r.bytes).filter((b) => b.length > 1) }
     } catch (err) {
       // the builder's checkpoint and anything a failure left open: back to the parent's flushed state
       await unwindCheckpoints(this.vm)
-      await this.stateManager.setStateRoot(parent.header.stateRoot)
-      this.vm.common.setHardforkBy({ blockNumber: parent.header.number, timestamp: parent.header.timestamp })
-      this.txRecords.clear()
+      await this.backTo(parent)
       throw err
     }
   }
 
+  /** Put the VM back at `block`'s post-state (default: the head) and drop pending inference records. */
+  async backTo(block: Block = this.headBlock): Promise<void> {
+    await this.stateManager.setStateRoot(stateRootOf(this, block))
+    this.vm.common.setHardforkBy({ blockNumber: block.header.number, timestamp: block.header.timestamp })
+    this.txRecords.clear()
+  }
+
   /**
    * Persist an executed block as the new head: its receipts and transaction lookups, then the block.
-   * Shared by `mine` and `importBlock`; fills in `included[i].receipt`. Must run inside `exclusive`.
+   * Shared by `mine`, `importBlock` and the Engine API; fills in `included[i].receipt`. With `canonical: false`
+   * the block, receipts and inference records are stored beside the chain, the head stays (a side branch, or a
+   * payload the consensus client has not chosen yet). Must run inside `exclusive`.
    */
-  private async commitBlock(block: Block, included: MinedTx[]): Promise<StoredReceipt[]> {
+  async commitBlock(block: Block, included: MinedTx[], opts: { canonical?: boolean } = {}): Promise<StoredReceipt[]> {
     const baseFee = block.header.baseFeePerGas ?? 0n
     const receipts = included.map((m, i) => {
       const r = m.result.receipt
@@ -414,19 +460,30 @@ export class Chain {
         ? [{ type: 'put' as const, key: inferenceRecordsKey(block.hash()), value: encodeInferenceRecords(records) }]
         : []),
       { type: 'put' as const, key: metaKeys.receipts(block.hash()), value: encodeReceipts(receipts) },
-      ...included.map((m, i) => ({
-        type: 'put' as const,
-        key: metaKeys.txLookup(m.tx.hash()),
-        value: encodeTxLookup(block.hash(), block.header.number, i),
-      })),
     ]
     // Receipts first, then the block (which moves the head): a crash between the two leaves
     // only unreferenced receipts, never a head without them.
     await this.dbs.meta.batch(ops)
+    if (opts.canonical === false) await putSideBlock(this.blockchain, block)
+    else await this.adoptHead(block, receipts)
+    return receipts
+  }
+
+  /**
+   * Make `block` (executed, receipts stored, its parent the head) the head: transaction lookups, the canonical
+   * index, the listeners. The caller moves the VM state (`backTo`). Must run inside `exclusive`.
+   */
+  async adoptHead(block: Block, receipts: StoredReceipt[]): Promise<void> {
+    await this.dbs.meta.batch(
+      block.transactions.map((tx, i) => ({
+        type: 'put' as const,
+        key: metaKeys.txLookup(tx.hash()),
+        value: encodeTxLookup(block.hash(), block.header.number, i),
+      })),
+    )
     await this.blockchain.putBlock(block)
     this.headBlock = block
     for (const l of this.listeners) await l.onBlockCommitted(block, receipts)
-    return receipts
   }
 
   /**
@@ -449,6 +506,25 @@ export class Chain {
         `its parent ${bytesToHex(block.header.parentHash)} is not the local head #${parent.header.number}`,
       )
     }
+    const included = await this.execute(block, parent)
+    try {
+      await this.commitBlock(block, included)
+    } catch (err) {
+      await this.backTo(parent)
+      throw new BlockImportError(n, importReason(err))
+    }
+    return 'imported'
+  }
+
+  /**
+   * Execute `block` on the post-state of `parent` (any block whose state is known) with full validation,
+   * without storing it: the VM is left at the block's post-state with its inference records pending (commit it,
+   * or call `backTo`). Throws BlockImportError (invalid block, the text names what differed) or ImportHaltedError
+   * (a model this node cannot get), with the VM back at the head. Must run inside `exclusive`.
+   */
+  async execute(block: Block, parent: Block): Promise<MinedTx[]> {
+    const n = block.header.number
+    this.txRecords.clear()
     this.vm.common.setHardforkBy({ blockNumber: n, timestamp: block.header.timestamp })
     let result: Awaited<ReturnType<typeof runBlock>>
     try {
@@ -466,31 +542,24 @@ export class Chain {
       await assertCheckpointDepth(this.vm, `importing block ${n}`)
     } catch (err) {
       await unwindCheckpoints(this.vm)
-      await this.stateManager.setStateRoot(parent.header.stateRoot)
-      this.vm.common.setHardforkBy({ blockNumber: parent.header.number, timestamp: parent.header.timestamp })
+      const records = new Map(this.txRecords)
+      await this.backTo()
       if (err instanceof OpenCheckpointError) throw err
       // a model this node cannot get says nothing about the block: stop, without calling it invalid
       if (err instanceof LatticeError && isNodeLocalFailure(err)) throw new ImportHaltedError(n, err.shortMessage)
       // a mismatch in a block with inferences (its own, or its parent's whose root it commits) names them
       const note = describeInferenceMismatch(
         err,
-        { number: n, records: this.txRecords },
+        { number: n, records },
         { number: parent.header.number, records: await this.getInferenceRecords(parent.hash()) },
       )
       throw new BlockImportError(n, importReason(err) + note)
     }
-    const included: MinedTx[] = block.transactions.map((tx, i) => ({
+    return block.transactions.map((tx, i) => ({
       tx,
       result: result.results[i],
       receipt: undefined as unknown as StoredReceipt,
     }))
-    try {
-      await this.commitBlock(block, included)
-    } catch (err) {
-      await this.stateManager.setStateRoot(parent.header.stateRoot)
-      throw new BlockImportError(n, importReason(err))
-    }
-    return 'imported'
   }
 
   /** Make block `number` the head again (evm_revert). Later blocks stay in the DB as non-canonical. */

@@ -13,3 +13,8 @@ export function logAttestationFailure(err: unknown, block: Block): void {
 export function logMiningFailure(err: unknown): void {
   line(`ERROR mining failed: ${reason(err)}`)
 }
+
+/** What the Engine API tells the operator: invalid payloads, transactions left out of a payload, failed builds. */
+export function logEngine(text: string): void {
+  line(`INFO ${text}`)
+}

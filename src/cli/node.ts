@@ -5,6 +5,9 @@ import type { Chain } from '../chain/chain.ts'
 import { loadDatadirSpec, openDatadirChain } from '../chain/datadir.ts'
 import { LatticeNode } from '../chain/node.ts'
 import { openTxPoolJournal, TXPOOL_JOURNAL_FILE } from '../chain/txpool-journal.ts'
+import { loadOrCreateJwtSecret } from '../engine/jwt.ts'
+import type { EngineServer } from '../engine/server.ts'
+import { startEngineServer } from '../engine/server.ts'
 import type { Peering } from '../p2p/peering.ts'
 import { keyAddress, parseKey } from '../proofs/attestation.ts'
 import { NotAValidatorError } from '../proofs/errors.ts'
@@ -16,7 +19,7 @@ import type { NetworkOpts } from '../storage/network.ts'
 import type { ModelStore } from '../storage/types.ts'
 import { CLIENT_VERSION } from './devnet.ts'
 import { createLatticeRpcDeps } from './lattice-rpc.ts'
-import { logAttestationFailure, logMiningFailure } from './log.ts'
+import { logAttestationFailure, logEngine, logMiningFailure } from './log.ts'
 import type { MetricsOpts } from './metrics.ts'
 import { createNodeMetrics, serveNodeMetrics } from './metrics.ts'
 import type { P2POpts } from './p2p.ts'
@@ -54,6 +57,21 @@ export interface StartNodeOpts {
   metrics?: MetricsOpts
   /** `--p2p.port` / `--bootnodes`: peer with other Lattice nodes (src/p2p); off by default. */
   p2p?: P2POpts
+  /**
+   * `--authrpc.*`: serve the Engine API (src/engine) so a consensus client drives the chain; the node then makes no
+   * blocks of its own (mining is off whatever `mining` says).
+   */
+  authrpc?: AuthRpcOpts
+}
+
+/** Where and with which secret the Engine API is served. */
+export interface AuthRpcOpts {
+  /** Default 127.0.0.1. */
+  host?: string
+  /** Default 8551; 0 picks a free port. */
+  port?: number
+  /** The JWT secret file (created when missing); default `<datadir>/jwtsecret`. */
+  jwtSecretPath?: string
 }
 
 export interface RunningNode {
@@ -67,6 +85,10 @@ export interface RunningNode {
   peering?: Peering
   /** The node's model store (what peers fetch model bytes from). */
   store: ModelStore
+  /** The Engine API server (`--authrpc.*`). */
+  engine?: EngineServer
+  /** The JWT secret file the Engine API uses, and whether this start created it. */
+  jwtSecret?: { path: string; created: boolean }
   close(): Promise<void>
 }
 
@@ -92,7 +114,8 @@ export async function startNode(opts: StartNodeOpts): Promise<RunningNode> {
     await stack.close()
     throw new NotAValidatorError(keyAddress(parseKey(opts.validatorKey)))
   }
-  const mining = opts.mining ?? { kind: 'auto' }
+  // with a consensus client attached, only it makes blocks
+  const mining: MiningMode = opts.authrpc ? { kind: 'off' } : (opts.mining ?? { kind: 'auto' })
   const node = new LatticeNode({
     chain,
     devAccounts: [],
@@ -107,9 +130,11 @@ export async function startNode(opts: StartNodeOpts): Promise<RunningNode> {
     pool: node.pool,
     admit: (raw) => node.sendRawTransaction(raw),
   })
-  let server: RpcServer
+  let server: RpcServer | undefined
   let metricsServer: MetricsServer | undefined
   let peering: Peering | undefined
+  let engine: EngineServer | undefined
+  let jwtSecret: RunningNode['jwtSecret']
   try {
     if (opts.p2p) {
       peering = await attachPeering({ store: stack.store, node, p2p: opts.p2p, clientVersion: CLIENT_VERSION })
@@ -139,7 +164,22 @@ export async function startNode(opts: StartNodeOpts): Promise<RunningNode> {
       admin: peering,
     })
     metricsServer = await serveNodeMetrics(metrics, opts.metrics, node, stack)
+    if (opts.authrpc) {
+      const path = opts.authrpc.jwtSecretPath ?? join(opts.datadir, 'jwtsecret')
+      const { secret, created } = loadOrCreateJwtSecret(path)
+      jwtSecret = { path, created }
+      engine = await startEngineServer({
+        node,
+        jwtSecret: secret,
+        host: opts.authrpc.host,
+        port: opts.authrpc.port,
+        clientVersion: CLIENT_VERSION,
+        log: logEngine,
+      })
+    }
   } catch (err) {
+    await metricsServer?.close()
+    await server?.close()
     await peering?.close()
     await node.close()
     await stack.close()
@@ -152,7 +192,10 @@ export async function startNode(opts: StartNodeOpts): Promise<RunningNode> {
     metricsUrl: metricsServer?.url,
     peering,
     store: stack.store,
+    engine,
+    jwtSecret,
     close: async () => {
+      await engine?.close()
       await metricsServer?.close()
       await server.close()
       await peering?.close()

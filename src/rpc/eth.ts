@@ -1,6 +1,7 @@
 import type { Block } from '@ethereumjs/block'
 import type { MerkleStateManager } from '@ethereumjs/statemanager'
 import { bytesToHex, hexToBytes, setLengthLeft } from '@ethereumjs/util'
+import { taggedBlock } from '../chain/forkchoice.ts'
 import type { LatticeNode } from '../chain/node.ts'
 import { effectiveTip } from '../chain/txpool.ts'
 import type { BlockRef } from './codec.ts'
@@ -35,7 +36,10 @@ export function ethMethods(node: LatticeNode, filters: FilterManager, opts: { de
   const chain = node.chain
 
   async function resolve(ref: BlockRef): Promise<Block | undefined> {
-    if ('tag' in ref) return ref.tag === 'earliest' ? chain.getBlockByNumber(0n) : chain.head
+    if ('tag' in ref) {
+      if (ref.tag === 'safe' || ref.tag === 'finalized') return taggedBlock(chain, ref.tag)
+      return ref.tag === 'earliest' ? chain.getBlockByNumber(0n) : chain.head
+    }
     if ('number' in ref) return chain.getBlockByNumber(ref.number)
     const block = await chain.getBlockByHash(ref.hash)
     if (block && ref.requireCanonical && !(await chain.isCanonical(block))) {
@@ -300,7 +304,10 @@ export function ethMethods(node: LatticeNode, filters: FilterManager, opts: { de
     const num = async (v: unknown, n: string) => {
       if (v === undefined || v === null) return head
       const r = blockRef(v, n)
-      if ('tag' in r) return r.tag === 'earliest' ? 0n : head
+      if ('tag' in r) {
+        if (r.tag === 'safe' || r.tag === 'finalized') return (await taggedBlock(chain, r.tag)).header.number
+        return r.tag === 'earliest' ? 0n : head
+      }
       if ('number' in r) return r.number
       return (await resolveOrThrow(r)).header.number
     }
