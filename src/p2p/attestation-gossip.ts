@@ -94,7 +94,7 @@ export interface AttestationGossipStats {
 export class AttestationGossip implements ChainListener {
   readonly stats: AttestationGossipStats = { accepted: 0, rejected: 0, duplicates: 0, waiting: 0, badMessages: 0 }
   private readonly validators: Set<string>
-  /** blockHash + signer of every signature stored or sent. */
+  /** blockHash + signature of every signature stored or sent (signatures are deterministic, RFC 6979). */
   private readonly seen = new BoundedSet<string>(65_536)
   /** Signatures for blocks not executed here yet, by block hash, with the peer they came from. */
   private readonly waiting = new Map<string, { msg: AttestationMessage; from: string }[]>()
@@ -134,8 +134,10 @@ export class AttestationGossip implements ChainListener {
       const waiting = this.waiting.get(hash)
       if (waiting) {
         this.waiting.delete(hash)
-        this.stats.waiting -= waiting.reduce((n, w) => n + w.msg.signatures.length, 0)
-        for (const w of waiting) await this.accept(w.msg, w.from)
+        for (const w of waiting) {
+          await this.accept(w.msg, w.from)
+          this.stats.waiting -= w.msg.signatures.length
+        }
       }
       const attestor = attestorFor(this.opts.chain)
       if (!attestor) return
@@ -143,7 +145,7 @@ export class AttestationGossip implements ChainListener {
       const stored = await this.opts.chain.exclusive(() => attestor.attest(block))
       const own = stored?.signatures.find((s) => s.signer === attestor.address)
       if (!stored || !own) return
-      this.seen.add(`${hash}${own.signer}`)
+      this.seen.add(`${hash}${own.signature}`)
       await this.broadcast(
         { blockHash: hash, blockNumber: block.header.number, inferenceRoot: stored.inferenceRoot, signatures: [own] },
         undefined,
@@ -173,7 +175,7 @@ export class AttestationGossip implements ChainListener {
     if (this.closed) return 0
     const chain = this.opts.chain
     const fresh = msg.signatures.filter((s) => {
-      const dup = this.seen.has(`${msg.blockHash}${s.signer}`)
+      const dup = this.seen.has(`${msg.blockHash}${s.signature}`)
       if (dup) this.stats.duplicates++
       return !dup
     })
@@ -219,7 +221,7 @@ export class AttestationGossip implements ChainListener {
         this.opts.log?.(`from ${from}: ${new AttestationRejectedError(msg.blockHash, why).shortMessage}`)
         continue
       }
-      this.seen.add(`${msg.blockHash}${signer}`)
+      this.seen.add(`${msg.blockHash}${s.signature}`)
       good.push({ signer, signature: s.signature })
     }
     if (good.length === 0) return 0

@@ -1,6 +1,6 @@
-// One message per libp2p stream: the sender writes the bytes and closes; the receiver reads to the end, up to
-// a per-protocol cap and within a deadline. Gossip messages are small and rare enough (a batch of transactions,
-// a block's signature) that a fresh stream each costs less than keeping ordered streams per peer.
+// One message per libp2p stream: the sender writes the length and the bytes and closes; the receiver reads that
+// many bytes, up to a per-protocol cap and within a deadline. Gossip messages are small and rare enough (a batch
+// of transactions, a block's signature) that a fresh stream each costs less than keeping ordered streams per peer.
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import { GossipMessageError } from './errors.ts'
 
@@ -19,7 +19,11 @@ export function latticeProtocols(genesisHash: string): LatticeProtocols {
 /** How long one message may take to arrive or leave (a stalled peer must not hold a stream open). */
 export const MESSAGE_TIMEOUT_MS = 10_000
 
-/** Send `bytes` to `peer` as one message on a new stream of `protocol`. */
+/**
+ * Send `bytes` to `peer` as one message on a new stream of `protocol`. The message carries its length (4 bytes,
+ * big-endian) first: the reader stops at the end of it without waiting for the stream's close, which yamux may
+ * deliver late for a stream opened as the connection is still being set up.
+ */
 export async function sendMessage(
   libp2p: Libp2p,
   peer: PeerId,
@@ -30,8 +34,10 @@ export async function sendMessage(
   const signal = AbortSignal.any([AbortSignal.timeout(MESSAGE_TIMEOUT_MS), ...(opts.signal ? [opts.signal] : [])])
   const stream = await libp2p.dialProtocol(peer, protocol, { signal })
   try {
-    await stream.closeRead({ signal })
-    if (!stream.send(bytes)) await stream.onDrain({ signal })
+    const framed = new Uint8Array(4 + bytes.byteLength)
+    new DataView(framed.buffer).setUint32(0, bytes.byteLength)
+    framed.set(bytes, 4)
+    if (!stream.send(framed)) await stream.onDrain({ signal })
     await stream.close({ signal })
   } catch (err) {
     stream.abort(err as Error)
@@ -39,27 +45,44 @@ export async function sendMessage(
   }
 }
 
-/** Read one whole message from an inbound stream; throws GossipMessageError past `maxBytes`. */
+/** Read one whole message from an inbound stream; throws GossipMessageError past `maxBytes` or after the deadline. */
 export async function readMessage(stream: Stream, protocol: string, maxBytes: number): Promise<Uint8Array> {
   const chunks: Uint8Array[] = []
   let size = 0
-  const timer = setTimeout(() => stream.abort(new GossipMessageError(protocol, 'timed out')), MESSAGE_TIMEOUT_MS)
+  let want: number | undefined
+  let timedOut = false
+  const timer = setTimeout(() => {
+    timedOut = true
+    stream.abort(new GossipMessageError(protocol, 'timed out'))
+  }, MESSAGE_TIMEOUT_MS)
   try {
     for await (const chunk of stream) {
       const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray()
-      size += bytes.byteLength
-      if (size > maxBytes) {
-        const err = new GossipMessageError(protocol, `larger than ${maxBytes} bytes`)
-        stream.abort(err)
-        throw err
-      }
       chunks.push(bytes)
+      size += bytes.byteLength
+      if (want === undefined && size >= 4) {
+        const head = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)
+        want = new DataView(head.buffer, head.byteOffset, 4).getUint32(0)
+        if (want > maxBytes) {
+          const err = new GossipMessageError(protocol, `${want} bytes, more than the ${maxBytes} allowed`)
+          stream.abort(err)
+          throw err
+        }
+      }
+      if (want !== undefined && size >= 4 + want) break
     }
+  } catch (err) {
+    if (timedOut) throw new GossipMessageError(protocol, 'timed out')
+    throw err
   } finally {
     clearTimeout(timer)
   }
+  if (want === undefined || size < 4 + want)
+    throw new GossipMessageError(protocol, 'the stream ended inside the message')
+  if (size > 4 + want) throw new GossipMessageError(protocol, 'bytes after the message')
   await stream.close().catch(() => {})
-  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)
+  const all = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)
+  return all.subarray(4)
 }
 
 /** A set that forgets its oldest members past `max` (seen transaction hashes, seen signatures). */
