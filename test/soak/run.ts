@@ -1,0 +1,365 @@
+// npm run soak (issue 15): a devnet child process mines N blocks at an interval while transfers, contract
+// calls and inferences (mined and eth_call) flow in; RSS and the datadir's size are sampled; the node is
+// killed with SIGKILL every K blocks and restarted, and no acknowledged transaction may be lost (the pool's
+// journal keeps the pending ones); `--metrics` is scraped throughout and every family must move; at the end
+// the chain is exported, imported into a fresh datadir, and must reach the same head and state root.
+//
+//   npm run soak                         full: 10,000 blocks at 1 s, kill -9 every 1,000 (~3 h)
+//   npm run soak -- --short              CI: 200 blocks at 0.3 s, kill -9 every 70 (~2-3 min)
+//   npm run soak -- --blocks 2000 --interval 0.3 --kill-every 500
+// (LATTICE_SOAK_SHORT=1 is --short.) Exit code 1 on any failure, with the summary table printed either way.
+import type { ChildProcess } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { exampleModels } from '../../examples/models/index.ts'
+import { DType, tensorFromValues } from '../../src/inference/tensor.ts'
+import { freePort } from '../helpers/devnet-process.ts'
+import { abiTensor, INFERENCE, inferenceAbi } from '../helpers/models.ts'
+import { FAMILIES, noteMoves, type Scrape, STATIC_ON_A_DEVNET, scrape } from './metrics.ts'
+
+const REPO = new URL('../../', import.meta.url).pathname
+const BIN = join(REPO, 'bin/lattice.js')
+/** Runtime code: storage slot 0 += 1 (a contract call that writes state). */
+const COUNTER_RUNTIME = '60005460010160005500'
+const RSS_LIMIT = 1.5 * 2 ** 30
+
+const { values: flags } = parseArgs({
+  options: {
+    short: { type: 'boolean', default: process.env.LATTICE_SOAK_SHORT === '1' },
+    blocks: { type: 'string' },
+    interval: { type: 'string' },
+    'kill-every': { type: 'string' },
+    keep: { type: 'boolean', default: false },
+  },
+})
+const SHORT = flags.short === true
+const BLOCKS = Number(flags.blocks ?? (SHORT ? 200 : 10_000))
+const INTERVAL = Number(flags.interval ?? (SHORT ? 0.3 : 1))
+const KILL_EVERY = Number(flags['kill-every'] ?? (SHORT ? 70 : 1000))
+if (!(BLOCKS > 0 && INTERVAL > 0 && KILL_EVERY > 0)) throw new TypeError('--blocks, --interval, --kill-every: > 0')
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`
+
+let url = ''
+async function call(method: string, params: unknown[] = []): Promise<any> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+    signal: AbortSignal.timeout(30_000),
+  })
+  return res.json()
+}
+const tryCall = (method: string, params: unknown[] = []) => call(method, params).catch(() => undefined)
+
+function rssOf(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m ? Number(m[1]) * 1024 : 0
+  } catch {
+    return 0
+  }
+}
+
+function duBytes(dir: string): number {
+  try {
+    return Number(execFileSync('du', ['-sb', dir], { encoding: 'utf8' }).split('\t')[0])
+  } catch {
+    return 0
+  }
+}
+
+function cli(args: string[]): any {
+  const out = execFileSync(process.execPath, [BIN, ...args, '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 })
+  return JSON.parse(out)
+}
+
+// ------------------------------------------------------------------ the node
+
+let child: ChildProcess | undefined
+let output = ''
+
+async function startNode(datadir: string, port: number, metricsPort: number): Promise<number> {
+  const t0 = performance.now()
+  const args = ['devnet', '--port', String(port), '--datadir', datadir, '--no-examples']
+  args.push('--block-time', String(INTERVAL), '--metrics', '--metrics.port', String(metricsPort))
+  const c = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  child = c
+  const keep = (d: Buffer) => {
+    output = (output + d).slice(-20_000)
+  }
+  c.stdout?.on('data', keep)
+  c.stderr?.on('data', keep)
+  const deadline = Date.now() + 180_000
+  while (Date.now() < deadline) {
+    if (c.exitCode !== null) throw new Error(`the devnet exited at start:\n${output}`)
+    if ((await tryCall('eth_blockNumber'))?.result) return performance.now() - t0
+    await sleep(100)
+  }
+  c.kill('SIGKILL')
+  throw new Error(`the devnet did not start:\n${output}`)
+}
+
+async function stopNode(signal: NodeJS.Signals): Promise<void> {
+  const c = child
+  if (!c || c.exitCode !== null || c.signalCode !== null) return
+  const exited = new Promise((r) => c.once('exit', r))
+  c.kill(signal)
+  await exited
+}
+
+async function waitReceipt(hash: string, ms = 60_000): Promise<any> {
+  const deadline = Date.now() + ms
+  while (Date.now() < deadline) {
+    const r = (await tryCall('eth_getTransactionReceipt', [hash]))?.result
+    if (r) return r
+    await sleep(100)
+  }
+  throw new Error(`no receipt for ${hash} after ${ms} ms`)
+}
+
+async function head(): Promise<number> {
+  const r = await tryCall('eth_blockNumber')
+  return r?.result ? Number(r.result) : -1
+}
+
+// ------------------------------------------------------------------ the run
+
+type Kind = 'transfer' | 'call' | 'inference'
+const acked = new Map<string, Kind>()
+/** Acknowledged transactions not seen mined yet. */
+const unresolved = new Set<string>()
+const failed: string[] = []
+const lost: string[] = []
+const restarts: number[] = []
+const rss: { head: number; bytes: number; sinceStart: number }[] = []
+const disk: { head: number; bytes: number }[] = []
+const moved = new Set<string>()
+let rpcPathInferences = 0
+
+async function send(from: string, tx: Record<string, string>, kind: Kind): Promise<void> {
+  const r = await tryCall('eth_sendTransaction', [{ from, ...tx }])
+  if (typeof r?.result !== 'string') return // not acknowledged (the node may be down): not the client's loss
+  acked.set(r.result, kind)
+  unresolved.add(r.result)
+}
+
+/** Receipts of the unresolved transactions; mined ones leave the set (a failed one is recorded). */
+async function resolveMined(): Promise<void> {
+  for (const hash of [...unresolved]) {
+    const r = (await tryCall('eth_getTransactionReceipt', [hash]))?.result
+    if (!r) continue
+    unresolved.delete(hash)
+    if (r.status !== '0x1') failed.push(`${acked.get(hash)} ${hash}`)
+  }
+}
+
+async function main(): Promise<number> {
+  const modeName = SHORT ? 'short' : flags.blocks ? 'custom' : 'full'
+  console.log(`soak (${modeName}): ${BLOCKS} blocks at ${INTERVAL}s, kill -9 every ${KILL_EVERY}`)
+  const datadir = mkdtempSync(join(tmpdir(), 'lattice-soak-'))
+  const copy = mkdtempSync(join(tmpdir(), 'lattice-soak-import-'))
+  const port = await freePort()
+  const metricsPort = await freePort()
+  url = `http://127.0.0.1:${port}`
+  const t0 = performance.now()
+  const failures: string[] = []
+  let startedAt = performance.now()
+  let lastHead = 0
+  const sampler = setInterval(() => {
+    if (child?.pid && child.exitCode === null)
+      rss.push({ head: lastHead, bytes: rssOf(child.pid), sinceStart: performance.now() - startedAt })
+  }, 1000)
+  try {
+    restarts.push(await startNode(datadir, port, metricsPort))
+    startedAt = performance.now()
+    const accounts: string[] = (await call('eth_accounts')).result
+    const [deployer, a1, a2, a3, a4, to] = accounts as [string, string, string, string, string, string]
+    // the model and the contract
+    const iris = exampleModels({ only: ['iris'] })[0]
+    if (!iris) throw new Error('the iris example model is missing')
+    const dep = await call('lattice_deployModel', [
+      { name: 'soak-iris', model: Buffer.from(iris.bytes).toString('base64'), from: deployer },
+    ])
+    const modelId = dep?.result?.modelId as string
+    if (!modelId) throw new Error(`could not deploy the model: ${JSON.stringify(dep)}`)
+    const n = COUNTER_RUNTIME.length / 2
+    const init = `0x${(0x5f + n).toString(16)}${COUNTER_RUNTIME}60005260${n.toString(16).padStart(2, '0')}60${(32 - n).toString(16).padStart(2, '0')}f3`
+    const created = await call('eth_sendTransaction', [{ from: deployer, data: init }])
+    const counter = (await waitReceipt(created.result)).contractAddress as string
+    const input = (i: number) =>
+      inferenceAbi.encodeFunctionData('infer', [
+        modelId,
+        [abiTensor(tensorFromValues('x', DType.float32, [1, 4], [5 + (i % 3), 3.1, 1 + (i % 5), 0.2 + (i % 2)]))],
+      ])
+
+    let segmentStart: Scrape | undefined = await scrape(metricsPort)
+    let nextKill = KILL_EVERY
+    let tick = 0
+    const inflight: Promise<unknown>[] = []
+    lastHead = await head()
+    while (lastHead < BLOCKS) {
+      const started = performance.now()
+      tick++
+      // a tick's requests may take longer than the interval on a loaded machine: up to 3 ticks overlap
+      inflight.push(
+        Promise.all([
+          send(a1, { to, value: '0x1' }, 'transfer'),
+          send(a2, { to, value: '0x2' }, 'transfer'),
+          send(a3, { to: counter, data: '0x' }, 'call'),
+          send(a4, { to: INFERENCE, data: input(tick) }, 'inference'),
+          // the RPC path: an eth_call of the model, one refused out of gas, one bad request
+          tryCall('eth_call', [{ to: INFERENCE, data: input(tick + 1) }, 'latest']).then((r) => {
+            if (r?.result) rpcPathInferences++
+          }),
+          tryCall('eth_call', [{ to: INFERENCE, data: input(tick), gas: '0x9c40' }, 'latest']),
+          tryCall('eth_getBlockByNumber', ['not-a-block', false]),
+        ]),
+      )
+      if (inflight.length >= 3) await inflight.shift()
+      lastHead = Math.max(lastHead, await head())
+      if (tick % 10 === 0) {
+        disk.push({ head: lastHead, bytes: duBytes(datadir) })
+        await resolveMined()
+        const now = await scrape(metricsPort)
+        if (segmentStart && now) noteMoves(moved, segmentStart, now)
+      }
+      if (lastHead >= nextKill && lastHead < BLOCKS) {
+        nextKill += KILL_EVERY
+        await Promise.all(inflight.splice(0))
+        await resolveMined()
+        const pendingBefore = unresolved.size
+        await stopNode('SIGKILL')
+        const ms = await startNode(datadir, port, metricsPort)
+        startedAt = performance.now()
+        restarts.push(ms)
+        // every acknowledged transaction is mined or still pending after the kill
+        for (const hash of unresolved) {
+          if (!(await tryCall('eth_getTransactionByHash', [hash]))?.result) lost.push(`${acked.get(hash)} ${hash}`)
+        }
+        console.log(
+          `  block ${lastHead}: kill -9 with ${pendingBefore} acknowledged transactions unmined; restarted in ${ms.toFixed(0)} ms; ${lost.length} lost so far`,
+        )
+        segmentStart = await scrape(metricsPort)
+      }
+      const left = INTERVAL * 1000 - (performance.now() - started)
+      if (left > 0) await sleep(left)
+    }
+
+    // let the pool drain, then judge every acknowledged transaction
+    await Promise.all(inflight.splice(0))
+    const drainUntil = Date.now() + 120_000
+    while (Date.now() < drainUntil) {
+      await resolveMined()
+      if (unresolved.size === 0) break
+      await sleep(500)
+    }
+    for (const hash of unresolved) lost.push(`${acked.get(hash)} ${hash} (never mined)`)
+    const last = await scrape(metricsPort)
+    if (segmentStart && last) noteMoves(moved, segmentStart, last)
+
+    // export / import: the same head and state root
+    const finalHead = await head()
+    const block = (await call('eth_getBlockByNumber', [`0x${finalHead.toString(16)}`, false])).result
+    await stopNode('SIGTERM')
+    const file = join(copy, 'blocks.rlp')
+    const te = performance.now()
+    cli(['export', file, '--datadir', datadir, '--to', String(finalHead)])
+    const genesis = existsSync(join(datadir, 'genesis.json'))
+      ? join(datadir, 'genesis.json')
+      : join(REPO, 'genesis/devnet.json')
+    const target = join(copy, 'node')
+    cli(['init', '--genesis', genesis, '--datadir', target])
+    // the models the blocks ran: the imported chain re-executes them, from the same IPFS blocks
+    cpSync(join(datadir, 'ipfs'), join(target, 'ipfs'), { recursive: true })
+    const imported = cli(['import', file, '--datadir', target])
+    const importMs = performance.now() - te
+    const same = imported.head?.hash === block.hash && imported.stateRoot === block.stateRoot
+
+    // ---------------------------------------------------------------- judgement and summary
+    const count = (k: Kind) => [...acked.values()].filter((v) => v === k).length
+    const maxRss = Math.max(...rss.map((s) => s.bytes))
+    const slope = rssSlope()
+    const notMoved = FAMILIES.filter((f) => !moved.has(f) && !STATIC_ON_A_DEVNET.has(f))
+    if (lost.length) failures.push(`${lost.length} acknowledged transactions lost: ${lost.slice(0, 5).join(', ')}`)
+    if (failed.length) failures.push(`${failed.length} transactions failed: ${failed.slice(0, 5).join(', ')}`)
+    if (maxRss > RSS_LIMIT) failures.push(`RSS reached ${mib(maxRss)} (limit ${mib(RSS_LIMIT)})`)
+    if (!same)
+      failures.push(
+        `import ended at ${imported.head?.number} ${imported.head?.hash} root ${imported.stateRoot}, the node at ${finalHead} ${block.hash} root ${block.stateRoot}`,
+      )
+    if (notMoved.length) failures.push(`metric families that never moved: ${notMoved.join(', ')}`)
+    // full mode: no RSS growth over the last 5k blocks (within each process, after its first minute)
+    if (!SHORT && BLOCKS >= 10_000 && slope !== undefined && slope > 8)
+      failures.push(`RSS grows ${slope.toFixed(1)} MiB per 1k blocks over the last half`)
+    const rows: [string, string][] = [
+      ['blocks', `${finalHead} at ${INTERVAL}s (${((performance.now() - t0) / 60_000).toFixed(1)} min in all)`],
+      [
+        'acknowledged txs',
+        `${acked.size}: ${count('transfer')} transfers, ${count('call')} contract calls, ${count('inference')} inferences`,
+      ],
+      ['eth_call inferences', String(rpcPathInferences)],
+      ['lost / failed txs', `${lost.length} / ${failed.length}`],
+      ['kill -9 restarts', `${restarts.length - 1}; start ${restarts.map((m) => (m / 1000).toFixed(1)).join(', ')} s`],
+      ['RSS', `first ${mib(rss[0]?.bytes ?? 0)}, max ${mib(maxRss)}, last ${mib(rss.at(-1)?.bytes ?? 0)}`],
+      [
+        'RSS slope, last half',
+        slope === undefined ? 'n/a' : `${slope.toFixed(1)} MiB per 1k blocks (after each start's first minute)`,
+      ],
+      [
+        'datadir',
+        `${mib(disk[0]?.bytes ?? 0)} at block ${disk[0]?.head} -> ${mib(disk.at(-1)?.bytes ?? 0)} at ${disk.at(-1)?.head}`,
+      ],
+      [
+        'metrics moved',
+        `${moved.size}/${FAMILIES.length}${notMoved.length ? `; not: ${notMoved.join(', ')}` : ''} (peers: none on a devnet)`,
+      ],
+      [
+        'export/import',
+        `${imported.imported} blocks in ${(importMs / 1000).toFixed(1)} s; head and state root ${same ? 'equal' : 'DIFFER'}`,
+      ],
+      ['result', failures.length ? `FAIL (${failures.length})` : 'ok'],
+    ]
+    const w = Math.max(...rows.map(([k]) => k.length))
+    console.log(`\n${rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n')}`)
+    for (const f of failures) console.log(`FAIL: ${f}`)
+    return failures.length ? 1 : 0
+  } finally {
+    clearInterval(sampler)
+    await stopNode('SIGKILL')
+    if (!flags.keep) {
+      rmSync(datadir, { recursive: true, force: true })
+      rmSync(copy, { recursive: true, force: true })
+    } else console.log(`kept ${datadir} and ${copy}`)
+  }
+}
+
+/** Least-squares slope of RSS against the head, MiB per 1,000 blocks, over the run's second half. */
+function rssSlope(): number | undefined {
+  const pts = rss.filter((s) => s.head >= BLOCKS / 2 && s.sinceStart > 60_000)
+  if (pts.length < 10) return undefined
+  const n = pts.length
+  const mx = pts.reduce((a, p) => a + p.head, 0) / n
+  const my = pts.reduce((a, p) => a + p.bytes, 0) / n
+  let num = 0
+  let den = 0
+  for (const p of pts) {
+    num += (p.head - mx) * (p.bytes - my)
+    den += (p.head - mx) ** 2
+  }
+  return den === 0 ? undefined : ((num / den) * 1000) / 2 ** 20
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err)
+    console.error(output.slice(-4000))
+    child?.kill('SIGKILL')
+    process.exit(1)
+  },
+)
