@@ -4,7 +4,6 @@
 // Loading also accepts anvil's own dump (accounts keyed by address), the way anvil merges a dump into its state.
 import { BranchMPTNode, ExtensionMPTNode, LeafMPTNode, MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { RLP } from '@ethereumjs/rlp'
-import type { MerkleStateManager } from '@ethereumjs/statemanager'
 import type { DB } from '@ethereumjs/util'
 import {
   bigIntToHex,
@@ -12,12 +11,11 @@ import {
   concatBytes,
   createAccount,
   createAccountFromRLP,
-  createAddressFromString,
   equalsBytes,
   hexToBytes,
   KECCAK256_NULL,
   KECCAK256_RLP,
-  setLengthLeft,
+  unpadBytes,
   utf8ToBytes,
   ValueEncoding,
 } from '@ethereumjs/util'
@@ -129,9 +127,20 @@ function quantityField(v: unknown, what: string): bigint {
   throw new StateDumpError(`${what} is not a quantity`)
 }
 
+/** One account to write: keys already hashed, values as stored. */
+interface LoadedAccount {
+  key: Uint8Array
+  nonce: bigint
+  balance: bigint
+  code: Uint8Array
+  /** [keccak(slot), value without leading zeros] */
+  slots: [Uint8Array, Uint8Array][]
+}
+
 /**
- * Merge dump lines into the head state (accounts in the dump replace those accounts; their slots are set on top
- * of the existing storage, as anvil does). Returns the new state root. Must run inside the chain lock.
+ * Merge a dump (ours, as lines, or anvil's JSON document) into the head state: an account in the dump replaces
+ * that account's nonce, balance and code; its slots are set on top of its storage, as anvil loads. Returns the
+ * new state root. Must run inside the chain lock.
  */
 export async function loadStateLines(chain: Chain, lines: Iterable<string>): Promise<Uint8Array> {
   const sm = chain.stateManager
@@ -139,46 +148,67 @@ export async function loadStateLines(chain: Chain, lines: Iterable<string>): Pro
   const first = iter.next()
   if (first.done) throw new StateDumpError('the dump is empty')
   const header = parseJson(first.value, 'the first line') as Partial<DumpHeader>
-  if (header.format !== DUMP_FORMAT) {
-    // anvil's dump: one JSON document with accounts keyed by address
-    await loadAnvilState(sm, [first.value, ...iterRest(iter)].join('\n'))
-    return sm.getStateRoot()
+  const accounts =
+    header.format === DUMP_FORMAT
+      ? ourAccounts(iter)
+      : anvilAccounts(parseJson([first.value, ...iterRest(iter)].join('\n'), 'the dump'))
+  const trie = rawTrie(chain, await sm.getStateRoot())
+  // one batch of database writes at the end instead of one per trie node
+  trie.checkpoint()
+  try {
+    for (const a of accounts) {
+      const old = await trie.get(a.key)
+      const acct = old ? createAccountFromRLP(old) : createAccount({})
+      acct.nonce = a.nonce
+      acct.balance = a.balance
+      acct.codeHash = a.code.length === 0 ? KECCAK256_NULL : keccak256(a.code)
+      if (a.code.length > 0) await trie.database().put(codeKey(acct.codeHash), a.code)
+      if (a.slots.length > 0) {
+        const storage = rawTrie(chain, acct.storageRoot)
+        storage.checkpoint()
+        for (const [slot, value] of a.slots) {
+          if (value.length === 0) await storage.del(slot)
+          else await storage.put(slot, RLP.encode(value))
+        }
+        await storage.commit()
+        acct.storageRoot = storage.root()
+      }
+      await trie.put(a.key, acct.serialize())
+    }
+    await trie.commit()
+  } catch (err) {
+    await trie.revert()
+    throw err
   }
-  const accounts = rawTrie(chain, await sm.getStateRoot())
+  // the state manager's caches know nothing of the writes: moving to the new root clears them
+  const root = trie.root()
+  await sm.setStateRoot(root)
+  return root
+}
+
+/** The account lines of our format, checked one by one. */
+function* ourAccounts(iter: Iterator<string>): Generator<LoadedAccount> {
   let n = 1
   for (let next = iter.next(); !next.done; next = iter.next()) {
     n++
     if (next.value.trim() === '') continue
     const a = parseJson(next.value, `line ${n}`) as Partial<DumpedAccount>
-    const key = hexField(a.h, `line ${n}: h`, 32)
-    const old = await accounts.get(key)
-    const acct = old ? createAccountFromRLP(old) : createAccount({})
-    acct.nonce = quantityField(a.n, `line ${n}: n`)
-    acct.balance = quantityField(a.b, `line ${n}: b`)
-    // an account in the dump replaces code, balance and nonce (no code in the dump: none), as anvil loads
-    const code = a.c === undefined ? new Uint8Array() : hexField(a.c, `line ${n}: c`)
-    acct.codeHash = code.length === 0 ? KECCAK256_NULL : keccak256(code)
-    if (code.length > 0) await accounts.database().put(codeKey(acct.codeHash), code)
-    if (a.s !== undefined) {
-      if (!Array.isArray(a.s)) throw new StateDumpError(`line ${n}: s is not a list`)
-      const storage = rawTrie(chain, acct.storageRoot)
-      for (const pair of a.s) {
-        if (!Array.isArray(pair) || pair.length !== 2)
+    if (a.s !== undefined && !Array.isArray(a.s)) throw new StateDumpError(`line ${n}: s is not a list`)
+    yield {
+      key: hexField(a.h, `line ${n}: h`, 32),
+      nonce: quantityField(a.n, `line ${n}: n`),
+      balance: quantityField(a.b, `line ${n}: b`),
+      code: a.c === undefined ? new Uint8Array() : hexField(a.c, `line ${n}: c`),
+      slots: (a.s ?? []).map((pair) => {
+        if (!Array.isArray(pair) || pair.length !== 2) {
           throw new StateDumpError(`line ${n}: a slot is not a [key, value] pair`)
-        const slot = hexField(pair[0], `line ${n}: slot key`, 32)
+        }
         const value = hexField(pair[1], `line ${n}: slot value`)
         if (value.length > 32) throw new StateDumpError(`line ${n}: a slot value is longer than 32 bytes`)
-        if (value.every((b) => b === 0)) await storage.del(slot)
-        else await storage.put(slot, RLP.encode(value))
-      }
-      acct.storageRoot = storage.root()
+        return [hexField(pair[0], `line ${n}: slot key`, 32), unpadBytes(value)]
+      }),
     }
-    await accounts.put(key, acct.serialize())
   }
-  // the state manager's caches know nothing of the writes: moving to the new root clears them
-  const root = accounts.root()
-  await sm.setStateRoot(root)
-  return root
 }
 
 function* iterRest(iter: Iterator<string>): Generator<string> {
@@ -193,6 +223,14 @@ function parseJson(text: string, where: string): unknown {
   }
 }
 
+/** A 32-byte word written as hex of any length up to 64 digits (anvil writes U256 keys and values). */
+function word(v: unknown, what: string): Uint8Array {
+  if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{1,64}$/.test(v)) {
+    throw new StateDumpError(`${what} is not a 32-byte word`)
+  }
+  return hexToBytes(`0x${v.slice(2).padStart(64, '0')}`)
+}
+
 interface AnvilAccount {
   nonce?: unknown
   balance?: unknown
@@ -200,22 +238,22 @@ interface AnvilAccount {
   storage?: Record<string, unknown>
 }
 
-/** anvil's SerializableState: `{ accounts: { [address]: { nonce, balance, code, storage } }, ... }`. */
-async function loadAnvilState(sm: MerkleStateManager, text: string): Promise<void> {
-  const doc = parseJson(text, 'the dump') as { accounts?: Record<string, AnvilAccount> }
-  if (!doc || typeof doc !== 'object' || !doc.accounts || typeof doc.accounts !== 'object') {
+/** anvil's SerializableState: `{ accounts: { [address]: { nonce, balance, code, storage } }, ... }`, keys hashed. */
+function* anvilAccounts(doc: unknown): Generator<LoadedAccount> {
+  const accounts = (doc as { accounts?: Record<string, AnvilAccount> } | null)?.accounts
+  if (!accounts || typeof accounts !== 'object') {
     throw new StateDumpError(`neither a ${DUMP_FORMAT} dump nor anvil's (no "accounts")`)
   }
-  for (const [addrHex, a] of Object.entries(doc.accounts)) {
-    const addr = createAddressFromString(bytesToHex(hexField(addrHex, `account ${addrHex}`, 20)))
-    const acct = (await sm.getAccount(addr)) ?? createAccount({})
-    if (a.nonce !== undefined) acct.nonce = quantityField(a.nonce, `${addrHex}.nonce`)
-    if (a.balance !== undefined) acct.balance = quantityField(a.balance, `${addrHex}.balance`)
-    await sm.putAccount(addr, acct)
-    await sm.putCode(addr, a.code === undefined ? new Uint8Array() : hexField(a.code, `${addrHex}.code`))
-    for (const [k, v] of Object.entries(a.storage ?? {})) {
-      const value = setLengthLeft(hexField(v, `${addrHex}.storage value`), 32)
-      await sm.putStorage(addr, setLengthLeft(hexField(k, `${addrHex}.storage key`), 32), value)
+  for (const [addrHex, a] of Object.entries(accounts)) {
+    yield {
+      key: keccak256(hexField(addrHex, `account ${addrHex}`, 20)),
+      nonce: a.nonce === undefined ? 0n : quantityField(a.nonce, `${addrHex}.nonce`),
+      balance: a.balance === undefined ? 0n : quantityField(a.balance, `${addrHex}.balance`),
+      code: a.code === undefined ? new Uint8Array() : hexField(a.code, `${addrHex}.code`),
+      slots: Object.entries(a.storage ?? {}).map(([k, v]) => [
+        keccak256(word(k, `${addrHex}.storage key`)),
+        unpadBytes(word(v, `${addrHex}.storage value`)),
+      ]),
     }
   }
 }
