@@ -77,14 +77,15 @@ function forkchoiceUpdated(ctx: EngineContext, version: 1 | 2 | 3) {
     const finalizedHash = data(state.finalizedBlockHash, 'forkchoiceState.finalizedBlockHash', 32)
     const rawAttrs = list[1] === undefined || list[1] === null ? undefined : list[1]
     const result = await chain.exclusive(async () => {
+      // an invalid block is never stored: its verdict is remembered instead
+      const bad = knownInvalid(chain, bytesToHex(headHash))
+      if (bad) return { out: { payloadStatus: bad, payloadId: null } }
       const head = await chain.getBlockByHash(headHash)
       const syncing = {
         payloadStatus: { status: 'SYNCING', latestValidHash: null, validationError: null },
         payloadId: null,
       }
       if (!head) return { out: syncing }
-      const bad = knownInvalid(chain, bytesToHex(headHash))
-      if (bad) return { out: { payloadStatus: bad, payloadId: null } }
       if (!(await chain.stateManager.hasStateRoot(head.header.stateRoot))) return { out: syncing }
       // attributes are checked for structure and fork before anything changes
       const attrs = rawAttrs === undefined ? undefined : parseAttributes(ctx, rawAttrs, version, head.header.number)
