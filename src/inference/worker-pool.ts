@@ -318,9 +318,20 @@ export class WorkerPool {
         reject: (e) => done() && reject(e),
       }
       signal?.addEventListener('abort', onAbort, { once: true })
-      slot.queue.push(job)
+      this.enqueue(slot, job)
       this.pump(slot)
     })
+  }
+
+  /**
+   * Queue `job` on `slot`. A request without a deadline (block execution) goes ahead of the RPC-path runs
+   * waiting at the tail, so hostile calls queued there delay a block by at most the run in progress (which
+   * its deadline bounds), not by all of theirs; everything else keeps its order.
+   */
+  private enqueue(slot: Slot, job: Job): void {
+    let at = slot.queue.length
+    if (!job.signal) while (at > 0 && slot.queue[at - 1]?.signal && slot.queue[at - 1]?.req.op === 'run') at--
+    slot.queue.splice(at, 0, job)
   }
 
   /** The caller of `job` gave up: drop it if it waits, replace the worker if it runs. */

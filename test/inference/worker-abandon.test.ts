@@ -125,6 +125,19 @@ describe('abandoning RPC-path runs at their deadline', () => {
     expect(p.replaced).toBe(0)
   }, 120_000)
 
+  it('a run without a deadline (a block) goes ahead of queued RPC-path runs, behind the one running', async () => {
+    const p = pool()
+    pools.push(p)
+    const loop = await p.load('loop', loopModel(), OPTS)
+    const order: string[] = []
+    const rpcRun = (name: string) =>
+      withRunDeadline(deadline(120_000), () => p.run(loop.slot, 'loop', loopFeeds(50_000))).then(() => order.push(name))
+    const runs = [rpcRun('rpc 1'), rpcRun('rpc 2'), rpcRun('rpc 3')]
+    runs.push(p.run(loop.slot, 'loop', loopFeeds(1)).then(() => order.push('block')))
+    await Promise.all(runs)
+    expect(order).toEqual(['rpc 1', 'block', 'rpc 2', 'rpc 3'])
+  }, 120_000)
+
   it('a run whose deadline has already passed is refused before it is sent', async () => {
     const p = pool()
     pools.push(p)
