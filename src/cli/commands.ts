@@ -37,6 +37,9 @@ export async function loadCommands(): Promise<CliCommand[]> {
     import('./commands/model-set-price.ts'),
     import('./commands/model-withdraw.ts'),
     import('./commands/mcp.ts'),
+    import('./commands/network-up.ts'),
+    import('./commands/network-down.ts'),
+    import('./commands/network-status.ts'),
   ])
   return modules.flatMap((m) => Object.values(m).filter(isCommand))
 }
