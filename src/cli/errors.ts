@@ -27,3 +27,10 @@ export class ModelImportError extends LatticeError {
     super('MODEL_IMPORT', message, opts)
   }
 }
+
+/** `--check` found the files on disk out of date (e.g. `lattice contracts build --check`). */
+export class CheckFailedError extends LatticeError {
+  constructor(message: string) {
+    super('CHECK_FAILED', message)
+  }
+}

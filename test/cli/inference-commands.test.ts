@@ -60,7 +60,7 @@ describe('lattice devices / flops / infer', () => {
   it('flops explains how to fix bad invocations', async () => {
     const missing = await lattice('flops', '--model', join(dir, 'nope.onnx'))
     expect(missing.code).toBe(1)
-    expect(missing.stderr).toContain('no model at')
+    expect(missing.stderr).toContain('No model at')
     expect(missing.stderr).toContain('Pass --model with a path to an .onnx file.')
     const dyn = await lattice('flops', '--model', iris)
     expect(dyn.code).toBe(1)

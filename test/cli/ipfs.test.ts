@@ -13,6 +13,7 @@ import { ipfsPinRmCommand } from '../../src/cli/commands/ipfs-pin-rm.ts'
 import { ipfsStatCommand } from '../../src/cli/commands/ipfs-stat.ts'
 import { createEmbeddedModelStore } from '../../src/storage/embedded.ts'
 import { StoreLockedError } from '../../src/storage/errors.ts'
+import { runCli } from '../helpers/cli.ts'
 import { HELLO_V0, HELLO_V1 } from '../storage/conformance.ts'
 import { startKuboFixture } from '../storage/fixtures/kubo-fixture.ts'
 import { makePackageDir } from '../storage/fixtures/package-dir.ts'
@@ -69,9 +70,14 @@ describe('lattice ipfs commands', () => {
   })
 
   it('bad input is a message and exit code 1', async () => {
-    expect(await run(ipfsAddCommand, [join(root, 'nope')], { datadir, cidVersion: '1' })).toMatchObject({ code: 1 })
-    expect((await run(ipfsAddCommand, [hello], { datadir, cidVersion: '2' })).err).toMatch(/Use 0 or 1/)
-    expect((await run(ipfsGetCommand, [HELLO_V1], { datadir })).err).toMatch(/Pass -o/)
+    // through the CLI's runner, which prints a command's error and exits 1
+    const missing = await runCli(['ipfs', 'add', join(root, 'nope'), '--datadir', datadir])
+    expect(missing).toMatchObject({ code: 1, out: '' })
+    expect(missing.err).toBe(`error: No file at ${join(root, 'nope')}. Pass the path of a file to add.\n`)
+    const v2 = await runCli(['ipfs', 'add', hello, '--datadir', datadir, '--cid-version', '2'])
+    expect(v2).toMatchObject({ code: 1, err: expect.stringMatching(/Use 0 or 1/) })
+    const noOut = await runCli(['ipfs', 'get', HELLO_V1, '--datadir', datadir])
+    expect(noOut).toMatchObject({ code: 1, err: expect.stringMatching(/Pass -o/) })
   })
 
   it('pack prints manifest CID, digest and commitment; pin add/ls/rm manage the package', async () => {

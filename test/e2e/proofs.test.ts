@@ -271,7 +271,8 @@ describe('inference proofs', () => {
     const run = async (cmd: any, opts: Record<string, unknown>) => {
       const out = sink()
       const err = sink()
-      const code = await cmd.run([], opts, { stdout: out.stream, stderr: err.stream, isTTY: false })
+      // a command's errors are thrown (the CLI's runner prints them and exits 1): exit code 1 here
+      const code = await cmd.run([], opts, { stdout: out.stream, stderr: err.stream, isTTY: false }).catch(() => 1)
       return { code, out: out.text(), err: err.text() }
     }
     const got = await run(proofGetCommand, { tx: txHashes[0], rpcUrl: devnet.url })

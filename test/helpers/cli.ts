@@ -2,7 +2,7 @@
 import { Writable } from 'node:stream'
 import type { CliCommand, CliIO } from '../../src/cli/command.ts'
 import { loadCommands } from '../../src/cli/commands.ts'
-import { buildProgram } from '../../src/cli/main.ts'
+import { buildProgram } from '../../src/cli/program.ts'
 
 /** Exit code and output of one CLI invocation (argv without `lattice`). */
 export async function runCli(argv: string[]): Promise<{ code: number; out: string; err: string }> {

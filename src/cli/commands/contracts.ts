@@ -1,4 +1,6 @@
-import type { CliCommand } from '../command.ts'
+import { ContractCompileError } from '../../chain/errors.ts'
+import { type CliCommand, printResult } from '../command.ts'
+import { CheckFailedError, CliFlagError } from '../errors.ts'
 
 /** `lattice contracts build`: compile contracts/, write artifacts, put the predeploys' code into the genesis. */
 export const contractsBuildCommand: CliCommand = {
@@ -13,33 +15,33 @@ export const contractsBuildCommand: CliCommand = {
     const { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } = await import('node:fs')
     const { ABI_DIR } = await import('../../chain/abi.ts')
     const { join, resolve } = await import('node:path')
-    const { applyPredeploys, compileContracts, CONTRACTS_ROOT, PREDEPLOYS, SOLC_VERSION } = await import(
-      '../../chain/contracts.ts'
-    )
-    const { ContractCompileError } = await import('../../chain/errors.ts')
+    const { applyPredeploys, compileContracts, CONTRACTS_ROOT, evmVersionOf, PREDEPLOYS, SOLC_SETTINGS, SOLC_VERSION } =
+      await import('../../chain/contracts.ts')
     const outDir = opts.out ? resolve(opts.out as string) : join(CONTRACTS_ROOT, 'build', 'contracts')
     const genesisPath = opts.genesis ? resolve(opts.genesis as string) : join(CONTRACTS_ROOT, 'genesis', 'devnet.json')
 
-    let artifacts: Awaited<ReturnType<typeof compileContracts>>
-    try {
-      artifacts = compileContracts({ onWarning: (m) => io.stderr.write(`warning: ${m}\n`) })
-    } catch (err) {
-      if (!(err instanceof ContractCompileError)) throw err
-      io.stderr.write(`error: ${err.shortMessage}\n${err.details ? `${err.details}\n` : ''}`)
-      return 1
-    }
+    // a ContractCompileError carries solc's messages as details; the runner prints them
+    const artifacts = compileContracts({ onWarning: (m) => io.stderr.write(`warning: ${m}\n`) })
 
     let text: string
     try {
       text = readFileSync(genesisPath, 'utf8')
     } catch {
-      io.stderr.write(
-        `error: no genesis at ${genesisPath}. Pass --genesis with the path of a geth-format genesis.json.\n`,
+      throw new CliFlagError(
+        `No genesis at ${genesisPath}. Pass --genesis with the path of a geth-format genesis.json.`,
       )
-      return 1
     }
     const before = JSON.parse(text) as Record<string, unknown>
-    const after = `${JSON.stringify(applyPredeploys(before, artifacts), null, 2)}\n`
+    // the predeploys run on the genesis's own fork: a Shanghai genesis gets a Shanghai build (no Cancun opcodes)
+    let predeployArtifacts = artifacts
+    try {
+      const evmVersion = evmVersionOf(before)
+      if (evmVersion !== SOLC_SETTINGS.evmVersion) predeployArtifacts = compileContracts({ evmVersion })
+    } catch (err) {
+      if (!(err instanceof ContractCompileError)) throw err
+      throw new ContractCompileError(`${genesisPath}: ${err.shortMessage}`, err.details)
+    }
+    const after = `${JSON.stringify(applyPredeploys(before, predeployArtifacts), null, 2)}\n`
     // one ABI file per contract of contracts/: the only source of ABIs for src/ (src/chain/abi.ts)
     const abiDir = join(CONTRACTS_ROOT, ABI_DIR)
     const abis = Object.values(artifacts)
@@ -48,19 +50,21 @@ export const contractsBuildCommand: CliCommand = {
     const staleAbis = abis.filter((a) => !existsSync(a.file) || readFileSync(a.file, 'utf8') !== a.text)
     if (opts.check) {
       if (staleAbis.length > 0) {
-        io.stderr.write(
-          `error: ${staleAbis.map((a) => a.file).join(', ')} differ from a fresh compile. Run \`npm run contracts:build\`.\n`,
+        throw new CheckFailedError(
+          `${staleAbis.map((a) => a.file).join(', ')} differ from a fresh compile. Run \`npm run contracts:build\`.`,
         )
-        return 1
       }
-      if (after === text) {
-        io.stdout.write(`${genesisPath}: predeploys match a fresh compile (solc ${SOLC_VERSION})\n`)
-        return 0
+      if (after !== text) {
+        throw new CheckFailedError(
+          `${genesisPath} predeploys differ from a fresh compile. Run \`npm run contracts:build\`.`,
+        )
       }
-      io.stderr.write(
-        `error: ${genesisPath} predeploys differ from a fresh compile. Run \`npm run contracts:build\`.\n`,
+      printResult(
+        io,
+        { genesis: genesisPath, solc: SOLC_VERSION, upToDate: true },
+        `${genesisPath}: predeploys match a fresh compile (solc ${SOLC_VERSION})`,
       )
-      return 1
+      return 0
     }
 
     mkdirSync(abiDir, { recursive: true })
@@ -77,7 +81,7 @@ export const contractsBuildCommand: CliCommand = {
       renameSync(tmp, genesisPath)
     }
     for (const p of PREDEPLOYS) {
-      const size = (artifacts[p.contract].deployedBytecode.length - 2) / 2
+      const size = (predeployArtifacts[p.contract].deployedBytecode.length - 2) / 2
       io.stdout.write(
         `${p.contract} (${size} bytes) at ${p.address} in ${genesisPath}${after === text ? ' (unchanged)' : ''}\n`,
       )

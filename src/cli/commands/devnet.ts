@@ -1,6 +1,6 @@
 import { bytesToHex } from '@ethereumjs/util'
 import { defaultDatadir } from '../../storage/paths.ts'
-import type { CliCommand } from '../command.ts'
+import { type CliCommand, printResult } from '../command.ts'
 import { CliFlagError } from '../errors.ts'
 import { METRICS_OPTIONS, parseMetricsFlags } from '../metrics.ts'
 import { parseRpcLimitFlags, RPC_LIMIT_OPTIONS } from '../rpc-flags.ts'
@@ -52,41 +52,98 @@ export const devnetCommand: CliCommand = {
       callLimits: parseRpcLimitFlags(opts),
       metrics: parseMetricsFlags(opts),
     })
-    const out = io.stdout
-    out.write('\nLattice devnet\n==============\n\n')
-    out.write('Available Accounts\n==================\n')
-    for (const [i, a] of devnet.accounts.entries()) out.write(`(${i}) ${a.address.toString()} (10000 ETH)\n`)
-    out.write('\nPrivate Keys\n==================\n')
-    for (const [i, a] of devnet.accounts.entries()) out.write(`(${i}) ${bytesToHex(a.privateKey)}\n`)
-    out.write(`\nWallet\n==================\nMnemonic:          ${devnet.spec.lattice.devMnemonic}\n`)
-    out.write("Derivation path:   m/44'/60'/0'/0/\n")
-    out.write(`\nChain ID\n==================\n${devnet.node.chain.chainId}\n`)
-    out.write(`\nData directory:    ${datadir}\n`)
-    out.write(`Head block:        ${devnet.node.chain.head.header.number}\n`)
-    out.write(`Mining:            ${blockTime > 0 ? `every ${blockTime}s` : 'automine (one block per transaction)'}\n`)
-    out.write(`Started in:        ${Math.round(performance.now() - started)} ms\n`)
+    const mining = blockTime > 0 ? `every ${blockTime}s` : 'automine (one block per transaction)'
+    const startedMs = Math.round(performance.now() - started)
+    let examples: DevnetStartup['examples']
     if (opts.examples !== false) {
       const { deployDevnetExamples } = await import('../devnet-examples.ts')
       const t = performance.now()
       try {
         const ex = await deployDevnetExamples(devnet, datadir)
-        out.write(
-          `\nExample models (${ex.fresh ? `deployed in ${Math.round(performance.now() - t)} ms` : 'already deployed'})\n==================\n`,
-        )
-        for (const m of ex.models) out.write(`${m.name.padEnd(8)} ${m.modelId}  ${m.cid}\n`)
-        out.write('\nExample contracts\n==================\n')
-        for (const c of ex.contracts) out.write(`${c.name.padEnd(15)} ${c.address}\n`)
+        examples = {
+          fresh: ex.fresh,
+          deployMs: ex.fresh ? Math.round(performance.now() - t) : undefined,
+          models: ex.models.map((m) => ({ name: m.name, modelId: m.modelId, cid: m.cid })),
+          contracts: ex.contracts.map((c) => ({ name: c.name, address: c.address })),
+        }
       } catch (err) {
-        out.write(
-          `\nExample models not deployed: ${(err as { shortMessage?: string }).shortMessage ?? (err as Error).message}\n`,
-        )
+        examples = { error: (err as { shortMessage?: string }).shortMessage ?? (err as Error).message }
       }
     }
-    if (devnet.notice) out.write(`\nNote: ${devnet.notice}\n`)
-    out.write(`\nListening on ${devnet.server.url} (WebSocket ${devnet.server.wsUrl})\n`)
-    if (devnet.metricsUrl) out.write(`Metrics:           ${devnet.metricsUrl}\n`)
-    if (opts.explorer !== false) out.write(`Explorer:          ${devnet.server.url}/explorer/\n`)
-    await runUntilSignal(() => devnet.close())
+    const startup: DevnetStartup = {
+      chainId: devnet.node.chain.chainId.toString(),
+      rpcUrl: devnet.server.url,
+      wsUrl: devnet.server.wsUrl,
+      datadir,
+      head: devnet.node.chain.head.header.number.toString(),
+      mining: blockTime > 0 ? { kind: 'interval', seconds: blockTime } : { kind: 'auto' },
+      startedMs,
+      accounts: devnet.accounts.map((a) => ({
+        address: a.address.toString(),
+        privateKey: bytesToHex(a.privateKey),
+        balance: '10000000000000000000000',
+      })),
+      mnemonic: devnet.spec.lattice.devMnemonic,
+      derivationPath: "m/44'/60'/0'/0/",
+      examples,
+      notice: devnet.notice,
+      metricsUrl: devnet.metricsUrl,
+      explorerUrl: opts.explorer !== false ? `${devnet.server.url}/explorer/` : undefined,
+    }
+    // signals are handled before the startup is printed: a supervisor may send SIGTERM as soon as it reads it
+    const stopped = runUntilSignal(() => devnet.close())
+    // a long-running command: with --json its startup is the one JSON document; it then serves until a signal
+    printResult(io, startup, startupText(startup, mining))
+    await stopped
     return 0
   },
+}
+
+/** What `lattice devnet` prints once it serves: the text below, or this object with --json. */
+interface DevnetStartup {
+  chainId: string
+  rpcUrl: string
+  wsUrl: string
+  datadir: string
+  head: string
+  mining: { kind: 'auto' } | { kind: 'interval'; seconds: number }
+  startedMs: number
+  accounts: { address: string; privateKey: string; balance: string }[]
+  mnemonic: string | undefined
+  derivationPath: string
+  examples?:
+    | {
+        fresh: boolean
+        deployMs?: number
+        models: { name: string; modelId: string; cid: string }[]
+        contracts: { name: string; address: string }[]
+      }
+    | { error: string }
+  notice?: string
+  metricsUrl?: string
+  explorerUrl?: string
+}
+
+function startupText(s: DevnetStartup, mining: string): string {
+  const lines = ['', 'Lattice devnet', '==============', '', 'Available Accounts', '==================']
+  for (const [i, a] of s.accounts.entries()) lines.push(`(${i}) ${a.address} (10000 ETH)`)
+  lines.push('', 'Private Keys', '==================')
+  for (const [i, a] of s.accounts.entries()) lines.push(`(${i}) ${a.privateKey}`)
+  lines.push('', 'Wallet', '==================', `Mnemonic:          ${s.mnemonic}`)
+  lines.push(`Derivation path:   ${s.derivationPath}`, '', 'Chain ID', '==================', s.chainId, '')
+  lines.push(`Data directory:    ${s.datadir}`, `Head block:        ${s.head}`, `Mining:            ${mining}`)
+  lines.push(`Started in:        ${s.startedMs} ms`)
+  const ex = s.examples
+  if (ex && 'error' in ex) lines.push('', `Example models not deployed: ${ex.error}`)
+  else if (ex) {
+    lines.push('', `Example models (${ex.fresh ? `deployed in ${ex.deployMs} ms` : 'already deployed'})`)
+    lines.push('==================', ...ex.models.map((m) => `${m.name.padEnd(8)} ${m.modelId}  ${m.cid}`))
+    lines.push('', 'Example contracts', '==================')
+    lines.push(...ex.contracts.map((c) => `${c.name.padEnd(15)} ${c.address}`))
+  }
+  if (s.notice) lines.push('', `Note: ${s.notice}`)
+  lines.push('', `Listening on ${s.rpcUrl} (WebSocket ${s.wsUrl})`)
+  if (s.metricsUrl) lines.push(`Metrics:           ${s.metricsUrl}`)
+  if (s.explorerUrl) lines.push(`Explorer:          ${s.explorerUrl}`)
+  return lines.join('\n')
 }

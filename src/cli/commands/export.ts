@@ -1,4 +1,4 @@
-import type { CliCommand } from '../command.ts'
+import { type CliCommand, printResult } from '../command.ts'
 import { CliFlagError } from '../errors.ts'
 
 /** `lattice export`: write canonical blocks as RLP, back to back (geth's export format). */
@@ -27,7 +27,7 @@ export const exportCommand: CliCommand = {
     const chain = await openDatadirChain(opts.datadir)
     try {
       const { exported } = await exportBlockFile(chain, args[0], { from, to })
-      io.stdout.write(`Exported ${exported} blocks to ${args[0]}\n`)
+      printResult(io, { exported, file: args[0] }, `Exported ${exported} blocks to ${args[0]}`)
       return 0
     } finally {
       await chain.close()

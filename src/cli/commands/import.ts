@@ -1,4 +1,4 @@
-import type { CliCommand } from '../command.ts'
+import { type CliCommand, printError, printResult } from '../command.ts'
 import { CliFlagError } from '../errors.ts'
 
 /** `lattice import`: execute and validate RLP blocks from a file (geth's export format). */
@@ -46,18 +46,31 @@ export const importCommand: CliCommand = {
           if (now - lastReport < 2000) return
           lastReport = now
           const pct = p.bytesTotal > 0 ? ((p.bytesRead / p.bytesTotal) * 100).toFixed(1) : '?'
-          io.stdout.write(`block ${p.number}: ${p.imported} imported, ${p.skipped} already present (${pct}%)\n`)
+          // progress is not the result: with --json it goes to stderr, leaving stdout one JSON document
+          ;(io.json ? io.stderr : io.stdout).write(
+            `block ${p.number}: ${p.imported} imported, ${p.skipped} already present (${pct}%)\n`,
+          )
         },
       })
       const secs = ((performance.now() - started) / 1000).toFixed(1)
-      io.stdout.write(
-        `Imported ${result.imported} blocks (${result.skipped} already present) in ${secs}s. Head #${result.head.header.number} ${bytesToHex(result.head.hash())}\n`,
+      const r = {
+        imported: result.imported,
+        skipped: result.skipped,
+        seconds: Number(secs),
+        head: { number: result.head.header.number.toString(), hash: bytesToHex(result.head.hash()) },
+        stateRoot: bytesToHex(result.head.header.stateRoot),
+      }
+      printResult(
+        io,
+        r,
+        `Imported ${r.imported} blocks (${r.skipped} already present) in ${secs}s. Head #${r.head.number} ${r.head.hash}\nState root: ${r.stateRoot}`,
       )
-      io.stdout.write(`State root: ${bytesToHex(result.head.header.stateRoot)}\n`)
       return 0
     } catch (err) {
       if (controller.signal.aborted) {
-        io.stderr.write(`Interrupted at head #${chain.head.header.number}. Run the same command again to resume.\n`)
+        const message = `Interrupted at head #${chain.head.header.number}. Run the same command again to resume.`
+        if (io.json) printError(io, 'INTERRUPTED', message)
+        else io.stderr.write(`${message}\n`)
         return 130
       }
       io.stderr.write(`Import stopped at head #${chain.head.header.number}.\n`)

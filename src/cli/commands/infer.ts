@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { errorMessage } from '../../errors.ts'
 import type { CliCommand } from '../command.ts'
+import { CliFlagError } from '../errors.ts'
 
 /** `lattice infer`: run a model locally, without a chain, on JSON tensors. */
 export const inferCommand: CliCommand = {
@@ -32,46 +33,39 @@ export const inferCommand: CliCommand = {
     const model = opts.model as string | undefined
     const input = opts.input as string | undefined
     if (!model || !existsSync(model)) {
-      io.stderr.write(
-        `error: ${model ? `no model at ${model}` : 'no model given'}. Pass --model with a path to an .onnx file.\n`,
+      throw new CliFlagError(
+        `${model ? `No model at ${model}` : 'No model given'}. Pass --model with a path to an .onnx file.`,
       )
-      return 1
     }
     if (!input || !existsSync(input)) {
-      io.stderr.write(
-        `error: ${input ? `no input file at ${input}` : 'no input given'}. Pass --input with a JSON file like {"inputs": {"x": [[0.1, 0.2]]}}.\n`,
+      throw new CliFlagError(
+        `${input ? `No input file at ${input}` : 'No input given'}. Pass --input with a JSON file like {"inputs": {"x": [[0.1, 0.2]]}}.`,
       )
-      return 1
     }
     let doc: unknown
     try {
       doc = JSON.parse(readFileSync(input, 'utf8'))
     } catch (err) {
-      io.stderr.write(`error: ${input} is not valid JSON (${errorMessage(err)}). Fix the file and try again.\n`)
-      return 1
+      throw new CliFlagError(`${input} is not valid JSON (${errorMessage(err)}). Fix the file and try again.`)
+    }
+    const device = opts.device as string | undefined
+    if (device && opts.profile) {
+      throw new CliFlagError('Pass either --device (native, off-chain) or --profile (a consensus profile), not both.')
+    }
+    const decimals = opts.outputDecimals === undefined ? undefined : Number(opts.outputDecimals)
+    if (decimals !== undefined && !Number.isInteger(decimals)) {
+      throw new CliFlagError(
+        `--output-decimals "${opts.outputDecimals}" is not an integer; pass e.g. --output-decimals 18`,
+      )
     }
     const { createSession } = await import('../../inference/onnx.ts')
     const { consensusProfile } = await import('../../inference/profile.ts')
     const { formatTensorJson, parseTensorJson } = await import('../../inference/json.ts')
     let session: Awaited<ReturnType<typeof createSession>> | undefined
     try {
-      const device = opts.device as string | undefined
-      if (device && opts.profile) {
-        io.stderr.write(
-          'error: pass either --device (native, off-chain) or --profile (a consensus profile), not both\n',
-        )
-        return 1
-      }
       const profile = opts.profile ? consensusProfile(opts.profile as string) : undefined
       session = await createSession({ model: readFileSync(model), device: device as never, profile })
       const tensors = parseTensorJson(doc, { model: session.inputs })
-      const decimals = opts.outputDecimals === undefined ? undefined : Number(opts.outputDecimals)
-      if (decimals !== undefined && !Number.isInteger(decimals)) {
-        io.stderr.write(
-          `error: --output-decimals "${opts.outputDecimals}" is not an integer; pass e.g. --output-decimals 18\n`,
-        )
-        return 1
-      }
       const outputs = await session.run(tensors, { outputDecimals: decimals })
       const text = formatTensorJson(outputs)
       const p = session.profile
@@ -81,12 +75,12 @@ export const inferCommand: CliCommand = {
       io.stderr.write(
         `profile ${p.id} (${runtime})${p.portable === false ? ': not consensus bits on other CPUs' : ''}\n`,
       )
-      if (opts.output) writeFileSync(opts.output as string, text)
-      else io.stdout.write(text)
+      // the outputs are JSON already: without --output they are the result, with it the result names the file
+      if (opts.output) {
+        writeFileSync(opts.output as string, text)
+        if (io.json) io.stdout.write(`${JSON.stringify({ output: opts.output, profile: p.id })}\n`)
+      } else io.stdout.write(text)
       return 0
-    } catch (err) {
-      io.stderr.write(`error: ${errorMessage(err)}\n`)
-      return 1
     } finally {
       await session?.dispose()
     }

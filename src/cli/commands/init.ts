@@ -1,5 +1,5 @@
 import { bytesToHex } from '@ethereumjs/util'
-import type { CliCommand } from '../command.ts'
+import { type CliCommand, printResult } from '../command.ts'
 import { CliFlagError } from '../errors.ts'
 
 /** `lattice init`: prepare a datadir from a geth-format genesis file. */
@@ -18,10 +18,17 @@ export const initCommand: CliCommand = {
     if (!opts.datadir) throw new CliFlagError('Pass --datadir with the directory to initialise.')
     const { initDatadir } = await import('../../chain/datadir.ts')
     const { spec, genesis } = await initDatadir({ datadir: opts.datadir, genesisPath: opts.genesis })
-    io.stdout.write(`Initialised ${opts.datadir}\n`)
-    io.stdout.write(`Chain ID:      ${spec.chainId}\n`)
-    io.stdout.write(`Genesis hash:  ${bytesToHex(genesis.hash())}\n`)
-    io.stdout.write(`State root:    ${bytesToHex(genesis.header.stateRoot)}\n`)
+    const r = {
+      datadir: opts.datadir as string,
+      chainId: spec.chainId.toString(),
+      genesisHash: bytesToHex(genesis.hash()),
+      stateRoot: bytesToHex(genesis.header.stateRoot),
+    }
+    printResult(
+      io,
+      r,
+      `Initialised ${r.datadir}\nChain ID:      ${r.chainId}\nGenesis hash:  ${r.genesisHash}\nState root:    ${r.stateRoot}`,
+    )
     return 0
   },
 }

@@ -1,4 +1,5 @@
 import type { CliCommand } from '../command.ts'
+import { CliFlagError } from '../errors.ts'
 import { IPFS_STORE_OPTIONS, print, progressBar, withStore } from '../ipfs.ts'
 
 /** `lattice ipfs add FILE`: import a file with Kubo's profile and print its CID. */
@@ -15,13 +16,11 @@ export const ipfsAddCommand: CliCommand = {
     const { stat } = await import('node:fs/promises')
     const st = await stat(file).catch(() => undefined)
     if (!st?.isFile()) {
-      io.stderr.write(`error: no file at ${file}. Pass the path of a file to add.\n`)
-      return 1
+      throw new CliFlagError(`No file at ${file}. Pass the path of a file to add.`)
     }
     const v = String(opts.cidVersion)
     if (v !== '0' && v !== '1') {
-      io.stderr.write(`error: --cid-version ${v} is not supported. Use 0 or 1.\n`)
-      return 1
+      throw new CliFlagError(`--cid-version ${v} is not supported. Use 0 or 1.`)
     }
     const bar = await progressBar(io, opts, 'add')
     const res = await withStore(opts, (store) =>

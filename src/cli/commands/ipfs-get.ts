@@ -1,4 +1,5 @@
 import type { CliCommand } from '../command.ts'
+import { CliFlagError } from '../errors.ts'
 import { IPFS_STORE_OPTIONS, print, progressBar, withStore } from '../ipfs.ts'
 
 /** `lattice ipfs get CID -o FILE`: write a file's bytes, every block verified. */
@@ -9,8 +10,7 @@ export const ipfsGetCommand: CliCommand = {
   options: [{ flags: '-o, --output <file>', description: 'where to write the file' }, ...IPFS_STORE_OPTIONS],
   async run([cid], opts, io) {
     if (!opts.output) {
-      io.stderr.write('error: no output file. Pass -o with the path to write, e.g. -o model.onnx\n')
-      return 1
+      throw new CliFlagError('No output file. Pass -o with the path to write, e.g. -o model.onnx')
     }
     const bar = await progressBar(io, opts, 'get')
     const res = await withStore(opts, (store) =>

@@ -1,4 +1,5 @@
 import type { CliCommand } from '../command.ts'
+import { CliFlagError } from '../errors.ts'
 import { IPFS_STORE_OPTIONS, print, progressBar, withStore } from '../ipfs.ts'
 
 /** `lattice ipfs pack DIR`: build a model package and print its manifest CID, digest and commitment. */
@@ -21,8 +22,7 @@ export const ipfsPackCommand: CliCommand = {
   async run([dir], opts, io) {
     const v = String(opts.cidVersion)
     if (v !== '0' && v !== '1') {
-      io.stderr.write(`error: --cid-version ${v} is not supported. Use 0 or 1.\n`)
-      return 1
+      throw new CliFlagError(`--cid-version ${v} is not supported. Use 0 or 1.`)
     }
     const { addModelPackage } = await import('../../storage/package.ts')
     const bar = await progressBar(io, opts, 'pack')

@@ -1,4 +1,4 @@
-import type { CliCommand } from '../command.ts'
+import { type CliCommand, printResult } from '../command.ts'
 import { SIGNER_OPTIONS } from '../model-client.ts'
 
 /** `lattice mcp`: a Model Context Protocol server exposing a node's models to AI agents (docs/mcp.md). */
@@ -48,7 +48,8 @@ export const mcpCommand: CliCommand = {
         lastPollError = msg
       },
     })
-    const who = ctx.signer ? `signer ${await ctx.signer.getAddress()}` : `read-only (${ctx.readOnlyReason})`
+    const signer = ctx.signer ? await ctx.signer.getAddress() : undefined
+    const who = signer ? `signer ${signer}` : `read-only (${ctx.readOnlyReason})`
     try {
       if (transport === 'stdio') {
         const { runMcpStdio } = await import('../../mcp/stdio.ts')
@@ -59,8 +60,22 @@ export const mcpCommand: CliCommand = {
       } else {
         const { startMcpHttp } = await import('../../mcp/http.ts')
         const http = await startMcpHttp({ hub, port, onError: (err) => log(`lattice mcp: ${errorMessage(err)}`) })
-        io.stdout.write(`lattice mcp: serving ${ctx.url} (chain ${ctx.chainId}), ${who}\nListening on ${http.url}\n`)
-        await runUntilSignal(() => http.close())
+        // armed before the startup is printed: a supervisor may send SIGTERM as soon as it reads it
+        const stopped = runUntilSignal(() => http.close())
+        // with --json the startup is one JSON document (on stdio, stdout is the protocol and gets nothing else)
+        printResult(
+          io,
+          {
+            transport,
+            url: http.url,
+            rpcUrl: ctx.url,
+            chainId: String(ctx.chainId),
+            signer: signer ?? null,
+            readOnly: signer ? null : (ctx.readOnlyReason ?? 'read-only'),
+          },
+          `lattice mcp: serving ${ctx.url} (chain ${ctx.chainId}), ${who}\nListening on ${http.url}`,
+        )
+        await stopped
       }
     } finally {
       hub.close()

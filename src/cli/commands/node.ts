@@ -1,4 +1,4 @@
-import type { CliCommand } from '../command.ts'
+import { type CliCommand, printResult } from '../command.ts'
 import { CliFlagError } from '../errors.ts'
 import { METRICS_OPTIONS, parseMetricsFlags } from '../metrics.ts'
 import type { MiningMode } from '../node.ts'
@@ -50,15 +50,34 @@ export const nodeCommand: CliCommand = {
       p2p: parseP2PFlags(opts),
     })
     const chain = running.node.chain
-    io.stdout.write(`Lattice node\n`)
-    io.stdout.write(`Chain ID:        ${chain.chainId}\n`)
-    io.stdout.write(`Data directory:  ${opts.datadir}\n`)
-    io.stdout.write(`Head block:      ${chain.head.header.number}\n`)
-    io.stdout.write(`Mining:          ${opts.mining}\n`)
-    io.stdout.write(`Listening on ${running.server.url} (WebSocket ${running.server.wsUrl})\n`)
-    if (running.metricsUrl) io.stdout.write(`Metrics:         ${running.metricsUrl}\n`)
-    if (running.peering) io.stdout.write(`P2P node:        ${running.peering.nodeInfo().enode}\n`)
-    await runUntilSignal(() => running.close())
+    // signals are handled before the startup is printed: a supervisor may send SIGTERM as soon as it reads it
+    const stopped = runUntilSignal(() => running.close())
+    // with --json (handled by the runner, src/cli/program.ts) the startup is one JSON document
+    const startup = {
+      chainId: String(chain.chainId),
+      datadir: opts.datadir as string,
+      head: String(chain.head.header.number),
+      mining: String(opts.mining),
+      rpcUrl: running.server.url,
+      wsUrl: running.server.wsUrl,
+      metricsUrl: running.metricsUrl,
+    }
+    printResult(
+      io,
+      startup,
+      [
+        'Lattice node',
+        `Chain ID:        ${startup.chainId}`,
+        `Data directory:  ${startup.datadir}`,
+        `Head block:      ${startup.head}`,
+        `Mining:          ${startup.mining}`,
+        `Listening on ${startup.rpcUrl} (WebSocket ${startup.wsUrl})`,
+        ...(startup.metricsUrl ? [`Metrics:         ${startup.metricsUrl}`] : []),
+      ].join('\n'),
+    )
+    if (running.peering)
+      (io.json ? io.stderr : io.stdout).write(`P2P node:        ${running.peering.nodeInfo().enode}\n`)
+    await stopped
     return 0
   },
 }

@@ -1,4 +1,6 @@
-import type { CliCommand } from '../command.ts'
+import { LatticeError } from '../../errors.ts'
+import { type CliCommand, printResult } from '../command.ts'
+import { CliFlagError, NodeRequestError } from '../errors.ts'
 import { rpcMessage } from './proof-get.ts'
 
 /** `lattice pinning summary`: what the node pins, and its pinner's standing in IPFSIncentives. */
@@ -16,8 +18,7 @@ export const pinningSummaryCommand: CliCommand = {
   async run(_args, opts, io) {
     const { Contract, JsonRpcProvider, isAddress } = await import('ethers')
     if (opts.pinner !== undefined && !isAddress(opts.pinner)) {
-      io.stderr.write(`error: --pinner "${opts.pinner}" is not an address.\n`)
-      return 1
+      throw new CliFlagError(`--pinner "${opts.pinner}" is not an address.`)
     }
     const provider = new JsonRpcProvider(opts.rpcUrl as string, undefined, { staticNetwork: true })
     try {
@@ -42,32 +43,26 @@ export const pinningSummaryCommand: CliCommand = {
         pinner = await provider.send('lattice_pinnerSummary', []).catch(() => undefined)
       }
       if (!storage && !pinner) {
-        io.stderr.write(
-          `error: the node at ${opts.rpcUrl} serves neither lattice_pinningSummary nor a pinner. Pass --rpc-url, or --pinner ADDRESS.\n`,
+        throw new NodeRequestError(
+          `The node at ${opts.rpcUrl} serves neither lattice_pinningSummary nor a pinner. Pass --rpc-url, or --pinner ADDRESS.`,
         )
-        return 1
       }
-      if (opts.json) {
-        io.stdout.write(`${JSON.stringify({ storage, pinner }, null, 2)}\n`)
-        return 0
-      }
-      if (storage) {
-        io.stdout.write(`pinned models   ${storage.pinnedModels}\n`)
-        io.stdout.write(`pinned bytes    ${storage.bytes}\n`)
-      }
+      const lines: string[] = []
+      if (storage) lines.push(`pinned models   ${storage.pinnedModels}`, `pinned bytes    ${storage.bytes}`)
       if (pinner) {
-        io.stdout.write(`pinner          ${pinner.address}\n`)
-        io.stdout.write(`stake (wei)     ${pinner.stake}\n`)
-        io.stdout.write(`rewards (wei)   ${pinner.rewardsEarned}\n`)
-        io.stdout.write(`claimed models  ${pinner.claimedModels}\n`)
-        io.stdout.write(`challenges      ${pinner.challengesPassed} passed, ${pinner.challengesFailed} failed\n`)
-      } else {
-        io.stdout.write('pinner          none (start the node with a pinner key, or pass --pinner ADDRESS)\n')
-      }
+        lines.push(
+          `pinner          ${pinner.address}`,
+          `stake (wei)     ${pinner.stake}`,
+          `rewards (wei)   ${pinner.rewardsEarned}`,
+          `claimed models  ${pinner.claimedModels}`,
+          `challenges      ${pinner.challengesPassed} passed, ${pinner.challengesFailed} failed`,
+        )
+      } else lines.push('pinner          none (start the node with a pinner key, or pass --pinner ADDRESS)')
+      printResult(io, { storage, pinner }, lines.join('\n'))
       return 0
     } catch (err) {
-      io.stderr.write(`error: ${rpcMessage(err)} (node ${opts.rpcUrl})\n`)
-      return 1
+      if (err instanceof LatticeError) throw err
+      throw new NodeRequestError(`${rpcMessage(err)} (node ${opts.rpcUrl})`, { cause: err })
     } finally {
       provider.destroy()
     }

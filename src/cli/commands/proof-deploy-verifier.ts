@@ -1,4 +1,5 @@
 import type { CliCommand } from '../command.ts'
+import { CliFlagError, NodeRequestError, TransactionFailedError } from '../errors.ts'
 import { rpcMessage } from './proof-get.ts'
 
 /** `lattice proof deploy-verifier`: deploy LatticeInferenceLightVerifier on any EVM chain. */
@@ -15,18 +16,14 @@ export const proofDeployVerifierCommand: CliCommand = {
       description: 'the Lattice chain id the verifier trusts (default: ask the Lattice node)',
     },
     { flags: '--lattice-url <url>', description: 'Lattice node JSON-RPC URL', default: 'http://127.0.0.1:8545' },
-    // the result is always printed as JSON; the flag is accepted so scripts can pass --json to every command
-    { flags: '--json', description: 'print the result as JSON (the default output)' },
   ],
   async run(_args, opts, io) {
     if (!opts.rpcUrl) {
-      io.stderr.write('error: no chain given. Pass --rpc-url with the JSON-RPC URL of the chain to deploy on.\n')
-      return 1
+      throw new CliFlagError('No chain given. Pass --rpc-url with the JSON-RPC URL of the chain to deploy on.')
     }
     const key = opts.privateKey as string | undefined
     if (!key || !/^(0x)?[0-9a-fA-F]{64}$/.test(key)) {
-      io.stderr.write('error: no usable deployer key. Pass --private-key 0x<64 hex digits>.\n')
-      return 1
+      throw new CliFlagError('No usable deployer key. Pass --private-key 0x<64 hex digits>.')
     }
     const { ContractFactory, JsonRpcProvider, Wallet, getAddress, isAddress } = await import('ethers')
     const { defaultThreshold } = await import('../../proofs/attestation.ts')
@@ -38,8 +35,7 @@ export const proofDeployVerifierCommand: CliCommand = {
         .filter(Boolean)
       const bad = validators.find((v) => !isAddress(v))
       if (bad) {
-        io.stderr.write(`error: --validators: "${bad}" is not an address.\n`)
-        return 1
+        throw new CliFlagError(`--validators: "${bad}" is not an address.`)
       }
     }
     let chainId = opts.chainId !== undefined ? BigInt(opts.chainId) : undefined
@@ -50,22 +46,20 @@ export const proofDeployVerifierCommand: CliCommand = {
         validators ??= info.validators
         chainId ??= BigInt(info.chainId)
       } catch (err) {
-        io.stderr.write(
-          `error: cannot ask the Lattice node at ${opts.latticeUrl} for its validators: ${rpcMessage(err)}. Pass --validators and --chain-id, or --lattice-url.\n`,
+        throw new NodeRequestError(
+          `Cannot ask the Lattice node at ${opts.latticeUrl} for its validators: ${rpcMessage(err)}. Pass --validators and --chain-id, or --lattice-url.`,
+          { cause: err },
         )
-        return 1
       } finally {
         lattice.destroy()
       }
     }
     if (validators.length === 0) {
-      io.stderr.write('error: the validator set is empty. Pass --validators A,B,...\n')
-      return 1
+      throw new CliFlagError('The validator set is empty. Pass --validators A,B,...')
     }
     const threshold = opts.threshold !== undefined ? Number(opts.threshold) : defaultThreshold(validators.length)
     if (!Number.isInteger(threshold) || threshold < 1 || threshold > validators.length) {
-      io.stderr.write(`error: --threshold ${opts.threshold} must be between 1 and ${validators.length}.\n`)
-      return 1
+      throw new CliFlagError(`--threshold ${opts.threshold} must be between 1 and ${validators.length}.`)
     }
     // signatures must come in increasing signer order; the set itself may be in any order
     const set = validators.map((v) => getAddress(v))
@@ -83,8 +77,7 @@ export const proofDeployVerifierCommand: CliCommand = {
       )
       return 0
     } catch (err) {
-      io.stderr.write(`error: deploying at ${opts.rpcUrl} failed: ${rpcMessage(err)}\n`)
-      return 1
+      throw new TransactionFailedError(`Deploying at ${opts.rpcUrl} failed: ${rpcMessage(err)}`, { cause: err })
     } finally {
       provider.destroy()
     }

@@ -1,5 +1,6 @@
 import { errorMessage } from '../../errors.ts'
-import type { CliCommand } from '../command.ts'
+import { type CliCommand, printResult } from '../command.ts'
+import { CliFlagError, NodeRequestError } from '../errors.ts'
 
 /** `lattice proof get`: the Merkle proof and validator signatures of one inference, as JSON. */
 export const proofGetCommand: CliCommand = {
@@ -13,17 +14,15 @@ export const proofGetCommand: CliCommand = {
   async run(_args, opts, io) {
     const tx = opts.tx as string | undefined
     if (!tx || !/^0x[0-9a-fA-F]{64}$/.test(tx)) {
-      io.stderr.write(
-        `error: ${tx ? `"${tx}" is not a transaction hash` : 'no transaction given'}. Pass --tx 0x<64 hex digits>.\n`,
+      throw new CliFlagError(
+        `${tx ? `"${tx}" is not a transaction hash` : 'No transaction given'}. Pass --tx 0x<64 hex digits>.`,
       )
-      return 1
     }
     const params: unknown[] = [tx]
     if (opts.index !== undefined) {
       const i = Number(opts.index)
       if (!Number.isInteger(i) || i < 0) {
-        io.stderr.write(`error: --index "${opts.index}" is not a non-negative integer.\n`)
-        return 1
+        throw new CliFlagError(`--index "${opts.index}" is not a non-negative integer.`)
       }
       params.push(`0x${i.toString(16)}`)
     }
@@ -31,13 +30,14 @@ export const proofGetCommand: CliCommand = {
     const provider = new JsonRpcProvider(opts.rpcUrl as string, undefined, { staticNetwork: true })
     try {
       const proof = await provider.send('lattice_getInferenceProof', params)
-      io.stdout.write(`${JSON.stringify(proof, null, 2)}\n`)
+      // the proof is JSON with or without --json
+      printResult(io, proof, JSON.stringify(proof, null, 2))
       return 0
     } catch (err) {
-      io.stderr.write(
-        `error: ${rpcMessage(err)} (node ${opts.rpcUrl}; start one with \`lattice devnet\` or pass --rpc-url)\n`,
+      throw new NodeRequestError(
+        `${rpcMessage(err)} (node ${opts.rpcUrl}; start one with \`lattice devnet\` or pass --rpc-url)`,
+        { cause: err },
       )
-      return 1
     } finally {
       provider.destroy()
     }

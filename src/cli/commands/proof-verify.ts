@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import type { InterfaceAbi } from 'ethers'
-import type { CliCommand } from '../command.ts'
+import { type CliCommand, printResult } from '../command.ts'
+import { CliFlagError, NodeRequestError } from '../errors.ts'
 import { rpcMessage } from './proof-get.ts'
 
 /** `lattice proof verify`: exit code 0 only for a valid inference proof. */
@@ -23,15 +24,13 @@ export const proofVerifyCommand: CliCommand = {
   async run(_args, opts, io) {
     const file = opts.proof as string | undefined
     if (!file) {
-      io.stderr.write('error: no proof given. Pass --proof with a file written by `lattice proof get`.\n')
-      return 1
+      throw new CliFlagError('No proof given. Pass --proof with a file written by `lattice proof get`.')
     }
     let text: string
     try {
       text = readFileSync(file === '-' ? 0 : file, 'utf8')
     } catch {
-      io.stderr.write(`error: cannot read ${file}. Pass --proof with a file written by \`lattice proof get\`.\n`)
-      return 1
+      throw new CliFlagError(`Cannot read ${file}. Pass --proof with a file written by \`lattice proof get\`.`)
     }
     const { parseInferenceProof, proofRecordOf, recordTuple } = await import('../../proofs/json.ts')
     const { contractAbi } = await import('../../chain/abi.ts')
@@ -41,20 +40,20 @@ export const proofVerifyCommand: CliCommand = {
     try {
       proof = parseInferenceProof(JSON.parse(text))
     } catch (err) {
-      io.stderr.write(`error: ${file}: ${errorMessage(err)}\n`)
-      return 1
+      throw new CliFlagError(`${file}: ${errorMessage(err)}`)
     }
     // the path must reach the root before any chain is asked
     if (!verifyInferenceProof(proofRecordOf(proof), proof.proof, proof.root)) {
-      io.stdout.write('invalid: the Merkle path does not lead from the record to the root\n')
+      const reason = 'the Merkle path does not lead from the record to the root'
+      printResult(io, { valid: false, reason }, `invalid: ${reason}`)
       return 1
     }
     const { Contract, JsonRpcProvider, isAddress } = await import('ethers')
     const verifier = opts.verifier as string | undefined
     if (verifier !== undefined && !isAddress(verifier)) {
-      io.stderr.write(`error: --verifier "${verifier}" is not an address.\n`)
-      return 1
+      throw new CliFlagError(`--verifier "${verifier}" is not an address.`)
     }
+    const { INFERENCE_VERIFIER_ADDRESS } = await import('../../precompiles/addresses.ts')
     const provider = new JsonRpcProvider(opts.rpcUrl as string, undefined, { staticNetwork: true })
     try {
       let ok: boolean
@@ -68,7 +67,6 @@ export const proofVerifyCommand: CliCommand = {
           proof.signatures.map((s) => s.signature),
         )
       } else {
-        const { INFERENCE_VERIFIER_ADDRESS } = await import('../../precompiles/addresses.ts')
         const onChain = new Contract(
           INFERENCE_VERIFIER_ADDRESS,
           contractAbi('InferenceVerifier') as InterfaceAbi,
@@ -77,15 +75,28 @@ export const proofVerifyCommand: CliCommand = {
         ok = await onChain.verifyInference(recordTuple(proof), proof.proof)
       }
       const where = verifier ? `light verifier ${verifier}` : 'Lattice InferenceVerifier'
-      io.stdout.write(
+      const reason = ok ? undefined : `the ${where} at ${opts.rpcUrl} refused the proof`
+      const result = {
+        valid: ok,
+        ...(reason ? { reason } : {}),
+        txHash: proof.record.txHash,
+        index: proof.record.index,
+        blockNumber: BigInt(proof.blockNumber).toString(),
+        verifier: verifier ?? INFERENCE_VERIFIER_ADDRESS,
+        rpcUrl: opts.rpcUrl,
+      }
+      printResult(
+        io,
+        result,
         ok
-          ? `valid: inference ${proof.record.index} of ${proof.record.txHash} in block ${BigInt(proof.blockNumber)} (${where})\n`
-          : `invalid: the ${where} at ${opts.rpcUrl} refused the proof\n`,
+          ? `valid: inference ${result.index} of ${result.txHash} in block ${result.blockNumber} (${where})`
+          : `invalid: ${reason}`,
       )
       return ok ? 0 : 1
     } catch (err) {
-      io.stderr.write(`error: ${rpcMessage(err)} (checking at ${opts.rpcUrl}; pass --rpc-url and --verifier)\n`)
-      return 1
+      throw new NodeRequestError(`${rpcMessage(err)} (checking at ${opts.rpcUrl}; pass --rpc-url and --verifier)`, {
+        cause: err,
+      })
     } finally {
       provider.destroy()
     }
