@@ -30,6 +30,8 @@ export function writeGenesis(dir: string, last: Fork): string {
   for (const [key, fork] of Object.entries(TIME_KEYS)) {
     if (FORKS.indexOf(fork) > upto || (key.startsWith('bpo') && last !== 'osaka')) delete g.config[key]
   }
+  // without a timestamp fork ethereumjs only knows the chain is past the merge from this (geth writes it too)
+  g.config.terminalTotalDifficultyPassed = true
   if (upto < FORKS.indexOf('cancun')) {
     delete g.excessBlobGas
     delete g.blobGasUsed
