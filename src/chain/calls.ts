@@ -2,7 +2,7 @@ import type { Block } from '@ethereumjs/block'
 import { createBlock } from '@ethereumjs/block'
 import type { AccessList, TypedTransaction } from '@ethereumjs/tx'
 import { createTx } from '@ethereumjs/tx'
-import type { Address } from '@ethereumjs/util'
+import type { Address, EOACode7702AuthorizationListItem } from '@ethereumjs/util'
 import { bytesToHex, createZeroAddress } from '@ethereumjs/util'
 import type { RunTxResult, VM } from '@ethereumjs/vm'
 import { runTx } from '@ethereumjs/vm'
@@ -30,6 +30,8 @@ export interface CallRequest {
   data?: Uint8Array
   nonce?: bigint
   accessList?: AccessList
+  /** EIP-7702: the call runs as a type-4 transaction with these authorizations (their intrinsic gas counts). */
+  authorizationList?: EOACode7702AuthorizationListItem[]
 }
 
 /** Options for {@link executeCall}. */
@@ -122,16 +124,16 @@ async function callTx(chain: Chain, req: CallRequest, block: Block, vm: VM): Pro
     data: req.data ?? new Uint8Array(),
   }
   const fee =
-    req.gasPrice !== undefined
+    req.gasPrice !== undefined && !req.authorizationList
       ? { type: req.accessList ? 1 : 0, gasPrice: req.gasPrice < baseFee ? baseFee : req.gasPrice }
       : {
-          type: 2,
-          maxFeePerGas: req.maxFeePerGas ?? baseFee,
+          type: req.authorizationList ? 4 : 2,
+          maxFeePerGas: req.maxFeePerGas ?? req.gasPrice ?? baseFee,
           maxPriorityFeePerGas: req.maxPriorityFeePerGas ?? 0n,
         }
-  if (fee.type === 2 && (fee.maxFeePerGas as bigint) < baseFee) fee.maxFeePerGas = baseFee
+  if (fee.type >= 2 && (fee.maxFeePerGas as bigint) < baseFee) fee.maxFeePerGas = baseFee
   const tx = createTx(
-    { ...base, ...fee, accessList: req.accessList, chainId: chain.chainId },
+    { ...base, ...fee, accessList: req.accessList, authorizationList: req.authorizationList, chainId: chain.chainId },
     { common, freeze: false },
   )
   // impersonate the sender: calls are unsigned

@@ -50,7 +50,13 @@ async function search(
   const asked = req.gas ?? callGasCap(block)
   const cap = asked < TX_GAS_CAP ? asked : TX_GAS_CAP
   // geth: a plain value transfer to an account without code costs exactly 21000
-  if (req.to && (req.data === undefined || req.data.length === 0) && !overrides?.has(req.to.toString())) {
+  // (not with EIP-7702 authorizations: each adds intrinsic gas)
+  if (
+    req.to &&
+    (req.data === undefined || req.data.length === 0) &&
+    !req.authorizationList &&
+    !overrides?.has(req.to.toString())
+  ) {
     const code = await codeAt(chain, req.to, block)
     if (code.length === 0 && cap >= 21000n) {
       const r = await execute(cap)

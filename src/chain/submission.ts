@@ -71,6 +71,21 @@ export function devTx(
     data: req.data ?? new Uint8Array(),
     chainId: chain.chainId,
   }
+  if (req.authorizationList) {
+    // EIP-7702: a 1559-priced type-4 transaction
+    const tip = req.maxPriorityFeePerGas ?? 1_000_000_000n
+    return createTx(
+      {
+        ...base,
+        type: 4,
+        maxPriorityFeePerGas: tip,
+        maxFeePerGas: req.maxFeePerGas ?? req.gasPrice ?? baseFee * 2n + tip,
+        accessList: req.accessList,
+        authorizationList: req.authorizationList,
+      },
+      { common },
+    )
+  }
   return req.gasPrice !== undefined
     ? createTx(
         { ...base, type: req.accessList ? 1 : 0, gasPrice: req.gasPrice, accessList: req.accessList },

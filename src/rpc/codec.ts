@@ -1,6 +1,6 @@
 import type { Block } from '@ethereumjs/block'
 import type { AccessList, TypedTransaction } from '@ethereumjs/tx'
-import type { Address } from '@ethereumjs/util'
+import type { Address, EOACode7702AuthorizationListItem } from '@ethereumjs/util'
 import { bigIntToHex, bytesToHex, createAddressFromString, hexToBytes, intToHex } from '@ethereumjs/util'
 import { senderOf } from '../chain/impersonation.ts'
 import type { CallRequest, StateOverride } from '../chain/node.ts'
@@ -95,6 +95,7 @@ export function callRequest(v: unknown, name: string): CallRequest {
     data: opt('input', data) ?? opt('data', data),
     nonce: opt('nonce', quantity),
     accessList: opt('accessList', accessList),
+    authorizationList: opt('authorizationList', authorizationList),
   }
   if (
     req.maxFeePerGas !== undefined &&
@@ -104,6 +105,38 @@ export function callRequest(v: unknown, name: string): CallRequest {
     throw invalidParams(`invalid argument ${name}: maxPriorityFeePerGas is greater than maxFeePerGas`)
   }
   return req
+}
+
+/** EIP-7702 authorizations as viem and ethers send them: { chainId, address, nonce, yParity (or v), r, s }. */
+function authorizationList(v: unknown, name: string): EOACode7702AuthorizationListItem[] {
+  if (!Array.isArray(v)) throw invalidParams(`invalid argument ${name}: expected an array`)
+  return v.map((e, i) => {
+    const o = (e ?? {}) as Record<string, unknown>
+    const at = `${name}[${i}]`
+    let yParity: bigint
+    if (o.yParity !== undefined) yParity = word(o.yParity, `${at}.yParity`)
+    else {
+      const sigV = word(o.v, `${at}.v`)
+      yParity = sigV >= 27n ? sigV - 27n : sigV
+    }
+    return {
+      chainId: bigIntToHex(word(o.chainId, `${at}.chainId`)),
+      address: bytesToHex(data(o.address, `${at}.address`, 20)),
+      nonce: bigIntToHex(word(o.nonce, `${at}.nonce`)),
+      yParity: bigIntToHex(yParity),
+      r: bigIntToHex(word(o.r, `${at}.r`)),
+      s: bigIntToHex(word(o.s, `${at}.s`)),
+    }
+  })
+}
+
+/** Up to 32 bytes of hex, leading zeros allowed (signature parts and the like), or a JSON number. */
+function word(v: unknown, name: string): bigint {
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v)
+  if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{1,64}$/.test(v)) {
+    throw invalidParams(`invalid argument ${name}: expected hex of at most 32 bytes, got ${show(v)}`)
+  }
+  return BigInt(v)
 }
 
 function accessList(v: unknown, name: string): AccessList {
