@@ -282,6 +282,15 @@ describe('--json on every command', () => {
     START_MS + 120_000,
   )
 
+  it('network up, status and down answer with one JSON error document where there is no network', async () => {
+    // a running network needs Lodestar and minutes; `npm run test:network` covers that (test/network)
+    const dir = join(work, 'no-network')
+    const up = await json(['network', 'up', '--dir', dir, '--lodestar', join(work, 'no-lodestar')], 1)
+    expect(up.error.code).toBe('LODESTAR_MISSING')
+    expect((await json(['network', 'status', '--dir', dir], 1)).error.code).toBe('NO_NETWORK')
+    expect((await json(['network', 'down', '--dir', dir], 1)).error.code).toBe('NO_NETWORK')
+  })
+
   it('covered every registered command', () => {
     expect([...covered].sort()).toEqual([...names].sort())
   })

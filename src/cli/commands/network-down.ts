@@ -1,4 +1,4 @@
-import type { CliCommand } from '../command.ts'
+import { type CliCommand, printResult } from '../command.ts'
 import { CliFlagError } from '../errors.ts'
 
 /** `lattice network down`: stop every process of a local network started by `network up`. */
@@ -12,12 +12,13 @@ export const networkDownCommand: CliCommand = {
     const { networkDown } = await import('../network/status.ts')
     const state = readNetworkState(String(opts.dir))
     const stopped = await networkDown(state, { onProgress: (l) => io.stderr.write(`${l}\n`) })
-    if ((io as { json?: boolean }).json) io.stdout.write(`${JSON.stringify({ stopped }, null, 2)}\n`)
-    else if (stopped.length === 0) io.stdout.write(`Nothing of the network in ${state.dir} was running.\n`)
-    else
-      io.stdout.write(
-        `${stopped.map((s) => `stopped ${s.label} (pid ${s.pid}${s.killed ? ', killed' : ''})`).join('\n')}\n`,
-      )
+    printResult(
+      io,
+      { dir: state.dir, stopped },
+      stopped.length === 0
+        ? `Nothing of the network in ${state.dir} was running.`
+        : stopped.map((s) => `stopped ${s.label} (pid ${s.pid}${s.killed ? ', killed' : ''})`).join('\n'),
+    )
     return 0
   },
 }

@@ -1,4 +1,4 @@
-import type { CliCommand } from '../command.ts'
+import { type CliCommand, printResult } from '../command.ts'
 import { CliFlagError } from '../errors.ts'
 
 /** `lattice network status`: head, state root, finalized block and peers of every node (EL and CL). */
@@ -13,8 +13,7 @@ export const networkStatusCommand: CliCommand = {
     const { formatStatus, networkStatus } = await import('../network/status.ts')
     const state = readNetworkState(String(opts.dir))
     const rows = await networkStatus(state)
-    if ((io as { json?: boolean }).json) io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`)
-    else io.stdout.write(`${formatStatus(rows)}\n`)
+    printResult(io, { dir: state.dir, nodes: rows }, formatStatus(rows))
     return 0
   },
 }

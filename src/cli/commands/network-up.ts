@@ -1,4 +1,4 @@
-import type { CliCommand } from '../command.ts'
+import { type CliCommand, printResult } from '../command.ts'
 import { CliFlagError } from '../errors.ts'
 
 /** `lattice network up`: a local multi-validator network (Lattice nodes driven by Lodestar), detached. */
@@ -55,8 +55,7 @@ export const networkUpCommand: CliCommand = {
     }
     for (const m of state.examples) lines.push(`model ${m.name}: ${m.modelId}`)
     lines.push(`Logs in ${state.dir}/logs. Stop with: lattice network down --dir ${state.dir}`)
-    if ((io as { json?: boolean }).json) io.stdout.write(`${JSON.stringify(state, null, 2)}\n`)
-    else io.stdout.write(`${lines.join('\n')}\n`)
+    printResult(io, state, lines.join('\n'))
     return 0
   },
 }
