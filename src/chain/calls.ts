@@ -109,7 +109,7 @@ export async function executeCall(
 }
 
 /** An unsigned transaction for `req` that ethereumjs runs as if `from` had signed it. */
-async function callTx(chain: Chain, req: CallRequest, block: Block, vm: VM): Promise<TypedTransaction> {
+export async function callTx(chain: Chain, req: CallRequest, block: Block, vm: VM): Promise<TypedTransaction> {
   const from = req.from ?? createZeroAddress()
   const noFee = req.gasPrice === undefined && req.maxFeePerGas === undefined && req.maxPriorityFeePerGas === undefined
   const baseFee = noFee ? 0n : (block.header.baseFeePerGas ?? 0n)
@@ -160,7 +160,7 @@ const callBlocks = new WeakMap<Block, Map<string, Block>>()
  * The block context for calls on `block`: the same header, so NUMBER/TIMESTAMP match geth (memoised:
  * building a Block costs about a millisecond in ethereumjs).
  */
-function callBlock(block: Block, vm: VM, noBaseFee = false): Block {
+export function callBlock(block: Block, vm: VM, noBaseFee = false): Block {
   let byKey = callBlocks.get(block)
   if (!byKey) {
     byKey = new Map()

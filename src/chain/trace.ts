@@ -85,7 +85,7 @@ export const TRACE_LIMITS = {
 } as const
 
 /** The bytes left for one trace request; shared by the tracers of a block. */
-class TraceBudget {
+export class TraceBudget {
   left: number = TRACE_LIMITS.maxBytes
   over = false
 
@@ -106,7 +106,7 @@ const STEP_JSON_BYTES = 110
 /** JSON size of a hex string for `bytes` bytes, quotes and comma included. */
 const hexSize = (bytes: number) => 2 * bytes + 5
 
-interface Tracer {
+export interface Tracer {
   step(step: InterpreterStep): Promise<void>
   enter(msg: Message): void
   exit(result: EVMResult): void
@@ -388,12 +388,12 @@ function orderFrame(f: CallFrame): CallFrame {
   return out
 }
 
-function makeTracer(opts: TraceOpts, budget: TraceBudget): Tracer {
+export function makeTracer(opts: TraceOpts, budget: TraceBudget): Tracer {
   if (opts.tracer === 'callTracer') return new CallTracer(opts.tracerConfig ?? {}, budget)
   return new StructLogger(opts, budget)
 }
 
-function overBudget(): TraceError {
+export function overBudget(): TraceError {
   return new TraceError(
     `the trace is over the ${TRACE_LIMITS.maxBytes}-byte limit of one trace request: trace a single transaction, without enableMemory/enableReturnData, or with the callTracer`,
   )

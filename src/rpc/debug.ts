@@ -5,7 +5,8 @@ import type { LatticeNode } from '../chain/node.ts'
 import type { StoredReceipt } from '../chain/receipts.ts'
 import type { TraceOpts } from '../chain/trace.ts'
 import { traceBlock, traceTransaction } from '../chain/trace.ts'
-import { blockRef, hash, paramList } from './codec.ts'
+import { traceCall } from '../chain/trace-call.ts'
+import { blockRef, callRequest, hash, paramList, stateOverrides } from './codec.ts'
 import { invalidParams, RpcCode, RpcError } from './errors.ts'
 import { resolveBlock } from './eth-extra.ts'
 import type { Handlers } from './types.ts'
@@ -86,6 +87,17 @@ export function debugMethods(node: LatticeNode): Handlers {
       return pending ? bytesToHex(pending.serialize()) : '0x'
     },
 
+    debug_traceCall: async (p) => {
+      const [c, b, cfg] = paramList(p, 'debug_traceCall', 1, 3)
+      const req = callRequest(c, 'argument 0')
+      const block = await resolveBlock(chain, blockRef(b, 'argument 1'))
+      if (!block) throw new RpcError(RpcCode.server, 'header not found')
+      const overrides = stateOverrides(
+        (cfg as { stateOverrides?: unknown } | undefined)?.stateOverrides,
+        'stateOverrides',
+      )
+      return traceCall(chain, req, block, traceOpts(cfg), overrides)
+    },
     debug_traceTransaction: async (p) => {
       const [h, c] = paramList(p, 'debug_traceTransaction', 1, 2)
       return traceTransaction(chain, hash(h, 'argument 0'), traceOpts(c))

@@ -8,6 +8,7 @@ import type { LatticeNode } from '../chain/node.ts'
 import { resolveBlockOrThrow } from './blocks.ts'
 import { address, blockRef, data, paramList, q } from './codec.ts'
 import { invalidParams } from './errors.ts'
+import { ethToolingMethods } from './eth-tooling.ts'
 import { simulateMethods } from './simulate.ts'
 import type { Handlers } from './types.ts'
 
@@ -30,6 +31,7 @@ export function ethExtraMethods(node: LatticeNode): Handlers {
   }
 
   return {
+    ...ethToolingMethods(node),
     eth_baseFee: async (p) => {
       paramList(p, 'eth_baseFee', 0, 0)
       if (chain.head.header.baseFeePerGas === undefined) return null
