@@ -62,7 +62,7 @@ describe('lattice node --p2p.port / --bootnodes', () => {
     lattice(['node', '--datadir', d2, '--port', String(rpc2), '--mining', 'off', '--bootnodes', info.enode], children)
     await waitFor(
       'node 2 peered with node 1',
-      async () => (await peerIds(url2).catch(() => [])).includes(info.id),
+      async () => (await peerIds(url2).catch((): string[] => [])).includes(info.id),
       120_000,
     )
 
