@@ -1,7 +1,7 @@
 // Shared plumbing for the `lattice ipfs ...` commands: flags, opening the store, progress bars, output.
 
 import type { ModelStore, StorageProgressEvent } from '../storage/types.ts'
-import type { CliIO, CliOption } from './command.ts'
+import { type CliIO, type CliOption, printResult } from './command.ts'
 
 /** Flags every `ipfs` command takes. */
 export const IPFS_STORE_OPTIONS: CliOption[] = [
@@ -68,7 +68,7 @@ export async function progressBar(
   }
 }
 
-/** Print `value` as JSON (with --json) or as `text` lines. */
+/** Print `value` as JSON (with --json) or as `text` lines (the runner's printResult; opts.json for direct calls). */
 export function print(io: CliIO, opts: Record<string, any>, value: unknown, text: string): void {
-  io.stdout.write(opts.json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`)
+  printResult(opts.json ? { ...io, json: true } : io, value, text)
 }

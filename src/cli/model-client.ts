@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline'
 import type { InterfaceAbi, JsonRpcProvider, TransactionReceipt, TransactionRequest, Wallet } from 'ethers'
 import { contractAbi } from '../chain/abi.ts'
 import { errorMessage, LatticeError } from '../errors.ts'
-import type { CliIO, CliOption } from './command.ts'
+import { type CliIO, type CliOption, printResult } from './command.ts'
 import { CliFlagError, NodeRequestError, TransactionFailedError } from './errors.ts'
 
 export const DEFAULT_RPC_URL = 'http://127.0.0.1:8545'
@@ -193,8 +193,7 @@ export async function revertReason(err: unknown): Promise<string> {
 
 /** Print `json` with --json, else the human text. */
 export function output(io: CliIO, opts: Record<string, any>, json: unknown, human: string): void {
-  if (opts.json) io.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
-  else io.stdout.write(human.endsWith('\n') ? human : `${human}\n`)
+  printResult(opts.json ? { ...io, json: true } : io, json, human)
 }
 
 /** A --model-id value: 0x + 64 hex digits. */
