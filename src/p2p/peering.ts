@@ -94,13 +94,19 @@ export async function startPeering(opts: PeeringOpts): Promise<Peering> {
   /** Static peers by peer id: the bootnodes and admin_addPeer's. */
   const statics = new Map<string, Multiaddr>()
   const dialing = new Set<string>()
+  /** Static peers whose last dial failed: told once, not every 5 s while a peer is down. */
+  const failing = new Set<string>()
   const connected = (id: string) => libp2p.getPeers().some((p) => p.toString() === id)
   const dial = (id: string, ma: Multiaddr) => {
     if (dialing.has(id) || connected(id)) return
     dialing.add(id)
     libp2p
       .dial(ma, { signal: AbortSignal.timeout(10_000) })
-      .catch((err) => log(`could not connect to ${ma}: ${errorMessage(err)}`))
+      .then(() => failing.delete(id))
+      .catch((err) => {
+        if (!failing.has(id)) log(`could not connect to ${ma} (trying again every few seconds): ${errorMessage(err)}`)
+        failing.add(id)
+      })
       .finally(() => dialing.delete(id))
   }
   for (const b of opts.bootnodes ?? []) {
