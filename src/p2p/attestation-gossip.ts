@@ -94,7 +94,7 @@ export interface AttestationGossipStats {
 export class AttestationGossip implements ChainListener {
   readonly stats: AttestationGossipStats = { accepted: 0, rejected: 0, duplicates: 0, waiting: 0, badMessages: 0 }
   private readonly validators: Set<string>
-  /** blockHash + signature of every signature stored or sent (signatures are deterministic, RFC 6979). */
+  /** blockHash + signer + signature of every signature stored or sent (signatures are deterministic, RFC 6979). */
   private readonly seen = new BoundedSet<string>(65_536)
   /** Signatures for blocks not executed here yet, by block hash, with the peer they came from. */
   private readonly waiting = new Map<string, { msg: AttestationMessage; from: string }[]>()
@@ -145,7 +145,7 @@ export class AttestationGossip implements ChainListener {
       const stored = await this.opts.chain.exclusive(() => attestor.attest(block))
       const own = stored?.signatures.find((s) => s.signer === attestor.address)
       if (!stored || !own) return
-      this.seen.add(`${hash}${own.signature}`)
+      this.seen.add(`${hash}${own.signer}${own.signature}`)
       await this.broadcast(
         { blockHash: hash, blockNumber: block.header.number, inferenceRoot: stored.inferenceRoot, signatures: [own] },
         undefined,
@@ -175,7 +175,7 @@ export class AttestationGossip implements ChainListener {
     if (this.closed) return 0
     const chain = this.opts.chain
     const fresh = msg.signatures.filter((s) => {
-      const dup = this.seen.has(`${msg.blockHash}${s.signature}`)
+      const dup = this.seen.has(`${msg.blockHash}${s.signer.toLowerCase()}${s.signature}`)
       if (dup) this.stats.duplicates++
       return !dup
     })
@@ -221,7 +221,7 @@ export class AttestationGossip implements ChainListener {
         this.opts.log?.(`from ${from}: ${new AttestationRejectedError(msg.blockHash, why).shortMessage}`)
         continue
       }
-      this.seen.add(`${msg.blockHash}${s.signature}`)
+      this.seen.add(`${msg.blockHash}${signer}${s.signature}`)
       good.push({ signer, signature: s.signature })
     }
     if (good.length === 0) return 0

@@ -156,4 +156,38 @@ describe('model fetch and attestation gossip between two validators', () => {
     expect(held?.signatures.map((s) => s.signer)).toEqual([ADDR0.toLowerCase(), ADDR1.toLowerCase()].sort())
     expect(held?.inferenceRoot).toBe(root)
   })
+  it('without a peer holding the model the import halts (node-local, not invalid) after the fetch timeout', async () => {
+    // a node with peering on but no peer yet, and a short fetch timeout
+    const lone = await startPeer(genesis, { ipfsNetwork: { fetchTimeoutMs: 3000 } })
+    try {
+      const chainA = a.node.chain
+      const chainL = lone.node.chain
+      const txBlock = (await chainA.getTransaction(Buffer.from(txHash.slice(2), 'hex')))!.block.header.number
+      let halted: unknown
+      for (let n = 1n; n <= txBlock; n++) {
+        const block = (await chainA.getBlockByNumber(n))!
+        try {
+          await chainL.exclusive(() => chainL.importBlock(block))
+        } catch (err) {
+          halted = err
+          break
+        }
+      }
+      expect(halted).toMatchObject({ code: 'BLOCK_IMPORT_HALTED' })
+      expect((halted as Error).message).toMatch(
+        new RegExp(
+          `cannot execute block ${txBlock} on this node: model ${model.modelId}.*is not available on this node.*not judged invalid`,
+        ),
+      )
+      expect(chainL.head.header.number).toBe(txBlock - 1n)
+      // once a peer has it, the same block imports
+      expect((await rpc(lone.url, 'admin_addPeer', [a.enode])).result).toBe(true)
+      await waitFor('the lone node to reach A', () => lone.peering!.peerCount() > 0)
+      const block = (await chainA.getBlockByNumber(txBlock))!
+      expect(await chainL.exclusive(() => chainL.importBlock(block))).toBe('imported')
+      expect(await chainL.inferenceRootOf(block)).toBe(await chainA.inferenceRootOf(block))
+    } finally {
+      await stopPeer(lone)
+    }
+  })
 })
