@@ -164,7 +164,12 @@ export class AttestationGossip implements ChainListener {
       this.opts.log?.(`dropped a message from ${peer}: ${errorMessage(err)}`)
       return
     }
-    await this.accept(msg, peer.toString())
+    try {
+      await this.accept(msg, peer.toString())
+    } catch (err) {
+      // storing failed (the node is stopping): the signature is lost here, never the node
+      this.opts.log?.(`could not store signatures from ${peer}: ${errorMessage(err)}`)
+    }
   }
 
   /**
@@ -270,13 +275,17 @@ export class AttestationGossip implements ChainListener {
   private async catchUp(peer: PeerId): Promise<void> {
     const chain = this.opts.chain
     const head = chain.head.header.number
-    for (let n = head > CATCH_UP_BLOCKS ? head - CATCH_UP_BLOCKS : 1n; n <= head && !this.closed; n++) {
-      const block = await chain.getBlockByNumber(n)
-      if (!block) continue
-      const a = await readAttestation(chain, block.hash())
-      if (!a || a.signatures.length === 0) continue
-      const msg = { blockHash: bytesToHex(block.hash()), blockNumber: n, ...a }
-      await this.send(peer, encodeAttestationMessage(msg))
+    try {
+      for (let n = head > CATCH_UP_BLOCKS ? head - CATCH_UP_BLOCKS : 1n; n <= head && !this.closed; n++) {
+        const block = await chain.getBlockByNumber(n)
+        if (!block) continue
+        const a = await readAttestation(chain, block.hash())
+        if (!a || a.signatures.length === 0) continue
+        const msg = { blockHash: bytesToHex(block.hash()), blockNumber: n, ...a }
+        await this.send(peer, encodeAttestationMessage(msg))
+      }
+    } catch (err) {
+      this.opts.log?.(`could not send recent signatures to ${peer}: ${errorMessage(err)}`)
     }
   }
 }

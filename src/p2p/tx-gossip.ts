@@ -65,7 +65,14 @@ export class TxGossip {
   private queue = new Map<string, { raw: Uint8Array; from?: string }>()
   private timer?: NodeJS.Timeout
   private closed = false
-  private readonly onPending = (hash: string) => this.enqueue(hash)
+  // runs inside the node's submit(): gossip must never fail the submission that emitted it
+  private readonly onPending = (hash: string) => {
+    try {
+      this.enqueue(hash)
+    } catch (err) {
+      this.opts.log?.(`could not queue transaction ${hash} for peers: ${errorMessage(err)}`)
+    }
+  }
   private readonly onConnect = (evt: CustomEvent<PeerId>) => void this.sendPool(evt.detail)
 
   constructor(private readonly opts: TxGossipOpts) {}
@@ -101,6 +108,7 @@ export class TxGossip {
     const batch = this.queue
     this.queue = new Map()
     const libp2p = this.opts.libp2p
+    // send() never throws: one peer's failure is logged and the others still get the batch
     await Promise.all(
       libp2p.getPeers().map(async (peer) => {
         const id = peer.toString()
@@ -112,9 +120,13 @@ export class TxGossip {
 
   /** A new peer gets what the pool holds now (geth announces its pool to a new peer too). */
   private async sendPool(peer: PeerId): Promise<void> {
-    const { pending, queued } = this.opts.node.pool.content(() => 0n)
-    const raws = [...pending.values(), ...queued.values()].flat().map(networkBytes)
-    if (raws.length > 0) await this.send(peer, raws)
+    try {
+      const { pending, queued } = this.opts.node.pool.content(() => 0n)
+      const raws = [...pending.values(), ...queued.values()].flat().map(networkBytes)
+      if (raws.length > 0) await this.send(peer, raws)
+    } catch (err) {
+      this.opts.log?.(`could not send the pool to ${peer}: ${errorMessage(err)}`)
+    }
   }
 
   private async send(peer: PeerId, raws: Uint8Array[]): Promise<void> {
