@@ -387,6 +387,10 @@ export class Chain {
     try {
       // system call before the transactions: the parent's inference root into InferenceVerifier
       await applyInferenceRoot(this.vm, parent.header.number, await this.inferenceRootOf(parent))
+      // before Cancun no EIP-4788 call opens the builder's checkpoint first: the system call's EIP-161 removal of
+      // the system account then sits outside any checkpoint and the first transaction's commit loses it (a
+      // Shanghai block kept an empty 0xff…fe account that import removes). Flush it now, as import does.
+      if (builderDepth() === 0) await this.stateManager.getStateRoot()
       for (const tx of txs) {
         try {
           const result = await builder.addTransaction(tx)
