@@ -17,6 +17,7 @@ import { createPlanner, smOf } from './plan.ts'
 import type { InferenceRecord } from './records.ts'
 import { CallTracker } from './records.ts'
 import type { RegistryEntry } from './registry.ts'
+import { perturbForTest } from './test-perturb.ts'
 
 export type { ModelSource } from './plan.ts'
 
@@ -100,7 +101,12 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
 
   async function run(entry: RegistryEntry, inputs: Tensor[], outputDecimals: number | undefined): Promise<Tensor[]> {
     stats.runs++
-    return opts.sessions.run(entry.digest, () => modelBytes(entry), inputs, { outputDecimals, validated: true })
+    const outputs = await opts.sessions.run(entry.digest, () => modelBytes(entry), inputs, {
+      outputDecimals,
+      validated: true,
+    })
+    // test-only (LATTICE_TEST_PERTURB_INFERENCE): a node that disagrees about one model's outputs
+    return perturbForTest(entry.modelId, outputs)
   }
 
   async function infer(

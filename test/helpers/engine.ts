@@ -1,5 +1,7 @@
 // A scripted consensus side for Engine API tests: a Lattice node with --authrpc in process (or its genesis for a
 // child process), JWT-signed calls, and the fcU+attributes → getPayload → newPayload → fcU sequence of a slot.
+import type { ChildProcess } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -9,6 +11,7 @@ import { DEVNET_GENESIS_PATH } from '../../src/chain/genesis.ts'
 import type { RunningNode } from '../../src/cli/node.ts'
 import { startNode } from '../../src/cli/node.ts'
 import { loadOrCreateJwtSecret, signJwt } from '../../src/engine/jwt.ts'
+import { freePort } from './devnet-process.ts'
 
 export const ZERO_HASH = `0x${'00'.repeat(32)}`
 export const FORKS = ['paris', 'shanghai', 'cancun', 'prague', 'osaka'] as const
@@ -183,6 +186,81 @@ export async function startEngineNode(fork: Fork, opts: { validatorKey?: string 
     close: async () => {
       await node.close()
       rmSync(datadir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** A `lattice node --authrpc.*` child process on a fresh datadir (initialised from `genesisPath`). */
+export interface EngineProcess {
+  engine: EngineClient
+  rpcUrl: string
+  child: ChildProcess
+  output: () => string
+  stop(): Promise<void>
+}
+
+const BIN = fileURLToPath(new URL('../../bin/lattice.js', import.meta.url))
+
+/** Start `lattice init` + `lattice node --authrpc.port` in `dir`; `env` adds environment variables (test switches). */
+export async function startEngineProcess(
+  dir: string,
+  genesisPath: string,
+  opts: { env?: Record<string, string>; children?: ChildProcess[]; timeoutMs?: number } = {},
+): Promise<EngineProcess> {
+  const datadir = join(dir, 'node')
+  const init = spawnSync(process.execPath, [BIN, 'init', '--datadir', datadir, '--genesis', genesisPath], {
+    encoding: 'utf8',
+  })
+  if (init.status !== 0) throw new Error(`lattice init failed: ${init.stdout}${init.stderr}`)
+  const [port, authPort] = [await freePort(), await freePort()]
+  const jwt = join(dir, 'jwtsecret')
+  const child = spawn(
+    process.execPath,
+    [
+      BIN,
+      'node',
+      '--datadir',
+      datadir,
+      '--port',
+      String(port),
+      '--authrpc.port',
+      String(authPort),
+      '--authrpc.jwtsecret',
+      jwt,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } },
+  )
+  opts.children?.push(child)
+  let out = ''
+  child.stdout?.on('data', (d) => {
+    out += d
+  })
+  child.stderr?.on('data', (d) => {
+    out += d
+  })
+  const deadline = Date.now() + (opts.timeoutMs ?? 120_000)
+  while (!out.includes('Engine API:')) {
+    if (child.exitCode !== null) throw new Error(`lattice node exited early:\n${out}`)
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL')
+      throw new Error(`lattice node did not start:\n${out}`)
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  const { secret } = loadOrCreateJwtSecret(jwt)
+  return {
+    engine: new EngineClient(`http://127.0.0.1:${authPort}`, secret),
+    rpcUrl: `http://127.0.0.1:${port}`,
+    child,
+    output: () => out,
+    stop: async () => {
+      if (child.exitCode !== null) return
+      const exited = new Promise((r) => child.once('exit', r))
+      child.kill('SIGTERM')
+      // a node that does not stop in 20 s is killed (the test still cleans up)
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
+      await exited
+      clearTimeout(timer)
     },
   }
 }

@@ -1,3 +1,4 @@
+import { AUTHRPC_OPTIONS, parseAuthRpcFlags } from '../authrpc-flags.ts'
 import { type CliCommand, printResult } from '../command.ts'
 import { CliFlagError } from '../errors.ts'
 import { METRICS_OPTIONS, parseMetricsFlags } from '../metrics.ts'
@@ -24,6 +25,7 @@ export const nodeCommand: CliCommand = {
     ...RPC_LIMIT_OPTIONS,
     ...METRICS_OPTIONS,
     ...P2P_OPTIONS,
+    ...AUTHRPC_OPTIONS,
     {
       flags: '--validator-key <hex>',
       description: 'a genesis validator key: sign each block’s inference root (docs/proofs.md)',
@@ -48,6 +50,7 @@ export const nodeCommand: CliCommand = {
       callLimits: parseRpcLimitFlags(opts),
       metrics: parseMetricsFlags(opts),
       p2p: parseP2PFlags(opts),
+      authrpc: parseAuthRpcFlags(opts),
     })
     const chain = running.node.chain
     // signals are handled before the startup is printed: a supervisor may send SIGTERM as soon as it reads it
@@ -57,7 +60,7 @@ export const nodeCommand: CliCommand = {
       chainId: String(chain.chainId),
       datadir: opts.datadir as string,
       head: String(chain.head.header.number),
-      mining: String(opts.mining),
+      mining: running.engine ? 'off (blocks come from the Engine API)' : String(opts.mining),
       rpcUrl: running.server.url,
       wsUrl: running.server.wsUrl,
       metricsUrl: running.metricsUrl,
@@ -77,6 +80,11 @@ export const nodeCommand: CliCommand = {
     )
     if (running.peering)
       (io.json ? io.stderr : io.stdout).write(`P2P node:        ${running.peering.nodeInfo().enode}\n`)
+    if (running.engine) {
+      const out = io.json ? io.stderr : io.stdout
+      out.write(`Engine API:      ${running.engine.url} (JWT secret ${running.jwtSecret?.path})\n`)
+      out.write('Blocks come from the consensus client attached to the Engine API; this node mines none itself.\n')
+    }
     await stopped
     return 0
   },
