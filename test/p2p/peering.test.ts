@@ -144,4 +144,12 @@ describe('peering between Lattice nodes', () => {
     expect(c.peering!.nodeInfo().id).toBe(id)
     await waitFor('the restarted C back in B’s peers', async () => (await peerIds(b.url)).includes(id))
   })
+  it('admin_removePeer hangs up on a static peer and stops dialling it', async () => {
+    const cId = c!.peering!.nodeInfo().id
+    expect((await rpc(c!.url, 'admin_removePeer', [b.enode])).result).toBe(true)
+    await waitFor('B to lose C', async () => !(await peerIds(b.url)).includes(cId))
+    // past one redial period (5 s) it is still not back
+    await new Promise((r) => setTimeout(r, 6000))
+    expect(await peerIds(c!.url)).not.toContain(b.peering!.nodeInfo().id)
+  })
 })
