@@ -1,6 +1,7 @@
 // The node's libp2p identity, kept in the datadir like geth's `nodekey`: the peer id other nodes list as a
 // bootnode must survive a restart. Hex of the protobuf-encoded Ed25519 key, readable by the owner only.
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { chmod, link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { PrivateKey } from '@libp2p/interface'
 import { NodeKeyError } from './errors.ts'
@@ -30,13 +31,18 @@ export async function loadOrCreateNodeKey(path: string): Promise<PrivateKey> {
   }
   const key = await generateKeyPair('Ed25519')
   await mkdir(dirname(path), { recursive: true, mode: 0o700 })
-  // 'wx': two nodes started on one datadir at once must not both write a key; the loser reads the winner's
+  // written aside, then linked into place: link fails if a key appeared meanwhile (two starts on one datadir),
+  // and a reader never sees a half-written file; the loser reads the winner's key
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`
   try {
-    await writeFile(path, `${Buffer.from(privateKeyToProtobuf(key)).toString('hex')}\n`, { mode: 0o600, flag: 'wx' })
+    await writeFile(tmp, `${Buffer.from(privateKeyToProtobuf(key)).toString('hex')}\n`, { mode: 0o600 })
+    await chmod(tmp, 0o600) // the umask may have narrowed it further, never widened; make it exact
+    await link(tmp, path)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return loadOrCreateNodeKey(path)
     throw new NodeKeyError(path, err)
+  } finally {
+    await unlink(tmp).catch(() => {})
   }
-  await chmod(path, 0o600) // the umask may have narrowed it further, never widened; make it exact
   return key
 }
