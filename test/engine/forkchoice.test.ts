@@ -9,7 +9,7 @@ import { ADDR1, KEY0, rpc } from '../helpers/devnet.ts'
 import type { EngineNode } from '../helpers/engine.ts'
 import { attributes, produceBlock, startEngineNode, ZERO_HASH } from '../helpers/engine.ts'
 
-const BEACON_ROOT = `0x${'cd'.repeat(32)}`
+const BEACON_ROOT: `0x${string}` = `0x${'cd'.repeat(32)}`
 
 describe('Engine API forkchoice: reorg, SYNCING, INVALID, safe/finalized', () => {
   let n: EngineNode

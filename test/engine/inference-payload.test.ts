@@ -49,7 +49,7 @@ describe('an inference transaction across Engine API nodes', () => {
 
   it('builds on node A, validates on node B, and node C (perturbed outputs) answers INVALID naming both', async () => {
     const common = createChainCommon(loadChainSpec(genesisPath))
-    const sign = (nonce: bigint, to: string, data: string, gasLimit: bigint) =>
+    const sign = (nonce: bigint, to: `0x${string}`, data: string, gasLimit: bigint) =>
       createTx(
         {
           type: 2,
