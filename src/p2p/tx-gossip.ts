@@ -54,6 +54,26 @@ export function networkBytes(tx: TypedTransaction): Uint8Array {
 
 /** Most transactions one message may carry. */
 const MAX_TXS_PER_MESSAGE = 4096
+/** Bytes of transactions per message sent: half of what a receiver accepts by default, so any batch fits. */
+const MAX_BATCH_BYTES = 4 * 1024 * 1024
+
+/** Cut `raws` into runs of at most `maxCount` items and `maxBytes` bytes (an item larger than that goes alone). */
+export function splitBatch(raws: Uint8Array[], maxCount: number, maxBytes: number): Uint8Array[][] {
+  const out: Uint8Array[][] = []
+  let cur: Uint8Array[] = []
+  let bytes = 0
+  for (const r of raws) {
+    if (cur.length > 0 && (cur.length >= maxCount || bytes + r.byteLength > maxBytes)) {
+      out.push(cur)
+      cur = []
+      bytes = 0
+    }
+    cur.push(r)
+    bytes += r.byteLength
+  }
+  if (cur.length > 0) out.push(cur)
+  return out
+}
 
 /** Transaction gossip over one protocol of a libp2p node. */
 export class TxGossip {
@@ -130,8 +150,8 @@ export class TxGossip {
   }
 
   private async send(peer: PeerId, raws: Uint8Array[]): Promise<void> {
-    for (let i = 0; i < raws.length && !this.closed; i += MAX_TXS_PER_MESSAGE) {
-      const part = raws.slice(i, i + MAX_TXS_PER_MESSAGE)
+    for (const part of splitBatch(raws, MAX_TXS_PER_MESSAGE, MAX_BATCH_BYTES)) {
+      if (this.closed) return
       try {
         await sendMessage(this.opts.libp2p, peer, this.opts.protocol, RLP.encode(part))
         this.stats.sent += part.length
