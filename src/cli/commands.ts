@@ -12,6 +12,7 @@ export async function loadCommands(): Promise<CliCommand[]> {
     import('./commands/devices.ts'),
     import('./commands/flops.ts'),
     import('./commands/infer.ts'),
+    import('./commands/precompile-output.ts'),
     import('./commands/ipfs-add.ts'),
     import('./commands/ipfs-get.ts'),
     import('./commands/ipfs-stat.ts'),
