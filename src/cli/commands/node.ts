@@ -64,6 +64,8 @@ export const nodeCommand: CliCommand = {
       rpcUrl: running.server.url,
       wsUrl: running.server.wsUrl,
       metricsUrl: running.metricsUrl,
+      /** The address other nodes pass as --bootnodes (with --p2p.port / --bootnodes). */
+      enode: running.peering?.nodeInfo().enode,
     }
     printResult(
       io,
@@ -76,10 +78,9 @@ export const nodeCommand: CliCommand = {
         `Mining:          ${startup.mining}`,
         `Listening on ${startup.rpcUrl} (WebSocket ${startup.wsUrl})`,
         ...(startup.metricsUrl ? [`Metrics:         ${startup.metricsUrl}`] : []),
+        ...(startup.enode ? [`P2P node:        ${startup.enode}`] : []),
       ].join('\n'),
     )
-    if (running.peering)
-      (io.json ? io.stderr : io.stdout).write(`P2P node:        ${running.peering.nodeInfo().enode}\n`)
     if (running.engine) {
       const out = io.json ? io.stderr : io.stdout
       out.write(`Engine API:      ${running.engine.url} (JWT secret ${running.jwtSecret?.path})\n`)
