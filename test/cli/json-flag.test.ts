@@ -19,6 +19,19 @@ const REPO = new URL('../..', import.meta.url).pathname
 // a devnet with its examples on a loaded 2-core machine: measured 40-70 s to its first line; room for more
 const START_MS = 180_000
 
+/** SIGTERM and the exit code; a process that has not exited within 60 s fails the test with its stderr. */
+async function stop(s: Started): Promise<number | null> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no exit 60 s after SIGTERM:\n${s.stderr()}`)), 60_000)
+  })
+  try {
+    return await Promise.race([stopProcess(s.child), late])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 interface Started {
   child: ChildProcess
   doc: Record<string, any>
@@ -255,7 +268,7 @@ describe('--json on every command', () => {
       covered.add('mcp')
       expect(mcp.doc).toMatchObject({ transport: 'http', rpcUrl: url, chainId: '41232', signer: null })
       expect(mcp.doc.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+/)
-      expect(await stopProcess(mcp.child)).toBe(0)
+      expect(await stop(mcp)).toBe(0)
     },
     START_MS,
   )
@@ -263,7 +276,7 @@ describe('--json on every command', () => {
   it(
     'init, export, import and node on data directories',
     async () => {
-      expect(await stopProcess(devnet.child)).toBe(0)
+      expect(await stop(devnet)).toBe(0)
       const source = join(work, 'devnet')
       // the blocks before the inference transaction: importing them needs no model from IPFS
       const to = inferenceTx.blockNumber - 1
@@ -279,7 +292,7 @@ describe('--json on every command', () => {
       const node = await startJson(['node', '--datadir', join(work, 'copy'), '--port', '0'], children)
       covered.add('node')
       expect(node.doc).toMatchObject({ chainId: '41232', head: String(to), mining: 'auto' })
-      expect(await stopProcess(node.child)).toBe(0)
+      expect(await stop(node)).toBe(0)
     },
     START_MS + 120_000,
   )
