@@ -65,6 +65,8 @@ export function decodeAttestationMessage(protocol: string, bytes: Uint8Array): A
 const MAX_SIGNATURES = 1024
 /** Blocks whose signatures may wait for the block to be executed here. */
 const MAX_WAITING_BLOCKS = 256
+/** Signatures that may wait in all (a few validators' signatures of the last 256 blocks). */
+const MAX_WAITING_SIGNATURES = 8192
 /** Recent blocks whose signatures a newly connected peer is sent. */
 const CATCH_UP_BLOCKS = 64n
 
@@ -187,7 +189,10 @@ export class AttestationGossip implements ChainListener {
     if (fresh.length === 0) return 0
     const block = await chain.getBlockByHash(hexToBytes(msg.blockHash as `0x${string}`))
     if (!block) {
-      this.wait({ ...msg, signatures: fresh }, from)
+      // only what could be valid waits: a validator's signature over the root it claims (checked again, against
+      // this node's own root, once the block is here), so a peer cannot fill the buffer with junk
+      const plausible = this.valid(msg, msg.blockNumber, msg.inferenceRoot, fresh, from)
+      if (plausible.length > 0) this.wait({ ...msg, signatures: plausible }, from)
       return 0
     }
     let root: string
@@ -205,35 +210,38 @@ export class AttestationGossip implements ChainListener {
       this.opts.log?.(`from ${from}: ${errorMessage(err)}`)
       return 0
     }
-    const good: RootSignature[] = []
-    for (const s of fresh) {
-      const signer = s.signer.toLowerCase()
-      const why = !this.validators.has(signer)
-        ? `${signer} is not a genesis validator`
-        : recoverSigner(
-              {
-                chainId: chain.chainId,
-                blockNumber: block.header.number,
-                blockHash: msg.blockHash,
-                inferenceRoot: root,
-              },
-              s.signature,
-            ) !== signer
-          ? `the signature does not recover to ${signer}`
-          : undefined
-      if (why) {
-        this.stats.rejected++
-        this.opts.log?.(`from ${from}: ${new AttestationRejectedError(msg.blockHash, why).shortMessage}`)
-        continue
-      }
-      this.seen.add(`${msg.blockHash}${signer}${s.signature}`)
-      good.push({ signer, signature: s.signature })
-    }
+    const good = this.valid(msg, block.header.number, root, fresh, from)
+    for (const s of good) this.seen.add(`${msg.blockHash}${s.signer}${s.signature}`)
     if (good.length === 0) return 0
     await chain.exclusive(() => storeSignatures(chain, block.hash(), root, good))
     this.stats.accepted += good.length
     await this.broadcast({ ...msg, blockNumber: block.header.number, signatures: good }, from)
     return good.length
+  }
+
+  /** The signatures of `sigs` by a genesis validator over (block, root); the others are counted and logged. */
+  private valid(
+    msg: AttestationMessage,
+    blockNumber: bigint,
+    inferenceRoot: string,
+    sigs: RootSignature[],
+    from: string,
+  ): RootSignature[] {
+    const m = { chainId: this.opts.chain.chainId, blockNumber, blockHash: msg.blockHash, inferenceRoot }
+    const out: RootSignature[] = []
+    for (const s of sigs) {
+      const signer = s.signer.toLowerCase()
+      const why = !this.validators.has(signer)
+        ? `${signer} is not a genesis validator`
+        : recoverSigner(m, s.signature) !== signer
+          ? `the signature does not recover to ${signer}`
+          : undefined
+      if (why) {
+        this.stats.rejected++
+        this.opts.log?.(`from ${from}: ${new AttestationRejectedError(msg.blockHash, why).shortMessage}`)
+      } else out.push({ signer, signature: s.signature })
+    }
+    return out
   }
 
   private wait(msg: AttestationMessage, from: string): void {
@@ -247,9 +255,12 @@ export class AttestationGossip implements ChainListener {
       }
       this.waiting.set(msg.blockHash, list)
     }
-    if (list.length >= 64) return
-    list.push({ msg, from })
-    this.stats.waiting += msg.signatures.length
+    // each validator's signature once per block, and a bound on them all
+    const held = new Set(list.flatMap((w) => w.msg.signatures.map((s) => `${s.signer}${s.signature}`)))
+    const sigs = msg.signatures.filter((s) => !held.has(`${s.signer}${s.signature}`))
+    if (sigs.length === 0 || this.stats.waiting + sigs.length > MAX_WAITING_SIGNATURES) return
+    list.push({ msg: { ...msg, signatures: sigs }, from })
+    this.stats.waiting += sigs.length
   }
 
   private async broadcast(msg: AttestationMessage, except: string | undefined): Promise<void> {

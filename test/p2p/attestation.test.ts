@@ -119,7 +119,8 @@ describe('model fetch and attestation gossip between two validators', () => {
     const fresh = await startPeer(genesis, { bootnodes: [a.enode] })
     try {
       await waitFor('B to refuse two', () => b.peering!.attestations.stats.rejected >= before + 2)
-      // the new node has not executed the block: the signature waits, and is refused once it has
+      // the new node has not executed the block: A's real signatures (sent as it connected) wait for it; the stolen
+      // one does not recover to the signer it names, so it is refused at once
       const freshId = peerIdFromString(fresh.peering!.nodeInfo().id)
       await waitFor('the new node to reach A', () => libp2pA.getPeers().some((p) => p.equals(freshId)))
       await sendMessage(
@@ -133,8 +134,10 @@ describe('model fetch and attestation gossip between two validators', () => {
           signatures: [stolen],
         }),
       )
-      await waitFor('the signature to wait for its block', () => fresh.peering!.attestations.stats.waiting >= 1)
-      // once it has executed the block: A's two real signatures (sent as it connected) are kept, the stolen one not
+      await waitFor('the stolen signature refused', () => fresh.peering!.attestations.stats.rejected === 1)
+      await waitFor('A’s signatures to wait for the block', () => fresh.peering!.attestations.stats.waiting === 2)
+      expect(await readAttestation(fresh.node.chain, block.hash())).toBeUndefined()
+      // once it has executed the block, A's two are judged and kept
       const chainF = fresh.node.chain
       for (let n = 1n; n <= a.node.chain.head.header.number; n++) {
         const blk = (await a.node.chain.getBlockByNumber(n))!
