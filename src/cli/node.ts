@@ -18,6 +18,7 @@ import { testingMethods } from '../rpc/testing.ts'
 import type { NetworkOpts } from '../storage/network.ts'
 import type { ModelStore } from '../storage/types.ts'
 import { CLIENT_VERSION } from './devnet.ts'
+import { engineEthMethods } from './engine-eth.ts'
 import { createLatticeRpcDeps } from './lattice-rpc.ts'
 import { logAttestationFailure, logEngine, logMiningFailure } from './log.ts'
 import type { MetricsOpts } from './metrics.ts'
@@ -134,6 +135,7 @@ export async function startNode(opts: StartNodeOpts): Promise<RunningNode> {
   let metricsServer: MetricsServer | undefined
   let peering: Peering | undefined
   let engine: EngineServer | undefined
+  let engineEth: ReturnType<typeof engineEthMethods> | undefined
   let jwtSecret: RunningNode['jwtSecret']
   try {
     if (opts.p2p) {
@@ -168,9 +170,11 @@ export async function startNode(opts: StartNodeOpts): Promise<RunningNode> {
       const path = opts.authrpc.jwtSecretPath ?? join(opts.datadir, 'jwtsecret')
       const { secret, created } = loadOrCreateJwtSecret(path)
       jwtSecret = { path, created }
+      engineEth = engineEthMethods(node)
       engine = await startEngineServer({
         node,
         jwtSecret: secret,
+        extraMethods: engineEth.handlers,
         host: opts.authrpc.host,
         port: opts.authrpc.port,
         clientVersion: CLIENT_VERSION,
@@ -178,6 +182,7 @@ export async function startNode(opts: StartNodeOpts): Promise<RunningNode> {
       })
     }
   } catch (err) {
+    engineEth?.close()
     await metricsServer?.close()
     await server?.close()
     await peering?.close()
@@ -196,6 +201,7 @@ export async function startNode(opts: StartNodeOpts): Promise<RunningNode> {
     jwtSecret,
     close: async () => {
       await engine?.close()
+      engineEth?.close()
       await metricsServer?.close()
       await server.close()
       await peering?.close()

@@ -26,6 +26,8 @@ export interface EngineServerOpts {
   log?: (line: string) => void
   maxBodyBytes?: number
   maxBatch?: number
+  /** More methods on the same port (the eth_* subset the specification lists; src/cli/engine-eth.ts). */
+  extraMethods?: EngineHandlers
 }
 
 export interface EngineServer {
@@ -50,7 +52,7 @@ export function engineMethods(ctx: EngineContext): EngineHandlers {
   )
   // exchangeCapabilities answers with what this node serves, itself excluded (as the specification asks)
   const served = Object.keys(handlers)
-    .filter((m) => m !== 'engine_exchangeCapabilities')
+    .filter((m) => m.startsWith('engine_') && m !== 'engine_exchangeCapabilities')
     .sort()
   return handlers
 }
@@ -71,7 +73,10 @@ export async function startEngineServer(opts: EngineServerOpts): Promise<EngineS
   const maxBatch = opts.maxBatch ?? 100
   const log = opts.log ?? (() => {})
   const builder = new PayloadBuilder({ chain: opts.node.chain, pool: opts.node.pool, log })
-  const handlers = engineMethods({ node: opts.node, builder, log, clientVersion: opts.clientVersion })
+  const handlers = {
+    ...opts.extraMethods,
+    ...engineMethods({ node: opts.node, builder, log, clientVersion: opts.clientVersion }),
+  }
 
   async function runOne(req: unknown): Promise<object | undefined> {
     if (typeof req !== 'object' || req === null || Array.isArray(req)) {

@@ -72,6 +72,14 @@ describe('Engine API (Osaka chain)', () => {
     expect(tc.terminalTotalDifficulty).toBe('0x0')
   })
 
+  it('serves the eth_* subset the specification lists on the Engine port too (JWT required)', async () => {
+    expect(await n.engine.ok('eth_chainId')).toBe('0xa110')
+    expect(await n.engine.ok('eth_syncing')).toBe(false)
+    expect((await n.engine.ok('eth_getBlockByNumber', ['0x0', false])).hash).toBe(genesisHash)
+    expect((await n.engine.call('eth_chainId', [], signJwt(new Uint8Array(32)))).status).toBe(401)
+    expect((await n.engine.call('eth_accounts')).error?.code).toBe(-32601)
+  })
+
   it('builds a payload from the pool without moving the head, executes it with newPayload, adopts it with fcU', async () => {
     const tx = transfer(0n)
     const sent = await rpc(n.rpcUrl, 'eth_sendRawTransaction', [bytesToHex(tx.serialize())])
