@@ -9,6 +9,8 @@
 // their next run (the pool keeps a reference to each model's bytes for that), so the requests queued behind
 // the abandoned run, a block's inferences among them, go on as if nothing happened.
 
+import { createHash } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { availableParallelism } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -66,8 +68,21 @@ interface Job {
   reject(err: Error): void
 }
 
+/** Whom a started worker's events go to (the standby has no slot yet) and whether it said it is ready. */
+interface Binding {
+  slot?: Slot
+  ready: boolean
+}
+
+interface Started {
+  worker: Worker
+  binding: Binding
+}
+
 interface Slot extends WorkerSlot {
   worker: Worker
+  /** Its worker was terminated and none has taken its place yet (one starts when work comes). */
+  vacant: boolean
   /** The current worker answered its start-up message. */
   ready: boolean
   /** Sessions loaded in the current worker (a replacement starts with none) and their metadata. */
@@ -121,6 +136,10 @@ export class WorkerPool {
   private closed = false
   /** Workers terminated because a run they held was abandoned (for tests and metrics). */
   replaced = 0
+  /** The pinned `.wasm`, hashed and compiled once; every worker instantiates this module. */
+  private module?: Promise<WebAssembly.Module>
+  /** A started worker waiting to replace one (kept once a run that may be abandoned has been seen). */
+  private standby?: Started
 
   constructor(opts: WorkerPoolOpts) {
     const env = Number(process.env.LATTICE_INFERENCE_WORKERS)
@@ -175,7 +194,9 @@ export class WorkerPool {
     this.closed = true
     const all = [...this.slots]
     for (const s of all) this.die(s, 'the pool is closed')
-    await Promise.all(all.map((s) => s.worker.terminate()))
+    const standby = this.standby
+    this.standby = undefined
+    await Promise.all([...all.map((s) => s.worker.terminate()), standby?.worker.terminate()])
   }
 
   private place(key: string): Slot {
@@ -190,55 +211,87 @@ export class WorkerPool {
   }
 
   private spawn(): Slot {
+    const started = this.start()
     const slot: Slot = {
       index: this.slots.length,
       keys: new Map(),
       dead: false,
-      worker: startWorker(this.init),
+      worker: started.worker,
       ready: false,
       loaded: new Map(),
       models: new Map(),
       queue: [],
+      vacant: false,
     }
-    this.attach(slot)
+    started.binding.slot = slot
     this.slots.push(slot)
     return slot
   }
 
-  /** Listen to the slot's newly started worker (of a new slot, or one whose worker was terminated). */
-  private attach(slot: Slot): void {
-    const worker = slot.worker
-    worker.unref()
-    slot.ready = false
-    slot.loaded.clear()
-    // events of a worker the slot no longer holds (terminated and replaced) concern nobody
-    const mine = () => slot.worker === worker && !slot.dead
+  /** The pinned `.wasm` compiled once per pool, from bytes whose sha256 is the profile's. */
+  private compiled(): Promise<WebAssembly.Module> {
+    this.module ??= (async () => {
+      const { wasmPath, sha256 } = this.init
+      const bytes = await readFile(wasmPath)
+      const got = createHash('sha256').update(bytes).digest('hex')
+      if (got !== sha256) throw new WorkerPoolError(`${wasmPath} has sha256 ${got}, the profile pins ${sha256}`)
+      return WebAssembly.compile(bytes)
+    })()
+    return this.module
+  }
+
+  /**
+   * Start a worker, for a slot or as the standby (`binding.slot` unset until a slot adopts it). Its events go to
+   * the slot it is bound to, while that slot still holds it; a worker terminated and replaced concerns nobody.
+   */
+  private start(): Started {
+    const worker = startWorker(this.init)
+    const binding: Binding = { ready: false }
+    const owner = (): Slot | undefined => {
+      const s = binding.slot
+      return s && s.worker === worker && !s.dead && !s.vacant ? s : undefined
+    }
+    const failed = (why: string, cause?: unknown) => {
+      const slot = owner()
+      if (slot) this.die(slot, why, cause)
+      else if (this.standby?.worker === worker) this.standby = undefined
+      void worker.terminate()
+    }
+    // the worker's first message: the compiled runtime (it answers "ready" once it has set it up)
+    this.compiled().then(
+      (module) => worker.postMessage({ module }),
+      (err: Error) => failed(`could not start: ${err.message.replace(/^inference worker: /, '')}`),
+    )
     worker.on('message', (r: WorkerResponse) => {
-      if (!mine()) return
       if (r.id === 0) {
-        if ('ready' in r && r.ready) {
+        // a worker whose runtime does not start is of no use: stop it, the next load spawns another
+        if (!('ready' in r && r.ready)) return failed(`could not start: ${(r as { message: string }).message}`)
+        binding.ready = true
+        const slot = owner()
+        if (slot) {
           slot.ready = true
           this.pump(slot)
-          return
         }
-        // a worker whose runtime does not start is of no use: stop it, the next load spawns another
-        const why = (r as { message: string }).message
-        this.die(slot, `could not start: ${why}`)
-        void worker.terminate()
         return
       }
-      const running = slot.running
-      if (!running || running.id !== r.id) return
+      const slot = owner()
+      const running = slot?.running
+      if (!slot || !running || running.id !== r.id) return
       slot.running = undefined
       this.finish(slot, running.job, r)
       this.pump(slot)
     })
-    worker.on('error', (err) => {
-      if (mine()) this.crashed(slot, `worker ${slot.index} failed: ${err.message}`, err)
-    })
-    worker.on('exit', (code) => {
-      if (mine()) this.crashed(slot, `worker ${slot.index} exited (code ${code})`)
-    })
+    const gone = (why: string, cause?: unknown) => {
+      const slot = owner()
+      if (slot) this.crashed(slot, `worker ${slot.index} ${why}`, cause)
+      else if (this.standby?.worker === worker) this.standby = undefined
+    }
+    worker.on('error', (err) => gone(`failed: ${err.message}`, err))
+    worker.on('exit', (code) => gone(`exited (code ${code})`))
+    // after the listeners: a 'message' listener refs the worker's port. An idle worker (a standby, a slot with
+    // nothing to do) must not keep the process alive; a slot refs its worker while it has work
+    worker.unref()
+    return { worker, binding }
   }
 
   /** A worker answered the request it was running. */
@@ -269,14 +322,31 @@ export class WorkerPool {
     this.replace(slot)
   }
 
-  /** Terminate the slot's worker (if still alive) and start a fresh one in its place. */
+  /**
+   * Terminate the slot's worker (if still alive). The standby, when there is one (started, usually ready: no
+   * start-up on the path of the next request), takes its place at once; else a fresh worker starts only when
+   * work is waiting (pump()): a node that is closing aborts its calls, and a worker starting then would only
+   * delay its exit. The next standby starts with the next RPC-path run (request()).
+   */
   private replace(slot: Slot): void {
     const old = slot.worker
     slot.running = undefined
-    slot.worker = startWorker(this.init)
-    this.attach(slot)
+    slot.ready = false
+    slot.loaded.clear()
+    slot.vacant = true
     void old.terminate()
-    this.refresh(slot)
+    if (this.standby) this.occupy(slot)
+    this.pump(slot)
+  }
+
+  /** Put the standby, or a fresh worker, in a vacant slot. */
+  private occupy(slot: Slot): void {
+    const next = this.standby ?? this.start()
+    this.standby = undefined
+    next.binding.slot = slot
+    slot.worker = next.worker
+    slot.ready = next.binding.ready
+    slot.vacant = false
   }
 
   /** The slot is unusable: every request waiting there fails. */
@@ -300,6 +370,8 @@ export class WorkerPool {
       )
     }
     this.inFlight++
+    // a run that may be abandoned may cost its worker: have the replacement started before it is needed
+    if (signal && !this.standby && !this.closed) this.standby = this.start()
     return new Promise<WorkerResponse>((resolve, reject) => {
       let settled = false
       const onAbort = () => this.abandon(slot, job)
@@ -351,16 +423,24 @@ export class WorkerPool {
 
   /** Keep the process alive while the slot has work, and only then. */
   private refresh(slot: Slot): void {
-    if (slot.dead) return
-    if (slot.running || slot.queue.length > 0) slot.worker.ref()
+    if (slot.dead || slot.vacant) return
+    // a reload the pool queued itself is nobody's request: it alone does not hold the process
+    const busy = (slot.running && !slot.running.job.internal) || slot.queue.some((j) => !j.internal)
+    if (busy) slot.worker.ref()
     else slot.worker.unref()
   }
 
   /** Send the slot's worker its next request, once it is started and idle. */
   private pump(slot: Slot): void {
+    if (slot.vacant && !slot.dead && slot.queue.length > 0) this.occupy(slot)
     this.refresh(slot)
     while (!slot.dead && slot.ready && !slot.running && slot.queue.length > 0) {
       const job = slot.queue[0] as Job
+      if (job.internal && !slot.queue.some((q) => q.req.op === 'run' && q.key === job.key)) {
+        // the runs it was for were abandoned meanwhile: the session loads again when one comes
+        slot.queue.shift()
+        continue
+      }
       if (job.req.op === 'load' && !job.internal) {
         // one session per key per worker: a second load of a key is answered from what the first one learnt
         const info = slot.loaded.get(job.key)

@@ -1,9 +1,8 @@
 // An inference worker thread: onnxruntime-web (WebAssembly, one thread) with sessions cached by key
-// (profile id + model digest). It instantiates exactly the `.wasm` bytes whose sha256 the profile pins, so the
-// bytes checked are the bytes run. Runs here, not on the node's JS thread, so a long inference never stalls
-// RPC or block building. See src/inference/worker-pool.ts for the other side.
-import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+// (profile id + model digest). It instantiates the module the pool compiled from exactly the `.wasm` bytes
+// whose sha256 the profile pins, so the bytes checked are the bytes run. Runs here, not on the node's JS
+// thread, so a long inference never stalls RPC or block building. See src/inference/worker-pool.ts for the
+// other side.
 import { parentPort, workerData } from 'node:worker_threads'
 import * as ort from 'onnxruntime-web'
 import { graphIO } from './graph-io.ts'
@@ -141,29 +140,53 @@ async function handle(req: WorkerRequest): Promise<void> {
   }
 }
 
-async function start(): Promise<void> {
-  const bytes = readFileSync(init.wasmPath)
-  const got = createHash('sha256').update(bytes).digest('hex')
-  if (got !== init.sha256) throw new TypeError(`${init.wasmPath} has sha256 ${got}, the profile pins ${init.sha256}`)
+/** The pool's first message: the pinned `.wasm`, compiled once in the main thread from the bytes it hashed. */
+interface WorkerStart {
+  module: WebAssembly.Module
+}
+
+// onnxruntime-web hands Emscripten a copy of `wasmBinary`, which Emscripten passes to WebAssembly.instantiate:
+// these bytes mark that call, which instantiates the shared module instead of compiling 14 MB once more
+// (seconds on a loaded machine: a worker replaced after an abandoned run is ready that much sooner)
+const MARK = new TextEncoder().encode('lattice: instantiate the shared module')
+const isMark = (src: unknown): boolean =>
+  src instanceof Uint8Array && src.length === MARK.length && src.every((b, i) => b === MARK[i])
+
+function useSharedModule(module: WebAssembly.Module): void {
+  const instantiate = WebAssembly.instantiate.bind(WebAssembly) as (
+    src: BufferSource | WebAssembly.Module,
+    imports?: WebAssembly.Imports,
+  ) => Promise<unknown>
+  WebAssembly.instantiate = ((src: BufferSource | WebAssembly.Module, imports?: WebAssembly.Imports) => {
+    if (!isMark(src)) return instantiate(src, imports)
+    return (instantiate(module, imports) as Promise<WebAssembly.Instance>).then((instance) => ({ module, instance }))
+  }) as typeof WebAssembly.instantiate
+}
+
+async function start({ module }: WorkerStart): Promise<void> {
+  if (!(module instanceof WebAssembly.Module)) throw new TypeError('the pool sent no compiled module')
   const version = ort.env.versions.web
   if (version !== init.version)
     throw new TypeError(`onnxruntime-web ${version} is loaded, the profile pins ${init.version}`)
   ort.env.logLevel = 'fatal'
   ort.env.wasm.numThreads = init.numThreads
   ort.env.wasm.proxy = false
-  ort.env.wasm.wasmBinary = bytes
+  useSharedModule(module)
+  ort.env.wasm.wasmBinary = MARK
 }
 
-start().then(
-  () => {
-    // one request at a time: a run is CPU-bound anyway, and strict order keeps load → run → release simple
-    let chain: Promise<void> = Promise.resolve()
-    port.on('message', (req: WorkerRequest) => {
-      chain = chain.then(() =>
-        handle(req).catch((err) => post({ id: req.id, ok: false, stage: req.op, message: message(err) })),
-      )
-    })
-    post({ id: 0, ready: true })
-  },
-  (err) => post({ id: 0, ready: false, message: message(err) }),
+port.once('message', (first: WorkerStart) =>
+  start(first).then(
+    () => {
+      // one request at a time: a run is CPU-bound anyway, and strict order keeps load → run → release simple
+      let chain: Promise<void> = Promise.resolve()
+      port.on('message', (req: WorkerRequest) => {
+        chain = chain.then(() =>
+          handle(req).catch((err) => post({ id: req.id, ok: false, stage: req.op, message: message(err) })),
+        )
+      })
+      post({ id: 0, ready: true })
+    },
+    (err) => post({ id: 0, ready: false, message: message(err) }),
+  ),
 )

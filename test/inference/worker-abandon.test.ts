@@ -108,6 +108,19 @@ describe('abandoning RPC-path runs at their deadline', () => {
     expect(sumOf(await withRunDeadline(deadline(60_000), () => p.run(loop.slot, 'loop', loopFeeds(99))))).toBe(100)
     expect(p.started).toBe(1)
     expect(loop.slot.dead).toBe(false)
+
+    // again: the standby (started by the RPC-path run above) takes the slot at once, no start-up on the way
+    await new Promise((resolve) => setTimeout(resolve, 5000))
+    const again = withRunDeadline(deadline(300), () => p.run(loop.slot, 'loop', loopFeeds(2 ** 40))).catch(
+      (e: unknown) => e,
+    )
+    expect(await again).toBeInstanceOf(RunAbandonedError)
+    const t1 = performance.now()
+    expect(classOf(await p.run(iris.slot, 'iris', irisFeeds()))).toBe(2n)
+    const nextMs = performance.now() - t1
+    console.log(`the next run after a replacement by the standby (session loaded again): ${nextMs.toFixed(0)} ms`)
+    expect(p.replaced).toBe(2)
+    expect(nextMs).toBeLessThan(1500)
   }, 120_000)
 
   it('a queued run is dropped without touching the worker; the run ahead of it finishes', async () => {
