@@ -1,43 +1,61 @@
 /**
- * Devnet throughput against anvil, measured in the same run on the same machine.
- * Prints each figure for both nodes and the ratio ours/anvil (time: lower is better).
+ * Devnet latency against anvil, measured in the same run on the same machine. Each round starts a fresh
+ * node of each kind, in alternating order (so that load drifts hit both alike), on a fixed port range;
+ * every figure is the median over the rounds with its spread (min–max), and the ratio is ours/anvil of the
+ * medians (time per operation: lower is better). Everything is compiled and signed before any node starts:
+ * work between a node's first reply and the first request let keep-alive sockets close (UND_ERR_SOCKET).
  *
- *   npm run bench:devnet [-- --transfers 500 --calls 2000]
+ *   npm run bench:devnet [-- --rounds 6 --calls 500 --long --port-base 28600 --iris 20]
+ *
+ * Default: transfers over blocks 1–500. `--long`: 3,000 transfers, blocks 1–500 and 2,500–3,000 reported
+ * apart (anvil slows as its chain grows). The iris inference-transaction stream runs on lattice only.
  */
 import '../src/polyfills.ts'
 import type { ChildProcess } from 'node:child_process'
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { type Common, createCustomCommon, Mainnet } from '@ethereumjs/common'
+import { createCustomCommon, Mainnet } from '@ethereumjs/common'
 import { createFeeMarket1559Tx } from '@ethereumjs/tx'
 import { bytesToHex, createAddressFromString, hexToBytes } from '@ethereumjs/util'
 import { Interface } from 'ethers'
+import { exampleModels } from '../examples/models/index.ts'
+import { abiTensor, INFERENCE, inferenceAbi } from '../test/helpers/models.ts'
 import { COUNTER_SOL, compileContract } from '../test/helpers/solc.ts'
 
 const { values } = parseArgs({
-  options: { transfers: { type: 'string', default: '500' }, calls: { type: 'string', default: '2000' } },
+  options: {
+    rounds: { type: 'string', default: '6' },
+    calls: { type: 'string', default: '500' },
+    long: { type: 'boolean', default: false },
+    iris: { type: 'string', default: '20' },
+    'port-base': { type: 'string', default: '28600' },
+  },
 })
-const TRANSFERS = Number(values.transfers)
+const ROUNDS = Number(values.rounds)
 const CALLS = Number(values.calls)
-const KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80'
-const FROM = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
+const TRANSFERS = values.long ? 3000 : 500
+const WINDOWS: [string, number, number][] = values.long
+  ? [
+      ['transfers, blocks 1–500', 0, 500],
+      ['transfers, blocks 2,500–3,000', 2500, 3000],
+    ]
+  : [['transfers, blocks 1–500', 0, 500]]
+const IRIS = Number(values.iris)
+const PORT_BASE = Number(values['port-base'])
+const LATTICE_CHAIN_ID = 41232n
+const ANVIL_CHAIN_ID = 31337n
+// anvil's (and the devnet's) test mnemonic: #0 deploys, #2 sends transfers, #3 sends inferences
+const DEPLOYER = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
+const TRANSFER_KEY = '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a'
+const IRIS_KEY = '0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6'
+const IRIS_FROM = '0x90F79bf6EB2c4f870365E785982E1f101E93b906'
 const TO = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8'
 const require = createRequire(import.meta.url)
 const ANVIL = join(dirname(require.resolve('@foundry-rs/anvil-linux-amd64/package.json')), 'bin', 'anvil')
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => resolve(port))
-    })
-  })
-}
 
 let nextId = 1
 async function rpc(url: string, method: string, params: unknown[] = []): Promise<any> {
@@ -51,133 +69,217 @@ async function rpc(url: string, method: string, params: unknown[] = []): Promise
   return body.result
 }
 
-async function waitUp(url: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 60_000
+async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 180_000): Promise<T> {
+  const deadline = Date.now() + ms
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`node at ${url} exited`)
     try {
-      await rpc(url, 'eth_chainId')
-      return
-    } catch {
-      await new Promise((r) => setTimeout(r, 100))
-    }
+      const v = await f()
+      if (v) return v
+    } catch {}
+    await new Promise((r) => setTimeout(r, 20))
   }
-  throw new Error(`node at ${url} did not start`)
+  throw new Error(`timed out waiting for ${what}`)
 }
 
 interface Target {
-  name: string
+  name: 'lattice' | 'anvil'
   url: string
   child: ChildProcess
-  cleanup: () => void
+  datadir?: string
 }
 
-async function startLattice(): Promise<Target> {
-  const port = await freePort()
-  const datadir = mkdtempSync(join(tmpdir(), 'lattice-bench-'))
-  const bin = new URL('../bin/lattice.js', import.meta.url).pathname
-  const child = spawn(
-    process.execPath,
-    [bin, 'devnet', '--port', String(port), '--datadir', datadir, '--no-examples'],
-    {
+async function start(name: Target['name'], port: number): Promise<Target> {
+  const url = `http://127.0.0.1:${port}`
+  let child: ChildProcess
+  let datadir: string | undefined
+  if (name === 'lattice') {
+    datadir = mkdtempSync(join(tmpdir(), 'lattice-bench-'))
+    const bin = new URL('../bin/lattice.js', import.meta.url).pathname
+    child = spawn(process.execPath, [bin, 'devnet', '--port', String(port), '--datadir', datadir], {
       stdio: 'ignore',
-    },
+    })
+  } else {
+    child = spawn(ANVIL, ['--port', String(port), '--silent'], { stdio: 'ignore' })
+  }
+  const t: Target = { name, url, child, datadir }
+  await until(`${name} on ${port}`, async () => {
+    if (child.exitCode !== null) throw new Error(`${name} exited`)
+    return rpc(url, 'eth_chainId')
+  })
+  // the devnet deploys its example models (iris among them) after it starts answering
+  if (datadir) await until('devnet examples', async () => existsSync(join(datadir, 'examples.json')))
+  return t
+}
+
+async function stop(t: Target): Promise<void> {
+  if (t.child.exitCode === null) {
+    const exited = new Promise((r) => t.child.once('exit', r))
+    t.child.kill('SIGTERM')
+    await exited
+  }
+  if (t.datadir) rmSync(t.datadir, { recursive: true, force: true })
+}
+
+function signTransfers(chainId: bigint): string[] {
+  const common = createCustomCommon({ chainId: Number(chainId) }, Mainnet, { hardfork: 'prague' })
+  const key = hexToBytes(TRANSFER_KEY)
+  const to = createAddressFromString(TO)
+  return Array.from({ length: TRANSFERS }, (_, i) =>
+    bytesToHex(
+      createFeeMarket1559Tx(
+        {
+          nonce: BigInt(i),
+          maxFeePerGas: 100n * 10n ** 9n,
+          maxPriorityFeePerGas: 10n ** 9n,
+          gasLimit: 21000n,
+          to,
+          value: 1n,
+          chainId,
+        },
+        { common },
+      )
+        .sign(key)
+        .serialize(),
+    ),
   )
-  const url = `http://127.0.0.1:${port}`
-  await waitUp(url, child)
-  return { name: 'lattice', url, child, cleanup: () => rmSync(datadir, { recursive: true, force: true }) }
 }
 
-async function startAnvil(): Promise<Target> {
-  const port = await freePort()
-  const child = spawn(ANVIL, ['--port', String(port), '--silent'], { stdio: 'ignore' })
-  const url = `http://127.0.0.1:${port}`
-  await waitUp(url, child)
-  return { name: 'anvil', url, child, cleanup: () => {} }
+const counter = compileContract(COUNTER_SOL, 'Counter')
+const getData = new Interface(counter.abi).encodeFunctionData('get')
+const signed = new Map<bigint, string[]>([
+  [LATTICE_CHAIN_ID, signTransfers(LATTICE_CHAIN_ID)],
+  [ANVIL_CHAIN_ID, signTransfers(ANVIL_CHAIN_ID)],
+])
+const iris = exampleModels({ only: ['iris'] })[0]
+
+/** Milliseconds per operation, by workload. */
+type Figures = Record<string, number>
+
+async function receipt(url: string, hash: string): Promise<any> {
+  return until(`receipt ${hash}`, () => rpc(url, 'eth_getTransactionReceipt', [hash]))
 }
 
-interface Figures {
-  transfers: number
-  calls: number
-  chainId: number
+async function timeLoop(n: number, f: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now()
+  for (let i = 0; i < n; i++) await f()
+  return (performance.now() - t0) / n
 }
 
 async function measure(t: Target): Promise<Figures> {
+  const out: Figures = {}
   const chainId = BigInt(await rpc(t.url, 'eth_chainId'))
-  const common: Common = createCustomCommon({ chainId: Number(chainId) }, Mainnet, { hardfork: 'prague' })
-  // deploy the view-function target
-  const { abi, bytecode } = compileContract(COUNTER_SOL, 'Counter')
-  const deployHash = await rpc(t.url, 'eth_sendTransaction', [{ from: FROM, data: bytecode }])
-  let receipt: any = await rpc(t.url, 'eth_getTransactionReceipt', [deployHash])
-  while (!receipt) {
-    await new Promise((r) => setTimeout(r, 20))
-    receipt = await rpc(t.url, 'eth_getTransactionReceipt', [deployHash])
+  const raws = signed.get(chainId)
+  if (!raws) throw new Error(`no transfers signed for chain ${chainId}`)
+  const deployHash = await rpc(t.url, 'eth_sendTransaction', [{ from: DEPLOYER, data: counter.bytecode }])
+  const deployed = await receipt(t.url, deployHash)
+  const target = deployed.contractAddress
+  const first = Number(await rpc(t.url, 'eth_blockNumber')) + 1
+  // one transfer per automined block; a window's clock starts once the block before it is in
+  let t0 = 0
+  let prev = ''
+  for (let i = 0; i < TRANSFERS; i++) {
+    const opens = WINDOWS.find((w) => w[1] === i)
+    if (opens) {
+      if (prev) await receipt(t.url, prev)
+      t0 = performance.now()
+    }
+    prev = await rpc(t.url, 'eth_sendRawTransaction', [raws[i]])
+    const closes = WINDOWS.find((w) => w[2] === i + 1)
+    if (closes) {
+      await receipt(t.url, prev)
+      out[closes[0]] = (performance.now() - t0) / (closes[2] - closes[1])
+    }
   }
-  const counter = receipt.contractAddress
-  // pre-sign the transfers
-  const nonce = BigInt(await rpc(t.url, 'eth_getTransactionCount', [FROM, 'latest']))
-  const raws = Array.from({ length: TRANSFERS }, (_, i) =>
+  out.chainLength = Number(await rpc(t.url, 'eth_blockNumber'))
+  out.firstTransferBlock = first
+  const call = { to: target, data: getData }
+  out['eth_call at head'] = await timeLoop(CALLS, () => rpc(t.url, 'eth_call', [call, 'latest']))
+  const past = `0x${Number(deployed.blockNumber).toString(16)}`
+  out['eth_call at a past block'] = await timeLoop(CALLS, () => rpc(t.url, 'eth_call', [call, past]))
+  out.eth_chainId = await timeLoop(CALLS, () => rpc(t.url, 'eth_chainId'))
+  if (t.name === 'lattice' && IRIS > 0) out['iris inference transaction'] = await irisStream(t, chainId)
+  return out
+}
+
+/** Median ms of pre-signed iris `infer` transactions to the precompile, each to its receipt. */
+async function irisStream(t: Target, chainId: bigint): Promise<number> {
+  const saved = JSON.parse(readFileSync(join(t.datadir!, 'examples.json'), 'utf8')) as {
+    models: { name: string; modelId: string }[]
+  }
+  const modelId = saved.models.find((m) => m.name === 'iris')!.modelId
+  const data = inferenceAbi.encodeFunctionData('infer', [modelId, iris.sampleInput.map(abiTensor)])
+  const gas = BigInt(await rpc(t.url, 'eth_estimateGas', [{ from: IRIS_FROM, to: INFERENCE, data }]))
+  const common = createCustomCommon({ chainId: Number(chainId) }, Mainnet, { hardfork: 'prague' })
+  const nonce = BigInt(await rpc(t.url, 'eth_getTransactionCount', [IRIS_FROM, 'latest']))
+  const raws = Array.from({ length: IRIS }, (_, i) =>
     bytesToHex(
       createFeeMarket1559Tx(
         {
           nonce: nonce + BigInt(i),
           maxFeePerGas: 100n * 10n ** 9n,
           maxPriorityFeePerGas: 10n ** 9n,
-          gasLimit: 21000n,
-          to: createAddressFromString(TO),
-          value: 1n,
+          gasLimit: (gas * 12n) / 10n,
+          to: createAddressFromString(INFERENCE),
+          data: hexToBytes(data as `0x${string}`),
           chainId,
         },
         { common },
       )
-        .sign(hexToBytes(KEY))
+        .sign(hexToBytes(IRIS_KEY))
         .serialize(),
     ),
   )
-
-  let t0 = performance.now()
-  let last = ''
-  for (const raw of raws) last = await rpc(t.url, 'eth_sendRawTransaction', [raw])
-  while (!(await rpc(t.url, 'eth_getTransactionReceipt', [last]))) await new Promise((r) => setTimeout(r, 5))
-  const transfers = performance.now() - t0
-
-  const data = new Interface(abi).encodeFunctionData('get')
-  t0 = performance.now()
-  for (let i = 0; i < CALLS; i++) await rpc(t.url, 'eth_call', [{ to: counter, data }, 'latest'])
-  const calls = performance.now() - t0
-
-  t0 = performance.now()
-  for (let i = 0; i < CALLS; i++) await rpc(t.url, 'eth_chainId')
-  const chainIdMs = performance.now() - t0
-  return { transfers, calls, chainId: chainIdMs }
+  const samples: number[] = []
+  for (const raw of raws) {
+    const t0 = performance.now()
+    const r = await receipt(t.url, await rpc(t.url, 'eth_sendRawTransaction', [raw]))
+    if (r.status !== '0x1') throw new Error('iris inference transaction reverted')
+    samples.push(performance.now() - t0)
+  }
+  return median(samples)
 }
 
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+const fmt = (ms: number) => (ms < 10 ? ms.toFixed(2) : ms.toFixed(1))
+const spread = (xs: number[]) => `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`
+
 async function main(): Promise<void> {
-  const results: Record<string, Figures> = {}
-  for (const start of [startLattice, startAnvil]) {
-    const t = await start()
-    try {
-      results[t.name] = await measure(t)
-    } finally {
-      t.child.kill('SIGTERM')
-      await new Promise((r) => t.child.once('exit', r))
-      t.cleanup()
+  const runs: Record<Target['name'], Figures[]> = { lattice: [], anvil: [] }
+  for (let round = 0; round < ROUNDS; round++) {
+    const order: Target['name'][] = round % 2 === 0 ? ['lattice', 'anvil'] : ['anvil', 'lattice']
+    for (const [i, name] of order.entries()) {
+      const t = await start(name, PORT_BASE + 2 * round + i)
+      try {
+        runs[name].push(await measure(t))
+      } finally {
+        await stop(t)
+      }
+      process.stderr.write(`round ${round + 1}/${ROUNDS} ${name}: ${JSON.stringify(runs[name].at(-1))}\n`)
     }
   }
-  const ours = results.lattice
-  const anvil = results.anvil
-  const rows: [string, keyof Figures, number][] = [
-    [`${TRANSFERS} pre-signed transfers -> last receipt`, 'transfers', TRANSFERS],
-    [`${CALLS} sequential eth_call (view)`, 'calls', CALLS],
-    [`${CALLS} sequential eth_chainId`, 'chainId', CALLS],
-  ]
-  console.log(`\nnode ${process.version}, ${new Date().toISOString()}`)
-  console.log('| workload | lattice ms | anvil ms | lattice/anvil | lattice per op |')
-  console.log('| --- | ---: | ---: | ---: | ---: |')
-  for (const [label, key, n] of rows) {
+  const rows = [...WINDOWS.map((w) => w[0]), 'eth_call at head', 'eth_call at a past block', 'eth_chainId']
+  console.log(`\nnode ${process.version}, ${new Date().toISOString()}, ${ROUNDS} alternating rounds`)
+  console.log(
+    `chain length at the end: lattice ${runs.lattice[0].chainLength}, anvil ${runs.anvil[0].chainLength}; ` +
+      `first transfer in block ${runs.lattice[0].firstTransferBlock} / ${runs.anvil[0].firstTransferBlock}; ` +
+      `${CALLS} sequential requests per call row`,
+  )
+  console.log('| workload (ms per op) | lattice median (spread) | anvil median (spread) | lattice/anvil |')
+  console.log('| --- | ---: | ---: | ---: |')
+  for (const row of rows) {
+    const ours = runs.lattice.map((f) => f[row])
+    const theirs = runs.anvil.map((f) => f[row])
     console.log(
-      `| ${label} | ${ours[key].toFixed(0)} | ${anvil[key].toFixed(0)} | ${(ours[key] / anvil[key]).toFixed(2)}x | ${((ours[key] / n) * 1000).toFixed(0)} µs |`,
+      `| ${row} | ${fmt(median(ours))} (${spread(ours)}) | ${fmt(median(theirs))} (${spread(theirs)}) | ${(median(ours) / median(theirs)).toFixed(2)}x |`,
     )
+  }
+  if (IRIS > 0) {
+    const xs = runs.lattice.map((f) => f['iris inference transaction'])
+    console.log(`| iris inference transaction (median of ${IRIS}) | ${fmt(median(xs))} (${spread(xs)}) | – | – |`)
   }
 }
 
