@@ -10,7 +10,7 @@ import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { Caches, CacheType, MerkleStateManager } from '@ethereumjs/statemanager'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import type { Address, DB, WithdrawalData } from '@ethereumjs/util'
-import { bytesToHex, createContractAddress, equalsBytes, ValueEncoding } from '@ethereumjs/util'
+import { bytesToHex, equalsBytes, ValueEncoding } from '@ethereumjs/util'
 import type { RunTxResult, VM } from '@ethereumjs/vm'
 import { buildBlock, createVM, runBlock } from '@ethereumjs/vm'
 import { keccak256 } from 'ethereum-cryptography/keccak.js'
@@ -30,7 +30,6 @@ import {
   ImportHaltedError,
   MissingStateError,
   OpenCheckpointError,
-  TxRejectedError,
 } from './errors.ts'
 import type { ChainSpec } from './genesis.ts'
 import { createChainCommon } from './genesis.ts'
@@ -43,6 +42,9 @@ import { Mutex } from './mutex.ts'
 import type { StoredReceipt } from './receipts.ts'
 import { decodeReceipts, decodeTxLookup, encodeReceipts, encodeTxLookup, metaKeys } from './receipts.ts'
 import { putSideBlock } from './side-blocks.ts'
+import { importReason, storedReceipt, toTxError } from './tx-receipts.ts'
+
+export { effectiveGasPrice } from './tx-receipts.ts'
 
 /** Options for {@link Chain.open}. */
 export interface ChainOpts {
@@ -436,23 +438,9 @@ export class Chain {
    */
   async commitBlock(block: Block, included: MinedTx[], opts: { canonical?: boolean } = {}): Promise<StoredReceipt[]> {
     const baseFee = block.header.baseFeePerGas ?? 0n
-    const receipts = included.map((m, i) => {
-      const r = m.result.receipt
-      const sender = m.tx.getSenderAddress()
-      const receipt: StoredReceipt = {
-        type: m.tx.type,
-        status: 'status' in r ? (r.status as 0 | 1) : 1,
-        cumulativeGasUsed: r.cumulativeBlockGasUsed,
-        gasUsed: m.result.totalGasSpent,
-        logsBloom: r.bitvector,
-        logs: r.logs as StoredReceipt['logs'],
-        contractAddress: m.tx.to === undefined ? createContractAddress(sender, m.tx.nonce).bytes : undefined,
-        effectiveGasPrice: effectiveGasPrice(m.tx, baseFee),
-        from: sender.bytes,
-        root: 'stateRoot' in r ? (r.stateRoot as Uint8Array) : undefined,
-      }
-      included[i].receipt = receipt
-      return receipt
+    const receipts = included.map((m) => {
+      m.receipt = storedReceipt(m.tx, m.result, baseFee)
+      return m.receipt
     })
     const records: BlockInferenceRecord[] = included.flatMap((m, txIndex) => {
       const txHash = bytesToHex(m.tx.hash())
@@ -582,28 +570,4 @@ export class Chain {
   }
 }
 
-/** Gas price actually paid per unit of gas. */
-export function effectiveGasPrice(tx: TypedTransaction, baseFee: bigint): bigint {
-  if ('maxPriorityFeePerGas' in tx) {
-    const tip =
-      tx.maxPriorityFeePerGas < tx.maxFeePerGas - baseFee ? tx.maxPriorityFeePerGas : tx.maxFeePerGas - baseFee
-    return baseFee + tip
-  }
-  return (tx as { gasPrice: bigint }).gasPrice
-}
-
-function toTxError(err: unknown): Error {
-  if (err instanceof LatticeError) return err
-  const msg = (err as Error).message ?? String(err)
-  return new TxRejectedError('TX_INVALID', msg.split(' (')[0].replace(/^Error: /, ''))
-}
-
 export const blockHashHex = (b: Block) => bytesToHex(b.hash())
-
-/** The first clause of an ethereumjs validation error, without its block dump. */
-function importReason(err: unknown): string {
-  if (err instanceof LatticeError) return err.shortMessage
-  const msg = String((err as Error)?.message ?? err)
-  // ethereumjs appends "(vm hf=... -> block number=... hash=...)": the block is named by the caller
-  return msg.split(/ \(vm hf=| \(block number=| \(tx type=| block number=| hash=/)[0].trim()
-}
