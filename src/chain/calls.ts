@@ -1,6 +1,6 @@
 import type { Block } from '@ethereumjs/block'
 import { createBlock } from '@ethereumjs/block'
-import type { AccessList, TypedTransaction } from '@ethereumjs/tx'
+import type { AccessList, TypedTransaction, TypedTxData } from '@ethereumjs/tx'
 import { createTx } from '@ethereumjs/tx'
 import type { Address, EOACode7702AuthorizationListItem } from '@ethereumjs/util'
 import { bytesToHex, createZeroAddress } from '@ethereumjs/util'
@@ -133,7 +133,14 @@ export async function callTx(chain: Chain, req: CallRequest, block: Block, vm: V
         }
   if (fee.type >= 2 && (fee.maxFeePerGas as bigint) < baseFee) fee.maxFeePerGas = baseFee
   const tx = createTx(
-    { ...base, ...fee, accessList: req.accessList, authorizationList: req.authorizationList, chainId: chain.chainId },
+    // the type field picks the transaction class; only type 4 reads authorizationList
+    {
+      ...base,
+      ...fee,
+      accessList: req.accessList,
+      authorizationList: req.authorizationList,
+      chainId: chain.chainId,
+    } as TypedTxData,
     { common, freeze: false },
   )
   // impersonate the sender: calls are unsigned
