@@ -56,6 +56,10 @@ export function lodestarCommand(binary: string, a: LodestarArgs): string[] {
     '0',
     '--params.CAPELLA_FORK_EPOCH',
     '0',
+    // the execution chain is post-merge from genesis (terminalTotalDifficulty 0); Lodestar's dev default (2^256-2^10)
+    // only makes engine_exchangeTransitionConfigurationV1 disagree
+    '--params.TERMINAL_TOTAL_DIFFICULTY',
+    '0',
     '--execution.urls',
     `http://127.0.0.1:${a.authPort}`,
     '--jwt-secret',
