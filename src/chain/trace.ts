@@ -7,6 +7,7 @@ import { runBlock } from '@ethereumjs/vm'
 import type { Chain } from './chain.ts'
 import { assertCheckpointDepth } from './checkpoints.ts'
 import { TraceError } from './errors.ts'
+import { withImpersonatedSenders } from './impersonation.ts'
 import { applyInferenceRoot } from './inference-roots.ts'
 import { decodeRevertReason } from './revert.ts'
 import { sandboxVM } from './sandbox.ts'
@@ -410,6 +411,8 @@ export async function traceBlock(
   onlyIndex?: number,
 ): Promise<{ txHash: string; result: TxTrace }[]> {
   if (block.header.number === 0n) throw new TraceError('genesis is not traceable')
+  // impersonated transactions (devnet) run as their senders, not as what their placeholder signature recovers to
+  block = withImpersonatedSenders(block)
   const parent = await chain.getBlockByHash(block.header.parentHash)
   if (!parent) throw new TraceError(`parent of block ${block.header.number} not found`)
   // a sandbox: re-executing writes trie nodes, and those must not reach the database

@@ -5,6 +5,7 @@ import type { Block } from '@ethereumjs/block'
 import type { Address } from '@ethereumjs/util'
 import { bytesToHex, equalsBytes } from '@ethereumjs/util'
 import type { Chain } from '../chain/chain.ts'
+import { senderOf } from '../chain/impersonation.ts'
 import type { LatticeNode } from '../chain/node.ts'
 import type { StoredReceipt } from '../chain/receipts.ts'
 import type { CallFrame } from '../chain/trace.ts'
@@ -272,7 +273,7 @@ export function otsMethods(node: LatticeNode): Handlers {
 }
 
 function senderTx(block: Block, who: Address, nonce: bigint): string | undefined {
-  const tx = block.transactions.find((t) => t.nonce === nonce && equalsBytes(t.getSenderAddress().bytes, who.bytes))
+  const tx = block.transactions.find((t) => t.nonce === nonce && equalsBytes(senderOf(t).bytes, who.bytes))
   return tx ? bytesToHex(tx.hash()) : undefined
 }
 
