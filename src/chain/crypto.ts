@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module'
 import type { CustomCrypto } from '@ethereumjs/common'
 import { calculateSigRecovery, concatBytes, setLengthLeft } from '@ethereumjs/util'
+import { createKeccak, type IHasher } from 'hash-wasm'
 import { LatticeError } from '../errors.ts'
 
 const require = createRequire(import.meta.url)
@@ -20,11 +21,23 @@ function load<T>(name: string): T | undefined {
 
 const secp = load<NativeSecp>('secp256k1')
 const keccak = load<KeccakFactory>('keccak')
+// hash-wasm's keccak is about 4x faster than the native `keccak` binding for the 32–600 byte inputs of trie
+// nodes and keys (0.6 vs 5.3 µs for 32 B: the binding pays for a Buffer and a C++ object per call). One
+// instance serves every call: each hash is init/update/digest in one synchronous run, so calls never interleave.
+const wasmKeccak: IHasher | undefined = await createKeccak(256).catch(() => undefined)
+
+/** keccak-256 with hash-wasm (throws where WebAssembly did not load: check `nativeCrypto().keccak256`). */
+export function wasmKeccak256(msg: Uint8Array): Uint8Array {
+  if (!wasmKeccak) throw new LatticeError('CRYPTO_UNAVAILABLE', 'hash-wasm keccak did not load')
+  wasmKeccak.init()
+  wasmKeccak.update(msg)
+  return wasmKeccak.digest('binary')
+}
 
 /**
- * Native libsecp256k1 / keccak for signature recovery and hashing: ecrecover in pure JS costs about
- * 1.5 ms, which dominated block production. Both libraries compute the same values as the JS
- * versions (same curve, same hash); where no native build loads, ethereumjs' defaults are used.
+ * Native libsecp256k1 for signature recovery and WebAssembly (else native) keccak for hashing: ecrecover
+ * in pure JS costs about 1.5 ms, which dominated block production. All compute the same values as the JS
+ * versions (same curve, same hash); where neither loads, ethereumjs' defaults are used.
  */
 export function nativeCrypto(): CustomCrypto {
   const out: CustomCrypto = {}
@@ -40,7 +53,9 @@ export function nativeCrypto(): CustomCrypto {
       }
     }
   }
-  if (keccak) {
+  if (wasmKeccak) {
+    out.keccak256 = wasmKeccak256
+  } else if (keccak) {
     out.keccak256 = (msg) => {
       const d = keccak('keccak256')
         .update(Buffer.from(msg.buffer, msg.byteOffset, msg.byteLength))
