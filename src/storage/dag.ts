@@ -15,6 +15,8 @@ import {
   NotAFileError,
   UnsupportedHashError,
 } from './errors.ts'
+import { type HashPool, sharedHashPool } from './hash-pool.ts'
+import { type Leaf, mainThreadLeaves, pooledLeaves } from './leaves.ts'
 import { CHUNK_SIZE, importerOptions, MAX_CHILDREN_PER_NODE } from './profile.ts'
 import type { AddResult, AddSource, CidVersion, IoOptions, ReadOptions, StatResult } from './types.ts'
 
@@ -56,6 +58,8 @@ export type VerifiedBlockGetter = (cid: CID, opts?: IoOptions) => Promise<Uint8A
 /** Anything with the importer's `put`. */
 export interface BlockSink {
   put(cid: CID, bytes: Uint8Array, opts?: { signal?: AbortSignal }): Promise<CID>
+  /** True when put() is done with the bytes once it resolves (they may then be reused by the caller). */
+  readonly copiesOnPut?: boolean
 }
 
 /** Normalise an AddSource into chunks plus a known total when there is one. */
@@ -89,15 +93,18 @@ export async function* metered(
   }
 }
 
+/** Inputs from this size up are hashed on worker threads (below it the hop costs more than it saves). */
+const POOLED_MIN = 4 * CHUNK_SIZE
+
 /** Import one file into `sink` with Kubo's profile for `cidVersion`. */
 export async function importFile(
   sink: BlockSink,
   source: AddSource,
-  opts: IoOptions & { cidVersion?: CidVersion; size?: number; writeConcurrency?: number } = {},
+  opts: IoOptions & { cidVersion?: CidVersion; size?: number; writeConcurrency?: number; hashPool?: HashPool } = {},
 ): Promise<AddResult> {
-  const { chunks, total } = await openSource(source, opts)
   const cidVersion = opts.cidVersion ?? 1
-  if (cidVersion === 1) return importRawLeaves(sink, metered(chunks, { ...opts, total }), opts)
+  if (cidVersion === 1) return importRawLeaves(sink, await rawLeafSource(source, opts), opts)
+  const { chunks, total } = await openSource(source, opts)
   let size = 0
   const counted = async function* () {
     for await (const c of metered(chunks, { ...opts, total })) {
@@ -117,6 +124,33 @@ export async function importFile(
   return { cid: root.toString(), size }
 }
 
+/** Leaves of `source`: a file of POOLED_MIN or more is read positionally and hashed on workers. */
+async function rawLeafSource(
+  source: AddSource,
+  opts: IoOptions & { size?: number; writeConcurrency?: number; hashPool?: HashPool },
+): Promise<AsyncIterable<Leaf>> {
+  const writesInFlight = writeLimit(opts)
+  const isPath = typeof source === 'object' && source !== null && 'path' in source && typeof source.path === 'string'
+  if (isPath) {
+    opts.signal?.throwIfAborted()
+    const path = (source as { path: string }).path
+    const st = await fsStat(path)
+    if (!st.isFile()) throw new InvalidStorageOptionError('file', path, 'a regular file')
+    if (st.size >= POOLED_MIN) {
+      const pool = opts.hashPool ?? sharedHashPool()
+      return pooledLeaves({ path }, pool, { ...opts, writesInFlight, total: st.size })
+    }
+  }
+  const { chunks, total } = await openSource(source, opts)
+  const input = metered(chunks, { ...opts, total })
+  if (total !== undefined && total < POOLED_MIN) return mainThreadLeaves(input)
+  return pooledLeaves({ chunks: input }, opts.hashPool ?? sharedHashPool(), { ...opts, writesInFlight })
+}
+
+function writeLimit(opts: { writeConcurrency?: number }): number {
+  return Math.max(1, opts.writeConcurrency ?? 32)
+}
+
 interface Built {
   cid: CID
   /** File bytes under this node. */
@@ -127,24 +161,31 @@ interface Built {
 
 /**
  * The `kubo-v1` profile (raw 256 KiB leaves, balanced dag-pb tree of 174 links) as a streaming pipeline:
- * leaves are hashed as they arrive and written with up to `writeConcurrency` writes in flight, without the
- * importer's batch-by-batch stalls. Interior nodes are emitted as soon as they fill, so memory holds at most
- * 174 pending links per tree level. Produces the importer's exact blocks (test/storage/cid.test.ts).
+ * leaves arrive hashed (leaves.ts) and are written with up to `writeConcurrency` writes in flight, without
+ * the importer's batch-by-batch stalls. Interior nodes are emitted as soon as they fill, so memory holds at
+ * most 174 pending links per tree level. Produces the importer's exact blocks (test/storage/cid.test.ts).
  */
 async function importRawLeaves(
   sink: BlockSink,
-  chunks: AsyncIterable<Uint8Array>,
+  leaves: AsyncIterable<Leaf>,
   opts: IoOptions & { writeConcurrency?: number },
 ): Promise<AddResult> {
-  const limit = Math.max(1, opts.writeConcurrency ?? 32)
+  const limit = writeLimit(opts)
   const inflight = new Set<Promise<unknown>>()
   let failure: unknown
-  const put = async (cid: CID, bytes: Uint8Array) => {
+  const put = async (cid: CID, bytes: Uint8Array, release?: () => void) => {
     if (failure) throw failure
-    const p: Promise<unknown> = sink.put(cid, bytes, { signal: opts.signal }).then(
-      () => inflight.delete(p),
+    // a sink that may keep the bytes gets its own copy: slot memory is reused after release
+    const owned = release && !sink.copiesOnPut ? Uint8Array.prototype.slice.call(bytes) : bytes
+    if (owned !== bytes) release?.()
+    const p: Promise<unknown> = sink.put(cid, owned, { signal: opts.signal }).then(
+      () => {
+        inflight.delete(p)
+        release?.()
+      },
       (err) => {
         inflight.delete(p)
+        release?.()
         failure ??= err
       },
     )
@@ -170,55 +211,41 @@ async function importRawLeaves(
     })
     if (levels[k + 1].length === MAX_CHILDREN_PER_NODE) await flush(k + 1)
   }
-  const leaf = async (chunk: Uint8Array) => {
-    const cid = CID.createV1(RAW_CODE, sha256Digest(chunk))
-    await put(cid, chunk)
-    levels[0].push({ cid, fileSize: chunk.byteLength, tsize: chunk.byteLength })
-    if (levels[0].length === MAX_CHILDREN_PER_NODE) await flush(0)
-  }
   let size = 0
-  let pending: Buffer | undefined
-  let fill = 0
-  for await (const c of chunks) {
-    size += c.byteLength
-    let off = 0
-    if (fill > 0) {
-      const n = Math.min(CHUNK_SIZE - fill, c.byteLength)
-      pending!.set(c.subarray(0, n), fill)
-      fill += n
-      off = n
-      if (fill === CHUNK_SIZE) {
-        await leaf(pending!)
-        pending = undefined
-        fill = 0
+  let count = 0
+  try {
+    for await (const leaf of leaves) {
+      size += leaf.bytes.byteLength
+      count++
+      const cid = CID.createV1(RAW_CODE, Digest.create(SHA2_256, leaf.digest))
+      await put(cid, leaf.bytes, leaf.release)
+      levels[0].push({ cid, fileSize: leaf.bytes.byteLength, tsize: leaf.bytes.byteLength })
+      if (levels[0].length === MAX_CHILDREN_PER_NODE) await flush(0)
+    }
+    if (count === 0) {
+      const empty = new Uint8Array(0)
+      const cid = CID.createV1(RAW_CODE, sha256Digest(empty))
+      await put(cid, empty)
+      levels[0].push({ cid, fileSize: 0, tsize: 0 })
+    }
+    // close the tree bottom-up: a level with one node and nothing above it is the root
+    let root: Built | undefined
+    for (let k = 0; ; k++) {
+      levels[k] ??= []
+      const above = levels.slice(k + 1).some((l) => l.length > 0)
+      if (!above && levels[k].length === 1) {
+        root = levels[k][0]
+        break
       }
+      if (levels[k].length > 0) await flush(k)
     }
-    // whole chunks straight from the source buffer, no copy
-    while (c.byteLength - off >= CHUNK_SIZE) {
-      await leaf(c.subarray(off, off + CHUNK_SIZE))
-      off += CHUNK_SIZE
-    }
-    if (off < c.byteLength) {
-      pending = Buffer.allocUnsafe(CHUNK_SIZE)
-      pending.set(c.subarray(off), 0)
-      fill = c.byteLength - off
-    }
+    await Promise.all(inflight)
+    if (failure) throw failure
+    return { cid: root.cid.toString(), size }
+  } finally {
+    // on failure, let writes that still read slot memory finish before the slots go away
+    await Promise.allSettled(inflight)
   }
-  if (fill > 0 || size === 0) await leaf(pending ? pending.subarray(0, fill) : new Uint8Array(0))
-  // close the tree bottom-up: a level with one node and nothing above it is the root
-  let root: Built | undefined
-  for (let k = 0; ; k++) {
-    levels[k] ??= []
-    const above = levels.slice(k + 1).some((l) => l.length > 0)
-    if (!above && levels[k].length === 1) {
-      root = levels[k][0]
-      break
-    }
-    if (levels[k].length > 0) await flush(k)
-  }
-  await Promise.all(inflight)
-  if (failure) throw failure
-  return { cid: root.cid.toString(), size }
 }
 
 function sha256Digest(bytes: Uint8Array) {

@@ -1,5 +1,6 @@
-// Embedded backend: blockstore-fs + a Level datastore under <datadir>/ipfs, read and written with the
-// UnixFS importer/exporter directly. Helia + libp2p load only when networking is configured.
+// Embedded backend: a pack blockstore (pack.ts) + a Level datastore under <datadir>/ipfs, read and written
+// with the UnixFS importer/exporter directly. A blocks/ directory from before packs (blockstore-fs layout)
+// is still read. Helia + libp2p load only when networking is configured.
 import { join } from 'node:path'
 import { LevelDatastore } from 'datastore-level'
 import { Key } from 'interface-datastore'
@@ -15,7 +16,9 @@ import {
   StoreLockedError,
 } from './errors.ts'
 import { writeStreamToFile } from './files.ts'
+import { sharedHashPool } from './hash-pool.ts'
 import type { NetworkNode, NetworkOpts } from './network.ts'
+import { hasLegacyBlocks, PackBlockstore } from './pack.ts'
 import { ipfsRepoDir } from './paths.ts'
 import type {
   AddOptions,
@@ -28,9 +31,10 @@ import type {
   ReadOptions,
   StatResult,
 } from './types.ts'
+import { verifyBlockPooled } from './verify.ts'
 
 export interface EmbeddedModelStoreOpts {
-  /** Node data directory; the repo lives in `<datadir>/ipfs` (blocks/, datastore/). */
+  /** Node data directory; the repo lives in `<datadir>/ipfs` (pack/, datastore/, and blocks/ from older versions). */
   datadir?: string
   /** Explicit repo directory (overrides `datadir`). One of the two is required. */
   repo?: string
@@ -50,7 +54,7 @@ const PIN_PREFIX = '/lattice/pins/'
 export interface EmbeddedModelStore extends ModelStore {
   readonly backend: 'embedded'
   readonly repo: string
-  readonly blockstore: LatticeBlockstore
+  readonly blockstore: PackBlockstore
   /** The libp2p node when networking is on (multiaddrs to give other nodes as peers). */
   readonly network?: NetworkNode
   /** Whether the whole DAG under `cid` is present and intact locally (no fetching). */
@@ -70,8 +74,6 @@ export async function createEmbeddedModelStore(opts: EmbeddedModelStoreOpts): Pr
   if (!opts.repo && !opts.datadir) {
     throw new InvalidStorageOptionError('datadir', opts.datadir, 'a data directory path')
   }
-  const blockstore = new LatticeBlockstore(join(repo, 'blocks'))
-  await blockstore.open()
   // open Level ourselves first: datastore-level flattens the error and loses LEVEL_LOCKED
   const db = new Level<string, Uint8Array>(join(repo, 'datastore'), { keyEncoding: 'utf8', valueEncoding: 'view' })
   try {
@@ -82,12 +84,23 @@ export async function createEmbeddedModelStore(opts: EmbeddedModelStoreOpts): Pr
   }
   const datastore = new LevelDatastore(db as any)
   await datastore.open()
+  // the pack opens only under Level's lock: open() repairs (truncates, rewrites) what a crash left
+  const legacyDir = join(repo, 'blocks')
+  const legacy = (await hasLegacyBlocks(legacyDir)) ? new LatticeBlockstore(legacyDir) : undefined
+  const blockstore = new PackBlockstore(join(repo, 'pack'), legacy)
+  try {
+    await blockstore.open()
+  } catch (err) {
+    await datastore.close()
+    throw err
+  }
   let network: NetworkNode | undefined
   if (opts.network) {
     try {
       const { startNetwork } = await import('./network.ts')
       network = await startNetwork({ blockstore, datastore, ...opts.network })
     } catch (err) {
+      await blockstore.close()
       await datastore.close()
       throw err
     }
@@ -103,7 +116,7 @@ class Embedded implements EmbeddedModelStore {
 
   constructor(
     readonly repo: string,
-    readonly blockstore: LatticeBlockstore,
+    readonly blockstore: PackBlockstore,
     private readonly datastore: LevelDatastore,
     readonly network: NetworkNode | undefined,
     private readonly opts: EmbeddedModelStoreOpts,
@@ -132,8 +145,7 @@ class Embedded implements EmbeddedModelStore {
     }
     if (bytes) {
       try {
-        verifyBlock(cid, bytes)
-        return bytes
+        return await verifyBlockPooled(cid, bytes, sharedHashPool())
       } catch (err) {
         if (!(err instanceof CorruptBlockError) || this.#remotes.length === 0) throw err
         opts.onProgress?.({ op: 'repair', done: 0, cid: cid.toString() })
@@ -263,6 +275,7 @@ class Embedded implements EmbeddedModelStore {
       await this.blockstore.delete(cid)
       removed++
     }
+    if (removed > 0) await this.blockstore.compact()
     return { removed }
   }
 

@@ -144,3 +144,21 @@ export class NetworkStartError extends LatticeError {
     super('STORAGE_NETWORK_START', `Could not start IPFS networking: ${reason}`, { cause })
   }
 }
+
+/** A pack file that cannot be opened or written (I/O failure, or a block this layout cannot index). */
+export class PackStoreError extends LatticeError {
+  constructor(
+    readonly path: string,
+    reason: string,
+    cause?: unknown,
+  ) {
+    super('STORAGE_PACK', `Pack store ${path}: ${reason}.`, { cause })
+  }
+}
+
+/** A hashing worker thread that failed or exited with jobs outstanding. */
+export class HashWorkerError extends LatticeError {
+  constructor(cause?: unknown) {
+    super('STORAGE_HASH_WORKER', `A sha256 worker thread failed: ${String(cause)}.`, { cause })
+  }
+}

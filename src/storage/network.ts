@@ -3,9 +3,9 @@
 // pays helia's multi-second import.
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
-import type { LatticeBlockstore } from './blockstore.ts'
 import { parseCid } from './dag.ts'
 import { NetworkStartError } from './errors.ts'
+import type { PackBlockstore } from './pack.ts'
 import type { BlockSource, IoOptions } from './types.ts'
 
 export interface NetworkOpts {
@@ -34,7 +34,7 @@ export interface NetworkNode extends BlockSource {
 
 /** Start Helia on the store's own blockstore and datastore. */
 export async function startNetwork(
-  opts: NetworkOpts & { blockstore: LatticeBlockstore; datastore: Datastore },
+  opts: NetworkOpts & { blockstore: PackBlockstore; datastore: Datastore },
 ): Promise<NetworkNode> {
   try {
     const [{ createHeliaLight }, { withLibp2pLight }, { withBitswap }, { tcp }, { noise }, { yamux }, { identify }] =

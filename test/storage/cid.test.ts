@@ -2,7 +2,7 @@
 // Rust `ipfs_cid` tool (package ipfs-cid) for multi-chunk files, and against a from-the-spec DAG builder.
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as dagPb from '@ipld/dag-pb'
@@ -11,7 +11,8 @@ import { importer } from 'ipfs-unixfs-importer'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { importFile } from '../../src/storage/dag.ts'
+import { importFile, verifyBlock } from '../../src/storage/dag.ts'
+import { HashPool } from '../../src/storage/hash-pool.ts'
 import { CHUNK_SIZE, importerOptions, MAX_CHILDREN_PER_NODE } from '../../src/storage/profile.ts'
 import { command, describeWith } from '../helpers/requires.ts'
 import { HELLO, HELLO_V0, HELLO_V1, MB1_V0, MB1_V1 } from './conformance.ts'
@@ -114,5 +115,58 @@ describe('the streaming kubo-v1 importer equals ipfs-unixfs-importer', () => {
       for (let o = 0; o < size; o += 100_003) yield data.subarray(o, o + 100_003)
     }
     expect((await importFile(nullSink, odd(), { cidVersion: 1 })).cid).toBe(ours)
+  })
+})
+
+describe('leaves hashed on worker threads give the same blocks', () => {
+  let dir: string
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lattice-cid-pool-'))
+  })
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  /** A sink that keeps what it is given (so reused slot memory would show up as wrong bytes). */
+  function keepingSink() {
+    const blocks = new Map<string, Uint8Array>()
+    const put = async (cid: CID, bytes: Uint8Array) => {
+      blocks.set(cid.toString(), bytes)
+      return cid
+    }
+    return { blocks, put }
+  }
+
+  const C = CHUNK_SIZE
+  // from the pooled threshold (4 chunks) up, around one full node and a two-level tree
+  const sizes = [4 * C - 1, 4 * C, 4 * C + 1, 174 * C, 174 * C + 1, 348 * C + 1]
+  it.each(sizes)('%i bytes from a file, from chunks, on one and on three workers', async (size) => {
+    const data = patternBytes(size, size + 1)
+    const path = join(dir, `f${size}.bin`)
+    await writeFile(path, data)
+    const ref = keepingSink()
+    let refCid: CID | undefined
+    for await (const e of importer([{ content: [data] }], ref, importerOptions(1))) refCid = e.cid
+    async function* odd() {
+      for (let o = 0; o < size; o += 300_007) yield data.subarray(o, o + 300_007)
+    }
+    const three = new HashPool(3)
+    const two = new HashPool(2)
+    try {
+      for (const [source, hashPool] of [
+        [{ path }, undefined],
+        [{ path }, three],
+        [odd(), two],
+      ] as const) {
+        const sink = keepingSink()
+        const res = await importFile(sink, source, { cidVersion: 1, hashPool })
+        expect(res).toEqual({ cid: refCid?.toString(), size })
+        expect([...sink.blocks.keys()].sort()).toEqual([...ref.blocks.keys()].sort())
+        for (const [cid, bytes] of sink.blocks) verifyBlock(CID.parse(cid), bytes)
+      }
+    } finally {
+      await three.close()
+      await two.close()
+    }
   })
 })
