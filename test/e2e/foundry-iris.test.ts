@@ -25,7 +25,7 @@ function forge(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number
       out += d
     })
     // forge runs its tests in parallel threads and the ffi'd CLI loads ONNX Runtime: a loaded 2-core bound
-    const timer = setTimeout(() => child.kill(), 170_000)
+    const timer = setTimeout(() => child.kill(), 240_000)
     child.on('close', (status) => {
       clearTimeout(timer)
       resolve({ status, out })
@@ -76,5 +76,5 @@ describe('forge test of a precompile caller (examples/foundry)', () => {
     const bad = await forge([...args, '--match-test', 'model_file'], { ...env, IRIS_EXPECTED_LABEL: wrong })
     expect(bad.status).not.toBe(0)
     expect(bad.out).toMatch(/is not the expected one/)
-  }, 400_000)
+  }, 540_000)
 })
