@@ -136,8 +136,8 @@ export class WorkerPool {
   private closed = false
   /** Workers terminated because a run they held was abandoned (for tests and metrics). */
   replaced = 0
-  /** The pinned `.wasm`, hashed and compiled once; every worker instantiates this module. */
-  private module?: Promise<WebAssembly.Module>
+  /** The pinned `.wasm`, hashed and compiled once (a WebAssembly.Module); every worker instantiates it. */
+  private module?: Promise<object>
   /** A started worker waiting to replace one (kept once a run that may be abandoned has been seen). */
   private standby?: Started
 
@@ -229,13 +229,15 @@ export class WorkerPool {
   }
 
   /** The pinned `.wasm` compiled once per pool, from bytes whose sha256 is the profile's. */
-  private compiled(): Promise<WebAssembly.Module> {
+  private compiled(): Promise<object> {
     this.module ??= (async () => {
       const { wasmPath, sha256 } = this.init
       const bytes = await readFile(wasmPath)
       const got = createHash('sha256').update(bytes).digest('hex')
       if (got !== sha256) throw new WorkerPoolError(`${wasmPath} has sha256 ${got}, the profile pins ${sha256}`)
-      return WebAssembly.compile(bytes)
+      // the project's TypeScript libs do not declare the WebAssembly global
+      const wasm = (globalThis as unknown as { WebAssembly: { compile(b: Uint8Array): Promise<object> } }).WebAssembly
+      return wasm.compile(bytes)
     })()
     return this.module
   }

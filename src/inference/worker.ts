@@ -142,7 +142,8 @@ async function handle(req: WorkerRequest): Promise<void> {
 
 /** The pool's first message: the pinned `.wasm`, compiled once in the main thread from the bytes it hashed. */
 interface WorkerStart {
-  module: WebAssembly.Module
+  /** A WebAssembly.Module (the project's TypeScript libs have no WebAssembly declarations). */
+  module: object
 }
 
 // onnxruntime-web hands Emscripten a copy of `wasmBinary`, which Emscripten passes to WebAssembly.instantiate:
@@ -152,19 +153,24 @@ const MARK = new TextEncoder().encode('lattice: instantiate the shared module')
 const isMark = (src: unknown): boolean =>
   src instanceof Uint8Array && src.length === MARK.length && src.every((b, i) => b === MARK[i])
 
-function useSharedModule(module: WebAssembly.Module): void {
-  const instantiate = WebAssembly.instantiate.bind(WebAssembly) as (
-    src: BufferSource | WebAssembly.Module,
-    imports?: WebAssembly.Imports,
-  ) => Promise<unknown>
-  WebAssembly.instantiate = ((src: BufferSource | WebAssembly.Module, imports?: WebAssembly.Imports) => {
+/** The part of the WebAssembly global this file needs (the project's TypeScript libs do not declare it). */
+interface WasmApi {
+  Module: abstract new (...args: never[]) => object
+  instantiate(src: unknown, imports?: object): Promise<unknown>
+}
+const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly
+
+function useSharedModule(module: object): void {
+  const instantiate = wasmApi.instantiate.bind(wasmApi)
+  wasmApi.instantiate = (src: unknown, imports?: object) => {
     if (!isMark(src)) return instantiate(src, imports)
-    return (instantiate(module, imports) as Promise<WebAssembly.Instance>).then((instance) => ({ module, instance }))
-  }) as typeof WebAssembly.instantiate
+    // given a module, instantiate answers the instance alone; Emscripten expects {module, instance} here
+    return instantiate(module, imports).then((instance) => ({ module, instance }))
+  }
 }
 
 async function start({ module }: WorkerStart): Promise<void> {
-  if (!(module instanceof WebAssembly.Module)) throw new TypeError('the pool sent no compiled module')
+  if (!(module instanceof wasmApi.Module)) throw new TypeError('the pool sent no compiled module')
   const version = ort.env.versions.web
   if (version !== init.version)
     throw new TypeError(`onnxruntime-web ${version} is loaded, the profile pins ${init.version}`)
