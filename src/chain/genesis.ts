@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import type { Common, GenesisState, GethGenesis } from '@ethereumjs/common'
 import { createCommonFromGethGenesis, Common as EjsCommon, Mainnet, parseGethGenesisState } from '@ethereumjs/common'
+import { memoiseUpdateParams } from './common-params.ts'
 import { nativeCrypto } from './crypto.ts'
 import { GenesisError } from './errors.ts'
 import { validateGethGenesis } from './genesis-schema.ts'
@@ -64,10 +65,12 @@ export function parseChainSpec(raw: unknown): ChainSpec {
 
 /** A fresh Common for the spec (Common is stateful: one per VM/blockchain user). */
 export function createChainCommon(spec: ChainSpec): Common {
-  return createCommonFromGethGenesis(withoutBpoSchedules(spec.geth), {
+  const common = createCommonFromGethGenesis(withoutBpoSchedules(spec.geth), {
     chain: 'lattice',
     customCrypto: { ...nativeCrypto(), kzg: kzg() },
   })
+  // every transaction decode re-applies the tx parameters: skip that when they already hold
+  return memoiseUpdateParams(common)
 }
 
 /**
