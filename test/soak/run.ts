@@ -41,6 +41,7 @@ const INTERVAL = Number(flags.interval ?? (SHORT ? 0.3 : 1))
 const KILL_EVERY = Number(flags['kill-every'] ?? (SHORT ? 70 : 1000))
 if (!(BLOCKS > 0 && INTERVAL > 0 && KILL_EVERY > 0)) throw new TypeError('--blocks, --interval, --kill-every: > 0')
 
+let keep = flags.keep === true
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`
 
@@ -104,12 +105,18 @@ async function startNode(datadir: string, port: number, metricsPort: number): Pr
   throw new Error(`the devnet did not start:\n${output}`)
 }
 
-async function stopNode(signal: NodeJS.Signals): Promise<void> {
+/** Stop the node; ms it took, or undefined when SIGTERM did not stop it within 30 s (then it is killed). */
+async function stopNode(signal: NodeJS.Signals): Promise<number | undefined> {
   const c = child
-  if (!c || c.exitCode !== null || c.signalCode !== null) return
+  if (!c || c.exitCode !== null || c.signalCode !== null) return 0
   const exited = new Promise((r) => c.once('exit', r))
+  const t0 = performance.now()
   c.kill(signal)
+  const inTime = await Promise.race([exited.then(() => true), sleep(30_000).then(() => false)])
+  if (inTime) return performance.now() - t0
+  c.kill('SIGKILL')
   await exited
+  return undefined
 }
 
 async function waitReceipt(hash: string, ms = 60_000): Promise<any> {
@@ -178,7 +185,10 @@ async function main(): Promise<number> {
     restarts.push(await startNode(datadir, port, metricsPort))
     startedAt = performance.now()
     const accounts: string[] = (await call('eth_accounts')).result
-    const [deployer, a1, a2, a3, a4, to] = accounts as [string, string, string, string, string, string]
+    const deployer = accounts[0] as string
+    // three senders per tick, a different three for each of the (up to) three ticks in flight: a sender never
+    // has two eth_sendTransactions racing for one nonce
+    const senders = (tick: number, i: number) => accounts[1 + 3 * (tick % 3) + i] as string
     // the model and the contract
     const iris = exampleModels({ only: ['iris'] })[0]
     if (!iris) throw new Error('the iris example model is missing')
@@ -197,7 +207,14 @@ async function main(): Promise<number> {
         [abiTensor(tensorFromValues('x', DType.float32, [1, 4], [5 + (i % 3), 3.1, 1 + (i % 5), 0.2 + (i % 2)]))],
       ])
 
+    // the registration is mined (interval mining): inference transactions sent before it would revert
+    for (let i = 0; i < 600 && !(await tryCall('eth_call', [{ to: INFERENCE, data: input(0) }, 'latest']))?.result; i++)
+      await sleep(100)
     let segmentStart: Scrape | undefined = await scrape(metricsPort)
+    const noteNow = async () => {
+      const now = await scrape(metricsPort)
+      if (segmentStart && now) noteMoves(moved, segmentStart, now)
+    }
     let nextKill = KILL_EVERY
     let tick = 0
     const inflight: Promise<unknown>[] = []
@@ -208,10 +225,12 @@ async function main(): Promise<number> {
       // a tick's requests may take longer than the interval on a loaded machine: up to 3 ticks overlap
       inflight.push(
         Promise.all([
-          send(a1, { to, value: '0x1' }, 'transfer'),
-          send(a2, { to, value: '0x2' }, 'transfer'),
-          send(a3, { to: counter, data: '0x' }, 'call'),
-          send(a4, { to: INFERENCE, data: input(tick) }, 'inference'),
+          // the pool holds them until the next block: a scrape now sees lattice_txpool_transactions move
+          Promise.all([
+            send(senders(tick, 0), { to: deployer, value: '0x1' }, 'transfer'),
+            send(senders(tick, 1), { to: counter, data: '0x' }, 'call'),
+            send(senders(tick, 2), { to: INFERENCE, data: input(tick) }, 'inference'),
+          ]).then(() => (tick % 3 === 0 ? noteNow() : undefined)),
           // the RPC path: an eth_call of the model, one refused out of gas, one bad request
           tryCall('eth_call', [{ to: INFERENCE, data: input(tick + 1) }, 'latest']).then((r) => {
             if (r?.result) rpcPathInferences++
@@ -225,8 +244,7 @@ async function main(): Promise<number> {
       if (tick % 10 === 0) {
         disk.push({ head: lastHead, bytes: duBytes(datadir) })
         await resolveMined()
-        const now = await scrape(metricsPort)
-        if (segmentStart && now) noteMoves(moved, segmentStart, now)
+        await noteNow()
       }
       if (lastHead >= nextKill && lastHead < BLOCKS) {
         nextKill += KILL_EVERY
@@ -265,7 +283,8 @@ async function main(): Promise<number> {
     // export / import: the same head and state root
     const finalHead = await head()
     const block = (await call('eth_getBlockByNumber', [`0x${finalHead.toString(16)}`, false])).result
-    await stopNode('SIGTERM')
+    const termMs = await stopNode('SIGTERM')
+    if (termMs === undefined) failures.push('the node did not exit within 30 s of SIGTERM (killed)')
     const file = join(copy, 'blocks.rlp')
     const te = performance.now()
     cli(['export', file, '--datadir', datadir, '--to', String(finalHead)])
@@ -318,6 +337,7 @@ async function main(): Promise<number> {
         'metrics moved',
         `${moved.size}/${FAMILIES.length}${notMoved.length ? `; not: ${notMoved.join(', ')}` : ''} (peers: none on a devnet)`,
       ],
+      ['SIGTERM at the end', termMs === undefined ? 'no exit in 30 s' : `exited in ${termMs.toFixed(0)} ms`],
       [
         'export/import',
         `${imported.imported} blocks in ${(importMs / 1000).toFixed(1)} s; head and state root ${same ? 'equal' : 'DIFFER'}`,
@@ -327,11 +347,12 @@ async function main(): Promise<number> {
     const w = Math.max(...rows.map(([k]) => k.length))
     console.log(`\n${rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n')}`)
     for (const f of failures) console.log(`FAIL: ${f}`)
+    keep ||= failures.length > 0 // the datadirs of a failed run are evidence
     return failures.length ? 1 : 0
   } finally {
     clearInterval(sampler)
     await stopNode('SIGKILL')
-    if (!flags.keep) {
+    if (!keep) {
       rmSync(datadir, { recursive: true, force: true })
       rmSync(copy, { recursive: true, force: true })
     } else console.log(`kept ${datadir} and ${copy}`)
