@@ -98,7 +98,13 @@ export class PayloadBuilder {
         withdrawals: attrs.withdrawals,
         parentBeaconBlockRoot: attrs.parentBeaconBlockRoot,
       })) as BuiltBlock
-      await chain.backTo()
+      try {
+        // kept beside the chain, executed, with its receipts and inference records: the newPayload that brings it
+        // back from the consensus client finds it VALID without running its transactions (and inferences) again
+        await chain.commitBlock(built.block, built.included, { canonical: false })
+      } finally {
+        await chain.backTo()
+      }
       const leftOut: BuiltPayload['leftOut'] = []
       for (const r of built.rejected) {
         if (isNodeLocalFailure(r.error)) {
