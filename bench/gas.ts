@@ -10,16 +10,14 @@
  */
 import '../src/polyfills.ts'
 import { writeFileSync } from 'node:fs'
-import { exampleModels } from '../examples/models/index.ts'
 import { OP_FAMILIES, type OpFamily, opFamily } from '../src/inference/flops/families.ts'
 import { GAS_SCHEDULES, type GasSchedule, MICRO_GAS } from '../src/inference/flops/schedule.ts'
-import { countFlops } from '../src/inference/flops.ts'
+import { countFlops, createFlopCounter } from '../src/inference/flops.ts'
 import { createConsensusSession } from '../src/inference/onnx.ts'
 import { CONSENSUS_PROFILE } from '../src/inference/profile.ts'
-import { DType, type Tensor } from '../src/inference/tensor.ts'
 import { CURRENT_GAS_SCHEDULE, inferenceGas } from '../src/precompiles/params.ts'
-import { familyModel, recipeModel } from '../test/helpers/gas-models.ts'
 import { startEvmRef } from './evm-ref.ts'
+import { exampleCases, familyCases, type GasCase, refusedCases } from './gas-cases.ts'
 
 const QUICK = process.env.LATTICE_GAS_BENCH_QUICK === '1'
 /** Only the cases whose name matches this regular expression. */
@@ -27,74 +25,19 @@ const ONLY = process.env.LATTICE_GAS_BENCH_ONLY ? new RegExp(process.env.LATTICE
 /** Write each case's cost components and run time here (JSON), for fitting the weights. */
 const DUMP = process.env.LATTICE_GAS_BENCH_DUMP
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+type Case = GasCase
 
-interface Case {
-  name: string
-  model: Uint8Array
-  inputs: Tensor[]
-}
-
-const floatInput = (name: string, shape: number[]): Tensor => {
-  const n = shape.reduce((a, b) => a * b, 1)
-  const v = new Float32Array(n)
-  for (let i = 0; i < n; i++) v[i] = ((i * 2654435761) % 1000) / 1000 - 0.5
-  return { name, dtype: DType.float32, shape, data: new Uint8Array(v.buffer) }
-}
-
-const recipe = (name: string, r: string, p: Record<string, number>, shape: number[]): Case => ({
-  name,
-  model: recipeModel(r, p),
-  inputs: [floatInput('x', shape)],
-})
-
-const family = (name: string, step: string, rows: number, cols: number, depth: number): Case => ({
-  name,
-  model: familyModel(step, { rows, cols, depth }),
-  inputs: [floatInput('x', [1, cols])],
-})
-
-/**
- * One graph per op family: a tiny input expanded inside the model, a chain of the family's ops, a sum out. The
- * call's I/O is negligible, so its time is the family's work (plus the Expand and the sum, priced too).
- */
-function familyCases(): Case[] {
-  const M = 1024
-  return [
-    family('mac: MatMul 256x512 @ 512x512, x4', 'matmul', 256, 512, 4),
-    recipe('mac: Conv 3x3 32ch 64x64, x4', 'convChain', { c: 32, h: 64, w: 64, depth: 4 }, [1, 32, 1, 1]),
-    family('elementwise: Add 1Mi, x16', 'add', M, M, 16),
-    family('elementwise: Mul 1Mi, x16', 'mul', M, M, 16),
-    family('elementwise: Relu 1Mi, x16', 'relu', M, M, 16),
-    family('transcendental: Tanh 1Mi, x8', 'tanh', M, M, 8),
-    family('transcendental: Erf 1Mi, x8', 'erf', M, M, 8),
-    family('transcendental: Sigmoid 1Mi, x8', 'sigmoid', M, M, 8),
-    family('reduction: ReduceSum rows + Add 1Mi, x8', 'reducesum', M, M, 8),
-    family('reduction: ReduceMax rows + Sub 1Mi, x8', 'reducemax', M, M, 8),
-    recipe('reduction: MaxPool 3x3 16ch 128x128, x4', 'poolChain', { c: 16, h: 128, w: 128, depth: 4 }, [1, 16, 1, 1]),
-    family('normalisation: Softmax 1Mi, x8', 'softmax', M, M, 8),
-    family('normalisation: LayerNorm 1Mi, x8', 'layernorm', M, M, 8),
-    family('movement: Slice + Pad 1Mi, x8', 'slicepad', M, M, 8),
-    family('movement: Concat + Split 1Mi, x8', 'concatsplit', M, M, 8),
-    family('movement: Tile + Slice + Pad 1Mi, x4', 'tileslice', M, M, 4),
-    family('permute: Transpose x2 1Mi, x4', 'transpose', M, M, 4),
-    family('permute: Gather rows 1Mi, x8', 'gather', M, M, 8),
-    recipe('permute: Resize x8 nearest 3x64x64', 'resizeSum', { c: 3, h: 64, w: 64, scale: 8 }, [1, 3, 64, 64]),
-    family('shape: Reshape x2 1Mi, x200', 'reshape', M, M, 200),
-    family('per node: Relu [1,16], x2000', 'relu', 1, 16, 2000),
-    recipe('control: Loop x2000, Add over [16]', 'loop', { n: 16, trips: 2000 }, [16]),
-    recipe(
-      'adversarial: Tile->Transpose->Slice 16384x1024',
-      'tileTransposeSlice',
-      { r: 16, c: 1024, times: 1024 },
-      [16, 1024],
-    ),
-  ]
-}
-
-function exampleCases(): Case[] {
-  return exampleModels()
-    .filter((m) => m.name !== 'silero-vad')
-    .map((m) => ({ name: `example: ${m.name}`, model: m.bytes, inputs: m.sampleInput }))
+/** Median time, ns, of counting a case cold (a fresh report: what a validator does for a shape it has not seen). */
+function countNs(c: Case): number {
+  const counter = createFlopCounter({ model: c.model })
+  const shapes = Object.fromEntries(c.inputs.map((t) => [t.name, t.shape]))
+  const samples: number[] = []
+  for (let i = 0; i < 7; i++) {
+    const t0 = process.hrtime.bigint()
+    counter.count(shapes)
+    samples.push(Number(process.hrtime.bigint() - t0))
+  }
+  return median(samples.slice(2))
 }
 
 /** Median run time, ns, of a case in a consensus session (2 warm-up runs; at least 5 timed, up to ~3 s). */
@@ -182,8 +125,9 @@ async function main(): Promise<void> {
       families: [...new Set(Object.keys(r.byOp).map(opFamily))].join('+'),
       gasV1: inferenceGas(BigInt(r1.gas), inBytes, outBytes, 1, v1),
       gas,
-      // the session's run is compared with the call's gas less the base, which pays for the call around it
-      measuredGas: Number(gas - CURRENT_GAS_SCHEDULE.base),
+      // the session's run is compared with the call gas less the base (the call around the run) and less the
+      // counting gas (the counting before it)
+      measuredGas: Number(gas - CURRENT_GAS_SCHEDULE.base) - r.countGas,
       ms: [],
       ratios: [],
       dump: { io: Math.ceil(inBytes / 32) + Math.ceil(outBytes / 32), ...components(c.model, shapes) },
@@ -203,7 +147,8 @@ async function main(): Promise<void> {
       families: [...new Set(Object.keys(r.byOp).map(opFamily))].join('+'),
       gasV1: inferenceGas(BigInt(r1.gas), inBytes, outBytes, 1, v1),
       gas,
-      // a whole transaction through the node is compared with the precompile's gas (calldata is the EVM's)
+      // a whole call through the node, plus counting its shape cold (the node caches reports, gas may not),
+      // is compared with the precompile's gas (calldata is the EVM's)
       measuredGas: Number(gas),
       ms: [],
       ratios: [],
@@ -211,6 +156,24 @@ async function main(): Promise<void> {
         io: Number(CURRENT_GAS_SCHEDULE.base) + Math.ceil(inBytes / 32) + Math.ceil(outBytes / 32),
         ...components(c.model, shapes),
       },
+    })
+    modelIds.set(c.name, c)
+  }
+  const refused: Row[] = []
+  for (const c of refusedCases()) {
+    if (ONLY && !ONLY.test(c.name)) continue
+    const counter = createFlopCounter({ model: c.model })
+    const gas = CURRENT_GAS_SCHEDULE.base + counter.countGas
+    refused.push({
+      name: c.name,
+      families: 'counting',
+      gasV1: GAS_SCHEDULES['consensus-v1'].base,
+      gas,
+      // a call refused at its last node pays the base and the counting gas, charged before counting
+      measuredGas: Number(gas),
+      ms: [],
+      ratios: [],
+      dump: { io: Number(CURRENT_GAS_SCHEDULE.base), count: Number(counter.countGas) },
     })
     modelIds.set(c.name, c)
   }
@@ -228,7 +191,20 @@ async function main(): Promise<void> {
     }
     for (const row of examples) {
       const c = modelIds.get(row.name) as Case
-      const call = await evmRef.inferCall(`${row.name.replace('example: ', '')}-${round}`, c.model, c.inputs)
+      // small calls are a few ms on a loaded machine: the median of 15 runs
+      const call = await evmRef.inferCall(`${row.name.replace('example: ', '')}-${round}`, c.model, c.inputs, {
+        runs: 15,
+      })
+      const ns = call.ns + countNs(c)
+      const caseRef = await evmRef.nsPerGas('keccak', 3)
+      row.ms.push(ns / 1e6)
+      row.ratios.push(ns / row.measuredGas / caseRef)
+    }
+    for (const row of refused) {
+      const c = modelIds.get(row.name) as Case
+      const name = `${row.name.replace(/\W+/g, '-')}-${round}`
+      const call = await evmRef.inferCall(name, c.model, c.inputs, { runs: 3, allowFailure: true })
+      if (!call.error) throw new TypeError(`${row.name}: expected a refusal, the call ran`)
       const caseRef = await evmRef.nsPerGas('keccak', 3)
       row.ms.push(call.ns / 1e6)
       row.ratios.push(call.ns / row.measuredGas / caseRef)
@@ -246,12 +222,14 @@ async function main(): Promise<void> {
   )
   console.log('Ratio: time per gas / keccak-loop time per gas (the loop timed right after each case; median of')
   console.log('rounds). Op families: the session run against the call gas less the base (which pays for the call')
-  console.log("around the run). Examples: the whole transaction through the node's EVM against the precompile gas.\n")
+  console.log('around the run) and the counting gas. Examples: the whole call through the node plus counting its')
+  console.log('shape cold, against the precompile gas. Refused: a call refused by the memory bound at its last node')
+  console.log('(the whole call, counting included), against the base and counting gas it pays.\n')
   console.log('| case | families | call gas v1 | call gas v2 | ms (median) | ratio |')
   console.log('| --- | --- | ---: | ---: | ---: | ---: |')
   const all: number[] = []
   const dump: unknown[] = []
-  for (const row of [...rows, ...examples]) {
+  for (const row of [...rows, ...examples, ...refused]) {
     if (row.ratios.length === 0) continue
     const ratio = median(row.ratios)
     all.push(ratio)

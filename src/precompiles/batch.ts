@@ -59,8 +59,9 @@ export async function inferBatch(
   const outputDecimals = decimalsOf(batch.flat())
   const inBytes = dataBytes(batch.flat())
   const stacked = a.batchable ? stack(batch) : undefined
+  const pay = { charge, gasLimit: input.gasLimit }
   if (stacked) {
-    const report = await flopReport(entry, a, shapesOf(stacked.inputs))
+    const report = await flopReport(entry, a, shapesOf(stacked.inputs), pay)
     const splittable = a.io.outputs.every((o) => report.outputShapes[o.name]?.[0] === stacked.total)
     if (splittable) {
       capOutputs(a, report, outputDecimals)
@@ -76,6 +77,8 @@ export async function inferBatch(
       }
       return { returnValue: encodeTensorBatch(perItem), executionGasUsed: gas }
     }
+    // the items are counted and charged one by one below; the stacked count is not part of the gas
+    charge.gas -= a.counter.countGas
   }
   // sequential: every item's FLOPs are counted before the first run
   let flops = 0n
@@ -83,7 +86,7 @@ export async function inferBatch(
   let outBytes = 0
   const itemFlops: bigint[] = []
   for (const item of batch) {
-    const report = await flopReport(entry, a, shapesOf(item))
+    const report = await flopReport(entry, a, shapesOf(item), pay)
     capOutputs(a, report, outputDecimals)
     itemFlops.push(BigInt(report.flops))
     flops += BigInt(report.flops)

@@ -116,7 +116,7 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
     charge: Charge,
   ): Promise<ExecResult> {
     const { modelId, inputs } = decodeInfer(input.data)
-    const p = await plan(smOf(input), modelId, inputs, caller)
+    const p = await plan(smOf(input), modelId, inputs, caller, { charge, gasLimit: input.gasLimit })
     if (p.gas > input.gasLimit) return outOfGas(input.gasLimit)
     // from here a deterministic failure (runtime error, NaN in a fixed-point output) costs the planned gas
     charge.gas = p.gas
@@ -125,11 +125,13 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
     return { returnValue: encodeTensors(outputs), executionGasUsed: p.gas }
   }
 
-  async function estimateCall(input: PrecompileInput, caller: string | undefined): Promise<ExecResult> {
+  async function estimateCall(input: PrecompileInput, caller: string | undefined, charge: Charge): Promise<ExecResult> {
     if (input.gasLimit < INFERENCE_GAS.estimate) return outOfGas(input.gasLimit)
+    // the estimate's price plus the counting it does
+    charge.gas = INFERENCE_GAS.estimate
     const { modelId, inputs } = decodeInfer(input.data)
-    const p = await plan(smOf(input), modelId, inputs, caller)
-    return { returnValue: encodeEstimate(p.flops, p.gas), executionGasUsed: INFERENCE_GAS.estimate }
+    const p = await plan(smOf(input), modelId, inputs, caller, { charge, gasLimit: input.gasLimit })
+    return { returnValue: encodeEstimate(p.flops, p.gas), executionGasUsed: charge.gas }
   }
 
   /**
@@ -160,7 +162,7 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
       const method = methodOf(input.data)
       if (method === 'infer') return await infer(input, tracker, caller, charge)
       if (method === 'inferBatch') return await inferBatch(batchContext, input, tracker, caller, charge)
-      if (method === 'estimate') return await estimateCall(input, caller)
+      if (method === 'estimate') return await estimateCall(input, caller, charge)
       const sel = input.data.length >= 4 ? bytesToHex(input.data.subarray(0, 4)) : bytesToHex(input.data)
       throw new InferenceRevert(
         `unknown selector ${sel}: call infer ${SELECTORS.infer}, inferBatch ${SELECTORS.inferBatch} or estimate ${SELECTORS.estimate}`,

@@ -44,6 +44,12 @@ export interface Charge {
   gas: bigint
 }
 
+/** A call's charge and gas limit: each count is charged before it runs (FlopCounter.countGas). */
+export interface Payer {
+  charge: Charge
+  gasLimit: bigint
+}
+
 const MAX_CACHED_REPORTS = 4096
 /** Integer inputs up to this many elements pass their values to the FLOP counter. */
 const MAX_SHAPE_VALUES = 64
@@ -114,7 +120,18 @@ export function createPlanner(opts: PlannerOpts) {
     entry: RegistryEntry,
     a: Analysis,
     shapes: Record<string, InputShape>,
+    pay?: Payer,
   ): Promise<FlopReport> {
+    // charged whether or not the report is cached (gas never depends on cache state), and before counting, so
+    // a call refused while counting pays for the counting
+    if (pay) {
+      pay.charge.gas += a.counter.countGas
+      if (pay.charge.gas > pay.gasLimit) {
+        throw new InferenceRevert(
+          `out of gas: counting model ${entry.modelId} costs ${a.counter.countGas} gas, over the call's gas`,
+        )
+      }
+    }
     const key = `${entry.digest}:${JSON.stringify(shapes, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`
     const hit = reports.get(key)
     if (hit) return hit
@@ -231,11 +248,12 @@ export function createPlanner(opts: PlannerOpts) {
     modelId: string,
     inputs: Tensor[],
     caller: string | undefined,
+    pay?: Payer,
   ): Promise<Plan & { a: Analysis }> {
     const entry = await entryFor(sm, modelId, caller)
     const a = await analyse(entry)
     validate(inputs, a)
-    const report = await flopReport(entry, a, shapesOf(inputs))
+    const report = await flopReport(entry, a, shapesOf(inputs), pay)
     const outputDecimals = decimalsOf(inputs)
     capOutputs(a, report, outputDecimals)
     const outBytes = outputBytes(a, report, outputDecimals)

@@ -4,6 +4,7 @@ import { createConsensusSession } from '../../src/inference/onnx.ts'
 import type { Tensor } from '../../src/inference/tensor.ts'
 import { DType, fixedCode, tensorFromValues, tensorValues } from '../../src/inference/tensor.ts'
 import { encodeTensors } from '../../src/precompiles/abi.ts'
+import { INFERENCE_GAS } from '../../src/precompiles/params.ts'
 import type { TestDevnet } from '../helpers/devnet.ts'
 import { KEY0, startTestDevnet } from '../helpers/devnet.ts'
 import {
@@ -111,7 +112,7 @@ describe('the inference precompile on a real devnet', () => {
       }),
     )
     expect(est.flops).toBeGreaterThan(0n)
-    expect(est.gas).toBeGreaterThan(20_000n)
+    expect(est.gas).toBeGreaterThan(INFERENCE_GAS.base)
     const data = inferenceAbi.encodeFunctionData('infer', [iris.modelId, [abiTensor(x)]])
     const gas = await provider.estimateGas({ from: wallet.address, to: INFERENCE, data })
     const receipt = await (await wallet.sendTransaction({ to: INFERENCE, data, gasLimit: gas })).wait()

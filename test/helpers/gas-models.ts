@@ -227,6 +227,22 @@ export const RECIPES: Record<string, (p: Record<string, number>) => Uint8Array> 
         outShape: [c, r],
       },
     ),
+  /**
+   * `nodes - 1` 1x1 convolutions over x[1,4,2,2] (an op whose shape rule is among the costliest to count), then an
+   * Expand to 1e9 elements: refused by the memory bound at its last node, after counting every other one (what
+   * the base and the counting gas pay for).
+   */
+  refusedChain: ({ nodes }) => {
+    const chain: NodeSpec[] = []
+    for (let i = 1; i < nodes; i++) {
+      chain.push({ op: 'Conv', inputs: [i === 1 ? 'x' : `t${i - 1}`, 'w'], outputs: [`t${i}`] })
+    }
+    chain.push({ op: 'Expand', inputs: [nodes > 1 ? `t${nodes - 1}` : 'x', 'big'], outputs: ['y'] })
+    return unaryGraph([1, 4, 2, 2], chain, {
+      inits: [ints('big', [15_625_000, 4, 2, 2]), floats('w', [4, 4, 1, 1], 0.25)],
+      outShape: [15_625_000, 4, 2, 2],
+    })
+  },
   /** Expand x[1] to [n] (n a constant). */
   expand: ({ n }) =>
     unaryGraph([1], [{ op: 'Expand', inputs: ['x', 'shape'], outputs: ['y'] }], {

@@ -7,6 +7,7 @@ import {
   CURRENT_GAS_SCHEDULE,
   checkModelBounds,
   countFlops,
+  createFlopCounter,
   GAS_SCHEDULES,
   type GasSchedule,
   MemoryBoundError,
@@ -113,9 +114,45 @@ describe('gas schedules', () => {
     const small = countFlops({ model: familyModel('transpose', { rows: 64, cols: 64, depth: 2 }) })
     const large = countFlops({ model: familyModel('transpose', { rows: 256, cols: 256, depth: 2 }) })
     expect(Number.isInteger(small.gas)).toBe(true)
-    expect(large.gas).toBeGreaterThan(10 * small.gas)
+    // 16x the elements: far more gas, counting (the same graph) aside
+    expect(large.gas - large.countGas).toBeGreaterThan(10 * (small.gas - small.countGas))
     const byOp = Object.values(large.byOp).reduce((s, b) => s + b.gas, 0)
-    expect(Math.abs(byOp - large.gas)).toBeLessThanOrEqual(1)
+    expect(Math.abs(byOp - (large.gas - large.countGas))).toBeLessThanOrEqual(1)
+  })
+
+  it('ops priced apart from their family pay their percentage of its FLOP and byte prices', () => {
+    // Add over the same bytes as Relu reads one more input, yet pays less: the runtime's binary kernels are
+    // vectorised, its Relu is not
+    const add = countFlops({ model: familyModel('add', { rows: 256, cols: 256, depth: 8 }) })
+    const relu = countFlops({ model: familyModel('relu', { rows: 256, cols: 256, depth: 8 }) })
+    expect(add.byOp.Add.gas).toBeLessThan(relu.byOp.Relu.gas)
+    for (const op of ['Add', 'Sub', 'Mul', 'Div']) expect(v2.opPercent[op], op).toBeLessThan(100n)
+    // a percentage scales the family's FLOP and byte prices, not the per-node cost
+    const pct = v2.opPercent.Add
+    const flops = 256 * 256
+    const bytes = 3 * 4 * flops
+    const family = BigInt(flops) * v2.perFlop.elementwise + BigInt(bytes) * v2.perByte.elementwise
+    expect(add.byOp.Add.gas / 8).toBeCloseTo(Number(v2.perNode + (family * pct + 99n) / 100n) / Number(MICRO_GAS), 5)
+    // an op type that is an Object member is refused like any op without a rule, not priced
+    for (const op of ['constructor', 'toString', '__proto__']) {
+      expect(() => countFlops({ model: oneOp(op, [4]) }), op).toThrow(/the FLOP counter has no rule for this op/)
+    }
+  })
+
+  it('counting is priced: the static bound of node evaluations, part of every report, loop bodies 256 times', () => {
+    const chain = (depth: number) => recipeModel('chain', { n: 16, depth, op: 1 })
+    const r = countFlops({ model: chain(1000) })
+    expect(BigInt(r.countGas)).toBe((1000n * v2.perCountedNode + MICRO_GAS - 1n) / MICRO_GAS)
+    expect(r.gas).toBeGreaterThan(r.countGas)
+    expect(createFlopCounter({ model: chain(1000) }).countGas).toBe(BigInt(r.countGas))
+    // a Loop's body may be unrolled up to 256 times while counting: its nodes count 256 times in the bound
+    const loop = recipeModel('loop', { n: 16, trips: 2 })
+    // the Loop node, and its body's Identity and Add
+    expect(createFlopCounter({ model: loop }).countGas).toBe(
+      ((1n + 256n * 2n) * v2.perCountedNode + MICRO_GAS - 1n) / MICRO_GAS,
+    )
+    // consensus-v1 charged nothing for counting
+    expect(countFlops({ model: chain(1000), schedule: v1 }).countGas).toBe(0)
   })
 
   it('a loop pays its body and an iteration cost on every iteration', () => {

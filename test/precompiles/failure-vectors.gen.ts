@@ -5,6 +5,7 @@
  */
 import { writeFileSync } from 'node:fs'
 import { AbiCoder, keccak256 } from 'ethers'
+import { CURRENT_GAS_SCHEDULE } from '../../src/inference/flops/schedule.ts'
 import { DType, tensorFromValues } from '../../src/inference/tensor.ts'
 import { ADDR0 } from '../helpers/devnet.ts'
 import { abiTensor, inferenceAbi } from '../helpers/models.ts'
@@ -87,7 +88,12 @@ const vectors = [
   },
   // one gas below base + FLOPs + bytes (the test asks `estimate` for that figure): halts before any run
   { name: 'gas below the static cost', calldata: infer(iris, good), gas: 'static-1', expectedError: 'out of gas' },
-  { name: 'gas below the base cost', calldata: infer(iris, good), gas: 19_000, expectedError: 'out of gas' },
+  {
+    name: 'gas below the base cost',
+    calldata: infer(iris, good),
+    gas: Number(CURRENT_GAS_SCHEDULE.base) - 1_000,
+    expectedError: 'out of gas',
+  },
 ]
 
 writeFileSync(new URL('./failure-vectors.json', import.meta.url), `${JSON.stringify(vectors, null, 2)}\n`)

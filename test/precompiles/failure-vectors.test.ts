@@ -3,6 +3,7 @@ import { Contract, ContractFactory, Interface, JsonRpcProvider, Wallet } from 'e
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { buildModel, ElemType } from '../../src/inference/builder.ts'
 import { DType, tensorFromValues } from '../../src/inference/tensor.ts'
+import { INFERENCE_GAS } from '../../src/precompiles/params.ts'
 import type { TestDevnet } from '../helpers/devnet.ts'
 import { ADDR1, KEY0, rpc, startTestDevnet } from '../helpers/devnet.ts'
 import {
@@ -115,7 +116,7 @@ describe('inference precompile failure vectors', () => {
             }),
           )
           gas = Number(est.gas) - 1
-          expect(gas).toBeGreaterThan(20_000)
+          expect(gas).toBeGreaterThan(Number(INFERENCE_GAS.base))
         }
         const oogBefore = devnet.inference.stats.outOfGas
         const [ok, ret] = await proxy.forward.staticCall(INFERENCE, v.calldata, gas)

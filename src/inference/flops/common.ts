@@ -18,9 +18,12 @@ export interface FlopReport {
   outputShapes: Record<string, number[]>
   /**
    * Execution gas of one run under the counter's gas schedule: weighted FLOPs, bytes every node reads and
-   * writes, and a per-node cost (base and input/output words are the precompile's: src/precompiles/params.ts).
+   * writes, a per-node cost, and the counting itself (`countGas`); base and input/output words are the
+   * precompile's (src/precompiles/params.ts).
    */
   gas: number
+  /** The part of `gas` that pays for counting (FlopCounter.countGas), charged before counting. */
+  countGas: number
   /** Bytes read and written by every node, intermediates included (loop bodies times their iterations). */
   bytes: number
   /** Static peak memory: the most bytes of tensors live at once in sequential execution, weights included. */
@@ -217,11 +220,20 @@ export type RuleTable = Readonly<Record<string, Rule>>
 
 /** Info of an initializer or Constant tensor (values kept for small ones). */
 export function infoOfProto(t: TensorProto): Info {
+  const hit = PROTO_INFOS.get(t)
+  if (hit) return hit
   const shape = protoDims(t)
   const info: Info = { dtype: t.dataType ?? FLOAT, shape }
   if (numel(shape) <= MAX_VALUE) {
     const v = protoValues(t)
     if (v) info.value = v
   }
+  PROTO_INFOS.set(t, info)
   return info
 }
+
+/**
+ * Infos of initializers and Constant values, read once per decoded model: decoding small weights' values on
+ * every count was most of a count on real models. Rules never mutate an input's info (they build new ones).
+ */
+const PROTO_INFOS = new WeakMap<TensorProto, Info>()

@@ -54,7 +54,7 @@ function ifNode(_node: NodeProto, ins: (Info | undefined)[], a: Attrs, ctx: Ctx,
 }
 
 /** Loops up to this many iterations are unrolled (iteration number known to shape inference). */
-const MAX_UNROLL = 256
+export const MAX_UNROLL = 256
 
 function loopNode(node: NodeProto, ins: (Info | undefined)[], a: Attrs, ctx: Ctx, counter: Counter): NodeResult {
   const body = a.graph('body') ?? fail('no body')

@@ -30,10 +30,12 @@ export function trafficBytes(w: NodeWork): number {
 /** Micro-gas of one node, its subgraphs excluded. */
 export function nodeCost(s: GasSchedule, w: NodeWork): bigint {
   const f = opFamily(w.op)
-  let cost = s.perNode
-  if (s.perFlop[f] !== 0n) cost += toBig(w.flops, w.op, w.node) * s.perFlop[f]
-  if (s.perByte[f] !== 0n) cost += toBig(trafficBytes(w), w.op, w.node) * s.perByte[f]
-  return cost
+  let work = 0n
+  if (s.perFlop[f] !== 0n) work += toBig(w.flops, w.op, w.node) * s.perFlop[f]
+  if (s.perByte[f] !== 0n) work += toBig(trafficBytes(w), w.op, w.node) * s.perByte[f]
+  // own keys only: op types come from the model, and a plain object has inherited ones ("constructor")
+  if (Object.hasOwn(s.opPercent, w.op)) work = (work * s.opPercent[w.op] + 99n) / 100n
+  return s.perNode + work
 }
 
 /** Whole gas for a micro-gas total (rounded up). */

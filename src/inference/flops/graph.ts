@@ -25,7 +25,7 @@ import type {
   Work,
 } from './common.ts'
 import { Ctx, FLOAT, fail, infoOfProto, MAX_VALUE, numel, ShapeFail } from './common.ts'
-import { RULES as CONTROL, CONTROL_FLOW } from './control.ts'
+import { RULES as CONTROL, CONTROL_FLOW, MAX_UNROLL } from './control.ts'
 import { nodeCost, trafficBytes, wholeGas } from './cost.ts'
 import { RULES as ELEMENTWISE } from './elementwise.ts'
 import { GraphSizeError, MemoryBoundError } from './errors.ts'
@@ -86,6 +86,11 @@ export function countFlops(opts: CountFlopsOpts): FlopReport {
 export interface FlopCounter {
   /** Same as {@link countFlops} with these inputs. */
   count(inputs?: Record<string, InputShape>): FlopReport
+  /**
+   * Gas of counting this model once (`perCountedNode` times the static bound on node evaluations), part of every
+   * report's `gas`; the precompile charges it before counting, so a call refused while counting pays for it.
+   */
+  readonly countGas: bigint
 }
 
 /**
@@ -96,7 +101,28 @@ export function createFlopCounter(opts: { model: Uint8Array; schedule?: GasSched
   const m = decodeModel(opts.model)
   const schedule = opts.schedule ?? CURRENT_GAS_SCHEDULE
   const size = nodeCount(m.graph as GraphProto)
-  return { count: (inputs) => countDecoded(m, schedule, size, inputs) }
+  // a graph over the node limit is refused before any node is evaluated: no counting to pay for
+  const bound = size > schedule.maxNodes ? 0 : evalBound(m.graph as GraphProto)
+  const countGas = wholeGas(BigInt(bound) * schedule.perCountedNode)
+  return { count: (inputs) => countDecoded(m, schedule, size, countGas, inputs), countGas }
+}
+
+/**
+ * Most node evaluations counting `g` can take: every node once, a Loop's body up to MAX_UNROLL times (short
+ * loops are unrolled), an If's both branches; at most MAX_NODE_EVALS, where counting stops.
+ */
+function evalBound(g: GraphProto): number {
+  let n = 0
+  for (const node of g.node ?? []) {
+    n++
+    const times = node.opType === 'Loop' ? MAX_UNROLL : 1
+    for (const a of node.attribute ?? []) {
+      if (a.g) n += evalBound(a.g) * times
+      for (const sg of a.graphs ?? []) n += evalBound(sg) * times
+    }
+    if (n >= MAX_NODE_EVALS) return MAX_NODE_EVALS
+  }
+  return n
 }
 
 /** Nodes of a graph and of all its subgraphs. */
@@ -116,6 +142,7 @@ function countDecoded(
   m: ModelProto,
   schedule: GasSchedule,
   size: number,
+  countGas: bigint,
   inputs?: Record<string, InputShape>,
 ): FlopReport {
   if (size > schedule.maxNodes) throw new GraphSizeError(size, schedule.maxNodes)
@@ -194,7 +221,8 @@ function countDecoded(
     params: counter.params,
     byOp: counter.byOp,
     outputShapes,
-    gas: Number(wholeGas(cost)),
+    gas: Number(wholeGas(cost) + countGas),
+    countGas: Number(countGas),
     bytes,
     peakBytes: counter.work.peakBytes,
     peakNode: counter.work.peakNode,
@@ -329,7 +357,8 @@ function evalNode(node: NodeProto, ctx: Ctx, counter: Counter): NodeResult {
   node.input?.forEach((n, i) => {
     if (n && !ins[i]) fail(`input "${n}" is not produced by any earlier node`)
   })
-  const rule = RULES[op]
+  // own keys only: an op type is the model's text, and "toString" or "__proto__" would find Object's members
+  const rule = Object.hasOwn(RULES, op) ? RULES[op] : undefined
   if (!rule) {
     if (NO_SHAPE_RULE.has(op)) return fail('no shape rule')
     throw new UnsupportedOpError(op, node.name || op, 'the FLOP counter has no rule for this op')

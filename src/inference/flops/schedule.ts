@@ -23,12 +23,24 @@ export interface GasSchedule {
   readonly estimate: bigint
   /** Micro-gas per FLOP, by op family. */
   readonly perFlop: Readonly<Record<OpFamily, bigint>>
+  /**
+   * Percent of its family's FLOP and byte prices that an op pays, for ops whose kernels run much faster or
+   * slower than their family's (e.g. the vectorised binary arithmetic among the element-wise ops); 100 for
+   * every op not listed. The per-node cost is not scaled.
+   */
+  readonly opPercent: Readonly<Record<string, bigint>>
   /** Micro-gas per byte a node reads or writes, by op family (intermediates included). */
   readonly perByte: Readonly<Record<OpFamily, bigint>>
   /** Micro-gas per node evaluated (a loop body's nodes once per iteration): dispatch, allocation, bookkeeping. */
   readonly perNode: bigint
   /** Micro-gas per Loop or Scan iteration, on top of its body's nodes (subgraph set-up, state copies). */
   readonly perIteration: bigint
+  /**
+   * Micro-gas per node the counter may evaluate (static bound: subgraphs included, loop bodies times the
+   * counter's unroll limit): the shape inference and pricing done before the run. Charged with the base before
+   * counting, so a call refused while counting pays for the counting it caused.
+   */
+  readonly perCountedNode: bigint
   /**
    * Largest static peak memory of one call in bytes (live tensors during sequential execution, weights
    * included). A call over it is refused before any work; a model over it for every admissible shape is refused
@@ -69,9 +81,11 @@ export const GAS_SCHEDULE_V1: GasSchedule = Object.freeze({
   perBatchItem: 2_000n,
   estimate: 5_000n,
   perFlop: per(400n),
+  opPercent: {},
   perByte: per(0n),
   perNode: 0n,
   perIteration: 0n,
+  perCountedNode: 0n,
   maxPeakBytes: Number.POSITIVE_INFINITY,
   maxNodes: Number.POSITIVE_INFINITY,
 })
@@ -86,23 +100,37 @@ export const MAX_PEAK_BYTES_V2 = 256 * 1024 * 1024
  */
 export const GAS_SCHEDULE_V2: GasSchedule = Object.freeze({
   id: 'consensus-v2',
-  base: 20_000n,
+  base: 8_000n,
   perInputWord: 1n,
   perOutputWord: 1n,
   perBatchItem: 2_000n,
   estimate: 5_000n,
   perFlop: per(0n, {
-    mac: 200n,
-    conv: 260n,
+    mac: 180n,
+    conv: 230n,
     elementwise: 200n,
     transcendental: 12_000n,
     reduction: 420n,
     normalisation: 16_000n,
     permute: 2_800n,
   }),
-  perByte: per(260n, { movement: 170n, permute: 1_150n, shape: 1n }),
-  perNode: 2_300_000n,
+  // measured apart from their families (docs/benchmarks.md): the runtime's binary arithmetic is vectorised (3-6x
+  // faster per element than its Relu), its Tanh and Softmax are 2-2.5x faster than Erf and LayerNorm, and its
+  // ReduceSum (axes as an input) about 1.7x slower than ReduceMax
+  opPercent: Object.freeze({
+    Add: 35n,
+    Sub: 35n,
+    Mul: 35n,
+    Div: 35n,
+    Tanh: 50n,
+    Softmax: 40n,
+    LogSoftmax: 40n,
+    ReduceSum: 170n,
+  }),
+  perByte: per(260n, { movement: 130n, permute: 1_000n, shape: 0n }),
+  perNode: 2_000_000n,
   perIteration: 2_900_000n,
+  perCountedNode: 35_000_000n,
   maxPeakBytes: MAX_PEAK_BYTES_V2,
   maxNodes: 50_000,
 })
