@@ -43,7 +43,8 @@ export const networkUpCommand: CliCommand = {
       const rpcUrl = `http://127.0.0.1:${state.nodes[0].el.rpcPort}`
       progress('waiting for the first blocks to register the example models through node 1')
       await waitForBlocks(state, 1, { timeoutMs: 300_000 })
-      state.examples = await registerNetworkExamples(rpcUrl, io)
+      const all = state.nodes.map((x) => `http://127.0.0.1:${x.el.rpcPort}`)
+      state.examples = await registerNetworkExamples(rpcUrl, io, all)
       writeNetworkState(state)
     }
     const lines = [`Network of ${state.validators} validators in ${state.dir} (chain ${state.chainId})`]

@@ -2,9 +2,11 @@
 // the way a user deploys: the package goes to node 1's IPFS store (lattice_deployModel), the registration is a
 // transaction from dev account 0. The other nodes fetch the bytes from their peers when they execute a block.
 import { LatticeError } from '../../errors.ts'
+import type { Tensor } from '../../inference/tensor.ts'
+import { abiTensors } from '../../rpc/lattice-infer.ts'
 import type { CliIO } from '../command.ts'
 import { DEVNET_EXAMPLES } from '../devnet-examples.ts'
-import { connect } from '../model-client.ts'
+import { connect, INFERENCE_ABI, INFERENCE_ADDRESS, rpcCall } from '../model-client.ts'
 import { deployModelPackage } from '../model-deploy.ts'
 
 /** anvil/Hardhat dev account 0 of the devnet mnemonic (funded in the network genesis too). */
@@ -13,6 +15,7 @@ export const DEV_KEY_0 = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae78
 interface ExampleModelLike {
   name: string
   bytes: Uint8Array
+  sampleInput: Tensor[]
 }
 
 /** Build the example models (examples/models, TypeScript loaded through tsx as the devnet does). */
@@ -35,6 +38,7 @@ async function buildExamples(): Promise<ExampleModelLike[]> {
 export async function registerNetworkExamples(
   rpcUrl: string,
   io: CliIO,
+  warmUrls: string[] = [],
 ): Promise<{ name: string; modelId: string; cid: string }[]> {
   const models = await buildExamples()
   const conn = await connect({ rpcUrl, privateKey: DEV_KEY_0 }, io, true)
@@ -54,6 +58,25 @@ export async function registerNetworkExamples(
     }
   } finally {
     conn.close()
+  }
+  // one eth_call per model on every node before blocks carry inferences: each node fetches the bytes from its
+  // peers and starts its consensus runtime now (seconds under load), not inside a consensus client's deadline
+  // for building or validating a block (Lodestar gives the Engine API 12 s)
+  const { Interface } = await import('ethers')
+  const abi = new Interface(INFERENCE_ABI)
+  for (const url of warmUrls) {
+    for (const [i, m] of models.entries()) {
+      const data = abi.encodeFunctionData('infer', [out[i].modelId, abiTensors(m.sampleInput)])
+      // best effort: a node one block behind does not know the model yet; it catches up within a few slots
+      for (let attempt = 0; attempt < 30; attempt++) {
+        const ok = await rpcCall(url, 'eth_call', [{ to: INFERENCE_ADDRESS, data }, 'latest']).then(
+          () => true,
+          () => false,
+        )
+        if (ok) break
+        await new Promise((r) => setTimeout(r, 2000))
+      }
+    }
   }
   return out
 }
