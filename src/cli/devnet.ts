@@ -33,6 +33,22 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 /** `Lattice/v<version>/<platform>/node<version>`, geth's clientVersion shape. */
 export const CLIENT_VERSION = `Lattice/v${pkg.version}/${process.platform}-${process.arch}/node${process.versions.node}`
 
+/**
+ * The anvil release whose development methods (anvil_*, hardhat_*, evm_*) the devnet implements and was tested
+ * against (docs/hardhat.md).
+ */
+export const ANVIL_COMPAT_VERSION = 'v1.7.1'
+
+/**
+ * The devnet's `web3_clientVersion`, in the browser user-agent convention: "speaks anvil's development API, is
+ * Lattice". Hardhat's network helpers accept a node only if this string starts with hardhat, anvil or zksync;
+ * code that must tell Lattice apart reads the `(compatible; Lattice/` part or `anvil_nodeInfo`/`hardhat_metadata`.
+ */
+export const DEVNET_CLIENT_VERSION = `anvil/${ANVIL_COMPAT_VERSION} (compatible; ${CLIENT_VERSION})`
+
+/** `--client-version`: the anvil-compatible answer (default) or the node's plain `Lattice/v…`. */
+export type DevnetClientVersion = 'anvil' | 'lattice'
+
 /** Options for {@link startDevnet}. */
 export interface DevnetOpts {
   datadir: string
@@ -56,6 +72,8 @@ export interface DevnetOpts {
   callLimits?: CallLimitOpts
   /** `--metrics`: serve Prometheus metrics there (default: none). */
   metrics?: MetricsOpts
+  /** What `web3_clientVersion` answers: {@link DEVNET_CLIENT_VERSION} (default) or {@link CLIENT_VERSION}. */
+  clientVersion?: DevnetClientVersion
 }
 
 export interface Devnet {
@@ -134,7 +152,7 @@ export async function startDevnet(opts: DevnetOpts): Promise<Devnet> {
       host: opts.host,
       port: opts.port,
       devnet: true,
-      clientVersion: CLIENT_VERSION,
+      clientVersion: opts.clientVersion === 'lattice' ? CLIENT_VERSION : DEVNET_CLIENT_VERSION,
       lattice,
       explorer: opts.explorer,
       callLimits: opts.callLimits,

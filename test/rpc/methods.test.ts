@@ -29,7 +29,8 @@ describe('JSON-RPC methods', () => {
   })
 
   it('answers the identity methods', async () => {
-    expect(await call('web3_clientVersion')).toMatch(/^Lattice\/v/)
+    // a devnet speaks anvil's development API (docs/hardhat.md): anvil/… (compatible; Lattice/v…)
+    expect(await call('web3_clientVersion')).toMatch(/^anvil\/v[\d.]+ \(compatible; Lattice\/v/)
     expect(await call('net_version')).toBe('41232')
     expect(await call('net_listening')).toBe(true)
     expect(await call('eth_chainId')).toBe('0xa110')

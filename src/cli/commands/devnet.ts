@@ -17,6 +17,12 @@ export const devnetCommand: CliCommand = {
     { flags: '--reset', description: 'delete the data directory first' },
     { flags: '--block-time <seconds>', description: 'mine a block every N seconds instead of one per transaction' },
     { flags: '--no-examples', description: 'do not deploy the example models and contracts on first start' },
+    {
+      flags: '--client-version <style>',
+      description:
+        "web3_clientVersion: 'anvil' answers anvil/v1.7.1 (compatible; Lattice/v…) so Hardhat's network helpers accept the devnet, 'lattice' answers Lattice/v…",
+      default: 'anvil',
+    },
     { flags: '--no-explorer', description: 'do not serve the explorer page at /explorer on the RPC port' },
     ...RPC_LIMIT_OPTIONS,
     ...METRICS_OPTIONS,
@@ -33,6 +39,10 @@ export const devnetCommand: CliCommand = {
     const blockTime = opts.blockTime === undefined ? 0 : Number(opts.blockTime)
     if (!Number.isFinite(blockTime) || blockTime < 0) {
       throw new CliFlagError(`--block-time ${opts.blockTime} is not a number of seconds. Pass e.g. --block-time 2.`)
+    }
+    const clientVersion = opts.clientVersion ?? 'anvil'
+    if (clientVersion !== 'anvil' && clientVersion !== 'lattice') {
+      throw new CliFlagError(`--client-version ${clientVersion} is not a style. Pass anvil or lattice.`)
     }
     const datadir = (opts.datadir as string | undefined) ?? defaultDatadir()
     const started = performance.now()
@@ -51,6 +61,7 @@ export const devnetCommand: CliCommand = {
       explorer: opts.explorer !== false,
       callLimits: parseRpcLimitFlags(opts),
       metrics: parseMetricsFlags(opts),
+      clientVersion,
     })
     const mining = blockTime > 0 ? `every ${blockTime}s` : 'automine (one block per transaction)'
     const startedMs = Math.round(performance.now() - started)
