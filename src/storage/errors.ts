@@ -100,7 +100,7 @@ export class StoreLockedError extends LatticeError {
   ) {
     super(
       'STORAGE_STORE_LOCKED',
-      `The IPFS store at ${path} is in use by another process (a running node?). Stop that node, or pass --ipfs-api URL to talk to a running IPFS daemon, or use another --datadir.`,
+      `The IPFS store at ${path} is in use by another process (a running node?). Stop that node or use another --datadir (the \`lattice ipfs\` commands can instead talk to a running IPFS daemon with --ipfs-api URL).`,
       { cause },
     )
   }
