@@ -1,0 +1,150 @@
+/**
+ * Where an automined transfer's time goes: an in-process devnet takes N pre-signed transfers over HTTP under
+ * the V8 sampling profiler, and the profile is summarised by self time per package and per function.
+ *
+ *   node --import tsx bench/devnet-profile.ts [--transfers 300] [--top 25] [--out x.cpuprofile]
+ */
+import '../src/polyfills.ts'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { createCustomCommon, Mainnet } from '@ethereumjs/common'
+import { createFeeMarket1559Tx } from '@ethereumjs/tx'
+import { bytesToHex, createAddressFromString, hexToBytes } from '@ethereumjs/util'
+import { startDevnet } from '../src/cli/devnet.ts'
+
+const { values } = parseArgs({
+  options: {
+    transfers: { type: 'string', default: '300' },
+    top: { type: 'string', default: '25' },
+    out: { type: 'string' },
+  },
+})
+const N = Number(values.transfers)
+const KEY = hexToBytes('0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a')
+
+interface ProfileNode {
+  id: number
+  callFrame: { functionName: string; url: string; lineNumber: number }
+  children?: number[]
+}
+interface Profile {
+  nodes: ProfileNode[]
+  samples: number[]
+  timeDeltas: number[]
+}
+
+async function rpc(url: string, method: string, params: unknown[]): Promise<any> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  })
+  const body = (await res.json()) as any
+  if (body.error) throw new Error(`${method}: ${body.error.message}`)
+  return body.result
+}
+
+function where(url: string): string {
+  const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)
+  if (m) return m[1]
+  if (url.includes('/src/'))
+    return `lattice ${url
+      .slice(url.indexOf('/src/') + 1)
+      .split('/')
+      .slice(0, 2)
+      .join('/')}`
+  return url.startsWith('node:') ? 'node' : url === '' ? '(native/gc/idle)' : url
+}
+
+function summarise(p: Profile, top: number): void {
+  const byId = new Map(p.nodes.map((n) => [n.id, n]))
+  const parent = new Map<number, number>()
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
+  // native frames (empty url: builtins, C++ bindings) are charged to the nearest JavaScript caller
+  const caller = (id: number): ProfileNode | undefined => {
+    for (let q = parent.get(id); q !== undefined; q = parent.get(q)) if (byId.get(q)!.callFrame.url) return byId.get(q)
+    return undefined
+  }
+  const self = new Map<number, number>()
+  for (let i = 0; i < p.samples.length; i++) self.set(p.samples[i], (self.get(p.samples[i]) ?? 0) + p.timeDeltas[i])
+  let total = 0
+  const pkg = new Map<string, number>()
+  const fn = new Map<string, number>()
+  for (const [id, us] of self) {
+    const n = byId.get(id)!
+    if (n.callFrame.functionName === '(idle)') continue
+    total += us
+    const js = n.callFrame.url ? n : caller(id)
+    const w = js ? where(js.callFrame.url) : '(gc/program)'
+    pkg.set(w, (pkg.get(w) ?? 0) + us)
+    const name = n.callFrame.functionName || '(anonymous)'
+    const f = js
+      ? `${n === js ? '' : `${name} (native) in `}${js.callFrame.functionName || '(anonymous)'} ${w}:${js.callFrame.lineNumber + 1}`
+      : name
+    fn.set(f, (fn.get(f) ?? 0) + us)
+  }
+  const show = (title: string, m: Map<string, number>) => {
+    console.log(`\n| ${title} | self ms per transfer | share |\n| --- | ---: | ---: |`)
+    for (const [k, us] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+      console.log(`| ${k} | ${(us / 1000 / N).toFixed(3)} | ${((100 * us) / total).toFixed(1)}% |`)
+    }
+  }
+  console.log(`\nbusy CPU ${(total / 1000 / N).toFixed(2)} ms per transfer (idle excluded)`)
+  show('package', pkg)
+  show('function', fn)
+}
+
+async function main(): Promise<void> {
+  const datadir = mkdtempSync(join(tmpdir(), 'lattice-profile-'))
+  const devnet = await startDevnet({ datadir, port: 0 })
+  const url = devnet.server.url
+  const chainId = BigInt(await rpc(url, 'eth_chainId', []))
+  const common = createCustomCommon({ chainId: Number(chainId) }, Mainnet, { hardfork: 'prague' })
+  const raws = Array.from({ length: N + 20 }, (_, i) =>
+    bytesToHex(
+      createFeeMarket1559Tx(
+        {
+          nonce: BigInt(i),
+          maxFeePerGas: 100n * 10n ** 9n,
+          maxPriorityFeePerGas: 10n ** 9n,
+          gasLimit: 21000n,
+          to: createAddressFromString('0x70997970C51812dc3A010C7d01b50e0d17dc79C8'),
+          value: 1n,
+          chainId,
+        },
+        { common },
+      )
+        .sign(KEY)
+        .serialize(),
+    ),
+  )
+  const session = new Session()
+  session.connect()
+  try {
+    // warm-up outside the profile
+    for (const raw of raws.slice(0, 20)) await rpc(url, 'eth_sendRawTransaction', [raw])
+    await session.post('Profiler.enable')
+    await session.post('Profiler.setSamplingInterval', { interval: 200 })
+    await session.post('Profiler.start')
+    const t0 = performance.now()
+    let last = ''
+    for (const raw of raws.slice(20)) last = await rpc(url, 'eth_sendRawTransaction', [raw])
+    while (!(await rpc(url, 'eth_getTransactionReceipt', [last]))) await new Promise((r) => setTimeout(r, 5))
+    const wall = performance.now() - t0
+    const { profile } = (await session.post('Profiler.stop')) as { profile: Profile }
+    console.log(
+      `node ${process.version}, ${new Date().toISOString()}: ${N} transfers, ${(wall / N).toFixed(2)} ms each`,
+    )
+    if (values.out) writeFileSync(values.out, JSON.stringify(profile))
+    summarise(profile, Number(values.top))
+  } finally {
+    session.disconnect()
+    await devnet.close()
+    rmSync(datadir, { recursive: true, force: true })
+  }
+}
+
+await main()
