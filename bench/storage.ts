@@ -42,7 +42,7 @@ async function copyFile(from: string, to: string): Promise<void> {
   await out.close()
 }
 
-/** One 256 KiB file per block, as blockstore-fs stores them: the filesystem's share of add, for context. */
+/** One 256 KiB file per block, as blockstore-fs stored them before packs: what that layout cost, for context. */
 async function writeBlockFiles(from: string, to: string): Promise<void> {
   const { mkdir, writeFile } = await import('node:fs/promises')
   await mkdir(to, { recursive: true })
@@ -100,9 +100,9 @@ try {
   const rows = [
     ['sha256 of the file (bound)', best.bound],
     ['plain copy of the file (context: read + write, no hashing)', best.copy],
-    ['file per 256 KiB block, no hashing (context: blockstore-fs layout)', best.files],
-    ['embedded add (import, hash, write blocks)', best.add],
-    ['embedded get (read, verify every block, write file)', best.get],
+    ['file per 256 KiB block, no hashing (context: the blockstore-fs layout before packs)', best.files],
+    ['embedded add (import, hash on workers, write the pack)', best.add],
+    ['embedded get (read the pack, verify every block, write file)', best.get],
   ] as const
   console.log(`\n${(SIZE / 1024 ** 3).toFixed(2)} GiB, best of ${RUNS}, Node ${process.versions.node}\n`)
   console.log('| operation | ms | MB/s | ratio to sha256 bound |')

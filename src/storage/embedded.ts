@@ -7,7 +7,7 @@ import { Key } from 'interface-datastore'
 import { Level } from 'level'
 import type { CID } from 'multiformats/cid'
 import { LatticeBlockstore } from './blockstore.ts'
-import { importFile, parseCid, readFile, statNode, verifyBlock, walkDag } from './dag.ts'
+import { importFile, parseCid, readFile, statNode, type VerifiedBlockGetter, verifyBlock, walkDag } from './dag.ts'
 import {
   BlockNotFoundError,
   CorruptBlockError,
@@ -15,6 +15,7 @@ import {
   StoreClosedError,
   StoreLockedError,
 } from './errors.ts'
+import { exportFile, hasRawLeaves } from './export.ts'
 import { writeStreamToFile } from './files.ts'
 import { sharedHashPool } from './hash-pool.ts'
 import type { NetworkNode, NetworkOpts } from './network.ts'
@@ -206,7 +207,22 @@ class Embedded implements EmbeddedModelStore {
   }
 
   async get(cid: string, path: string, opts: IoOptions = {}): Promise<AddResult> {
-    return writeStreamToFile(this.cat(cid, opts), path, cid, opts.signal)
+    this.#check()
+    const root = parseCid(cid)
+    // raw-leaf files (kubo-v1, what `add` writes) export from the pack in parallel; v0 DAGs stream in order
+    if (!(await hasRawLeaves(this.#get, root, opts)))
+      return writeStreamToFile(this.cat(cid, opts), path, cid, opts.signal)
+    const total = opts.onProgress ? (await statNode(this.#get, root, opts)).size : undefined
+    const res = await exportFile(this.blockstore, this.#progressGet(opts), sharedHashPool(), root, path, {
+      ...opts,
+      total,
+    })
+    return { cid, size: res.size }
+  }
+
+  /** The verified getter, with repair events going to the caller's onProgress. */
+  #progressGet(opts: IoOptions): VerifiedBlockGetter {
+    return (c: CID, o?: IoOptions) => this.#getVerified(c, { signal: o?.signal, onProgress: opts.onProgress })
   }
 
   async stat(cid: string, opts: IoOptions = {}): Promise<StatResult> {

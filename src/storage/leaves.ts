@@ -55,8 +55,8 @@ async function* cutLeaves(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uin
   if (fill > 0) yield pending!.subarray(0, fill)
 }
 
-/** A fixed set of CHUNK_SIZE slots in one SharedArrayBuffer; take() waits when all are out. */
-class Slots {
+/** A fixed set of CHUNK_SIZE slots in one SharedArrayBuffer; take() waits when all are out (also export.ts). */
+export class Slots {
   readonly buf: SharedArrayBuffer
   readonly #free: number[] = []
   readonly #waiting: ((i: number) => void)[] = []

@@ -168,8 +168,20 @@ export class PackBlockstore extends BaseBlockstore {
     return { data: this.#data, idx: this.#idx }
   }
 
-  override async put(cid: CID, bytes: Uint8Array, opts?: { signal?: AbortSignal }): Promise<CID> {
+  override async put(
+    cid: CID,
+    val: Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+    opts?: { signal?: AbortSignal },
+  ): Promise<CID> {
     opts?.signal?.throwIfAborted()
+    // the blockstore interface allows a block in pieces (Helia); our own writers pass one array
+    let bytes: Uint8Array
+    if (val instanceof Uint8Array) bytes = val
+    else {
+      const parts: Uint8Array[] = []
+      for await (const part of val) parts.push(part)
+      bytes = Buffer.concat(parts)
+    }
     const mh = cid.multihash
     if (mh.code === IDENTITY) return cid // the bytes are the CID itself
     if (mh.bytes.byteLength > MH_MAX) throw new PackStoreError(this.dir, `multihash of ${cid} is too long to index`)
@@ -219,6 +231,22 @@ export class PackBlockstore extends BaseBlockstore {
       got += bytesRead
     }
     return got === loc.length ? buf : buf.subarray(0, got)
+  }
+
+  /**
+   * Read a block of the pack into `into` (a reused buffer: no fresh allocation per block); its length, or
+   * undefined when the pack does not hold it (a legacy or absent block) or it does not fit.
+   */
+  async readInto(cid: CID, into: Uint8Array): Promise<number | undefined> {
+    const loc = this.#index.get(keyOf(cid))
+    if (!loc || loc.length > into.byteLength) return undefined
+    let got = 0
+    while (got < loc.length) {
+      const { bytesRead } = await this.#handles().data.read(into, got, loc.length - got, loc.offset + got)
+      if (bytesRead === 0) break
+      got += bytesRead
+    }
+    return got
   }
 
   /** The stored bytes of one block, unverified; BlockNotFoundError when absent. */

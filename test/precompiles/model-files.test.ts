@@ -63,7 +63,14 @@ describe('model files on disk', () => {
       ),
     }
     await devnet.stop()
-    for (const f of filesUnder(join(datadir, 'ipfs', 'blocks'))) if (statSync(f).size > 200) flipByte(f)
+    // the store's blocks live in one pack data file (src/storage/pack.ts): invert all of it
+    for (const f of filesUnder(join(datadir, 'ipfs', 'pack'))) {
+      if (!f.endsWith('.pack') || statSync(f).size <= 200) continue
+      writeFileSync(
+        f,
+        readFileSync(f).map((v) => v ^ 0xff),
+      )
+    }
     rmSync(join(modelCacheDir(datadir), 'packages'), { recursive: true, force: true })
 
     const again = await startTestDevnet({ datadir })

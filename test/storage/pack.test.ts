@@ -2,7 +2,7 @@
 // unindexed data) is found and dropped on open, deletes and compaction, concurrent positional writes, and
 // datadirs in the older blockstore-fs layout still read through the embedded store.
 import { createHash } from 'node:crypto'
-import { mkdtemp, open, rm, stat, truncate } from 'node:fs/promises'
+import { mkdtemp, open, readdir, readFile, rm, stat, truncate } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CID } from 'multiformats/cid'
@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { LatticeBlockstore } from '../../src/storage/blockstore.ts'
 import { importFile, parseCid, verifyBlock } from '../../src/storage/dag.ts'
 import { createEmbeddedModelStore } from '../../src/storage/embedded.ts'
-import { BlockNotFoundError } from '../../src/storage/errors.ts'
+import { BlockNotFoundError, CorruptBlockError } from '../../src/storage/errors.ts'
 import { PackBlockstore } from '../../src/storage/pack.ts'
 import { collect, expectSameBytes } from './conformance.ts'
 import { patternBytes } from './fixtures/data.ts'
@@ -218,6 +218,9 @@ describe('embedded store on a pack', () => {
       expect(await store.has(cid)).toBe(true)
       expectSameBytes(await collect(store.cat(cid)), data)
       await store.pin(cid)
+      // get's pack path falls back to the verified getter for blocks outside the pack
+      await store.get(cid, join(root, 'old.out'))
+      expectSameBytes(await readFile(join(root, 'old.out')), data)
       const other = patternBytes(1_500_000, 77)
       const added = await store.add(other)
       expect(store.blockstore.locate(parseCid(added.cid))).toBeDefined()
@@ -226,6 +229,34 @@ describe('embedded store on a pack', () => {
       expect((await store.gc()).removed).toBeGreaterThan(0)
       expectSameBytes(await collect(store.cat(cid)), data)
       expect(await store.has(added.cid)).toBe(false)
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('get exports from the pack: same bytes, progress, a corrupt leaf fails naming it and leaves no file', async () => {
+    const data = patternBytes(5_000_000, 21)
+    const store = await createEmbeddedModelStore({ datadir: join(root, 'g') })
+    try {
+      const { cid } = await store.add(data)
+      const events: number[] = []
+      const out = join(root, 'out', 'model.bin')
+      await import('node:fs/promises').then((f) => f.mkdir(join(root, 'out')))
+      expect(await store.get(cid, out, { onProgress: (e) => events.push(e.done) })).toEqual({ cid, size: data.length })
+      expectSameBytes(await readFile(out), data)
+      expect(events.at(-1)).toBe(data.length)
+      // flip a byte in the middle of one leaf inside the pack
+      const leaves: CID[] = []
+      for await (const { cid: c } of store.blockstore.getAll()) if (c.code === 0x55) leaves.push(c)
+      const victim = leaves[3]
+      const at = store.blockstore.locate(victim)!
+      const fh = await open(at.path, 'r+')
+      await fh.write(Buffer.from([0x5a ^ 0xff]), 0, 1, at.offset + 77)
+      await fh.close()
+      const err = await store.get(cid, join(root, 'out', 'again.bin')).catch((e) => e)
+      expect(err).toBeInstanceOf(CorruptBlockError)
+      expect(err.cid).toBe(victim.toString())
+      expect((await readdir(join(root, 'out'))).sort()).toEqual(['model.bin'])
     } finally {
       await store.close()
     }
