@@ -1,4 +1,5 @@
 import type { CliCommand } from '../command.ts'
+import type { NodeConnection } from '../model-client.ts'
 import { CONNECTION_OPTIONS, SIGNER_OPTIONS } from '../model-client.ts'
 
 /** `lattice model inference`: run a registered model through the chain (eth_call by default, --tx to send). */
@@ -12,7 +13,12 @@ export const modelInferenceCommand: CliCommand = {
       description: 'JSON file: {"inputs": {"x": {"dtype", "shape", "data"}}} or bare nested arrays',
     },
     { flags: '--output <file>', description: 'write {"outputs": ...} here' },
-    { flags: '--tx', description: 'send a transaction and print its receipt (costs gas, and the price if any)' },
+    {
+      flags: '--tx',
+      description:
+        'send a transaction and print its receipt (costs gas, and the price if any); simulated first: a run that would revert is not sent',
+    },
+    { flags: '--force', description: 'with --tx: send even when the simulation reverts (spends the gas)' },
     ...CONNECTION_OPTIONS,
     ...SIGNER_OPTIONS,
   ],
@@ -66,6 +72,8 @@ export const modelInferenceCommand: CliCommand = {
       let outputs: ReturnType<typeof decode>
       let receiptInfo: { txHash: string; blockNumber: number; gasUsed: string; status: number } | undefined
       if (opts.tx) {
+        // a reverting inference still spends its gas: simulate it from the sender first and refuse with the reason
+        if (!opts.force) await simulate(conn, { to, data, from: from!, value: viaRegistry ? price : 0n }, modelId)
         const receipt = await client.sendAndWait(
           conn,
           { to, data, value: viaRegistry ? price : 0n, gasLimit: 16_000_000n },
@@ -116,6 +124,28 @@ export const modelInferenceCommand: CliCommand = {
       conn.close()
     }
   },
+}
+
+/**
+ * eth_call the inference transaction on the latest state from its sender; a revert becomes TransactionFailedError
+ * with the node's reason, before anything is signed or sent.
+ */
+async function simulate(
+  conn: NodeConnection,
+  tx: { to: string; data: string; from: string; value: bigint },
+  modelId: string,
+): Promise<void> {
+  const { NodeRequestError, TransactionFailedError } = await import('../errors.ts')
+  const call = { to: tx.to, data: tx.data, from: tx.from, value: `0x${tx.value.toString(16)}` }
+  try {
+    await conn.call<string>('eth_call', [call, 'latest'])
+  } catch (err) {
+    if (!(err instanceof NodeRequestError) || !/^eth_call: /.test(err.shortMessage)) throw err
+    throw new TransactionFailedError(
+      `Inference on ${modelId} would revert (simulated with eth_call from ${tx.from}): ${err.shortMessage.slice('eth_call: '.length)}. Nothing was sent. Fix the input, or pass --force to send it anyway (the gas is spent).`,
+      { cause: err },
+    )
+  }
 }
 
 /** The model inputs from the registry's `io` summary (`x:float32[N,4],... -> ...`), for bare-array input files. */
