@@ -1,8 +1,9 @@
 /**
  * Devnet latency against anvil, measured in the same run on the same machine. Each round starts a fresh
  * node of each kind, in alternating order (so that load drifts hit both alike), on a fixed port range;
- * every figure is the median over the rounds with its spread (min–max), and the ratio is ours/anvil of the
- * medians (time per operation: lower is better). Everything is compiled and signed before any node starts:
+ * every figure is the median over the rounds with its spread (min–max); ratios are ours/anvil, of the medians
+ * and per round (time per operation: lower is better). `cpu:` rows are the node process's own CPU time per
+ * operation (/proc/<pid>/stat), which load on a shared machine disturbs far less than wall time. Everything is compiled and signed before any node starts:
  * work between a node's first reply and the first request let keep-alive sockets close (UND_ERR_SOCKET).
  *
  *   npm run bench:devnet [-- --rounds 6 --calls 500 --long --port-base 28600 --iris 20]
@@ -159,10 +160,21 @@ async function receipt(url: string, hash: string): Promise<any> {
   return until(`receipt ${hash}`, () => rpc(url, 'eth_getTransactionReceipt', [hash]))
 }
 
-async function timeLoop(n: number, f: () => Promise<unknown>): Promise<number> {
+/** CPU time (user + system, ms) the node process has used so far: less sensitive to load than wall time. */
+function cpuMs(t: Target): number {
+  const stat = readFileSync(`/proc/${t.child.pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  // utime and stime are fields 14 and 15, in clock ticks (USER_HZ: 100 on Linux)
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+}
+
+/** Wall ms per op, and the node's CPU ms per op under `cpu: <label>`. */
+async function timeLoop(t: Target, out: Figures, label: string, n: number, f: () => Promise<unknown>): Promise<void> {
+  const c0 = cpuMs(t)
   const t0 = performance.now()
   for (let i = 0; i < n; i++) await f()
-  return (performance.now() - t0) / n
+  out[label] = (performance.now() - t0) / n
+  out[`cpu: ${label}`] = (cpuMs(t) - c0) / n
 }
 
 async function measure(t: Target): Promise<Figures> {
@@ -176,27 +188,30 @@ async function measure(t: Target): Promise<Figures> {
   const first = Number(await rpc(t.url, 'eth_blockNumber')) + 1
   // one transfer per automined block; a window's clock starts once the block before it is in
   let t0 = 0
+  let c0 = 0
   let prev = ''
   for (let i = 0; i < TRANSFERS; i++) {
     const opens = WINDOWS.find((w) => w[1] === i)
     if (opens) {
       if (prev) await receipt(t.url, prev)
       t0 = performance.now()
+      c0 = cpuMs(t)
     }
     prev = await rpc(t.url, 'eth_sendRawTransaction', [raws[i]])
     const closes = WINDOWS.find((w) => w[2] === i + 1)
     if (closes) {
       await receipt(t.url, prev)
       out[closes[0]] = (performance.now() - t0) / (closes[2] - closes[1])
+      out[`cpu: ${closes[0]}`] = (cpuMs(t) - c0) / (closes[2] - closes[1])
     }
   }
   out.chainLength = Number(await rpc(t.url, 'eth_blockNumber'))
   out.firstTransferBlock = first
   const call = { to: target, data: getData }
-  out['eth_call at head'] = await timeLoop(CALLS, () => rpc(t.url, 'eth_call', [call, 'latest']))
+  await timeLoop(t, out, 'eth_call at head', CALLS, () => rpc(t.url, 'eth_call', [call, 'latest']))
   const past = `0x${Number(deployed.blockNumber).toString(16)}`
-  out['eth_call at a past block'] = await timeLoop(CALLS, () => rpc(t.url, 'eth_call', [call, past]))
-  out.eth_chainId = await timeLoop(CALLS, () => rpc(t.url, 'eth_chainId'))
+  await timeLoop(t, out, 'eth_call at a past block', CALLS, () => rpc(t.url, 'eth_call', [call, past]))
+  await timeLoop(t, out, 'eth_chainId', CALLS, () => rpc(t.url, 'eth_chainId'))
   if (t.name === 'lattice' && IRIS > 0) out['iris inference transaction'] = await irisStream(t, chainId)
   return out
 }
@@ -268,13 +283,17 @@ async function main(): Promise<void> {
       `first transfer in block ${runs.lattice[0].firstTransferBlock} / ${runs.anvil[0].firstTransferBlock}; ` +
       `${CALLS} sequential requests per call row`,
   )
-  console.log('| workload (ms per op) | lattice median (spread) | anvil median (spread) | lattice/anvil |')
-  console.log('| --- | ---: | ---: | ---: |')
-  for (const row of rows) {
+  console.log(
+    '| workload (ms per op) | lattice median (spread) | anvil median (spread) | ratio of medians | per-round ratio median (spread) |',
+  )
+  console.log('| --- | ---: | ---: | ---: | ---: |')
+  for (const row of [...rows, ...rows.map((r) => `cpu: ${r}`)]) {
     const ours = runs.lattice.map((f) => f[row])
     const theirs = runs.anvil.map((f) => f[row])
+    // rounds pair a lattice and an anvil run made back to back: their ratio cancels slow load drift
+    const paired = ours.map((x, i) => x / theirs[i])
     console.log(
-      `| ${row} | ${fmt(median(ours))} (${spread(ours)}) | ${fmt(median(theirs))} (${spread(theirs)}) | ${(median(ours) / median(theirs)).toFixed(2)}x |`,
+      `| ${row} | ${fmt(median(ours))} (${spread(ours)}) | ${fmt(median(theirs))} (${spread(theirs)}) | ${(median(ours) / median(theirs)).toFixed(2)}x | ${median(paired).toFixed(2)}x (${Math.min(...paired).toFixed(2)}–${Math.max(...paired).toFixed(2)}) |`,
     )
   }
   if (IRIS > 0) {
