@@ -74,6 +74,11 @@ export interface DevnetOpts {
   metrics?: MetricsOpts
   /** What `web3_clientVersion` answers: {@link DEVNET_CLIENT_VERSION} (default) or {@link CLIENT_VERSION}. */
   clientVersion?: DevnetClientVersion
+  /**
+   * Runs before the RPC port opens, against a private server on a free loopback port (`devnet.server` during the
+   * call): the example deployments send from dev account 0, and a user's client must not race them for its nonces.
+   */
+  beforeListen?: (devnet: Devnet) => Promise<void>
 }
 
 export interface Devnet {
@@ -147,17 +152,36 @@ export async function startDevnet(opts: DevnetOpts): Promise<Devnet> {
       clientVersion: CLIENT_VERSION,
       devnet: true,
     })
-    server = await startRpcServer({
-      node,
-      host: opts.host,
-      port: opts.port,
-      devnet: true,
-      clientVersion: opts.clientVersion === 'lattice' ? CLIENT_VERSION : DEVNET_CLIENT_VERSION,
-      lattice,
-      explorer: opts.explorer,
-      callLimits: opts.callLimits,
-      metrics,
-    })
+    const serve = (host: string | undefined, port: number | undefined, withMetrics: boolean) =>
+      startRpcServer({
+        node,
+        host,
+        port,
+        devnet: true,
+        clientVersion: opts.clientVersion === 'lattice' ? CLIENT_VERSION : DEVNET_CLIENT_VERSION,
+        lattice,
+        explorer: opts.explorer,
+        callLimits: opts.callLimits,
+        metrics: withMetrics ? metrics : undefined,
+      })
+    if (opts.beforeListen) {
+      const early = await serve('127.0.0.1', 0, false)
+      try {
+        await opts.beforeListen({
+          node,
+          server: early,
+          accounts,
+          spec,
+          store,
+          modelCache,
+          inference,
+          close: early.close,
+        })
+      } finally {
+        await early.close()
+      }
+    }
+    server = await serve(opts.host, opts.port, true)
     metricsServer = await serveNodeMetrics(metrics, opts.metrics, node, stack)
     if (opts.pinnerKey) {
       pinner = startPinner({ node, rpcUrl: server.url, key: opts.pinnerKey, store, pins: pinning })

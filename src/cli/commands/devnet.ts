@@ -16,6 +16,14 @@ export const devnetCommand: CliCommand = {
     { flags: '--datadir <dir>', description: 'data directory (default: $LATTICE_DATADIR or ~/.lattice/devnet)' },
     { flags: '--reset', description: 'delete the data directory first' },
     { flags: '--block-time <seconds>', description: 'mine a block every N seconds instead of one per transaction' },
+    {
+      flags: '--load-state <file>',
+      description: "merge this state dump (anvil_dumpState's lines, or anvil's JSON) into the head state at start",
+    },
+    {
+      flags: '--dump-state <file>',
+      description: 'write the head state to this file at exit (a directory: <dir>/state.json)',
+    },
     { flags: '--no-examples', description: 'do not deploy the example models and contracts on first start' },
     {
       flags: '--client-version <style>',
@@ -51,6 +59,10 @@ export const devnetCommand: CliCommand = {
     if (pinnerKey !== undefined && !/^(0x)?[0-9a-fA-F]{64}$/.test(pinnerKey)) {
       throw new CliFlagError('--pinner-key is not a private key. Pass 0x followed by 64 hex digits.')
     }
+    const loadState = opts.loadState as string | undefined
+    const dumpState = opts.dumpState as string | undefined
+    let examples: DevnetStartup['examples']
+    let deployMs = 0
     const devnet = await startDevnet({
       datadir,
       host: opts.host,
@@ -62,25 +74,37 @@ export const devnetCommand: CliCommand = {
       callLimits: parseRpcLimitFlags(opts),
       metrics: parseMetricsFlags(opts),
       clientVersion,
+      // the state is loaded and the examples deployed from dev account 0 before the port opens: no user client
+      // sees the state before it is loaded, nor races the deployments for account 0's nonces
+      beforeListen:
+        opts.examples === false && loadState === undefined
+          ? undefined
+          : async (early) => {
+              if (loadState !== undefined) {
+                const { loadStateFile } = await import('../devnet-state-file.ts')
+                await loadStateFile(early.node, loadState)
+              }
+              if (opts.examples === false) return
+              const { deployDevnetExamples } = await import('../devnet-examples.ts')
+              const t = performance.now()
+              try {
+                const ex = await deployDevnetExamples(early, datadir)
+                deployMs = Math.round(performance.now() - t)
+                examples = {
+                  fresh: ex.fresh,
+                  deployMs: ex.fresh ? deployMs : undefined,
+                  models: ex.models.map((m) => ({ name: m.name, modelId: m.modelId, cid: m.cid })),
+                  contracts: ex.contracts.map((c) => ({ name: c.name, address: c.address })),
+                }
+              } catch (err) {
+                deployMs = Math.round(performance.now() - t)
+                examples = { error: (err as { shortMessage?: string }).shortMessage ?? (err as Error).message }
+              }
+            },
     })
     const mining = blockTime > 0 ? `every ${blockTime}s` : 'automine (one block per transaction)'
-    const startedMs = Math.round(performance.now() - started)
-    let examples: DevnetStartup['examples']
-    if (opts.examples !== false) {
-      const { deployDevnetExamples } = await import('../devnet-examples.ts')
-      const t = performance.now()
-      try {
-        const ex = await deployDevnetExamples(devnet, datadir)
-        examples = {
-          fresh: ex.fresh,
-          deployMs: ex.fresh ? Math.round(performance.now() - t) : undefined,
-          models: ex.models.map((m) => ({ name: m.name, modelId: m.modelId, cid: m.cid })),
-          contracts: ex.contracts.map((c) => ({ name: c.name, address: c.address })),
-        }
-      } catch (err) {
-        examples = { error: (err as { shortMessage?: string }).shortMessage ?? (err as Error).message }
-      }
-    }
+    // the chain's start, without the example deployments (reported on their own)
+    const startedMs = Math.round(performance.now() - started) - deployMs
     const startup: DevnetStartup = {
       chainId: devnet.node.chain.chainId.toString(),
       rpcUrl: devnet.server.url,
@@ -102,11 +126,25 @@ export const devnetCommand: CliCommand = {
       explorerUrl: opts.explorer !== false ? `${devnet.server.url}/explorer/` : undefined,
     }
     // signals are handled before the startup is printed: a supervisor may send SIGTERM as soon as it reads it
-    const stopped = runUntilSignal(() => devnet.close())
+    let dumpFailed = false
+    const stopped = runUntilSignal(async () => {
+      if (dumpState !== undefined) {
+        // anvil's --dump-state: the state at exit, before the node stops
+        try {
+          const { dumpStateFile } = await import('../devnet-state-file.ts')
+          const d = await dumpStateFile(devnet.node, dumpState)
+          io.stderr.write(`State dumped to ${dumpState} (${d.accounts} accounts, state root ${d.stateRoot})\n`)
+        } catch (err) {
+          dumpFailed = true
+          io.stderr.write(`Could not dump the state to ${dumpState}: ${(err as Error).message}\n`)
+        }
+      }
+      await devnet.close()
+    })
     // a long-running command: with --json its startup is the one JSON document; it then serves until a signal
     printResult(io, startup, startupText(startup, mining))
     await stopped
-    return 0
+    return dumpFailed ? 1 : 0
   },
 }
 
