@@ -143,7 +143,8 @@ const unresolved = new Set<string>()
 const failed: string[] = []
 const lost: string[] = []
 const restarts: number[] = []
-const rss: { head: number; bytes: number; sinceStart: number }[] = []
+/** RSS samples; `process` counts the node processes (each kill -9 starts another, whose RSS starts over). */
+const rss: { head: number; bytes: number; sinceStart: number; process: number }[] = []
 const disk: { head: number; bytes: number }[] = []
 const moved = new Set<string>()
 let rpcPathInferences = 0
@@ -178,8 +179,11 @@ async function main(): Promise<number> {
   let startedAt = performance.now()
   let lastHead = 0
   const sampler = setInterval(() => {
-    if (child?.pid && child.exitCode === null)
-      rss.push({ head: lastHead, bytes: rssOf(child.pid), sinceStart: performance.now() - startedAt })
+    if (!child?.pid || child.exitCode !== null) return
+    const bytes = rssOf(child.pid)
+    // a process that is exiting reads 0: not a sample
+    if (bytes > 0)
+      rss.push({ head: lastHead, bytes, sinceStart: performance.now() - startedAt, process: restarts.length })
   }, 1000)
   try {
     restarts.push(await startNode(datadir, port, metricsPort))
@@ -359,18 +363,24 @@ async function main(): Promise<number> {
   }
 }
 
-/** Least-squares slope of RSS against the head, MiB per 1,000 blocks, over the run's second half. */
+/**
+ * Least-squares slope of RSS against the head, MiB per 1,000 blocks, over the run's second half: within each
+ * node process (after its first minute), pooled, since every kill -9 starts RSS over.
+ */
 function rssSlope(): number | undefined {
   const pts = rss.filter((s) => s.head >= BLOCKS / 2 && s.sinceStart > 60_000)
   if (pts.length < 10) return undefined
-  const n = pts.length
-  const mx = pts.reduce((a, p) => a + p.head, 0) / n
-  const my = pts.reduce((a, p) => a + p.bytes, 0) / n
+  const byProcess = new Map<number, typeof pts>()
+  for (const p of pts) byProcess.set(p.process, [...(byProcess.get(p.process) ?? []), p])
   let num = 0
   let den = 0
-  for (const p of pts) {
-    num += (p.head - mx) * (p.bytes - my)
-    den += (p.head - mx) ** 2
+  for (const group of byProcess.values()) {
+    const mx = group.reduce((a, p) => a + p.head, 0) / group.length
+    const my = group.reduce((a, p) => a + p.bytes, 0) / group.length
+    for (const p of group) {
+      num += (p.head - mx) * (p.bytes - my)
+      den += (p.head - mx) ** 2
+    }
   }
   return den === 0 ? undefined : ((num / den) * 1000) / 2 ** 20
 }
