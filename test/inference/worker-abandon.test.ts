@@ -110,7 +110,9 @@ describe('abandoning RPC-path runs at their deadline', () => {
     expect(loop.slot.dead).toBe(false)
 
     // again: the standby (started by the RPC-path run above) takes the slot at once, no start-up on the way
-    await new Promise((resolve) => setTimeout(resolve, 5000))
+    const standby = () => (p as unknown as { standby?: { binding: { ready: boolean } } }).standby
+    for (let i = 0; i < 600 && !standby()?.binding.ready; i++) await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(standby()?.binding.ready).toBe(true)
     const again = withRunDeadline(deadline(300), () => p.run(loop.slot, 'loop', loopFeeds(2 ** 40))).catch(
       (e: unknown) => e,
     )
@@ -120,7 +122,8 @@ describe('abandoning RPC-path runs at their deadline', () => {
     const nextMs = performance.now() - t1
     console.log(`the next run after a replacement by the standby (session loaded again): ${nextMs.toFixed(0)} ms`)
     expect(p.replaced).toBe(2)
-    expect(nextMs).toBeLessThan(1500)
+    // a worker's cold start is 3-5 s on this loaded machine; the standby's first session costs well under that
+    expect(nextMs).toBeLessThan(2500)
   }, 120_000)
 
   it('a queued run is dropped without touching the worker; the run ahead of it finishes', async () => {
