@@ -13,7 +13,8 @@ interface Sharding {
 }
 
 /**
- * blockstore-fs with a faster `put` (no per-block mkdir, plain temp file + rename) and a whole-block
+ * The store's layout before packs (pack.ts): the embedded store reads a datadir's `blocks/` through it, and the
+ * Kubo test fixture keeps its blocks in it. blockstore-fs with a faster `put` (no per-block mkdir, plain temp file + rename) and a whole-block
  * `getBytes`. The on-disk layout is blockstore-fs's own, so either class opens the same repo.
  */
 export class LatticeBlockstore extends FsBlockstore {

@@ -373,7 +373,7 @@ async function openRw(path: string): Promise<Handle> {
   }
 }
 
-/** Whether a blockstore-fs directory holds anything (a datadir from before packs). */
+/** Whether a datadir has a blockstore-fs `blocks/` directory (written before packs) to read from. */
 export async function hasLegacyBlocks(dir: string): Promise<boolean> {
   try {
     return (await stat(dir)).isDirectory()
