@@ -12,6 +12,12 @@ export default defineConfig({
     version: '0.8.30',
     path: fileURLToPath(new URL('./node_modules/solc/soljson.js', import.meta.url)),
   },
+  // build output under node_modules (git-ignored, and outside what the repository's biome and tsc read: Hardhat
+  // writes artifacts.d.ts files there)
+  paths: {
+    artifacts: 'node_modules/.lattice-hardhat/artifacts',
+    cache: 'node_modules/.lattice-hardhat/cache',
+  },
   networks: {
     // a running `lattice devnet`; its dev accounts are unlocked on the node ('remote')
     lattice: {
