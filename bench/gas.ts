@@ -27,6 +27,11 @@ const DUMP = process.env.LATTICE_GAS_BENCH_DUMP
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 type Case = GasCase
 
+/** A full collection, when node runs with --expose-gc (npm run bench:gas passes it). */
+function collectGarbage(): void {
+  ;(globalThis as { gc?: () => void }).gc?.()
+}
+
 /** Median time, ns, of counting a case cold (a fresh report: what a validator does for a shape it has not seen). */
 function countNs(c: Case): number {
   const counter = createFlopCounter({ model: c.model })
@@ -189,6 +194,9 @@ async function main(): Promise<void> {
         console.log(`${row.name}: failed: ${(err as Error).message.split('\n')[0]}`)
       }
     }
+    // the family cases leave hundreds of MiB of garbage: collected here, or the first example's runs pay for it
+    // (iris, timed first, came out 4-9x slower per gas than bigram over four runs without this)
+    collectGarbage()
     for (const row of examples) {
       const c = modelIds.get(row.name) as Case
       // small calls are a few ms on a loaded machine: the median of 15 runs
