@@ -18,7 +18,7 @@ export const INFERENCE_GAS = {
   perOutputWord: CURRENT_GAS_SCHEDULE.perOutputWord,
   /** Charged per item of an inferBatch on top of one base. */
   perBatchItem: CURRENT_GAS_SCHEDULE.perBatchItem,
-  /** `estimate` costs only this. */
+  /** What `estimate` costs, plus the model's counting gas (FlopCounter.countGas). */
   estimate: CURRENT_GAS_SCHEDULE.estimate,
 } as const
 
