@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { Contract, ContractFactory, Interface, JsonRpcProvider, Wallet } from 'ethers'
+import { Contract, ContractFactory, Interface, JsonRpcProvider, keccak256, Wallet } from 'ethers'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { buildModel, ElemType } from '../../src/inference/builder.ts'
 import { DType, tensorFromValues } from '../../src/inference/tensor.ts'
@@ -21,9 +21,27 @@ interface Vector {
   name: string
   calldata: string
   expectedError: string
-  /** Gas handed to the precompile (through GasProxy), or 'static-1': one less than `estimate` says; absent: plenty. */
-  gas?: number | 'static-1'
+  /** Gas handed to the precompile (through GasProxy); absent: plenty (PLENTY). */
+  gas?: number
+  /** Gas the precompile consumes for this call (the callee frame's gasUsed through GasProxy). */
+  expectedGas: number
+  /** The call runs out of gas and consumes all it was handed (expectedGas is then `gas`). */
+  consumesAllGas?: boolean
 }
+
+/** A call that succeeds: an example model on its sample input. */
+interface SuccessVector {
+  name: string
+  /** The example model (deployed under this name by account #0). */
+  model: string
+  calldata: string
+  /** keccak256 of the bytes the precompile returns. */
+  expectedOutputHash: string
+  expectedGas: number
+}
+
+/** Gas handed to the precompile by vectors that name none: far over any vector's cost. */
+const PLENTY = 5_000_000
 
 /** The failure cases the precompile defines (docs/precompile.md); each must have a vector. */
 const REQUIRED_VECTORS = [
@@ -48,8 +66,17 @@ const REQUIRED_VECTORS = [
   'gas below the base cost',
 ]
 
-const vectors = JSON.parse(readFileSync(new URL('./failure-vectors.json', import.meta.url), 'utf8')) as Vector[]
+const { failures: vectors, successes } = JSON.parse(
+  readFileSync(new URL('./failure-vectors.json', import.meta.url), 'utf8'),
+) as { failures: Vector[]; successes: SuccessVector[] }
 const errorIface = new Interface(['error Error(string)'])
+
+interface CallFrame {
+  gas: string
+  gasUsed: string
+  output?: string
+  calls?: CallFrame[]
+}
 
 describe('inference precompile failure vectors', () => {
   let devnet: TestDevnet
@@ -63,6 +90,9 @@ describe('inference precompile failure vectors', () => {
     const bytes = exampleModel('iris').bytes
     // the fixture models the vectors name (ids are deterministic: owner #0, name, version "1")
     await deployModel(devnet.store, wallet, bytes, { name: 'iris' })
+    for (const s of successes) {
+      if (s.model !== 'iris') await deployModel(devnet.store, wallet, exampleModel(s.model).bytes, { name: s.model })
+    }
     const old = await deployModel(devnet.store, wallet, bytes, { name: 'iris-old' })
     await (await new Contract(REGISTRY, registryAbi, wallet).deprecate(old.modelId)).wait()
     await deployModel(devnet.store, wallet, bytes, { name: 'iris-private', policy: 1 })
@@ -76,6 +106,24 @@ describe('inference precompile failure vectors', () => {
     provider.destroy()
     await devnet.stop()
   })
+  /** The precompile's frame when GasProxy hands it `gas` (debug_traceCall, callTracer): gas given and used. */
+  async function throughProxy(
+    calldata: string,
+    gas: number,
+  ): Promise<{ gas: number; gasUsed: number; output?: string }> {
+    const data = proxy.interface.encodeFunctionData('forward', [INFERENCE, calldata, gas])
+    const r = await rpc(devnet.url, 'debug_traceCall', [
+      { from: ADDR1, to: await proxy.getAddress(), data, gas: '0x1000000' },
+      'latest',
+      { tracer: 'callTracer' },
+    ])
+    expect(r.error).toBeUndefined()
+    const frames = (r.result as CallFrame).calls ?? []
+    expect(frames).toHaveLength(1)
+    const f = frames[0]
+    return { gas: Number(f.gas), gasUsed: Number(f.gasUsed), output: f.output }
+  }
+
   afterEach(async () => {
     expect((await rpc(devnet.url, 'eth_blockNumber')).result).toMatch(/^0x/)
   })
@@ -106,8 +154,9 @@ describe('inference precompile failure vectors', () => {
     it(v.name, async () => {
       const runsBefore = devnet.inference.stats.runs
       if (v.gas !== undefined) {
-        let gas = v.gas
-        if (gas === 'static-1') {
+        const gas = v.gas
+        if (v.name === 'gas below the static cost') {
+          // the vector's gas is one below what `estimate` says the call costs
           const est = inferenceAbi.decodeFunctionResult(
             'estimate',
             await provider.call({
@@ -115,7 +164,7 @@ describe('inference precompile failure vectors', () => {
               data: `${inferenceAbi.getFunction('estimate')!.selector}${v.calldata.slice(10)}`,
             }),
           )
-          gas = Number(est.gas) - 1
+          expect(Number(est.gas)).toBe(gas + 1)
           expect(gas).toBeGreaterThan(Number(INFERENCE_GAS.base))
         }
         const oogBefore = devnet.inference.stats.outOfGas
@@ -125,12 +174,23 @@ describe('inference precompile failure vectors', () => {
         expect(v.expectedError).toBe('out of gas')
         // this call, and only this one, ran out of gas inside the precompile
         expect(devnet.inference.stats.outOfGas).toBe(oogBefore + 1)
+        // and it consumed all the gas it was handed
+        expect(v.consumesAllGas).toBe(true)
+        expect(v.expectedGas).toBe(gas)
+        const frame = await throughProxy(v.calldata, gas)
+        expect(frame.gas).toBe(gas)
+        expect(frame.gasUsed).toBe(v.expectedGas)
       } else {
         const r = await rpc(devnet.url, 'eth_call', [{ from: ADDR1, to: INFERENCE, data: v.calldata }, 'latest'])
         expect(r.error?.code).toBe(3)
         const [reason] = errorIface.decodeErrorResult('Error', r.error.data)
         expect(reason).toContain(v.expectedError)
         expect(r.error.message).toBe(`execution reverted: ${reason}`)
+        // the gas a revert keeps: handed plenty through GasProxy, it consumes exactly the expected figure
+        const frame = await throughProxy(v.calldata, PLENTY)
+        expect(frame.gas).toBe(PLENTY)
+        expect(frame.gasUsed).toBe(v.expectedGas)
+        expect(v.consumesAllGas).toBeUndefined()
         // as a mined transaction: reverted, no inference record
         const hash = await rpc(devnet.url, 'eth_sendTransaction', [
           { from: ADDR1, to: INFERENCE, data: v.calldata, gas: '0x100000' },
@@ -141,6 +201,20 @@ describe('inference precompile failure vectors', () => {
       }
       // no vector ever reaches a session run
       expect(devnet.inference.stats.runs).toBe(runsBefore)
+    })
+  }
+
+  for (const s of successes) {
+    it(`success: ${s.name}`, async () => {
+      const runsBefore = devnet.inference.stats.runs
+      const r = await rpc(devnet.url, 'eth_call', [{ from: ADDR1, to: INFERENCE, data: s.calldata }, 'latest'])
+      expect(r.error).toBeUndefined()
+      expect(keccak256(r.result)).toBe(s.expectedOutputHash)
+      const frame = await throughProxy(s.calldata, PLENTY)
+      expect(frame.gasUsed).toBe(s.expectedGas)
+      expect(frame.output && keccak256(frame.output)).toBe(s.expectedOutputHash)
+      // both calls ran the model (a session run, not a cached answer)
+      expect(devnet.inference.stats.runs).toBe(runsBefore + 2)
     })
   }
 })
