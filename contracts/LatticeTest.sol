@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity ^0.8.24;
+pragma solidity ^0.8.30;
 
 import {ILatticeInference, Tensor} from "./ILatticeInference.sol";
 import {Lattice} from "./Lattice.sol";
@@ -17,6 +17,7 @@ abstract contract LatticeTest {
     address private constant CHEATS = address(uint160(uint256(keccak256("hevm cheat code"))));
 
     /// @notice A cheatcode call failed without a reason.
+    /// @param cheatcode the name of the cheatcode that failed
     error CheatcodeFailed(string cheatcode);
 
     /// @notice Mock `infer(modelId, inputs)` with the outputs of the local model file `modelFile`.
