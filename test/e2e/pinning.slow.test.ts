@@ -237,7 +237,8 @@ describe('pinning incentives on a devnet, driven by the node pinners', () => {
     const { pinningSummaryCommand } = await import('../../src/cli/commands/pinning-summary.ts')
     const out = sink()
     const err = sink()
-    const io = { stdout: out.stream, stderr: err.stream, isTTY: false }
+    // --json reaches a command through its io (the runner sets it for every command)
+    const io = { stdout: out.stream, stderr: err.stream, isTTY: false, json: true }
     expect(await pinningSummaryCommand.run([], { rpcUrl: devnet.url, json: true }, io)).toBe(0)
     const printed = JSON.parse(out.text())
     expect(printed.pinner).toMatchObject({ challengesPassed: Number(k.passed), challengesFailed: 0 })
