@@ -3,7 +3,9 @@ import type { ChildProcess } from 'node:child_process'
 import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { rpc } from './devnet.ts'
+import { afterAll, beforeAll } from 'vitest'
+import type { TestDevnet } from './devnet.ts'
+import { rpc, startTestDevnet } from './devnet.ts'
 import { freePort } from './devnet-process.ts'
 
 export const ANVIL_BIN = join(
@@ -36,4 +38,20 @@ export async function startAnvil(args: string[] = []): Promise<RunningAnvil> {
   }
   stop()
   throw new Error('anvil did not start within 60 s')
+}
+
+/**
+ * A test devnet and an anvil with the devnet's chain id, side by side for the suite that calls this: started
+ * together before its tests, stopped after them. Read `devnet`/`anvil` inside tests (they are set by then).
+ */
+export function devnetBesideAnvil(chainId: bigint | number): { devnet: TestDevnet; anvil: RunningAnvil } {
+  const both = {} as { devnet: TestDevnet; anvil: RunningAnvil }
+  beforeAll(async () => {
+    ;[both.devnet, both.anvil] = await Promise.all([startTestDevnet(), startAnvil(['--chain-id', String(chainId)])])
+  }, 120_000)
+  afterAll(async () => {
+    both.anvil?.stop()
+    await both.devnet?.stop()
+  })
+  return both
 }

@@ -2,11 +2,9 @@
 // the devnet's chain id so that signed transactions can agree too), and real clients that sign through the node.
 import { JsonRpcProvider, verifyMessage, verifyTypedData } from 'ethers'
 import { createWalletClient, defineChain, http } from 'viem'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { RunningAnvil } from '../helpers/anvil.ts'
-import { startAnvil } from '../helpers/anvil.ts'
-import type { TestDevnet } from '../helpers/devnet.ts'
-import { ADDR0, ADDR1, CHAIN_ID, rpc, startTestDevnet } from '../helpers/devnet.ts'
+import { describe, expect, it } from 'vitest'
+import { devnetBesideAnvil } from '../helpers/anvil.ts'
+import { ADDR0, ADDR1, CHAIN_ID, rpc } from '../helpers/devnet.ts'
 
 const MAIL = {
   types: {
@@ -73,49 +71,42 @@ async function ok(url: string, method: string, params: unknown[]): Promise<any> 
 }
 
 describe('node-side signing, compared with anvil', () => {
-  let devnet: TestDevnet
-  let anvil: RunningAnvil
-
-  beforeAll(async () => {
-    ;[devnet, anvil] = await Promise.all([startTestDevnet(), startAnvil(['--chain-id', String(CHAIN_ID)])])
-  }, 120_000)
-  afterAll(async () => {
-    anvil?.stop()
-    await devnet?.stop()
-  })
+  const both = devnetBesideAnvil(CHAIN_ID)
 
   it('eth_sign and personal_sign give anvil bytes', async () => {
     for (const msg of ['0x', '0xdeadbeef', `0x${Buffer.from('hello lattice').toString('hex')}`]) {
-      const ours = await ok(devnet.url, 'eth_sign', [ADDR0, msg])
-      expect(ours).toBe(await ok(anvil.url, 'eth_sign', [ADDR0, msg]))
-      expect(await ok(devnet.url, 'personal_sign', [msg, ADDR0])).toBe(
-        await ok(anvil.url, 'personal_sign', [msg, ADDR0]),
+      const ours = await ok(both.devnet.url, 'eth_sign', [ADDR0, msg])
+      expect(ours).toBe(await ok(both.anvil.url, 'eth_sign', [ADDR0, msg]))
+      expect(await ok(both.devnet.url, 'personal_sign', [msg, ADDR0])).toBe(
+        await ok(both.anvil.url, 'personal_sign', [msg, ADDR0]),
       )
       expect(verifyMessage(Buffer.from(msg.slice(2), 'hex'), ours)).toBe(ADDR0)
     }
   })
 
   it('eth_signTypedData_v4 gives anvil bytes, as an object and as a JSON string', async () => {
-    const ours = await ok(devnet.url, 'eth_signTypedData_v4', [ADDR0, MAIL])
-    expect(ours).toBe(await ok(anvil.url, 'eth_signTypedData_v4', [ADDR0, MAIL]))
-    expect(await ok(devnet.url, 'eth_signTypedData_v4', [ADDR0, JSON.stringify(MAIL)])).toBe(ours)
+    const ours = await ok(both.devnet.url, 'eth_signTypedData_v4', [ADDR0, MAIL])
+    expect(ours).toBe(await ok(both.anvil.url, 'eth_signTypedData_v4', [ADDR0, MAIL]))
+    expect(await ok(both.devnet.url, 'eth_signTypedData_v4', [ADDR0, JSON.stringify(MAIL)])).toBe(ours)
     const { EIP712Domain: _, ...types } = MAIL.types
     expect(verifyTypedData(MAIL.domain, types, MAIL.message, ours)).toBe(ADDR0)
   })
 
   it('eth_signTransaction gives anvil bytes for fully specified 1559, legacy and 2930 transactions', async () => {
     for (const tx of TXS) {
-      expect(await ok(devnet.url, 'eth_signTransaction', [tx])).toBe(await ok(anvil.url, 'eth_signTransaction', [tx]))
+      expect(await ok(both.devnet.url, 'eth_signTransaction', [tx])).toBe(
+        await ok(both.anvil.url, 'eth_signTransaction', [tx]),
+      )
     }
   })
 
   it('refuses accounts it holds no key for', async () => {
-    const r = await rpc(devnet.url, 'eth_sign', ['0x1234567890123456789012345678901234567890', '0x00'])
+    const r = await rpc(both.devnet.url, 'eth_sign', ['0x1234567890123456789012345678901234567890', '0x00'])
     expect(r.error?.message).toMatch(/unknown account/)
   })
 
   it("ethers' JsonRpcSigner and viem's JSON-RPC account sign through the node", async () => {
-    const provider = new JsonRpcProvider(devnet.url, CHAIN_ID, { staticNetwork: true })
+    const provider = new JsonRpcProvider(both.devnet.url, CHAIN_ID, { staticNetwork: true })
     const signer = await provider.getSigner(ADDR0)
     const { EIP712Domain: _, ...types } = MAIL.types
     const sig = await signer.signTypedData(MAIL.domain, types, MAIL.message)
@@ -127,9 +118,9 @@ describe('node-side signing, compared with anvil', () => {
       id: CHAIN_ID,
       name: 'Lattice devnet',
       nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-      rpcUrls: { default: { http: [devnet.url] } },
+      rpcUrls: { default: { http: [both.devnet.url] } },
     })
-    const wallet = createWalletClient({ account: ADDR0, chain, transport: http(devnet.url) })
+    const wallet = createWalletClient({ account: ADDR0, chain, transport: http(both.devnet.url) })
     const viemSig = await wallet.signTypedData({
       domain: { ...MAIL.domain, verifyingContract: MAIL.domain.verifyingContract as `0x${string}` },
       types,
@@ -137,6 +128,8 @@ describe('node-side signing, compared with anvil', () => {
       message: MAIL.message,
     } as any)
     expect(viemSig).toBe(sig)
-    expect(await wallet.signMessage({ message: 'hi' })).toBe(await ok(anvil.url, 'personal_sign', ['0x6869', ADDR0]))
+    expect(await wallet.signMessage({ message: 'hi' })).toBe(
+      await ok(both.anvil.url, 'personal_sign', ['0x6869', ADDR0]),
+    )
   })
 })

@@ -2,11 +2,9 @@
 // the same assertions hold on both.
 import type { Address } from 'viem'
 import { createPublicClient, createTestClient, createWalletClient, defineChain, http, parseEther } from 'viem'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { RunningAnvil } from '../helpers/anvil.ts'
-import { startAnvil } from '../helpers/anvil.ts'
-import type { TestDevnet } from '../helpers/devnet.ts'
-import { ADDR1, CHAIN_ID, startTestDevnet } from '../helpers/devnet.ts'
+import { describe, expect, it } from 'vitest'
+import { devnetBesideAnvil } from '../helpers/anvil.ts'
+import { ADDR1, CHAIN_ID } from '../helpers/devnet.ts'
 
 const WHALE: Address = '0x1111111111111111111111111111111111111111'
 
@@ -67,35 +65,26 @@ async function scenario(url: string): Promise<void> {
 }
 
 describe("viem's anvil test actions", () => {
-  let devnet: TestDevnet
-  let anvil: RunningAnvil
-
-  beforeAll(async () => {
-    ;[devnet, anvil] = await Promise.all([startTestDevnet(), startAnvil(['--chain-id', String(CHAIN_ID)])])
-  }, 120_000)
-  afterAll(async () => {
-    anvil?.stop()
-    await devnet?.stop()
-  })
+  const both = devnetBesideAnvil(CHAIN_ID)
 
   it('pass against anvil', async () => {
-    await scenario(anvil.url)
+    await scenario(both.anvil.url)
   }, 120_000)
 
   it('pass against the devnet', async () => {
-    await scenario(devnet.url)
+    await scenario(both.devnet.url)
   }, 120_000)
 
   it("loads a dump anvil wrote (anvil's account format)", async () => {
     const on = (url: string) =>
       createTestClient({ mode: 'anvil', chain: { id: CHAIN_ID } as never, transport: http(url) })
     const code = '0x60016000f3'
-    await on(anvil.url).setBalance({ address: WHALE, value: 12345n })
-    await on(anvil.url).setCode({ address: WHALE, bytecode: code })
-    await on(anvil.url).setStorageAt({ address: WHALE, index: 1, value: `0x${'00'.repeat(31)}09` })
-    const dump = await on(anvil.url).dumpState()
-    await on(devnet.url).loadState({ state: dump })
-    const pub = createPublicClient({ transport: http(devnet.url) })
+    await on(both.anvil.url).setBalance({ address: WHALE, value: 12345n })
+    await on(both.anvil.url).setCode({ address: WHALE, bytecode: code })
+    await on(both.anvil.url).setStorageAt({ address: WHALE, index: 1, value: `0x${'00'.repeat(31)}09` })
+    const dump = await on(both.anvil.url).dumpState()
+    await on(both.devnet.url).loadState({ state: dump })
+    const pub = createPublicClient({ transport: http(both.devnet.url) })
     expect(await pub.getBalance({ address: WHALE })).toBe(12345n)
     expect(await pub.getCode({ address: WHALE })).toBe(code)
     expect(await pub.getStorageAt({ address: WHALE, slot: '0x1' })).toBe(`0x${'00'.repeat(31)}09`)

@@ -2,11 +2,9 @@
 // lands; the estimate covers the authorizations' intrinsic gas, as anvil's does.
 import { createPublicClient, createWalletClient, defineChain, encodeFunctionData, http } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { RunningAnvil } from '../helpers/anvil.ts'
-import { startAnvil } from '../helpers/anvil.ts'
-import type { TestDevnet } from '../helpers/devnet.ts'
-import { CHAIN_ID, KEY0, rpc, startTestDevnet } from '../helpers/devnet.ts'
+import { describe, expect, it } from 'vitest'
+import { devnetBesideAnvil } from '../helpers/anvil.ts'
+import { CHAIN_ID, KEY0, rpc } from '../helpers/devnet.ts'
 import { COUNTER_SOL, compileContract } from '../helpers/solc.ts'
 
 /** A key the devnet and anvil both fund (anvil/Hardhat account #5). */
@@ -48,20 +46,11 @@ async function delegate(url: string): Promise<{ estimate: bigint; plain: bigint;
 }
 
 describe('eth_estimateGas with an EIP-7702 authorization list', () => {
-  let devnet: TestDevnet
-  let anvil: RunningAnvil
-
-  beforeAll(async () => {
-    ;[devnet, anvil] = await Promise.all([startTestDevnet(), startAnvil(['--chain-id', String(CHAIN_ID)])])
-  }, 120_000)
-  afterAll(async () => {
-    anvil?.stop()
-    await devnet?.stop()
-  })
+  const both = devnetBesideAnvil(CHAIN_ID)
 
   it("covers the authorization's intrinsic gas, and viem's send lands delegated code, as on anvil", async () => {
-    const theirs = await delegate(anvil.url)
-    const ours = await delegate(devnet.url)
+    const theirs = await delegate(both.anvil.url)
+    const ours = await delegate(both.devnet.url)
     expect(ours.status).toBe('success')
     expect(ours.code).toBe(theirs.code)
     expect(ours.code).toBe('0xef0100…counter')
