@@ -6,6 +6,7 @@ import type { MerkleStateManager } from '@ethereumjs/statemanager'
 import type { Address } from '@ethereumjs/util'
 import { bytesToHex, createAccount, setLengthLeft } from '@ethereumjs/util'
 import { INFERENCE_PRECOMPILE_ADDRESS, MODEL_REGISTRY_ADDRESS } from '../precompiles/addresses.ts'
+import type { Chain } from './chain.ts'
 import { clearDevHeader } from './dev-header.ts'
 import { ProtectedStateError } from './errors.ts'
 import { setHeadStateRoot, stateRootOf } from './head-state.ts'
@@ -112,17 +113,8 @@ export class DevState {
   }
 
   /** anvil_loadState: merge dump lines (ours or anvil's) into the head state. */
-  async load(lines: Iterable<string>): Promise<void> {
-    const { chain } = this.node
-    await chain.exclusive(async () => {
-      try {
-        setHeadStateRoot(chain, await loadStateLines(chain, lines))
-      } catch (err) {
-        // a dump refused halfway: back to the state before it
-        await chain.stateManager.setStateRoot(stateRootOf(chain, chain.head))
-        throw err
-      }
-    })
+  load(lines: Iterable<string>): Promise<void> {
+    return loadIntoHeadState(this.node.chain, lines)
   }
 
   private refuseProtected(addr: Address, method: string): void {
@@ -144,4 +136,17 @@ export class DevState {
       }
     })
   }
+}
+
+/** Merge dump lines (ours or anvil's) into the head state, all or nothing (anvil_loadState, --load-state). */
+export async function loadIntoHeadState(chain: Chain, lines: Iterable<string>): Promise<void> {
+  await chain.exclusive(async () => {
+    try {
+      setHeadStateRoot(chain, await loadStateLines(chain, lines))
+    } catch (err) {
+      // a dump refused halfway: back to the state before it
+      await chain.stateManager.setStateRoot(stateRootOf(chain, chain.head))
+      throw err
+    }
+  })
 }

@@ -7,9 +7,9 @@ import { join } from 'node:path'
 import { StringDecoder } from 'node:string_decoder'
 import { gunzipSync } from 'node:zlib'
 import { bytesToHex } from '@ethereumjs/util'
-import { setHeadStateRoot, stateRootOf } from '../chain/head-state.ts'
+import { loadIntoHeadState } from '../chain/dev-state.ts'
 import type { LatticeNode } from '../chain/node.ts'
-import { dumpStateLines, loadStateLines } from '../chain/state-dump.ts'
+import { dumpStateLines } from '../chain/state-dump.ts'
 import { CliFlagError } from './errors.ts'
 
 /** anvil's rule: a directory given as the path means `<dir>/state.json`. */
@@ -72,15 +72,7 @@ export async function loadStateFile(node: LatticeNode, path: string): Promise<vo
     readSync(fd, head, 0, 2, 0)
     const lines =
       head[0] === 0x1f && head[1] === 0x8b ? gunzipSync(readFileSync(file)).toString('utf8').split('\n') : fileLines(fd)
-    await chain.exclusive(async () => {
-      try {
-        setHeadStateRoot(chain, await loadStateLines(chain, lines))
-      } catch (err) {
-        // a dump refused halfway: back to the state before it
-        await chain.stateManager.setStateRoot(stateRootOf(chain, chain.head))
-        throw err
-      }
-    })
+    await loadIntoHeadState(chain, lines)
   } finally {
     closeSync(fd)
   }
