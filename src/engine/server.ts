@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net'
 import type { LatticeNode } from '../chain/node.ts'
 import { PayloadBuilder } from '../chain/payload-builder.ts'
 import { errorMessage, LatticeError } from '../errors.ts'
+import { readBodyWithin } from '../http-body.ts'
 import { EngineCode, EngineError, EngineMethodNotFoundError } from './errors.ts'
 import { verifyJwt } from './jwt.ts'
 import type { EngineContext, EngineHandlers } from './methods/context.ts'
@@ -137,18 +138,13 @@ export async function startEngineServer(opts: EngineServerOpts): Promise<EngineS
       req.resume()
       return
     }
-    const chunks: Buffer[] = []
-    let size = 0
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length
-      if (size > maxBody) {
-        res.writeHead(413, { connection: 'close' }).end()
-        req.destroy()
-        return
-      }
-      chunks.push(chunk as Buffer)
+    const body = await readBodyWithin(req, maxBody)
+    if (!body) {
+      res.writeHead(413, { connection: 'close' }).end()
+      req.destroy()
+      return
     }
-    const text = await dispatch(Buffer.concat(chunks).toString('utf8'))
+    const text = await dispatch(body.toString('utf8'))
     if (text === '') res.writeHead(200).end()
     else res.writeHead(200, { 'content-type': 'application/json' }).end(text)
   }

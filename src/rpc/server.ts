@@ -7,6 +7,7 @@ import { WebSocketServer } from 'ws'
 import type { CallLimitOpts } from '../chain/call-limits.ts'
 import type { LatticeNode } from '../chain/node.ts'
 import { serveExplorer } from '../explorer/serve.ts'
+import { readBodyWithin } from '../http-body.ts'
 import type { AdminPeering } from './admin.ts'
 import { adminMethods } from './admin.ts'
 import { debugMethods } from './debug.ts'
@@ -148,18 +149,13 @@ export async function startRpcServer(opts: RpcServerOpts): Promise<RpcServer> {
       req.resume()
       return
     }
-    const chunks: Buffer[] = []
-    let size = 0
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length
-      if (size > maxBody) {
-        tooLarge(res)
-        req.destroy()
-        return
-      }
-      chunks.push(chunk as Buffer)
+    const body = await readBodyWithin(req, maxBody)
+    if (!body) {
+      tooLarge(res)
+      req.destroy()
+      return
     }
-    send(res, await dispatch(Buffer.concat(chunks), {}))
+    send(res, await dispatch(body, {}))
   }
 
   function tooLarge(res: ServerResponse): void {
