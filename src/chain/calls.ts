@@ -71,18 +71,7 @@ export async function executeCall(
       if (overrides) await applyAccountOverrides(vm.stateManager, overrides)
       await checkCallFunds(vm, req)
       const tx = await callTx(chain, req, block, vm)
-      // geth runs calls that name no fee with a zero base fee (NoBaseFee), so BASEFEE reads 0
-      const noFee =
-        req.gasPrice === undefined && req.maxFeePerGas === undefined && req.maxPriorityFeePerGas === undefined
-      return await runTx(vm, {
-        tx,
-        block: callBlock(block, vm, noFee),
-        skipBalance: true,
-        skipNonce: true,
-        skipBlockGasLimitValidation: true,
-        skipHardForkValidation: true,
-        reportAccessList: opts.reportAccessList,
-      })
+      return await runCallTx(vm, tx, req, block, opts.reportAccessList)
     } catch (err) {
       if (err instanceof LatticeError) throw err
       throw new ExecutionFailedError(shortEjsMessage(err))
@@ -206,4 +195,27 @@ export function throwOnFailure(result: RunTxResult): void {
     throw new ExecutionRevertedError(decodeRevertReason(data), bytesToHex(data))
   }
   throw new ExecutionFailedError(err.error)
+}
+
+/**
+ * Run a call's transaction as eth_call does: no balance, nonce, block gas limit or fork checks, and geth's
+ * NoBaseFee (a call that names no fee runs with a zero base fee, so BASEFEE reads 0). Shared with debug_traceCall.
+ */
+export function runCallTx(
+  vm: VM,
+  tx: TypedTransaction,
+  req: CallRequest,
+  block: Block,
+  reportAccessList?: boolean,
+): Promise<RunTxResult> {
+  const noFee = req.gasPrice === undefined && req.maxFeePerGas === undefined && req.maxPriorityFeePerGas === undefined
+  return runTx(vm, {
+    tx,
+    block: callBlock(block, vm, noFee),
+    skipBalance: true,
+    skipNonce: true,
+    skipBlockGasLimitValidation: true,
+    skipHardForkValidation: true,
+    reportAccessList,
+  })
 }

@@ -3,10 +3,9 @@
 import type { Block } from '@ethereumjs/block'
 import type { EVMResult, InterpreterStep, Message } from '@ethereumjs/evm'
 import type { AfterTxEvent } from '@ethereumjs/vm'
-import { runTx } from '@ethereumjs/vm'
 import { LatticeError } from '../errors.ts'
 import type { CallRequest } from './calls.ts'
-import { callBlock, callTx } from './calls.ts'
+import { callTx, runCallTx } from './calls.ts'
 import type { Chain } from './chain.ts'
 import { assertCheckpointDepth } from './checkpoints.ts'
 import { shortEjsMessage } from './ejs-message.ts'
@@ -53,16 +52,8 @@ export async function traceCall(
     tracer.exit(r)
     resolve?.()
   })
-  const noFee = req.gasPrice === undefined && req.maxFeePerGas === undefined && req.maxPriorityFeePerGas === undefined
   try {
-    await runTx(vm, {
-      tx,
-      block: callBlock(block, vm, noFee),
-      skipBalance: true,
-      skipNonce: true,
-      skipBlockGasLimitValidation: true,
-      skipHardForkValidation: true,
-    })
+    await runCallTx(vm, tx, req, block)
   } catch (err) {
     if (err instanceof LatticeError) throw err
     throw new ExecutionFailedError(shortEjsMessage(err))
