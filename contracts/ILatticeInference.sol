@@ -37,4 +37,23 @@ interface ILatticeInference {
     /// @return flops the FLOPs the model's graph needs for these input shapes
     /// @return gas the gas `infer` would charge for them
     function estimate(bytes32 modelId, Tensor[] calldata inputs) external view returns (uint256 flops, uint256 gas);
+
+    /// @notice Whether `claimed` is within a tolerance of `expected` (contracts/IInferenceMarket.sol's Tolerance
+    ///         semantics; docs/accelerated.md). Gas is charged per element compared (docs/gas.md).
+    /// @dev Reverts `Error(string)` for malformed tensors; a shape, dtype, name or count mismatch is `ok == false`.
+    /// @param claimed the outputs to judge (an accelerated executor's)
+    /// @param expected the consensus runtime's outputs for the same inputs
+    /// @param maxUlp float elements within this many units in the last place pass
+    /// @param maxAbsE9 float elements whose absolute difference is at most maxAbsE9 * 1e-9 pass
+    /// @param sameArgmax compare only the argmax along each output's last axis
+    /// @return ok true when every element (or every argmax) passes
+    /// @return worstUlp the largest ulp distance seen over float elements (saturating at 2^32 - 1)
+    /// @return firstBad flat index over all outputs of the first element that failed (type(uint256).max if none)
+    function withinTolerance(
+        Tensor[] calldata claimed,
+        Tensor[] calldata expected,
+        uint32 maxUlp,
+        uint64 maxAbsE9,
+        bool sameArgmax
+    ) external view returns (bool ok, uint256 worstUlp, uint256 firstBad);
 }

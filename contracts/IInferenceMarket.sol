@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {Tensor} from "./ILatticeInference.sol";
+
+/// @notice How far an accelerated result may be from the consensus runtime's and still count as correct.
+/// @dev Shapes, dtypes, output names and integer elements must match exactly. A float element (float32, float16)
+///      is within tolerance when its distance in units in the last place is at most `maxUlp` OR its absolute
+///      difference is at most `maxAbsE9 * 1e-9`; NaN matches only NaN, an infinity only the same infinity.
+///      Fixed-point outputs (dtype 128 + decimals) compare as integers: `maxUlp` counts steps of 10^-decimals.
+///      With `sameArgmax` only the index of the largest element along each output's last axis must agree
+///      (first index on ties), for classifiers. `set` is false for a model without a registered tolerance:
+///      such a model cannot be requested through the market.
+struct Tolerance {
+    uint32 maxUlp;
+    uint64 maxAbsE9;
+    bool sameArgmax;
+    bool set;
+}
+
+/// @notice A contract that receives the outputs of its asynchronous inference requests.
+interface IInferenceConsumer {
+    /// @notice Called once per request, with the final outputs: the executor's after the challenge window, or
+    ///         the consensus runtime's when a challenge proved the claim wrong.
+    /// @param requestId the id `requestInference` returned
+    /// @param outputs the model's outputs (docs/tensors.md)
+    function onInferenceResult(uint256 requestId, Tensor[] calldata outputs) external;
+}
+
+/// @notice Accelerated inference as bonded claims (docs/accelerated.md). Predeployed in genesis at
+///         0xA110000000000000000000000000000000000004.
+/// @dev Executors bond a stake and answer requests from hardware whose bits may differ from the consensus
+///      runtime's (CoreML, CUDA, WebGPU). A claim becomes final after `challengeWindow()` blocks. Anyone may
+///      challenge it inside the window with `challengeBond()`: the market re-runs the inference on the consensus
+///      runtime through the precompile at 0x0A11 (the challenger pays that gas) and compares with the model's
+///      tolerance. A wrong claim: the executor's whole stake goes to the challenger (with its bond back), the fee
+///      goes back to the requester, and the callback gets the consensus outputs at once. A claim within
+///      tolerance: the challenger's bond goes to the executor and the claim may be finalised at once.
+///      Payments are pulled with `withdraw()`.
+interface IInferenceMarket {
+    enum Status {
+        None,
+        Requested,
+        Claimed,
+        Finalized,
+        Overturned
+    }
+
+    struct Request {
+        address requester;
+        bytes32 modelId;
+        address callback; // address(0): no callback, the outputs are in the ClaimPosted/… events
+        uint256 maxFee; // wei, paid in with the request
+        bytes32 inputsHash; // keccak256(abi.encode(inputs))
+        uint64 requestedAt; // block number
+        Status status;
+        address executor; // the claimant, once claimed
+        bytes32 outputHash; // keccak256(abi.encode(outputs)) of the claim (or of the consensus outputs once overturned)
+        uint64 claimedAt; // block number of the claim
+        bool verified; // a challenge found the claim within tolerance
+    }
+
+    struct Executor {
+        uint256 stake; // wei bonded
+        uint256 price; // wei asked per request; a request with a smaller maxFee is not theirs to claim
+        string provider; // "cpu" | "cuda" | "coreml" | "webgpu": what the executor said it runs on
+        uint64 claims; // claims posted
+        uint64 openClaims; // claims not yet final or overturned (exit waits for 0)
+        uint64 slashed; // claims overturned by a challenge
+        bool active;
+    }
+
+    event ExecutorRegistered(address indexed executor, string provider, uint256 stake, uint256 price);
+    event ExecutorExited(address indexed executor, uint256 stake);
+    event ToleranceSet(bytes32 indexed modelId, uint32 maxUlp, uint64 maxAbsE9, bool sameArgmax);
+    event InferenceRequested(
+        uint256 indexed requestId,
+        bytes32 indexed modelId,
+        address indexed requester,
+        address callback,
+        uint256 maxFee,
+        Tensor[] inputs
+    );
+    event ClaimPosted(
+        uint256 indexed requestId, address indexed executor, bytes32 outputHash, uint64 finalAtBlock, Tensor[] outputs
+    );
+    event ClaimFinalized(uint256 indexed requestId, address indexed executor, uint256 fee, bool callbackOk);
+    event ClaimChallenged(
+        uint256 indexed requestId,
+        address indexed challenger,
+        address indexed executor,
+        bool overturned,
+        bytes32 consensusOutputHash,
+        uint256 slashed
+    );
+
+    /// @notice Bond `msg.value` (added to any stake already bonded; the total must reach `minStake()`) and set
+    ///         the provider and the price. Re-registering updates provider and price.
+    function register(string calldata provider, uint256 price) external payable;
+
+    /// @notice Stop claiming and queue the whole stake for `withdraw()`; refused while claims are open.
+    function exit() external;
+
+    /// @notice Set model `modelId`'s tolerance; only its owner in ModelRegistry may.
+    function setTolerance(bytes32 modelId, uint32 maxUlp, uint64 maxAbsE9, bool sameArgmax) external;
+
+    /// @notice Ask for an inference; `msg.value` must equal `maxFee`. The model must be active in ModelRegistry
+    ///         and have a tolerance.
+    /// @return requestId 1, 2, … in order
+    function requestInference(bytes32 modelId, Tensor[] calldata inputs, address callback, uint256 maxFee)
+        external
+        payable
+        returns (uint256 requestId);
+
+    /// @notice Claim a request's outputs (an active executor whose price is at most the request's maxFee; the
+    ///         first claim wins). `outputHash` must equal keccak256(abi.encode(outputs)).
+    function postClaim(uint256 requestId, Tensor[] calldata outputs, bytes32 outputHash) external;
+
+    /// @notice After the window (or at once after a failed challenge) anyone may finalise: the executor is
+    ///         credited its price, the requester the rest of maxFee, and the callback runs with `outputs` (which
+    ///         must hash to the claim's outputHash). A reverting callback does not stop finalisation.
+    function finalize(uint256 requestId, Tensor[] calldata outputs) external;
+
+    /// @notice Challenge a claim inside its window with `msg.value == challengeBond()`; `inputs` and `outputs`
+    ///         must hash to the request's and the claim's. Runs the consensus inference and settles.
+    /// @return overturned true when the claim was outside the model's tolerance
+    function challenge(uint256 requestId, Tensor[] calldata inputs, Tensor[] calldata outputs)
+        external
+        payable
+        returns (bool overturned);
+
+    /// @notice Pay out everything credited to the sender (fees, refunds, bonds, slashed stakes, exited stake).
+    function withdraw() external returns (uint256 amount);
+
+    function challengeWindow() external view returns (uint64 blocks);
+    function challengeBond() external view returns (uint256 wei_);
+    function minStake() external view returns (uint256 wei_);
+    function requestCount() external view returns (uint256);
+    function getRequest(uint256 requestId) external view returns (Request memory);
+    function getExecutor(address executor) external view returns (Executor memory);
+    function getTolerance(bytes32 modelId) external view returns (Tolerance memory);
+    function credit(address account) external view returns (uint256);
+}
