@@ -13,6 +13,7 @@ export type LatticeContract =
   | 'InferenceVerifier'
   | 'LatticeInferenceLightVerifier'
   | 'ILatticeInference'
+  | 'IInferenceMarket'
 
 const cache = new Map<string, readonly unknown[]>()
 
