@@ -57,7 +57,9 @@ export function buildProgram(commands: CliCommand[], io: CliIO, onExit: (code: n
       const key = parts.slice(0, i + 1).join(' ')
       let g = groups.get(key)
       if (!g) {
-        g = parent.command(parts[i]).description(`${key} commands`)
+        // a command may also be a group (`executor` and `executor status`): its subcommands join it
+        g =
+          parent.commands.find((x) => x.name() === parts[i]) ?? parent.command(parts[i]).description(`${key} commands`)
         groups.set(key, g)
       }
       parent = g

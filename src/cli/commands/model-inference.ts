@@ -19,6 +19,13 @@ export const modelInferenceCommand: CliCommand = {
         'send a transaction and print its receipt (costs gas, and the price if any); simulated first: a run that would revert is not sent',
     },
     { flags: '--force', description: 'with --tx: send even when the simulation reverts (spends the gas)' },
+    {
+      flags: '--async',
+      description:
+        'request it through the InferenceMarket (an accelerated executor answers) and wait until the claim is final; needs a key',
+    },
+    { flags: '--max-fee <wei>', description: 'with --async: the fee offered to executors (default 0)' },
+    { flags: '--key <hex>', description: 'sign with this private key (same as --private-key)' },
     ...CONNECTION_OPTIONS,
     ...SIGNER_OPTIONS,
   ],
@@ -39,7 +46,8 @@ export const modelInferenceCommand: CliCommand = {
         `Cannot read ${opts.input} as JSON (${(err as Error).message}). Pass --input with a tensor JSON file.`,
       )
     }
-    const conn = await client.connect(opts, io, Boolean(opts.tx))
+    if (opts.key !== undefined) opts.privateKey ??= opts.key
+    const conn = await client.connect(opts, io, Boolean(opts.tx || opts.async))
     try {
       const model = await conn.call<Record<string, any> | null>('lattice_getModel', [modelId])
       if (!model)
@@ -52,6 +60,17 @@ export const modelInferenceCommand: CliCommand = {
         )
       const inputs = parseTensorJson(doc, { model: inputsOf(model.io) })
       const abiInputs = inputs.map((t) => [t.name, t.dtype, t.shape.map(BigInt), t.data])
+      if (opts.async) {
+        const { requestAndWait } = await import('../market/async-inference.ts')
+        const r = await requestAndWait(conn, modelId, inputs, { maxFee: opts.maxFee })
+        const text = formatTensorJson(r.outputs)
+        if (opts.output) await writeFile(String(opts.output), text)
+        const { outputs: _, ...facts } = r
+        const json = { modelId, ...facts, outputs: (JSON.parse(text) as { outputs: unknown }).outputs }
+        const head = `Request:   ${r.requestId} (${r.status}, executor ${r.executor})\nTx:        ${r.requestTx}`
+        client.output(io, opts, json, `${head}\n${opts.output ? `Outputs written to ${opts.output}` : text.trimEnd()}`)
+        return 0
+      }
       const price = BigInt(model.price)
       const viaRegistry = price > 0n
       if (viaRegistry && !conn.signer)
