@@ -256,3 +256,10 @@ export class RuntimeFeatureError extends LatticeError {
     super('INFERENCE_RUNTIME_FEATURE', `${feature} is not available in the ${runtime} runtime`)
   }
 }
+
+/** A tolerance parameter out of its ABI range, or an output set over the per-call tensor limit (tolerance.ts). */
+export class ToleranceParamError extends LatticeError {
+  constructor(message: string) {
+    super('TOLERANCE_PARAM', message)
+  }
+}

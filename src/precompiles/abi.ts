@@ -16,6 +16,7 @@ export const SELECTORS = {
   infer: selectorOf(`infer(bytes32,${TENSOR_T}[])`),
   inferBatch: selectorOf(`inferBatch(bytes32,${TENSOR_T}[][])`),
   estimate: selectorOf(`estimate(bytes32,${TENSOR_T}[])`),
+  withinTolerance: selectorOf(`withinTolerance(${TENSOR_T}[],${TENSOR_T}[],uint32,uint64,bool)`),
 } as const
 
 export type Method = keyof typeof SELECTORS
@@ -133,6 +134,29 @@ export function decodeInferBatch(data: Uint8Array): { modelId: string; batch: Te
   return { modelId, batch }
 }
 
+/** `withinTolerance` arguments: the two output sets and the tolerance. */
+export interface WithinToleranceArgs {
+  claimed: Tensor[]
+  expected: Tensor[]
+  maxUlp: number
+  maxAbsE9: bigint
+  sameArgmax: boolean
+}
+
+/** Decode `withinTolerance` arguments; a scalar with bits beyond its type is malformed, as Solidity's decoder says. */
+export function decodeWithinTolerance(data: Uint8Array): WithinToleranceArgs {
+  const r = new Reader(data.subarray(4))
+  const claimed = readTensorArray(r, r.offset(0, 0, 'argument 1'), 'claimed')
+  const expected = readTensorArray(r, r.offset(0, 32, 'argument 2'), 'expected')
+  const maxUlp = r.word(64)
+  if (maxUlp >= 2n ** 32n) r.fail(`maxUlp ${maxUlp} does not fit uint32`)
+  const maxAbsE9 = r.word(96)
+  if (maxAbsE9 >= 2n ** 64n) r.fail(`maxAbsE9 ${maxAbsE9} does not fit uint64`)
+  const sameArgmax = r.word(128)
+  if (sameArgmax > 1n) r.fail(`sameArgmax ${sameArgmax} is not a bool`)
+  return { claimed, expected, maxUlp: Number(maxUlp), maxAbsE9, sameArgmax: sameArgmax === 1n }
+}
+
 // ------------------------------------------------------------------------------------------- encoding
 
 const pad32 = (n: number) => Math.ceil(n / 32) * 32
@@ -210,6 +234,15 @@ export function encodeEstimate(flops: bigint, gas: bigint): Uint8Array {
   const out = new Uint8Array(64)
   putWord(out, 0, flops)
   putWord(out, 32, gas)
+  return out
+}
+
+/** ABI-encode `(bool ok, uint256 worstUlp, uint256 firstBad)`. */
+export function encodeToleranceResult(ok: boolean, worstUlp: number, firstBad: bigint): Uint8Array {
+  const out = new Uint8Array(96)
+  putWord(out, 0, ok ? 1 : 0)
+  putWord(out, 32, worstUlp)
+  putWord(out, 64, firstBad)
   return out
 }
 

@@ -18,6 +18,7 @@ import type { InferenceRecord } from './records.ts'
 import { CallTracker } from './records.ts'
 import type { RegistryEntry } from './registry.ts'
 import { perturbForTest } from './test-perturb.ts'
+import { withinToleranceCall } from './within-tolerance.ts'
 
 export type { ModelSource } from './plan.ts'
 
@@ -163,6 +164,10 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
       if (method === 'infer') return await infer(input, tracker, caller, charge)
       if (method === 'inferBatch') return await inferBatch(batchContext, input, tracker, caller, charge)
       if (method === 'estimate') return await estimateCall(input, caller, charge)
+      // a profile with no price for it (consensus-v1) predates the method: its selector stays unknown there
+      if (method === 'withinTolerance' && schedule.perToleranceElement !== undefined) {
+        return withinToleranceCall({ limits, schedule, outOfGas }, input, charge)
+      }
       const sel = input.data.length >= 4 ? bytesToHex(input.data.subarray(0, 4)) : bytesToHex(input.data)
       throw new InferenceRevert(
         `unknown selector ${sel}: call infer ${SELECTORS.infer}, inferBatch ${SELECTORS.inferBatch} or estimate ${SELECTORS.estimate}`,

@@ -22,6 +22,15 @@ export const INFERENCE_GAS = {
   estimate: CURRENT_GAS_SCHEDULE.estimate,
 } as const
 
+/**
+ * Gas of a `withinTolerance` call comparing `elements` elements: the base plus a price per element (0 elements when
+ * the two sets' structure differs). Undefined when the schedule has no price for the method (consensus-v1).
+ */
+export function toleranceGas(elements: number, schedule: GasSchedule = CURRENT_GAS_SCHEDULE): bigint | undefined {
+  if (schedule.perToleranceElement === undefined) return undefined
+  return schedule.base + BigInt(elements) * schedule.perToleranceElement
+}
+
 /** Hard limits on one call (also bounded by the EIP-7825 transaction gas cap). */
 export const INFERENCE_LIMITS = {
   /** Largest calldata accepted, bytes. */

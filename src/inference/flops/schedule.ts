@@ -21,6 +21,11 @@ export interface GasSchedule {
   readonly perBatchItem: bigint
   /** What the `estimate` method costs. */
   readonly estimate: bigint
+  /**
+   * Per element `withinTolerance` compares, on top of the base (docs/gas.md). Absent: the profile predates the
+   * method, whose selector is then unknown as it was when chains under that profile were made.
+   */
+  readonly perToleranceElement?: bigint
   /** Micro-gas per FLOP, by op family. */
   readonly perFlop: Readonly<Record<OpFamily, bigint>>
   /**
@@ -105,6 +110,7 @@ export const GAS_SCHEDULE_V2: GasSchedule = Object.freeze({
   perOutputWord: 1n,
   perBatchItem: 2_000n,
   estimate: 5_000n,
+  perToleranceElement: 1n,
   perFlop: per(0n, {
     mac: 180n,
     conv: 230n,

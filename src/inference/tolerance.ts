@@ -1,0 +1,398 @@
+// Whether one set of output tensors is within a tolerance of another (contracts/IInferenceMarket.sol's
+// Tolerance; docs/accelerated.md). The verdict decides who is slashed in a challenge, so it must be the same
+// bit on every CPU: element comparisons work on the raw bits as integers, and the one float64 shortcut (the
+// absolute difference) is only trusted where its rounding cannot change the answer (see absWithin).
+import { ToleranceParamError } from './errors.ts'
+import type { Tensor, TensorLimits } from './tensor.ts'
+import {
+  checkTensor,
+  DEFAULT_TENSOR_LIMITS,
+  DType,
+  elementBytes,
+  fixedDecimals,
+  fromFloat16Bits,
+  numElements,
+  readInt256,
+} from './tensor.ts'
+
+/** The tolerance of a model's outputs (Solidity's `Tolerance`, without `set`). */
+export interface Tolerance {
+  /** Float elements within this many units in the last place pass (uint32); fixed-point: integer steps. */
+  maxUlp: number
+  /** Float elements with |a − b| ≤ maxAbsE9 · 1e-9 pass (uint64); fixed-point: the same in its real value. */
+  maxAbsE9: bigint | number
+  /** Compare only the argmax along each output's last axis (first index on ties). */
+  sameArgmax: boolean
+}
+
+/** The verdict, as the precompile's `withinTolerance` returns it. */
+export interface ToleranceResult {
+  /** Every element (or every row's argmax) passed. */
+  ok: boolean
+  /** Largest ulp (fixed-point: step) distance seen, saturating at {@link MAX_REPORTED_ULP}; 0 with sameArgmax. */
+  worstUlp: number
+  /** Flat index over all outputs of the first failing element (or row); {@link NO_BAD_ELEMENT} when ok. */
+  firstBad: bigint
+}
+
+/** `type(uint256).max`: firstBad when nothing failed. */
+export const NO_BAD_ELEMENT = 2n ** 256n - 1n
+/** worstUlp saturates here (2^32 − 1); also what a NaN or infinity mismatch counts as. */
+export const MAX_REPORTED_ULP = 0xffffffff
+const MAX_UINT64 = 2n ** 64n - 1n
+
+/** A validated comparison: whether the two sets have the same structure, and how many elements it compares. */
+export interface ComparisonPlan {
+  /** Same count, and per output the same name, dtype and shape. */
+  sameStructure: boolean
+  /** Elements compared (those of `expected`), 0 when the structures differ: what the precompile's gas counts. */
+  elements: number
+}
+
+/** Check the tolerance's ranges (uint32, uint64); throws {@link ToleranceParamError}. */
+export function checkTolerance(tol: Tolerance): void {
+  if (!Number.isInteger(tol.maxUlp) || tol.maxUlp < 0 || tol.maxUlp > MAX_REPORTED_ULP) {
+    throw new ToleranceParamError(`maxUlp ${tol.maxUlp} is not a uint32`)
+  }
+  const abs = tol.maxAbsE9
+  if (typeof abs === 'number' ? !Number.isSafeInteger(abs) || abs < 0 : abs < 0n || abs > MAX_UINT64) {
+    throw new ToleranceParamError(`maxAbsE9 ${abs} is not a uint64`)
+  }
+}
+
+/**
+ * Validate both output sets (every tensor consistent and within `limits`; throws a TensorError naming the bad
+ * one) and compare their structure. Cheap: no element is read.
+ */
+export function planComparison(
+  claimed: readonly Tensor[],
+  expected: readonly Tensor[],
+  limits: TensorLimits = DEFAULT_TENSOR_LIMITS,
+): ComparisonPlan {
+  for (const [which, set] of [
+    ['claimed', claimed],
+    ['expected', expected],
+  ] as const) {
+    if (set.length > limits.maxTensors) {
+      throw new ToleranceParamError(`${which} has ${set.length} tensors, the limit is ${limits.maxTensors}`)
+    }
+    for (const t of set) checkTensor(t, limits)
+  }
+  const same =
+    claimed.length === expected.length &&
+    claimed.every((c, i) => {
+      const e = expected[i]
+      return (
+        c.name === e.name &&
+        c.dtype === e.dtype &&
+        c.shape.length === e.shape.length &&
+        c.shape.every((d, j) => d === e.shape[j])
+      )
+    })
+  return { sameStructure: same, elements: same ? expected.reduce((s, t) => s + numElements(t.shape), 0) : 0 }
+}
+
+/**
+ * Whether `claimed` is within `tol` of `expected` (the consensus runtime's outputs for the same inputs). A count,
+ * name, dtype or shape mismatch is `ok: false` with `firstBad` 0; a malformed tensor or tolerance throws.
+ */
+export function withinTolerance(
+  claimed: readonly Tensor[],
+  expected: readonly Tensor[],
+  tol: Tolerance,
+  limits: TensorLimits = DEFAULT_TENSOR_LIMITS,
+): ToleranceResult {
+  checkTolerance(tol)
+  const plan = planComparison(claimed, expected, limits)
+  return compareOutputs(claimed, expected, tol, plan)
+}
+
+/** The comparison itself, after {@link checkTolerance} and {@link planComparison} (the precompile charges between). */
+export function compareOutputs(
+  claimed: readonly Tensor[],
+  expected: readonly Tensor[],
+  tol: Tolerance,
+  plan: ComparisonPlan,
+): ToleranceResult {
+  if (!plan.sameStructure) return { ok: false, worstUlp: 0, firstBad: 0n }
+  const v = new Verdict(tol)
+  let offset = 0
+  for (let i = 0; i < expected.length; i++) {
+    const c = claimed[i]
+    const e = expected[i]
+    if (tol.sameArgmax) compareArgmax(c, e, offset, v)
+    else compareElements(c, e, offset, v)
+    offset += numElements(e.shape)
+  }
+  return { ok: v.firstBad < 0, worstUlp: v.worst, firstBad: v.firstBad < 0 ? NO_BAD_ELEMENT : BigInt(v.firstBad) }
+}
+
+/** Running state of one comparison: the tolerance in the forms the loops use, the worst distance, the first failure. */
+class Verdict {
+  readonly maxUlp: number
+  readonly maxAbs: bigint
+  /** Bounds around maxAbsE9 outside which the float64 test is decisive (see absWithin). */
+  readonly lo: number
+  readonly hi: number
+  worst = 0
+  firstBad = -1
+
+  constructor(tol: Tolerance) {
+    this.maxUlp = tol.maxUlp
+    this.maxAbs = BigInt(tol.maxAbsE9)
+    const m = Number(this.maxAbs)
+    this.lo = m * (1 - 2 ** -40)
+    this.hi = m * (1 + 2 ** -40)
+  }
+
+  seen(ulp: number): void {
+    if (ulp > this.worst) this.worst = ulp > MAX_REPORTED_ULP ? MAX_REPORTED_ULP : ulp
+  }
+
+  fail(index: number): void {
+    if (this.firstBad < 0) this.firstBad = index
+  }
+}
+
+const view = (t: Tensor) => new DataView(t.data.buffer, t.data.byteOffset, t.data.byteLength)
+
+/** 2^149: every float32 (and float16) value times this is an integer (the smallest subnormal is 2^-149). */
+const SCALE = 2 ** 149
+const SCALE_BITS = 149n
+const E9 = 1_000_000_000n
+
+/**
+ * |a − b| ≤ maxAbsE9 · 1e-9 exactly, for a and b float32 or float16 values (exact in float64), neither NaN nor
+ * infinite. The float64 product d = fl(fl(|a − b|) · 1e9) is within (1 ± 2^-53)^2 of the real |a − b| · 1e9 (no
+ * underflow: a non-zero difference is at least 2^-149; no overflow: at most 2^129 · 1e9), and lo/hi are within
+ * (1 ± 2^-53)^2 of maxAbsE9 · (1 ∓ 2^-40); so d ≤ lo proves the real inequality and d ≥ hi disproves it. In
+ * between (a difference within 2^-40 of the bound) the test is redone exactly on integers scaled by 2^149.
+ * JavaScript's float64 arithmetic is IEEE round-to-nearest on every CPU, so both paths give the same bit anywhere.
+ */
+function absWithin(a: number, b: number, v: Verdict): boolean {
+  const d = Math.abs(a - b) * 1e9
+  if (d <= v.lo) return true
+  if (d >= v.hi) return false
+  const x = BigInt(a * SCALE)
+  const y = BigInt(b * SCALE)
+  return (x > y ? x - y : y - x) * E9 <= v.maxAbs << SCALE_BITS
+}
+
+/**
+ * IEEE bits to an integer whose order is the values' order, with −0 and +0 both 0: the ulp distance of two
+ * non-NaN values is the difference of their images.
+ */
+const ordered = (bits: number, signBit: number): number => (bits >= signBit ? -(bits - signBit) : bits)
+
+interface FloatFormat {
+  bytes: number
+  read: (d: DataView, at: number) => number
+  signBit: number
+  /** Bits of +Inf with the sign cleared; larger magnitude bits are NaN. */
+  inf: number
+  value: (bits: number) => number
+}
+
+const FLOAT32: FloatFormat = {
+  bytes: 4,
+  read: (d, at) => d.getUint32(at, true),
+  signBit: 0x80000000,
+  inf: 0x7f800000,
+  value: (bits) => {
+    F32_BITS[0] = bits
+    return F32[0]
+  },
+}
+const F32 = new Float32Array(1)
+const F32_BITS = new Uint32Array(F32.buffer)
+
+const FLOAT16: FloatFormat = {
+  bytes: 2,
+  read: (d, at) => d.getUint16(at, true),
+  signBit: 0x8000,
+  inf: 0x7c00,
+  value: fromFloat16Bits,
+}
+
+function compareFloats(c: Tensor, e: Tensor, offset: number, v: Verdict, f: FloatFormat): void {
+  const dc = view(c)
+  const de = view(e)
+  const n = c.data.byteLength / f.bytes
+  const mag = f.signBit - 1
+  for (let i = 0; i < n; i++) {
+    const x = f.read(dc, i * f.bytes)
+    const y = f.read(de, i * f.bytes)
+    if (x === y) continue // identical bits: 0 ulp (a NaN with the same payload included)
+    const mx = x & mag
+    const my = y & mag
+    if (mx > f.inf || my > f.inf) {
+      // NaN matches only NaN, whatever the payloads
+      if (mx > f.inf && my > f.inf) continue
+      v.seen(MAX_REPORTED_ULP)
+      v.fail(offset + i)
+      continue
+    }
+    if (mx === f.inf || my === f.inf) {
+      // the bits differ, so this infinity is not matched by the same infinity
+      v.seen(MAX_REPORTED_ULP)
+      v.fail(offset + i)
+      continue
+    }
+    const ulp = Math.abs(ordered(x, f.signBit) - ordered(y, f.signBit))
+    v.seen(ulp)
+    if (ulp <= v.maxUlp) continue
+    if (absWithin(f.value(x), f.value(y), v)) continue
+    v.fail(offset + i)
+  }
+}
+
+function compareFixed(c: Tensor, e: Tensor, offset: number, v: Verdict, decimals: number): void {
+  const n = c.data.byteLength / 32
+  const absBound = v.maxAbs * 10n ** BigInt(decimals)
+  const maxUlp = BigInt(v.maxUlp)
+  for (let i = 0; i < n; i++) {
+    const at = i * 32
+    if (sameBytes(c.data, e.data, at, 32)) continue
+    const x = readInt256(c.data, at)
+    const y = readInt256(e.data, at)
+    const diff = x > y ? x - y : y - x
+    v.seen(diff > BigInt(MAX_REPORTED_ULP) ? MAX_REPORTED_ULP : Number(diff))
+    if (diff <= maxUlp || diff * E9 <= absBound) continue
+    v.fail(offset + i)
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array, at: number, len: number): boolean {
+  for (let k = 0; k < len; k++) if (a[at + k] !== b[at + k]) return false
+  return true
+}
+
+function compareElements(c: Tensor, e: Tensor, offset: number, v: Verdict): void {
+  const decimals = fixedDecimals(e.dtype)
+  if (e.dtype === DType.float32) compareFloats(c, e, offset, v, FLOAT32)
+  else if (e.dtype === DType.float16) compareFloats(c, e, offset, v, FLOAT16)
+  else if (decimals !== undefined) compareFixed(c, e, offset, v, decimals)
+  else compareExact(c, e, offset, v)
+}
+
+function compareExact(c: Tensor, e: Tensor, offset: number, v: Verdict): void {
+  // integers and bool: exact, byte for byte (a bool byte 2 is not a bool byte 1)
+  const size = elementBytes(e.dtype, e.name)
+  const n = e.data.byteLength / size
+  for (let i = 0; i < n; i++) {
+    if (!sameBytes(c.data, e.data, i * size, size)) {
+      v.fail(offset + i)
+      return
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------------------- argmax
+
+/** Index within the row [start, start + len) of its largest element; first index on ties. */
+type RowArgmax = (d: DataView, start: number, len: number) => number
+
+/** Argmax over keys where a larger key is a larger value. */
+function argmaxBy(key: (d: DataView, i: number) => number): RowArgmax {
+  return (d, start, len) => {
+    let best = 0
+    let bestKey = key(d, start)
+    for (let j = 1; j < len; j++) {
+      const k = key(d, start + j)
+      if (k > bestKey) {
+        best = j
+        bestKey = k
+      }
+    }
+    return best
+  }
+}
+
+/** Floats: ordered-integer keys (−0 and +0 tie); a NaN is the largest, so the row's first NaN is its argmax (NumPy's rule). */
+function floatArgmax(f: FloatFormat): RowArgmax {
+  const mag = f.signBit - 1
+  return (d, start, len) => {
+    let best = 0
+    let bestKey = Number.NEGATIVE_INFINITY
+    for (let j = 0; j < len; j++) {
+      const bits = f.read(d, (start + j) * f.bytes)
+      if ((bits & mag) > f.inf) return j
+      const k = ordered(bits, f.signBit)
+      if (k > bestKey) {
+        best = j
+        bestKey = k
+      }
+    }
+    return best
+  }
+}
+
+function int64Argmax(d: DataView, start: number, len: number): number {
+  let best = 0
+  let bestKey = d.getBigInt64(start * 8, true)
+  for (let j = 1; j < len; j++) {
+    const k = d.getBigInt64((start + j) * 8, true)
+    if (k > bestKey) {
+      best = j
+      bestKey = k
+    }
+  }
+  return best
+}
+
+/** int256 big-endian: the first 4 bytes signed, then 7 unsigned 4-byte words, compared in order. */
+function fixedGreater(d: DataView, a: number, b: number): boolean {
+  const ha = d.getInt32(a, false)
+  const hb = d.getInt32(b, false)
+  if (ha !== hb) return ha > hb
+  for (let k = 4; k < 32; k += 4) {
+    const wa = d.getUint32(a + k, false)
+    const wb = d.getUint32(b + k, false)
+    if (wa !== wb) return wa > wb
+  }
+  return false
+}
+
+function fixedArgmax(d: DataView, start: number, len: number): number {
+  let best = 0
+  for (let j = 1; j < len; j++) if (fixedGreater(d, (start + j) * 32, (start + best) * 32)) best = j
+  return best
+}
+
+function rowArgmax(dtype: number): RowArgmax {
+  switch (dtype) {
+    case DType.float32:
+      return floatArgmax(FLOAT32)
+    case DType.float16:
+      return floatArgmax(FLOAT16)
+    case DType.uint8:
+    case DType.bool:
+      return argmaxBy((d, i) => d.getUint8(i))
+    case DType.int8:
+      return argmaxBy((d, i) => d.getInt8(i))
+    case DType.int16:
+      return argmaxBy((d, i) => d.getInt16(i * 2, true))
+    case DType.int32:
+      return argmaxBy((d, i) => d.getInt32(i * 4, true))
+    case DType.int64:
+      return int64Argmax
+    default:
+      return fixedArgmax // planComparison let only known dtypes through: the rest are fixed-point
+  }
+}
+
+/** Per row along the last axis (a scalar is one row of one), the argmaxes must agree; firstBad is the row's first element. */
+function compareArgmax(c: Tensor, e: Tensor, offset: number, v: Verdict): void {
+  const n = numElements(e.shape)
+  const len = e.shape.length === 0 ? 1 : e.shape[e.shape.length - 1]
+  if (n === 0 || len === 0) return
+  const argmax = rowArgmax(e.dtype)
+  const dc = view(c)
+  const de = view(e)
+  for (let start = 0; start < n; start += len) {
+    if (argmax(dc, start, len) !== argmax(de, start, len)) {
+      v.fail(offset + start)
+      return
+    }
+  }
+}
