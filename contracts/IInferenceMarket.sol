@@ -70,9 +70,29 @@ interface IInferenceMarket {
         bool active;
     }
 
+    /// @notice An executor bonded stake or changed its provider and price.
+    /// @param executor the executor
+    /// @param provider what it said it runs on
+    /// @param stake its whole stake after the call
+    /// @param price wei it asks per request
     event ExecutorRegistered(address indexed executor, string provider, uint256 stake, uint256 price);
+    /// @notice An executor stopped; its stake is credited for `withdraw()`.
+    /// @param executor the executor
+    /// @param stake wei credited
     event ExecutorExited(address indexed executor, uint256 stake);
+    /// @notice A model's owner set its tolerance (requests made from now on use it).
+    /// @param modelId the model
+    /// @param maxUlp float elements within this many units in the last place pass
+    /// @param maxAbsE9 float elements within maxAbsE9 * 1e-9 pass
+    /// @param sameArgmax only the argmax along each output's last axis must agree
     event ToleranceSet(bytes32 indexed modelId, uint32 maxUlp, uint64 maxAbsE9, bool sameArgmax);
+    /// @notice A request waits for an executor's claim.
+    /// @param requestId the request's id
+    /// @param modelId the model to run
+    /// @param requester the account that asked (credited the unspent fee)
+    /// @param callback the consumer called with the final outputs (address(0): none)
+    /// @param maxFee wei paid in; the most the executor gets
+    /// @param inputs the model's inputs
     event InferenceRequested(
         uint256 indexed requestId,
         bytes32 indexed modelId,
@@ -81,10 +101,28 @@ interface IInferenceMarket {
         uint256 maxFee,
         Tensor[] inputs
     );
+    /// @notice An executor claimed a request's outputs.
+    /// @param requestId the request
+    /// @param executor the claimant
+    /// @param outputHash keccak256(abi.encode(outputs))
+    /// @param finalAtBlock the first block at which the claim may be finalised (challenges before it)
+    /// @param outputs the claimed outputs
     event ClaimPosted(
         uint256 indexed requestId, address indexed executor, bytes32 outputHash, uint64 finalAtBlock, Tensor[] outputs
     );
+    /// @notice A claim became final: fee credited, callback run.
+    /// @param requestId the request
+    /// @param executor the claimant
+    /// @param fee wei credited to the executor (its price at claim time)
+    /// @param callbackOk false when the callback reverted, ran out of its gas or has no code
     event ClaimFinalized(uint256 indexed requestId, address indexed executor, uint256 fee, bool callbackOk);
+    /// @notice A challenge was settled by the consensus runtime.
+    /// @param requestId the request
+    /// @param challenger the account that challenged
+    /// @param executor the claimant
+    /// @param overturned true when the claim was outside the model's tolerance
+    /// @param consensusOutputHash keccak256(abi.encode(consensus outputs))
+    /// @param slashed wei of the executor's stake credited to the challenger (0 when not overturned)
     event ClaimChallenged(
         uint256 indexed requestId,
         address indexed challenger,
@@ -96,16 +134,26 @@ interface IInferenceMarket {
 
     /// @notice Bond `msg.value` (added to any stake already bonded; the total must reach `minStake()`) and set
     ///         the provider and the price. Re-registering updates provider and price.
+    /// @param provider "cpu", "cuda", "coreml" or "webgpu" (1 to 32 bytes; not checked on-chain)
+    /// @param price wei asked per request
     function register(string calldata provider, uint256 price) external payable;
 
     /// @notice Stop claiming and queue the whole stake for `withdraw()`; refused while claims are open.
     function exit() external;
 
     /// @notice Set model `modelId`'s tolerance; only its owner in ModelRegistry may.
+    /// @param modelId the model
+    /// @param maxUlp float elements within this many units in the last place pass
+    /// @param maxAbsE9 float elements within maxAbsE9 * 1e-9 pass
+    /// @param sameArgmax only the argmax along each output's last axis must agree (classifiers)
     function setTolerance(bytes32 modelId, uint32 maxUlp, uint64 maxAbsE9, bool sameArgmax) external;
 
     /// @notice Ask for an inference; `msg.value` must equal `maxFee`. The model must be active in ModelRegistry
     ///         and have a tolerance.
+    /// @param modelId the model in ModelRegistry
+    /// @param inputs the model's inputs (docs/tensors.md)
+    /// @param callback an IInferenceConsumer called with the final outputs, or address(0)
+    /// @param maxFee the most wei an executor may take; the rest goes back to the requester
     /// @return requestId 1, 2, … in order
     function requestInference(bytes32 modelId, Tensor[] calldata inputs, address callback, uint256 maxFee)
         external
@@ -114,15 +162,23 @@ interface IInferenceMarket {
 
     /// @notice Claim a request's outputs (an active executor whose price is at most the request's maxFee; the
     ///         first claim wins). `outputHash` must equal keccak256(abi.encode(outputs)).
+    /// @param requestId the request
+    /// @param outputs the model's outputs as the executor computed them
+    /// @param outputHash keccak256(abi.encode(outputs))
     function postClaim(uint256 requestId, Tensor[] calldata outputs, bytes32 outputHash) external;
 
     /// @notice After the window (or at once after a failed challenge) anyone may finalise: the executor is
     ///         credited its price, the requester the rest of maxFee, and the callback runs with `outputs` (which
     ///         must hash to the claim's outputHash). A reverting callback does not stop finalisation.
+    /// @param requestId the request
+    /// @param outputs the claimed outputs (from the ClaimPosted event)
     function finalize(uint256 requestId, Tensor[] calldata outputs) external;
 
     /// @notice Challenge a claim inside its window with `msg.value == challengeBond()`; `inputs` and `outputs`
     ///         must hash to the request's and the claim's. Runs the consensus inference and settles.
+    /// @param requestId the request
+    /// @param inputs the request's inputs (from the InferenceRequested event)
+    /// @param outputs the claimed outputs (from the ClaimPosted event)
     /// @return overturned true when the claim was outside the model's tolerance
     function challenge(uint256 requestId, Tensor[] calldata inputs, Tensor[] calldata outputs)
         external
@@ -130,14 +186,35 @@ interface IInferenceMarket {
         returns (bool overturned);
 
     /// @notice Pay out everything credited to the sender (fees, refunds, bonds, slashed stakes, exited stake).
+    /// @return amount wei paid (0 when nothing is owed)
     function withdraw() external returns (uint256 amount);
 
+    /// @notice Blocks a claim stays open to challenges (the network's genesis sets it).
+    /// @return blocks the window
     function challengeWindow() external view returns (uint64 blocks);
+    /// @notice The exact value a challenge must send.
+    /// @return wei_ the bond
     function challengeBond() external view returns (uint256 wei_);
+    /// @notice The least stake an executor bonds to claim.
+    /// @return wei_ the stake
     function minStake() external view returns (uint256 wei_);
+    /// @notice How many requests were made (the last id).
+    /// @return the count
     function requestCount() external view returns (uint256);
+    /// @notice A request and its claim.
+    /// @param requestId the request
+    /// @return the request (status None for an unknown id)
     function getRequest(uint256 requestId) external view returns (Request memory);
+    /// @notice An executor's stake, price and counts.
+    /// @param executor the executor
+    /// @return the executor (all zero when never registered)
     function getExecutor(address executor) external view returns (Executor memory);
+    /// @notice A model's tolerance (`set` false when none).
+    /// @param modelId the model
+    /// @return the tolerance
     function getTolerance(bytes32 modelId) external view returns (Tolerance memory);
+    /// @notice Wei credited to an account, paid by `withdraw()`.
+    /// @param account the account
+    /// @return the credit
     function credit(address account) external view returns (uint256);
 }

@@ -14,6 +14,8 @@ export type LatticeContract =
   | 'LatticeInferenceLightVerifier'
   | 'ILatticeInference'
   | 'IInferenceMarket'
+  | 'InferenceMarket'
+  | 'IInferenceConsumer'
 
 const cache = new Map<string, readonly unknown[]>()
 

@@ -5,11 +5,13 @@ import { fileURLToPath } from 'node:url'
 import { bytesToHex, concatBytes, hexToBytes, setLengthLeft, toChecksumAddress } from '@ethereumjs/util'
 import { keccak256 } from 'ethereum-cryptography/keccak.js'
 import {
+  INFERENCE_MARKET_ADDRESS,
   INFERENCE_VERIFIER_ADDRESS,
   IPFS_INCENTIVES_ADDRESS,
   MODEL_REGISTRY_ADDRESS,
 } from '../precompiles/addresses.ts'
 import { ContractCompileError } from './errors.ts'
+import { marketConfigOf } from './market-config.ts'
 
 /**
  * The exact compiler that builds Lattice's system contracts. Their runtime bytecode is predeployed in genesis,
@@ -166,6 +168,29 @@ export function verifierStorage(genesis: Record<string, unknown>, artifact: Cont
   return out
 }
 
+/**
+ * InferenceMarket's settings from `config.lattice.market` (challenge window, bond, least stake). Only the fields
+ * the genesis sets are written; the contract reads an unwritten (zero) slot as its default. Slots and byte
+ * offsets come from the compiled storage layout.
+ */
+export function marketStorage(genesis: Record<string, unknown>, artifact: ContractArtifact): Record<string, string> {
+  const config = marketConfigOf(genesis)
+  const words = new Map<bigint, bigint>()
+  for (const [field, value] of Object.entries(config) as [string, bigint | undefined][]) {
+    if (value === undefined) continue
+    const label = `_${field}`
+    const entry = artifact.storageLayout.storage.find((e) => e.label === label)
+    if (!entry) throw new ContractCompileError(`${artifact.contractName} has no ${label} in its storage layout.`)
+    const slot = BigInt(entry.slot)
+    words.set(slot, (words.get(slot) ?? 0n) | (value << BigInt(entry.offset * 8)))
+  }
+  const out: Record<string, string> = {}
+  for (const [slot, word] of words) {
+    out[bytesToHex(setLengthLeft(hexToBytes(`0x${slot.toString(16).padStart(2, '0')}`), 32))] = `0x${word.toString(16)}`
+  }
+  return out
+}
+
 /** System contracts and where genesis puts them. */
 export const PREDEPLOYS: readonly Predeploy[] = [
   { address: MODEL_REGISTRY_ADDRESS, contract: 'ModelRegistry' },
@@ -177,6 +202,8 @@ export const PREDEPLOYS: readonly Predeploy[] = [
     balance: '0x3635c9adc5dea00000',
     storage: verifierStorage,
   },
+  // settings (window, bond, least stake) from config.lattice.market
+  { address: INFERENCE_MARKET_ADDRESS, contract: 'InferenceMarket', storage: marketStorage },
 ]
 
 interface Solc {

@@ -1,5 +1,6 @@
 import { CONSENSUS_PROFILES, LEGACY_PROFILE_IDS } from '../inference/profile.ts'
 import { GenesisError } from './errors.ts'
+import { parseMarketConfig } from './market-config.ts'
 
 /** Block-numbered forks in activation order (geth's names). */
 export const BLOCK_FORKS = [
@@ -65,7 +66,7 @@ const TOP_LEVEL = new Set([
 ])
 
 const ALLOC_FIELDS = new Set(['balance', 'code', 'storage', 'nonce', 'secretKey'])
-const LATTICE_FIELDS = new Set(['devMnemonic', 'devAccounts', 'inference', 'validators'])
+const LATTICE_FIELDS = new Set(['devMnemonic', 'devAccounts', 'inference', 'validators', 'market'])
 const BLOB_FORKS = ['cancun', 'prague', 'osaka', 'bpo1', 'bpo2'] as const
 const BLOB_FIELDS = new Set(['target', 'max', 'baseFeeUpdateFraction'])
 
@@ -225,6 +226,8 @@ function validateConfig(c: Record<string, unknown>, g: Record<string, unknown>):
         throw new GenesisError('config.lattice.validators must be an array of addresses')
       for (const [i, v] of l.validators.entries()) hexField(v, `config.lattice.validators[${i}]`, 20)
     }
+    // InferenceMarket's settings (src/chain/market-config.ts)
+    parseMarketConfig(l.market)
     if (l.inference !== undefined) {
       const inf = l.inference as Record<string, unknown>
       if (typeof inf !== 'object' || inf === null) throw new GenesisError('config.lattice.inference must be an object')

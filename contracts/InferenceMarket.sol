@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {IInferenceConsumer, IInferenceMarket, Tolerance} from "./IInferenceMarket.sol";
+import {ILatticeInference, Tensor} from "./ILatticeInference.sol";
+import {ModelRegistry} from "./ModelRegistry.sol";
+
+/// @title InferenceMarket
+/// @notice Accelerated inference as bonded claims, settled by re-running the model on the consensus runtime when
+///         someone challenges (docs/accelerated.md). Predeployed at 0xA110000000000000000000000000000000000004.
+/// @dev No constructor runs for a predeploy: `contracts build` writes the network's settings
+///      (`config.lattice.market` in the genesis) into `_challengeWindow`, `_challengeBond` and `_minStake`; a zero
+///      there means the default below. Trust rules that the interface does not spell out:
+///      - A request is taken only when the market itself may run the model now (the precompile's `estimate`
+///        from this contract: active, public or allowing this contract, free, inputs valid). A model the owner
+///        deprecates, restricts or prices during a window cannot be re-run: the challenge reverts
+///        ConsensusRunFailed, nobody is slashed, the challenger keeps its bond and the claim finalises.
+///      - The tolerance and the executor's price are fixed per request (at request and at claim), so neither a
+///        model owner nor an executor can change the terms of an open claim.
+///      - Callbacks get exactly CALLBACK_GAS (the caller must leave enough for it) and run after the state is
+///        settled and the reentrancy lock released, so a consumer may request again from its callback.
+///      - An executor slashed once loses its whole stake; its other open claims stay challengeable (the
+///        challenger then gets its bond back and nothing more) until it bonds again.
+contract InferenceMarket is IInferenceMarket {
+    ILatticeInference internal constant INFERENCE = ILatticeInference(0x0000000000000000000000000000000000000a11);
+    ModelRegistry internal constant REGISTRY = ModelRegistry(0xA110000000000000000000000000000000000001);
+
+    /// @notice The challenge window, in blocks, of a genesis that sets none.
+    uint64 public constant DEFAULT_CHALLENGE_WINDOW = 5;
+    /// @notice The challenge bond of a genesis that sets none.
+    uint256 public constant DEFAULT_CHALLENGE_BOND = 0.1 ether;
+    /// @notice The least stake of a genesis that sets none.
+    uint256 public constant DEFAULT_MIN_STAKE = 1 ether;
+    /// @notice Gas the consumer's `onInferenceResult` gets: enough to store a small model's outputs; a callback
+    ///         that needs more fails (and finalisation goes on without it).
+    uint256 public constant CALLBACK_GAS = 1_000_000;
+    /// @notice The most `provider` bytes `register` takes.
+    uint256 public constant MAX_PROVIDER_BYTES = 32;
+
+    /// @dev Per-request terms fixed when the request and the claim are made (one slot).
+    struct Terms {
+        uint32 maxUlp;
+        uint64 maxAbsE9;
+        bool sameArgmax;
+        uint128 price; // the claimant's price at claim time
+    }
+
+    /// @dev Settings from the genesis (`config.lattice.market`), 0 = default. Written by the storage initialiser
+    ///      in src/chain/contracts.ts through solc's storage layout.
+    uint64 internal _challengeWindow;
+    uint256 internal _challengeBond;
+    uint256 internal _minStake;
+    /// @dev reentrancy lock (0/1 = free, 2 = held)
+    uint256 internal _lock;
+    uint256 internal _requestCount;
+    mapping(uint256 => Request) internal _requests;
+    mapping(uint256 => Terms) internal _terms;
+    mapping(address => Executor) internal _executors;
+    mapping(bytes32 => Tolerance) internal _tolerances;
+    mapping(address => uint256) internal _credit;
+
+    /// @notice `withdraw` paid an account what it was credited.
+    /// @param account the account paid
+    /// @param amount wei paid
+    event Withdrawn(address indexed account, uint256 amount);
+
+    /// @notice A state-changing function entered while another is running.
+    error Reentrancy();
+    /// @notice `provider` is empty or longer than MAX_PROVIDER_BYTES.
+    /// @param provider the provider given
+    error InvalidProvider(string provider);
+    /// @notice The executor's stake after `register` would be below `minStake()`.
+    /// @param stake the stake it would have
+    /// @param minStake the least stake
+    error StakeTooLow(uint256 stake, uint256 minStake);
+    /// @notice The caller is not an active executor (never registered, exited, or slashed).
+    /// @param account the caller
+    error NotActiveExecutor(address account);
+    /// @notice `exit` while claims of the executor are not yet final or overturned.
+    /// @param openClaims how many are open
+    error OpenClaims(uint64 openClaims);
+    /// @notice `setTolerance` by an account that does not own the model in ModelRegistry.
+    /// @param modelId the model
+    /// @param caller the caller
+    error NotModelOwner(bytes32 modelId, address caller);
+    /// @notice `requestInference` for a model without a tolerance (`setTolerance` first).
+    /// @param modelId the model
+    error ToleranceNotSet(bytes32 modelId);
+    /// @notice `requestInference` whose `msg.value` is not `maxFee`.
+    /// @param maxFee the fee asked for
+    /// @param paid the value sent
+    error WrongPayment(uint256 maxFee, uint256 paid);
+    /// @notice A maxFee above 2^128 - 1 wei (more than any chain holds; prices are kept in 128 bits).
+    /// @param maxFee the fee asked for
+    error MaxFeeTooLarge(uint256 maxFee);
+    /// @notice The market may not run the model on these inputs now (the precompile's reason).
+    /// @param modelId the model
+    /// @param reason the precompile's revert data (an `Error(string)`)
+    error ModelNotRunnable(bytes32 modelId, bytes reason);
+    /// @notice The request is not in the status the call needs.
+    /// @param requestId the request
+    /// @param status its status
+    error WrongStatus(uint256 requestId, Status status);
+    /// @notice `postClaim` by an executor whose price is above the request's maxFee.
+    /// @param price the executor's price
+    /// @param maxFee the request's maxFee
+    error PriceAboveMaxFee(uint256 price, uint256 maxFee);
+    /// @notice The given `outputHash` is not keccak256(abi.encode(outputs)).
+    /// @param outputHash the hash given
+    /// @param computed the hash of the outputs given
+    error OutputHashMismatch(bytes32 outputHash, bytes32 computed);
+    /// @notice The outputs given do not hash to the claim's outputHash.
+    /// @param requestId the request
+    error OutputsMismatch(uint256 requestId);
+    /// @notice The inputs given do not hash to the request's inputsHash.
+    /// @param requestId the request
+    error InputsMismatch(uint256 requestId);
+    /// @notice `finalize` before the window closed (and with no failed challenge).
+    /// @param requestId the request
+    /// @param finalAtBlock the first block at which it may be finalised
+    error WindowOpen(uint256 requestId, uint64 finalAtBlock);
+    /// @notice `challenge` after the window closed.
+    /// @param requestId the request
+    /// @param finalAtBlock the block at which the window closed
+    error WindowClosed(uint256 requestId, uint64 finalAtBlock);
+    /// @notice `challenge` of a claim a challenge already found within tolerance.
+    /// @param requestId the request
+    error AlreadyVerified(uint256 requestId);
+    /// @notice `challenge` whose `msg.value` is not `challengeBond()`.
+    /// @param bond the bond asked for
+    /// @param paid the value sent
+    error WrongBond(uint256 bond, uint256 paid);
+    /// @notice The consensus run inside `challenge` failed: nothing is settled and the bond stays with the caller.
+    /// @param requestId the request
+    /// @param reason the precompile's revert data (empty when it ran out of gas)
+    error ConsensusRunFailed(uint256 requestId, bytes reason);
+    /// @notice The tolerance check inside `challenge` ran out of gas: nothing is settled.
+    /// @param requestId the request
+    error ToleranceCheckFailed(uint256 requestId);
+    /// @notice Too little gas left to give the callback its CALLBACK_GAS; send the transaction with more.
+    /// @param needed the gas the call needs left at that point
+    /// @param left the gas left
+    error CallbackGasShort(uint256 needed, uint256 left);
+    /// @notice The recipient refused the payment; its credit stays owed.
+    error TransferFailed();
+
+    modifier nonReentrant() {
+        _enter();
+        _;
+        _leave();
+    }
+
+    function _enter() internal {
+        if (_lock == 2) revert Reentrancy();
+        _lock = 2;
+    }
+
+    function _leave() internal {
+        _lock = 1;
+    }
+
+    /// @inheritdoc IInferenceMarket
+    function register(string calldata provider, uint256 price) external payable nonReentrant {
+        uint256 n = bytes(provider).length;
+        if (n == 0 || n > MAX_PROVIDER_BYTES) revert InvalidProvider(provider);
+        Executor storage e = _executors[msg.sender];
+        uint256 stake = e.stake + msg.value;
+        uint256 least = minStake();
+        if (stake < least) revert StakeTooLow(stake, least);
+        e.stake = stake;
+        e.price = price;
+        e.provider = provider;
+        e.active = true;
+        emit ExecutorRegistered(msg.sender, provider, stake, price);
+    }
+
+    /// @inheritdoc IInferenceMarket
+    function exit() external nonReentrant {
+        Executor storage e = _executors[msg.sender];
+        if (!e.active) revert NotActiveExecutor(msg.sender);
+        if (e.openClaims != 0) revert OpenClaims(e.openClaims);
+        uint256 stake = e.stake;
+        e.stake = 0;
+        e.active = false;
+        _credit[msg.sender] += stake;
+        emit ExecutorExited(msg.sender, stake);
+    }
+
+    /// @inheritdoc IInferenceMarket
+    function setTolerance(bytes32 modelId, uint32 maxUlp, uint64 maxAbsE9, bool sameArgmax) external nonReentrant {
+        // getModel reverts UnknownModel for an id never registered
+        if (REGISTRY.getModel(modelId).owner != msg.sender) revert NotModelOwner(modelId, msg.sender);
+        _tolerances[modelId] = Tolerance(maxUlp, maxAbsE9, sameArgmax, true);
+        emit ToleranceSet(modelId, maxUlp, maxAbsE9, sameArgmax);
+    }
+
+    /// @inheritdoc IInferenceMarket
+    /// @dev Also reverts ModelNotRunnable when the precompile's `estimate`, called by this contract, refuses the
+    ///      model or the inputs: a request taken here can be re-run by a challenge unless the model changes.
+    function requestInference(bytes32 modelId, Tensor[] calldata inputs, address callback, uint256 maxFee)
+        external
+        payable
+        nonReentrant
+        returns (uint256 requestId)
+    {
+        Tolerance memory tol = _tolerances[modelId];
+        if (!tol.set) revert ToleranceNotSet(modelId);
+        if (msg.value != maxFee) revert WrongPayment(maxFee, msg.value);
+        if (maxFee > type(uint128).max) revert MaxFeeTooLarge(maxFee);
+        (bool ok, bytes memory reason) =
+            address(INFERENCE).staticcall(abi.encodeCall(ILatticeInference.estimate, (modelId, inputs)));
+        if (!ok) revert ModelNotRunnable(modelId, reason);
+
+        requestId = ++_requestCount;
+        Request storage r = _requests[requestId];
+        r.requester = msg.sender;
+        r.modelId = modelId;
+        r.callback = callback;
+        r.maxFee = maxFee;
+        r.inputsHash = keccak256(abi.encode(inputs));
+        r.requestedAt = uint64(block.number);
+        r.status = Status.Requested;
+        _terms[requestId] = Terms(tol.maxUlp, tol.maxAbsE9, tol.sameArgmax, 0);
+        emit InferenceRequested(requestId, modelId, msg.sender, callback, maxFee, inputs);
+    }
+
+    /// @inheritdoc IInferenceMarket
+    function postClaim(uint256 requestId, Tensor[] calldata outputs, bytes32 outputHash) external nonReentrant {
+        Request storage r = _requests[requestId];
+        if (r.status != Status.Requested) revert WrongStatus(requestId, r.status);
+        Executor storage e = _executors[msg.sender];
+        if (!e.active || e.stake < minStake()) revert NotActiveExecutor(msg.sender);
+        uint256 price = e.price;
+        if (price > r.maxFee) revert PriceAboveMaxFee(price, r.maxFee);
+        bytes32 computed = keccak256(abi.encode(outputs));
+        if (computed != outputHash) revert OutputHashMismatch(outputHash, computed);
+
+        r.status = Status.Claimed;
+        r.executor = msg.sender;
+        r.outputHash = outputHash;
+        r.claimedAt = uint64(block.number);
+        // maxFee < 2^128 (requestInference), so the price fits
+        _terms[requestId].price = uint128(price);
+        e.claims += 1;
+        e.openClaims += 1;
+        emit ClaimPosted(requestId, msg.sender, outputHash, r.claimedAt + challengeWindow(), outputs);
+    }
+
+    /// @inheritdoc IInferenceMarket
+    /// @dev Reverts CallbackGasShort when a callback is set and less than CALLBACK_GAS would reach it: otherwise
+    ///      anyone could finalise with just too little gas and make every consumer miss its result.
+    function finalize(uint256 requestId, Tensor[] calldata outputs) external {
+        _enter();
+        Request storage r = _requests[requestId];
+        if (r.status != Status.Claimed) revert WrongStatus(requestId, r.status);
+        uint64 finalAt = r.claimedAt + challengeWindow();
+        if (!r.verified && block.number < finalAt) revert WindowOpen(requestId, finalAt);
+        if (keccak256(abi.encode(outputs)) != r.outputHash) revert OutputsMismatch(requestId);
+
+        address executor = r.executor;
+        uint256 price = _terms[requestId].price;
+        r.status = Status.Finalized;
+        _executors[executor].openClaims -= 1;
+        _credit[executor] += price;
+        if (r.maxFee > price) _credit[r.requester] += r.maxFee - price;
+        _leave();
+        // settled above: the callback may call back into the market
+        bool callbackOk = _callback(r.callback, requestId, outputs);
+        emit ClaimFinalized(requestId, executor, price, callbackOk);
+    }
+
+    /// @inheritdoc IInferenceMarket
+    /// @dev The consensus run and the tolerance check are calls to the precompile from this contract, paid from
+    ///      the challenger's gas. A consensus run that fails (model deprecated, made private or priced since the
+    ///      request; too little gas) reverts ConsensusRunFailed and settles nothing. A tolerance check that
+    ///      reverts with a reason means the claimed tensors are malformed (the consensus ones never are): the
+    ///      claim is overturned. An overturned claim's callback gets the consensus outputs (CALLBACK_GAS).
+    function challenge(uint256 requestId, Tensor[] calldata inputs, Tensor[] calldata outputs)
+        external
+        payable
+        returns (bool overturned)
+    {
+        _enter();
+        Request storage r = _requests[requestId];
+        if (r.status != Status.Claimed) revert WrongStatus(requestId, r.status);
+        if (r.verified) revert AlreadyVerified(requestId);
+        uint64 finalAt = r.claimedAt + challengeWindow();
+        if (block.number >= finalAt) revert WindowClosed(requestId, finalAt);
+        uint256 bond = challengeBond();
+        if (msg.value != bond) revert WrongBond(bond, msg.value);
+        if (keccak256(abi.encode(inputs)) != r.inputsHash) revert InputsMismatch(requestId);
+        if (keccak256(abi.encode(outputs)) != r.outputHash) revert OutputsMismatch(requestId);
+
+        Tensor[] memory consensus = _consensusRun(requestId, r.modelId, inputs);
+        overturned = !_withinTolerance(requestId, outputs, consensus);
+        bytes32 consensusHash = keccak256(abi.encode(consensus));
+        address executor = r.executor;
+        Executor storage e = _executors[executor];
+        if (!overturned) {
+            r.verified = true;
+            _credit[executor] += msg.value;
+            emit ClaimChallenged(requestId, msg.sender, executor, false, consensusHash, 0);
+            _leave();
+            return false;
+        }
+        uint256 slashed = e.stake;
+        e.stake = 0;
+        e.active = false;
+        e.slashed += 1;
+        e.openClaims -= 1;
+        r.status = Status.Overturned;
+        r.outputHash = consensusHash;
+        _credit[msg.sender] += slashed + msg.value;
+        _credit[r.requester] += r.maxFee;
+        emit ClaimChallenged(requestId, msg.sender, executor, true, consensusHash, slashed);
+        _leave();
+        _callback(r.callback, requestId, consensus);
+    }
+
+    /// @inheritdoc IInferenceMarket
+    function withdraw() external nonReentrant returns (uint256 amount) {
+        amount = _credit[msg.sender];
+        _credit[msg.sender] = 0;
+        (bool ok,) = payable(msg.sender).call{value: amount}("");
+        if (!ok) revert TransferFailed();
+        emit Withdrawn(msg.sender, amount);
+    }
+
+    /// @inheritdoc IInferenceMarket
+    function challengeWindow() public view returns (uint64 blocks) {
+        blocks = _challengeWindow == 0 ? DEFAULT_CHALLENGE_WINDOW : _challengeWindow;
+    }
+
+    /// @inheritdoc IInferenceMarket
+    function challengeBond() public view returns (uint256 wei_) {
+        wei_ = _challengeBond == 0 ? DEFAULT_CHALLENGE_BOND : _challengeBond;
+    }
+
+    /// @inheritdoc IInferenceMarket
+    function minStake() public view returns (uint256 wei_) {
+        wei_ = _minStake == 0 ? DEFAULT_MIN_STAKE : _minStake;
+    }
+
+    /// @inheritdoc IInferenceMarket
+    function requestCount() external view returns (uint256) {
+        return _requestCount;
+    }
+
+    /// @inheritdoc IInferenceMarket
+    function getRequest(uint256 requestId) external view returns (Request memory) {
+        return _requests[requestId];
+    }
+
+    /// @inheritdoc IInferenceMarket
+    function getExecutor(address executor) external view returns (Executor memory) {
+        return _executors[executor];
+    }
+
+    /// @inheritdoc IInferenceMarket
+    function getTolerance(bytes32 modelId) external view returns (Tolerance memory) {
+        return _tolerances[modelId];
+    }
+
+    /// @inheritdoc IInferenceMarket
+    function credit(address account) external view returns (uint256) {
+        return _credit[account];
+    }
+
+    /// @dev The model's outputs on the consensus runtime, or revert ConsensusRunFailed (never a slash without them).
+    function _consensusRun(uint256 requestId, bytes32 modelId, Tensor[] calldata inputs)
+        internal
+        returns (Tensor[] memory)
+    {
+        (bool ok, bytes memory ret) =
+            address(INFERENCE).call(abi.encodeCall(ILatticeInference.infer, (modelId, inputs)));
+        if (!ok) revert ConsensusRunFailed(requestId, ret);
+        return abi.decode(ret, (Tensor[]));
+    }
+
+    /// @dev Whether the claimed outputs are within the request's tolerance of the consensus outputs. A check
+    ///      that reverts with a reason judged malformed claimed tensors (false); one that ran out of gas settles
+    ///      nothing.
+    function _withinTolerance(uint256 requestId, Tensor[] calldata claimed, Tensor[] memory consensus)
+        internal
+        view
+        returns (bool)
+    {
+        Terms memory t = _terms[requestId];
+        (bool ok, bytes memory ret) = address(INFERENCE).staticcall(
+            abi.encodeCall(ILatticeInference.withinTolerance, (claimed, consensus, t.maxUlp, t.maxAbsE9, t.sameArgmax))
+        );
+        if (!ok) {
+            if (ret.length == 0) revert ToleranceCheckFailed(requestId);
+            return false;
+        }
+        (bool within,,) = abi.decode(ret, (bool, uint256, uint256));
+        return within;
+    }
+
+    /// @dev Hand `outputs` to the consumer with exactly CALLBACK_GAS, ignoring what it returns or how it fails.
+    ///      Assembly so that a huge return or revert payload is never copied into memory.
+    function _callback(address callback, uint256 requestId, Tensor[] memory outputs) internal returns (bool ok) {
+        if (callback == address(0)) return true;
+        if (callback.code.length == 0) return false;
+        bytes memory data = abi.encodeCall(IInferenceConsumer.onInferenceResult, (requestId, outputs));
+        // EIP-150 passes at most 63/64 of what is left; 10,000 covers the call's own cost
+        uint256 needed = (CALLBACK_GAS * 64) / 63 + 10_000;
+        if (gasleft() < needed) revert CallbackGasShort(needed, gasleft());
+        uint256 stipend = CALLBACK_GAS;
+        assembly ("memory-safe") {
+            ok := call(stipend, callback, 0, add(data, 32), mload(data), 0, 0)
+        }
+    }
+}
