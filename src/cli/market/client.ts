@@ -11,7 +11,7 @@ import { revertReason, sendAndWait } from '../model-client.ts'
 import { MarketMissingError } from './errors.ts'
 
 /** Where genesis predeploys the market. */
-export const MARKET_ADDRESS = '0xA110000000000000000000000000000000000004'
+export const MARKET_ADDRESS = '0xa110000000000000000000000000000000000004'
 
 /** The market's ABI, from the solc build. */
 export const MARKET_ABI = contractAbi('IInferenceMarket') as InterfaceAbi
