@@ -134,7 +134,8 @@ contract InferenceMarket is IInferenceMarket {
     /// @param requestId the request
     /// @param reason the precompile's revert data (empty when it ran out of gas)
     error ConsensusRunFailed(uint256 requestId, bytes reason);
-    /// @notice The tolerance check inside `challenge` ran out of gas: nothing is settled.
+    /// @notice The tolerance check inside `challenge` could not run (out of gas, or no `withinTolerance` under the
+    ///         chain's profile): nothing is settled.
     /// @param requestId the request
     error ToleranceCheckFailed(uint256 requestId);
     /// @notice Too little gas left to give the callback its CALLBACK_GAS; send the transaction with more.
@@ -272,8 +273,8 @@ contract InferenceMarket is IInferenceMarket {
     /// @inheritdoc IInferenceMarket
     /// @dev The consensus run and the tolerance check are calls to the precompile from this contract, paid from
     ///      the challenger's gas. A consensus run that fails (model deprecated, made private or priced since the
-    ///      request; too little gas) reverts ConsensusRunFailed and settles nothing. A tolerance check that
-    ///      reverts with a reason means the claimed tensors are malformed (the consensus ones never are): the
+    ///      request; too little gas) reverts ConsensusRunFailed and settles nothing. A tolerance check that fails
+    ///      while the consensus outputs pass against themselves means the claimed tensors are malformed: the
     ///      claim is overturned. An overturned claim's callback gets the consensus outputs (CALLBACK_GAS).
     function challenge(uint256 requestId, Tensor[] calldata inputs, Tensor[] calldata outputs)
         external
@@ -377,9 +378,10 @@ contract InferenceMarket is IInferenceMarket {
         return abi.decode(ret, (Tensor[]));
     }
 
-    /// @dev Whether the claimed outputs are within the request's tolerance of the consensus outputs. A check
-    ///      that reverts with a reason judged malformed claimed tensors (false); one that ran out of gas settles
-    ///      nothing.
+    /// @dev Whether the claimed outputs are within the request's tolerance of the consensus outputs. When the
+    ///      check fails, the consensus outputs are compared with themselves: if that passes, the precompile works
+    ///      and the claimed tensors are malformed (false, the claim is wrong); if it fails too (out of gas, a
+    ///      profile without `withinTolerance`), nothing can be judged and the challenge reverts.
     function _withinTolerance(uint256 requestId, Tensor[] calldata claimed, Tensor[] memory consensus)
         internal
         view
@@ -389,12 +391,15 @@ contract InferenceMarket is IInferenceMarket {
         (bool ok, bytes memory ret) = address(INFERENCE).staticcall(
             abi.encodeCall(ILatticeInference.withinTolerance, (claimed, consensus, t.maxUlp, t.maxAbsE9, t.sameArgmax))
         );
-        if (!ok) {
-            if (ret.length == 0) revert ToleranceCheckFailed(requestId);
-            return false;
+        if (ok) {
+            (bool within,,) = abi.decode(ret, (bool, uint256, uint256));
+            return within;
         }
-        (bool within,,) = abi.decode(ret, (bool, uint256, uint256));
-        return within;
+        (ok,) = address(INFERENCE).staticcall(
+            abi.encodeCall(ILatticeInference.withinTolerance, (consensus, consensus, 0, 0, false))
+        );
+        if (!ok) revert ToleranceCheckFailed(requestId);
+        return false;
     }
 
     /// @dev Hand `outputs` to the consumer with exactly CALLBACK_GAS, ignoring what it returns or how it fails.
