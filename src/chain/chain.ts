@@ -43,6 +43,9 @@ import type { StoredReceipt } from './receipts.ts'
 import { decodeReceipts, decodeTxLookup, encodeReceipts, encodeTxLookup, metaKeys } from './receipts.ts'
 import { putSideBlock } from './side-blocks.ts'
 import { importReason, storedReceipt, toTxError } from './tx-receipts.ts'
+import { WalCommit } from './wal-commit.ts'
+import type { WalReplayResult } from './wal-replay.ts'
+import { replayWal } from './wal-replay.ts'
 
 export { effectiveGasPrice } from './tx-receipts.ts'
 
@@ -142,6 +145,10 @@ export class Chain {
   private inference?: InferencePrecompile
   /** Inference records of transactions executed since the last committed block, by tx hash. */
   private readonly txRecords = new Map<string, InferenceRecord[]>()
+  /** The write-ahead log of mined blocks and the group-commit timer (wal-commit.ts). */
+  private walCommit!: WalCommit
+  /** What the write-ahead log replay did at open (undefined when the log was empty). */
+  walReplay?: WalReplayResult
 
   /** Open the chain in `opts.datadir`, writing genesis on first use. */
   static async open(opts: ChainOpts): Promise<Chain> {
@@ -226,6 +233,17 @@ export class Chain {
     chain.headBlock = await blockchain.getCanonicalHeadBlock()
     await stateManager.setStateRoot(chain.headBlock.header.stateRoot)
     vm.common.setHardforkBy({ blockNumber: chain.headBlock.header.number, timestamp: chain.headBlock.header.timestamp })
+    // blocks acknowledged before a crash took their staged writes come back from the log, then it is emptied
+    const { commit, records } = await WalCommit.open({ datadir: opts.datadir, group: dbs.group, lock: chain.lock })
+    chain.walCommit = commit
+    if (records.length > 0) {
+      chain.walReplay = await chain.exclusive(async () => {
+        const replay = await replayWal(chain, records)
+        await commit.settleLocked()
+        return replay
+      })
+    }
+    commit.start()
     return chain
   }
 
@@ -348,7 +366,11 @@ export class Chain {
     const built = await this.build(parent, txs, opts)
     if ('skipped' in built) return built
     try {
-      const receipts = await this.commitBlock(built.block, built.included)
+      // into the write-ahead log before it is acknowledged, its writes left for the next group commit; a block on
+      // edited head state (devnet edits) cannot be replayed from the log, so it is written through at once
+      const edited = !equalsBytes(stateRootOf(this, parent), parent.header.stateRoot)
+      const commit = () => this.commitBlock(built.block, built.included)
+      const receipts = edited ? await commit() : await this.walCommit.logged(built.block, commit)
       return { ...built, receipts }
     } catch (err) {
       await this.backTo(parent)
@@ -485,7 +507,7 @@ export class Chain {
    * header against its parent, transactions, and the state root, receipts root, bloom and gas used
    * it claims. Returns 'known' for a block already in the canonical chain. Must run inside `exclusive`.
    */
-  async importBlock(block: Block): Promise<'imported' | 'known'> {
+  async importBlock(block: Block, opts: { trusted?: boolean } = {}): Promise<'imported' | 'known'> {
     const parent = this.headBlock
     this.txRecords.clear()
     const n = block.header.number
@@ -500,7 +522,7 @@ export class Chain {
         `its parent ${bytesToHex(block.header.parentHash)} is not the local head #${parent.header.number}`,
       )
     }
-    const included = await this.execute(block, parent)
+    const included = await this.execute(block, parent, opts)
     try {
       await this.commitBlock(block, included)
     } catch (err) {
@@ -516,7 +538,7 @@ export class Chain {
    * or call `backTo`). Throws BlockImportError (invalid block, the text names what differed) or ImportHaltedError
    * (a model this node cannot get), with the VM back at the head. Must run inside `exclusive`.
    */
-  async execute(block: Block, parent: Block): Promise<MinedTx[]> {
+  async execute(block: Block, parent: Block, opts: { trusted?: boolean } = {}): Promise<MinedTx[]> {
     const n = block.header.number
     this.txRecords.clear()
     this.vm.common.setHardforkBy({ blockNumber: n, timestamp: block.header.timestamp })
@@ -531,7 +553,8 @@ export class Chain {
         block,
         root,
         setHardfork: true,
-        skipHeaderValidation: false,
+        // `trusted`: a block this node built (the write-ahead log), whose devnet header choices import would refuse
+        skipHeaderValidation: opts.trusted === true,
       })
       await assertCheckpointDepth(this.vm, `importing block ${n}`)
     } catch (err) {
@@ -562,11 +585,14 @@ export class Chain {
     await this.blockchain.resetCanonicalHead(number)
     this.headBlock = await this.blockchain.getCanonicalHeadBlock()
     await this.stateManager.setStateRoot(this.headBlock.header.stateRoot)
+    // the log's later blocks are off the chain now: replaying them would bring them back
+    await this.walCommit.settleLocked()
     for (const l of this.listeners) await l.onReset(this.headBlock)
   }
 
   async close(): Promise<void> {
     await this.lock.run(async () => {
+      await this.walCommit.close()
       await this.dbs.close()
     })
   }

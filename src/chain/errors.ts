@@ -217,3 +217,16 @@ export class StateDumpError extends LatticeError {
     super('STATE_DUMP_INVALID', `cannot load state: ${what}`)
   }
 }
+
+/** A block of the write-ahead log that could not be imported again at start; the log is kept for the next start. */
+export class WalReplayError extends LatticeError {
+  constructor(
+    readonly number: bigint,
+    reason: string,
+  ) {
+    super(
+      'WAL_REPLAY_FAILED',
+      `block ${number} of the write-ahead log could not be replayed: ${reason}. The log is kept: fix the cause and start the node again.`,
+    )
+  }
+}
