@@ -16,9 +16,29 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 export type EvmLoop = 'keccak' | 'sstore' | 'ecrecover'
 
+/** Wall and CPU time of the same runs, ns. */
+export interface Times {
+  wall: number
+  /** This process's CPU time (every thread: the consensus session's worker included) over the same interval. */
+  cpu: number
+}
+
+/** Start a wall and a CPU clock; the returned function reads both, in ns, since the start. */
+export function stopwatch(): () => Times {
+  const t0 = process.hrtime.bigint()
+  const c0 = process.cpuUsage()
+  return () => {
+    const wall = Number(process.hrtime.bigint() - t0)
+    const c = process.cpuUsage(c0)
+    return { wall, cpu: (c.user + c.system) * 1000 }
+  }
+}
+
 /** The node's EVM with the reference contract deployed; `nsPerGas` times one loop (median of runs). */
 export interface EvmRef {
   nsPerGas(loop: EvmLoop, runs?: number): Promise<number>
+  /** Wall and CPU ns per gas of one loop, each the median of its runs. */
+  perGas(loop: EvmLoop, runs?: number): Promise<Times>
   /** Register a model and time a whole `infer` call through the node's EVM: ns and gas (median of runs). */
   inferCall(
     name: string,
@@ -32,6 +52,8 @@ export interface EvmRef {
 /** One timed `infer` call: wall time, gas, and the revert reason or halt when it failed. */
 export interface InferCall {
   ns: number
+  /** CPU ns of the same call (this process, every thread). */
+  cpuNs: number
   gas: bigint
   error?: string
 }
@@ -60,13 +82,19 @@ export async function startEvmRef(): Promise<EvmRef> {
   }
   return {
     async nsPerGas(loop, runs = 5) {
-      const samples: number[] = []
+      return (await this.perGas(loop, runs)).wall
+    },
+    async perGas(loop, runs = 5) {
+      const wall: number[] = []
+      const cpu: number[] = []
       for (let i = 0; i < runs + 1; i++) {
-        const t0 = process.hrtime.bigint()
+        const read = stopwatch()
         const r = await devnet.node.execute({ from, to, data: calls[loop], gas: 16_000_000n }, devnet.node.chain.head)
-        samples.push(Number(process.hrtime.bigint() - t0) / Number(r.totalGasSpent))
+        const t = read()
+        wall.push(t.wall / Number(r.totalGasSpent))
+        cpu.push(t.cpu / Number(r.totalGasSpent))
       }
-      return median(samples.slice(1))
+      return { wall: median(wall.slice(1)), cpu: median(cpu.slice(1)) }
     },
     async inferCall(name, model, inputs, opts = {}) {
       const wallet = new Wallet(KEY0, provider)
@@ -77,9 +105,9 @@ export async function startEvmRef(): Promise<EvmRef> {
       const precompile = createAddressFromString(INFERENCE)
       const samples: InferCall[] = []
       for (let i = 0; i < (opts.runs ?? 5) + 1; i++) {
-        const t0 = process.hrtime.bigint()
+        const read = stopwatch()
         const r = await devnet.node.execute({ from, to: precompile, data, gas: 16_000_000n }, devnet.node.chain.head)
-        const ns = Number(process.hrtime.bigint() - t0)
+        const { wall: ns, cpu: cpuNs } = read()
         const ex = r.execResult.exceptionError
         let error: string | undefined
         if (ex) {
@@ -90,11 +118,12 @@ export async function startEvmRef(): Promise<EvmRef> {
               : ex.error
           if (!opts.allowFailure) throw new TypeError(`${name}: the call failed (${error})`)
         }
-        samples.push({ ns, gas: r.totalGasSpent, error })
+        samples.push({ ns, cpuNs, gas: r.totalGasSpent, error })
       }
       // the first run loads the session; report the median of the warm ones
       const warm = samples.length > 1 ? samples.slice(1) : samples
-      return warm.sort((a, b) => a.ns - b.ns)[Math.floor(warm.length / 2)]
+      const mid = warm.toSorted((a, b) => a.ns - b.ns)[Math.floor(warm.length / 2)]
+      return { ...mid, cpuNs: median(warm.map((w) => w.cpuNs)) }
     },
     async close() {
       provider.destroy()
