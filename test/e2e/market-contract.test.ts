@@ -12,6 +12,7 @@ import {
   keccak256,
   parseEther,
   Wallet,
+  ZeroAddress,
 } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { contractAbi } from '../../src/chain/abi.ts'
@@ -264,14 +265,15 @@ describe('InferenceMarket on a real devnet', () => {
     expect(await consumer.lastRequestId()).toBe(id)
   }, 180_000)
 
-  it('no challenge after the window; exit waits for open claims', async () => {
-    const { id } = await request()
+  it('no challenge after the window; exit waits for open claims; no callback', async () => {
+    const { id } = await request(iris.modelId, ZeroAddress)
     const honest = await consensus(iris.modelId, inputs)
     await wait(as(executor).postClaim(id, honest, hashOf(honest)))
     expect(await revertName(as(executor).exit())).toBe('OpenClaims')
     await mine(window)
     expect(await revertName(as(challenger).challenge(id, inputs, honest, { value: bond }))).toBe('WindowClosed')
-    await wait(as(stranger).finalize(id, honest))
+    const fin = await wait(as(stranger).finalize(id, honest))
+    gas.finalizeNoCallback = fin.gasUsed
     const stake = (await market.getExecutor(executor.address)).stake
     const credit = await market.credit(executor.address)
     await wait(as(executor).exit())
@@ -319,19 +321,25 @@ describe('InferenceMarket on a real devnet', () => {
     expect((await market.getRequest(id)).status).toBe(Status.Claimed)
   }, 180_000)
 
-  it('gas of each step (iris, fixed-point inputs; docs/benchmarks.md)', () => {
+  it('gas of each step (iris, fixed-point inputs; docs/benchmarks.md)', async () => {
     const rows = [
       'register',
       'setTolerance',
       'requestInference',
       'postClaim',
       'finalize',
+      'finalizeNoCallback',
       'challengeOverturned',
       'challengeFailed',
     ]
     for (const k of rows) expect(gas[k], k).toBeGreaterThan(21_000n)
     // the challenge re-runs the model: it costs more than a claim
     expect(gas.challengeOverturned).toBeGreaterThan(gas.postClaim)
-    console.log(`market gas: ${rows.map((k) => `${k}=${gas[k]}`).join(' ')}`)
+    // what the precompile charges for the consensus run inside a challenge (its `estimate`)
+    const est = inferenceAbi.decodeFunctionResult(
+      'estimate',
+      await provider.call({ to: INFERENCE, data: inferenceAbi.encodeFunctionData('estimate', [iris.modelId, inputs]) }),
+    )
+    console.log(`market gas: ${rows.map((k) => `${k}=${gas[k]}`).join(' ')} (iris infer in the challenge: ${est.gas})`)
   })
 })
