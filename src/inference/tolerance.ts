@@ -4,16 +4,7 @@
 // absolute difference) is only trusted where its rounding cannot change the answer (see absWithin).
 import { ToleranceParamError } from './errors.ts'
 import type { Tensor, TensorLimits } from './tensor.ts'
-import {
-  checkTensor,
-  DEFAULT_TENSOR_LIMITS,
-  DType,
-  elementBytes,
-  fixedDecimals,
-  fromFloat16Bits,
-  numElements,
-  readInt256,
-} from './tensor.ts'
+import { checkTensor, DEFAULT_TENSOR_LIMITS, DType, elementBytes, fixedDecimals, numElements } from './tensor.ts'
 
 /** The tolerance of a model's outputs (Solidity's `Tolerance`, without `set`). */
 export interface Tolerance {
@@ -134,6 +125,8 @@ class Verdict {
   /** Bounds around maxAbsE9 outside which the float64 test is decisive (see absWithin). */
   readonly lo: number
   readonly hi: number
+  /** ⌊maxAbsE9 · 2^24 / 1e9⌋, capped at 2^53 (past any float16 difference): float16's whole abs test. */
+  readonly abs16: number
   worst = 0
   firstBad = -1
 
@@ -143,6 +136,8 @@ class Verdict {
     const m = Number(this.maxAbs)
     this.lo = m * (1 - 2 ** -40)
     this.hi = m * (1 + 2 ** -40)
+    const t16 = (this.maxAbs << 24n) / E9
+    this.abs16 = t16 > 2n ** 53n ? 2 ** 53 : Number(t16)
   }
 
   seen(ulp: number): void {
@@ -162,8 +157,7 @@ const SCALE_BITS = 149n
 const E9 = 1_000_000_000n
 
 /**
- * |a − b| ≤ maxAbsE9 · 1e-9 exactly, for a and b float32 or float16 values (exact in float64), neither NaN nor
- * infinite. The float64 product d = fl(fl(|a − b|) · 1e9) is within (1 ± 2^-53)^2 of the real |a − b| · 1e9 (no
+ * |a − b| ≤ maxAbsE9 · 1e-9 exactly, for a and b float32 values (exact in float64), neither NaN nor infinite. The float64 product d = fl(fl(|a − b|) · 1e9) is within (1 ± 2^-53)^2 of the real |a − b| · 1e9 (no
  * underflow: a non-zero difference is at least 2^-149; no overflow: at most 2^129 · 1e9), and lo/hi are within
  * (1 ± 2^-53)^2 of maxAbsE9 · (1 ∓ 2^-40); so d ≤ lo proves the real inequality and d ≥ hi disproves it. In
  * between (a difference within 2^-40 of the bound) the test is redone exactly on integers scaled by 2^149.
@@ -190,7 +184,8 @@ interface FloatFormat {
   signBit: number
   /** Bits of +Inf with the sign cleared; larger magnitude bits are NaN. */
   inf: number
-  value: (bits: number) => number
+  /** |a − b| ≤ maxAbsE9 · 1e-9 exactly, for the bits of two finite values. */
+  absWithin: (x: number, y: number, v: Verdict) => boolean
 }
 
 const FLOAT32: FloatFormat = {
@@ -198,20 +193,34 @@ const FLOAT32: FloatFormat = {
   read: (d, at) => d.getUint32(at, true),
   signBit: 0x80000000,
   inf: 0x7f800000,
-  value: (bits) => {
-    F32_BITS[0] = bits
-    return F32[0]
-  },
+  absWithin: (x, y, v) => absWithin(f32Value(x), f32Value(y), v),
 }
 const F32 = new Float32Array(1)
 const F32_BITS = new Uint32Array(F32.buffer)
+function f32Value(bits: number): number {
+  F32_BITS[0] = bits
+  return F32[0]
+}
+
+/** 2^(e − 1) for a float16 biased exponent e in 1..30. */
+const POW2_16 = Float64Array.from({ length: 31 }, (_, e) => 2 ** (e - 1))
+
+/** A finite float16 times 2^24: an integer of magnitude below 2^41 (the smallest subnormal is 2^-24). */
+function f16Scaled(bits: number): number {
+  const exp = (bits >>> 10) & 0x1f
+  const mant = bits & 0x3ff
+  const m = exp === 0 ? mant : (1024 + mant) * POW2_16[exp]
+  return bits & 0x8000 ? -m : m
+}
 
 const FLOAT16: FloatFormat = {
   bytes: 2,
   read: (d, at) => d.getUint16(at, true),
   signBit: 0x8000,
   inf: 0x7c00,
-  value: fromFloat16Bits,
+  // exact in float64 throughout: both values times 2^24 are integers below 2^41, and so is their difference, and for
+  // an integer d, d · 1e9 ≤ maxAbsE9 · 2^24 is d ≤ ⌊maxAbsE9 · 2^24 / 1e9⌋
+  absWithin: (x, y, v) => Math.abs(f16Scaled(x) - f16Scaled(y)) <= v.abs16,
 }
 
 function compareFloats(c: Tensor, e: Tensor, offset: number, v: Verdict, f: FloatFormat): void {
@@ -241,25 +250,72 @@ function compareFloats(c: Tensor, e: Tensor, offset: number, v: Verdict, f: Floa
     const ulp = Math.abs(ordered(x, f.signBit) - ordered(y, f.signBit))
     v.seen(ulp)
     if (ulp <= v.maxUlp) continue
-    if (absWithin(f.value(x), f.value(y), v)) continue
+    if (f.absWithin(x, y, v)) continue
     v.fail(offset + i)
   }
 }
 
+/** 2^256 − 1: a fixed-point threshold at or past it lets every difference through. */
+const MAX_UINT256 = 2n ** 256n - 1n
+
+/** A non-negative integer below 2^256 as 8 big-endian 32-bit limbs. */
+function limbs(x: bigint): Uint32Array {
+  const out = new Uint32Array(8)
+  for (let k = 7; k >= 0; k--) {
+    out[k] = Number(x & 0xffffffffn)
+    x >>= 32n
+  }
+  return out
+}
+
+/**
+ * Fixed-point elements (int256, big-endian two's complement) on 32-bit limbs, with no BigInt per element. An
+ * element passes when d = |x − y| ≤ maxUlp or d · 1e9 ≤ maxAbsE9 · 10^decimals; for an integer d both are
+ * d ≤ T with T = max(maxUlp, ⌊maxAbsE9 · 10^decimals / 1e9⌋), compared limb by limb. Flipping the sign bit maps
+ * int256 onto 0..2^256 − 1 in order, so d is an unsigned 256-bit subtraction of the larger from the smaller.
+ */
 function compareFixed(c: Tensor, e: Tensor, offset: number, v: Verdict, decimals: number): void {
+  const dc = view(c)
+  const de = view(e)
   const n = c.data.byteLength / 32
-  const absBound = v.maxAbs * 10n ** BigInt(decimals)
-  const maxUlp = BigInt(v.maxUlp)
+  const byAbs = (v.maxAbs * 10n ** BigInt(decimals)) / E9
+  const bound = byAbs > BigInt(v.maxUlp) ? byAbs : BigInt(v.maxUlp)
+  const everything = bound >= MAX_UINT256
+  const t = limbs(everything ? MAX_UINT256 : bound)
+  const x = new Uint32Array(8)
+  const y = new Uint32Array(8)
+  const d = new Uint32Array(8)
   for (let i = 0; i < n; i++) {
     const at = i * 32
-    if (sameBytes(c.data, e.data, at, 32)) continue
-    const x = readInt256(c.data, at)
-    const y = readInt256(e.data, at)
-    const diff = x > y ? x - y : y - x
-    v.seen(diff > BigInt(MAX_REPORTED_ULP) ? MAX_REPORTED_ULP : Number(diff))
-    if (diff <= maxUlp || diff * E9 <= absBound) continue
+    let first = -1
+    for (let k = 0; k < 8; k++) {
+      x[k] = dc.getUint32(at + 4 * k, false)
+      y[k] = de.getUint32(at + 4 * k, false)
+      if (first < 0 && x[k] !== y[k]) first = k
+    }
+    if (first < 0) continue
+    x[0] ^= 0x80000000
+    y[0] ^= 0x80000000
+    const hi = x[first] > y[first] ? x : y
+    const lo = hi === x ? y : x
+    let borrow = 0
+    for (let k = 7; k >= 0; k--) {
+      const r = hi[k] - lo[k] - borrow
+      borrow = r < 0 ? 1 : 0
+      d[k] = r < 0 ? r + 0x100000000 : r
+    }
+    let top = 0
+    while (top < 7 && d[top] === 0) top++
+    v.seen(top < 7 ? MAX_REPORTED_ULP : d[7])
+    if (everything || !limbsGreater(d, t)) continue
     v.fail(offset + i)
   }
+}
+
+/** a > b, both 8 big-endian limbs. */
+function limbsGreater(a: Uint32Array, b: Uint32Array): boolean {
+  for (let k = 0; k < 8; k++) if (a[k] !== b[k]) return a[k] > b[k]
+  return false
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array, at: number, len: number): boolean {
@@ -327,14 +383,19 @@ function floatArgmax(f: FloatFormat): RowArgmax {
   }
 }
 
+/** int64 little-endian: the high half signed, then the low half unsigned (no BigInt per element). */
 function int64Argmax(d: DataView, start: number, len: number): number {
   let best = 0
-  let bestKey = d.getBigInt64(start * 8, true)
+  let bestHi = d.getInt32(start * 8 + 4, true)
+  let bestLo = d.getUint32(start * 8, true)
   for (let j = 1; j < len; j++) {
-    const k = d.getBigInt64((start + j) * 8, true)
-    if (k > bestKey) {
+    const at = (start + j) * 8
+    const hi = d.getInt32(at + 4, true)
+    const lo = d.getUint32(at, true)
+    if (hi > bestHi || (hi === bestHi && lo > bestLo)) {
       best = j
-      bestKey = k
+      bestHi = hi
+      bestLo = lo
     }
   }
   return best

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { TensorError, ToleranceParamError } from '../../src/inference/errors.ts'
 import type { Tensor } from '../../src/inference/tensor.ts'
-import { DType, fixedCode, tensorFromValues, toFloat16Bits } from '../../src/inference/tensor.ts'
+import { DType, fixedCode, fromFloat16Bits, tensorFromValues, toFloat16Bits } from '../../src/inference/tensor.ts'
 import {
   MAX_REPORTED_ULP,
   NO_BAD_ELEMENT,
@@ -92,9 +92,10 @@ describe('withinTolerance: float32 ulp and absolute difference', () => {
       }
     }
     // differences that are multiples of 2^-9 make |a − b| · 1e9 an integer: bounds exactly at, and 1 around, it
-    for (let i = 0; i < 500; i++) {
-      const ea = ((rnd() % 2 ** 20) - 2 ** 19) * 2 ** -9
-      const eb = ea + ((rnd() % 1000) - 500) * 2 ** -9
+    // (up to ~1.6e13, so one off is inside the 2^-40 band where float64 alone cannot decide)
+    for (let i = 0; i < 1000; i++) {
+      const ea = ((rnd() % 2 ** 23) - 2 ** 22) * 2 ** -9
+      const eb = i % 2 ? ea + ((rnd() % 1000) - 500) * 2 ** -9 : ((rnd() % 2 ** 23) - 2 ** 22) * 2 ** -9
       const exact = BigInt(Math.abs(ea - eb) * 1e9)
       for (const m of [exact - 1n, exact, exact + 1n]) {
         if (m < 0n) continue
@@ -104,7 +105,7 @@ describe('withinTolerance: float32 ulp and absolute difference', () => {
         checked++
       }
     }
-    expect(checked).toBeGreaterThan(5000)
+    expect(checked).toBeGreaterThan(6000)
   })
 
   it('NaN matches only NaN (any payload); an infinity only itself', () => {
@@ -150,6 +151,46 @@ describe('withinTolerance: float16, fixed-point, integers', () => {
     expect(withinTolerance([bits16([one + 1])], [bits16([one])], tol({ maxAbsE9: 976_563n })).ok).toBe(true)
   })
 
+  it('float16 abs test matches an exact reference on random finite pairs at and around their bound', () => {
+    let seed = 5
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) >>> 0
+      return seed >>> 8
+    }
+    const finite = () => {
+      for (;;) {
+        const b = rnd() & 0xffff
+        if ((b & 0x7c00) !== 0x7c00) return b
+      }
+    }
+    let checked = 0
+    for (let i = 0; i < 3000; i++) {
+      const x = finite()
+      const y = i % 3 ? (x + (rnd() % 64) - 32) & 0xffff : finite()
+      if ((y & 0x7c00) === 0x7c00) continue
+      const a = BigInt(fromFloat16Bits(x) * 2 ** 24)
+      const b = BigInt(fromFloat16Bits(y) * 2 ** 24)
+      const d = a > b ? a - b : b - a
+      const at = (d * 1_000_000_000n) >> 24n
+      for (const m of [at - 1n, at, at + 1n, BigInt(rnd())]) {
+        if (m < 0n) continue
+        const want = d * 1_000_000_000n <= m << 24n
+        expect(withinTolerance([bits16([x])], [bits16([y])], tol({ maxAbsE9: m })).ok).toBe(want)
+        checked++
+      }
+    }
+    expect(checked).toBeGreaterThan(9000)
+    // the extremes: −65504 against +65504 is 131008 apart
+    const max = toFloat16Bits(65504)
+    expect(withinTolerance([bits16([max])], [bits16([max | 0x8000])], tol({ maxAbsE9: 131008n * 10n ** 9n })).ok).toBe(
+      true,
+    )
+    expect(
+      withinTolerance([bits16([max])], [bits16([max | 0x8000])], tol({ maxAbsE9: 131008n * 10n ** 9n - 1n })).ok,
+    ).toBe(false)
+    expect(withinTolerance([bits16([max])], [bits16([max | 0x8000])], tol({ maxAbsE9: 2n ** 64n - 1n })).ok).toBe(true)
+  })
+
   it('fixed-point: maxUlp counts steps of 10^-decimals; maxAbsE9 compares the real value', () => {
     const fx = (v: bigint[]) => tensorFromValues('y', fixedCode(18), [v.length], v)
     const e = fx([10n ** 18n, -5n])
@@ -168,6 +209,47 @@ describe('withinTolerance: float16, fixed-point, integers', () => {
     // distances past 2^32 − 1 saturate
     const far = withinTolerance([fx([-(2n ** 200n), -5n])], [e], tol())
     expect(far).toEqual({ ok: false, worstUlp: MAX_REPORTED_ULP, firstBad: 0n })
+  })
+
+  it('fixed-point matches a BigInt reference on random int256 pairs (signs, magnitudes, borrows, bounds)', () => {
+    let seed = 11
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) >>> 0
+      return seed
+    }
+    const big = (bits: number) => {
+      let x = 0n
+      for (let k = 0; k < bits; k += 16) x = (x << 16n) | BigInt(rnd() & 0xffff)
+      return (x & ((1n << BigInt(bits)) - 1n)) - (rnd() & 1 ? 1n << BigInt(bits - 1) : 0n)
+    }
+    const clamp = (x: bigint) => (x >= 2n ** 255n ? 2n ** 255n - 1n : x < -(2n ** 255n) ? -(2n ** 255n) : x)
+    for (let i = 0; i < 3000; i++) {
+      const decimals = rnd() % 2 ? 9 : rnd() % 78
+      const x = clamp(big([8, 40, 64, 100, 200, 255][rnd() % 6]))
+      const step = [0n, 1n, -1n, big(33), big(64), big(255), 2n ** 32n - 1n, 2n ** 32n, -(2n ** 32n) - 1n][rnd() % 9]
+      const y = clamp(x + step)
+      const d = x > y ? x - y : y - x
+      // bounds at the difference and one below it, where a wrong limb or borrow flips the verdict
+      const near = (b: bigint) => (b < 0n ? 0n : b)
+      const maxUlp = [0, 1, rnd(), MAX_REPORTED_ULP, Number(near(d)), Number(near(d - 1n))][rnd() % 6]
+      const maxAbsE9 = [0n, 1n, BigInt(rnd()), 2n ** 64n - 1n, near(d), near(d - 1n)][rnd() % 6]
+      if (maxUlp > MAX_REPORTED_ULP || maxAbsE9 >= 2n ** 64n) continue
+      const ok = d <= BigInt(maxUlp) || d * 1_000_000_000n <= maxAbsE9 * 10n ** BigInt(decimals)
+      const t = (v: bigint) => tensorFromValues('y', fixedCode(decimals), [1], [v])
+      const r = withinTolerance([t(x)], [t(y)], tol({ maxUlp, maxAbsE9 }))
+      expect(r.ok).toBe(ok)
+      expect(r.worstUlp).toBe(d > BigInt(MAX_REPORTED_ULP) ? MAX_REPORTED_ULP : Number(d))
+    }
+    // the extremes: int256 min against max is 2^256 − 1 apart, passing only when the bound reaches it
+    const ends = (dec: number) => [
+      [tensorFromValues('y', fixedCode(dec), [1], [-(2n ** 255n)])],
+      [tensorFromValues('y', fixedCode(dec), [1], [2n ** 255n - 1n])],
+    ]
+    const [lo, hi] = ends(77)
+    expect(withinTolerance(lo, hi, tol({ maxAbsE9: 2n ** 64n - 1n })).ok).toBe(true)
+    expect(withinTolerance(lo, hi, tol({ maxAbsE9: 10n ** 9n })).ok).toBe(false)
+    const [lo0, hi0] = ends(0)
+    expect(withinTolerance(lo0, hi0, tol({ maxUlp: MAX_REPORTED_ULP, maxAbsE9: 2n ** 64n - 1n })).ok).toBe(false)
   })
 
   it('integers and bool compare exactly, byte for byte', () => {
@@ -226,6 +308,10 @@ describe('withinTolerance: sameArgmax', () => {
     }
     const big = (v: bigint[]) => tensorFromValues('y', DType.int64, [v.length], v)
     expect(withinTolerance([big([2n ** 40n, 2n ** 40n + 1n])], [big([0n, 1n])], am).ok).toBe(true)
+    // high halves equal, low halves decide (unsigned); negative high halves below positive ones
+    expect(withinTolerance([big([2n ** 32n + 5n, 2n ** 32n + 2n ** 31n])], [big([0n, 1n])], am).ok).toBe(true)
+    expect(withinTolerance([big([-(2n ** 40n), -1n, -(2n ** 62n)])], [big([0n, 1n, -1n])], am).ok).toBe(true)
+    expect(withinTolerance([big([2n ** 63n - 1n, -(2n ** 63n)])], [big([1n, 0n])], am).ok).toBe(true)
     const fx = (v: bigint[]) => tensorFromValues('y', fixedCode(6), [v.length], v)
     expect(withinTolerance([fx([-(2n ** 200n), -1n, -2n])], [fx([-5n, 3n, 2n])], am).ok).toBe(true)
     expect(withinTolerance([fx([-(2n ** 200n), 2n ** 33n, 2n ** 33n + 1n])], [fx([-5n, 3n, 2n])], am).ok).toBe(false)
