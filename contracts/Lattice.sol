@@ -15,6 +15,8 @@ library Lattice {
     address internal constant INFERENCE_VERIFIER = 0xA110000000000000000000000000000000000002;
     /// @notice Reserved for IPFSIncentives.
     address internal constant IPFS_INCENTIVES = 0xA110000000000000000000000000000000000003;
+    /// @notice InferenceMarket, predeployed in genesis (docs/accelerated.md).
+    address internal constant INFERENCE_MARKET = 0xa110000000000000000000000000000000000004;
 
     /// @notice ONNX element type codes (docs/tensors.md).
     uint8 internal constant FLOAT32 = 1;

@@ -11,7 +11,7 @@ import {Lattice} from "../../contracts/Lattice.sol";
 ///      challenge window from the executor, or at once from the consensus runtime when a challenge overturned a
 ///      wrong claim. Only the market may deliver results.
 contract IrisConsumer is IInferenceConsumer {
-    IInferenceMarket public constant MARKET = IInferenceMarket(0xa110000000000000000000000000000000000004);
+    IInferenceMarket public constant MARKET = IInferenceMarket(Lattice.INFERENCE_MARKET);
 
     bytes32 public immutable modelId;
     address public immutable owner;
