@@ -3,10 +3,11 @@ import { join } from 'node:path'
 import { Interface } from 'ethers'
 import { describe, expect, it } from 'vitest'
 import { ABI_DIR, contractAbi } from '../../src/chain/abi.ts'
-import { CONTRACTS_ROOT, compileContracts } from '../../src/chain/contracts.ts'
+import { CONTRACTS_ROOT } from '../../src/chain/contracts.ts'
+import { compileContractsCached } from '../helpers/compile-cache.ts'
 
 describe('contract ABIs from the solc build', () => {
-  const artifacts = Object.values(compileContracts()).filter(
+  const artifacts = Object.values(compileContractsCached()).filter(
     (a) => a.sourceName.startsWith('contracts/') && a.abi.length > 0,
   )
 

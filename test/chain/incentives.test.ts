@@ -8,9 +8,10 @@ import { Account, bytesToHex, createAddressFromString, hexToBytes } from '@ether
 import type { InterfaceAbi } from 'ethers'
 import { Interface, Wallet } from 'ethers'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { compileContracts, verifierStorage } from '../../src/chain/contracts.ts'
+import { verifierStorage } from '../../src/chain/contracts.ts'
 import { IPFS_INCENTIVES_ADDRESS, MODEL_REGISTRY_ADDRESS } from '../../src/precompiles/addresses.ts'
 import { CommitmentBuilder, commitmentProof, LEAF_SIZE } from '../../src/storage/commitment.ts'
+import { compileContractsCached } from '../helpers/compile-cache.ts'
 
 const ETHER = 10n ** 18n
 const MIB = 1 << 20
@@ -106,7 +107,7 @@ describe('IPFSIncentives rounds, budget and verification (bare EVM)', () => {
   let idB: string
 
   beforeAll(async () => {
-    const artifacts = compileContracts()
+    const artifacts = compileContractsCached()
     reg = new Interface(artifacts.ModelRegistry.abi as InterfaceAbi)
     inc = new Interface(artifacts.IPFSIncentives.abi as InterfaceAbi)
     common = new Common({ chain: Mainnet, hardfork: Hardfork.Prague })

@@ -8,11 +8,11 @@ import { dirname, join } from 'node:path'
 import { Writable } from 'node:stream'
 import { Contract, ContractFactory, JsonRpcProvider, Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { compileContracts } from '../../src/chain/contracts.ts'
 import { DType, tensorFromValues } from '../../src/inference/tensor.ts'
 import { INFERENCE_VERIFIER_ADDRESS } from '../../src/precompiles/addresses.ts'
 import { parseKey, signInferenceRoot } from '../../src/proofs/attestation.ts'
 import { verifyInferenceProof } from '../../src/proofs/merkle.ts'
+import { compileContractsCached } from '../helpers/compile-cache.ts'
 import type { TestDevnet } from '../helpers/devnet.ts'
 import { ADDR0, CHAIN_ID, KEY0, KEY1, rpc, startTestDevnet } from '../helpers/devnet.ts'
 import { abiTensor, deployModel, exampleModel, INFERENCE, inferenceAbi } from '../helpers/models.ts'
@@ -162,7 +162,7 @@ describe('inference proofs', () => {
 
     const verifier = new Contract(
       INFERENCE_VERIFIER_ADDRESS,
-      compileContracts().InferenceVerifier.abi as any,
+      compileContractsCached().InferenceVerifier.abi as any,
       provider,
     ) as any
     expect(await verifier.rootOf(BigInt(p.blockNumber))).toBe(p.root)
@@ -201,7 +201,7 @@ describe('inference proofs', () => {
     })
     try {
       const deployer = new Wallet(KEY1, other)
-      const art = compileContracts().LatticeInferenceLightVerifier
+      const art = compileContractsCached().LatticeInferenceLightVerifier
       const validators = devnet.spec.lattice.validators ?? []
       expect(validators.map((v) => v.toLowerCase())).toEqual([ADDR0.toLowerCase()])
       const light = (await new ContractFactory(art.abi as any, art.bytecode, deployer).deploy(

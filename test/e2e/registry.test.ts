@@ -15,12 +15,12 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildIrisModel } from '../../examples/models/iris.ts'
 import type { ContractArtifact } from '../../src/chain/contracts.ts'
-import { compileContracts } from '../../src/chain/contracts.ts'
 import { DEVNET_GENESIS_PATH } from '../../src/chain/genesis.ts'
 import { DType, tensorFromValues } from '../../src/inference/tensor.ts'
 import { MODEL_REGISTRY_ADDRESS } from '../../src/precompiles/addresses.ts'
 import { AccessPolicy, ModelStatus } from '../../src/precompiles/registry-layout.ts'
 import type { RegistrySpec } from '../../src/rpc/lattice.ts'
+import { compileContractsCached } from '../helpers/compile-cache.ts'
 import type { TestDevnet } from '../helpers/devnet.ts'
 import { ADDR0, ADDR1, KEY0, KEY1, startTestDevnet } from '../helpers/devnet.ts'
 import { abiTensor, deployModel, INFERENCE, inferenceAbi } from '../helpers/models.ts'
@@ -59,7 +59,7 @@ describe('ModelRegistry predeploy on a real devnet (ethers v6)', () => {
   beforeAll(async () => {
     // The harness inherits ModelRegistry, so its ABI is the registry's plus credit(); only the fixture file
     // gets code generated (test/chain/contracts.test.ts checks the predeploy against a fresh compile).
-    artifacts = compileContracts({ extraSources: [FIXTURE], outputsFor: [FIXTURE] })
+    artifacts = compileContractsCached({ extraSources: [FIXTURE], outputsFor: [FIXTURE] })
     devnet = await startTestDevnet()
     provider = new JsonRpcProvider(devnet.url, undefined, {
       staticNetwork: true,

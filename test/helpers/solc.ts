@@ -1,10 +1,17 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join, relative } from 'node:path'
+import { cached, sourcesKey } from './compile-cache.ts'
 
 const require = createRequire(import.meta.url)
-const solc = require('solc') as {
+interface Solc {
   compile(input: string, callbacks?: { import(path: string): { contents?: string; error?: string } }): string
+}
+// loaded on the first compile the disk cache misses: solc-js's wasm takes a second or more to start
+let solcJs: Solc | undefined
+const solc = (): Solc => {
+  solcJs ??= require('solc') as Solc
+  return solcJs
 }
 
 export const REPO_ROOT = new URL('../../', import.meta.url).pathname
@@ -21,6 +28,15 @@ export function compileContract(path: string, name: string): Compiled {
   const key = `${path}:${name}`
   const hit = cache.get(key)
   if (hit) return hit
+  // on disk too: each test file is its own process, and solc-js takes seconds to start and compile
+  const compiled = cached(sourcesKey(REPO_ROOT, { fn: 'compileContract', path, name }, [path]), () =>
+    compile(path, name),
+  )
+  cache.set(key, compiled)
+  return compiled
+}
+
+function compile(path: string, name: string): Compiled {
   const unit = relative(REPO_ROOT, path)
   const input = {
     language: 'Solidity',
@@ -32,7 +48,7 @@ export function compileContract(path: string, name: string): Compiled {
     },
   }
   const out = JSON.parse(
-    solc.compile(JSON.stringify(input), {
+    solc().compile(JSON.stringify(input), {
       import: (p) => {
         try {
           return { contents: readFileSync(join(REPO_ROOT, p), 'utf8') }
@@ -45,9 +61,7 @@ export function compileContract(path: string, name: string): Compiled {
   const errors = (out.errors ?? []).filter((e: { severity: string }) => e.severity === 'error')
   if (errors.length) throw new Error(errors.map((e: { formattedMessage: string }) => e.formattedMessage).join('\n'))
   const c = out.contracts[unit][name]
-  const compiled = { abi: c.abi, bytecode: `0x${c.evm.bytecode.object}` as `0x${string}` }
-  cache.set(key, compiled)
-  return compiled
+  return { abi: c.abi, bytecode: `0x${c.evm.bytecode.object}` as `0x${string}` }
 }
 
 export const COUNTER_SOL = new URL('../fixtures/Counter.sol', import.meta.url).pathname

@@ -10,16 +10,16 @@ import {
 } from '@ethereumjs/util'
 import { Interface } from 'ethers'
 import { describe, expect, it } from 'vitest'
-import { compileContracts } from '../../src/chain/contracts.ts'
 import { SYSTEM_ADDRESS } from '../../src/chain/inference-roots.ts'
 import type { ProofRecord } from '../../src/proofs/merkle.ts'
 import { inferenceProof, inferenceRoot } from '../../src/proofs/merkle.ts'
+import { compileContractsCached } from '../helpers/compile-cache.ts'
 
 const h = (n: number | bigint) => `0x${n.toString(16).padStart(64, '0')}`
 
 describe('InferenceVerifier on the EVM', () => {
   it('keeps a ring of 8191 roots plus every 1024th block, takes writes only from the system address', async () => {
-    const art = compileContracts().InferenceVerifier
+    const art = compileContractsCached().InferenceVerifier
     const iface = new Interface(art.abi as any)
     const evm = await createEVM()
     const to = createAddressFromString('0xa110000000000000000000000000000000000002')
