@@ -163,7 +163,7 @@ describe('--json on every command', () => {
     const written = await json(['infer', '--model', iris, '--input', input, '--output', join(work, 'out.json')])
     expect(written).toEqual({ output: join(work, 'out.json'), profile: 'consensus-v2' })
     expect(JSON.parse(readFileSync(join(work, 'out.json'), 'utf8')).outputs).toEqual(infer.outputs)
-    // precompile-output (the Foundry helper's CLI; test/e2e/foundry-iris.test.ts runs it for real): an error is JSON too
+    // precompile-output (the Foundry helper's CLI; test/e2e/foundry-iris.slow.test.ts runs it for real): an error is JSON too
     expect((await json(['precompile-output', '--calldata', '0x00'], 1)).error.code).toBe('BAD_FLAG')
     const devices = await json(['devices'])
     expect(devices.providers.map((p: { provider: string }) => p.provider)).toContain('cpu')
