@@ -132,6 +132,87 @@ interface IInferenceMarket {
         uint256 slashed
     );
 
+    /// @notice A state-changing function entered while another is running.
+    error Reentrancy();
+    /// @notice `provider` is empty or longer than 32 bytes.
+    /// @param provider the provider given
+    error InvalidProvider(string provider);
+    /// @notice The executor's stake after `register` would be below `minStake()`.
+    /// @param stake the stake it would have
+    /// @param minStake the least stake
+    error StakeTooLow(uint256 stake, uint256 minStake);
+    /// @notice The caller is not an active executor (never registered, exited, or slashed).
+    /// @param account the caller
+    error NotActiveExecutor(address account);
+    /// @notice `exit` while claims of the executor are not yet final or overturned.
+    /// @param openClaims how many are open
+    error OpenClaims(uint64 openClaims);
+    /// @notice `setTolerance` by an account that does not own the model in ModelRegistry.
+    /// @param modelId the model
+    /// @param caller the caller
+    error NotModelOwner(bytes32 modelId, address caller);
+    /// @notice `requestInference` for a model without a tolerance (`setTolerance` first).
+    /// @param modelId the model
+    error ToleranceNotSet(bytes32 modelId);
+    /// @notice `requestInference` whose `msg.value` is not `maxFee`.
+    /// @param maxFee the fee asked for
+    /// @param paid the value sent
+    error WrongPayment(uint256 maxFee, uint256 paid);
+    /// @notice A maxFee above 2^128 - 1 wei (more than any chain holds; prices are kept in 128 bits).
+    /// @param maxFee the fee asked for
+    error MaxFeeTooLarge(uint256 maxFee);
+    /// @notice The market may not run the model on these inputs now (the precompile's reason).
+    /// @param modelId the model
+    /// @param reason the precompile's revert data (an `Error(string)`)
+    error ModelNotRunnable(bytes32 modelId, bytes reason);
+    /// @notice The request is not in the status the call needs.
+    /// @param requestId the request
+    /// @param status its status
+    error WrongStatus(uint256 requestId, Status status);
+    /// @notice `postClaim` by an executor whose price is above the request's maxFee.
+    /// @param price the executor's price
+    /// @param maxFee the request's maxFee
+    error PriceAboveMaxFee(uint256 price, uint256 maxFee);
+    /// @notice The given `outputHash` is not keccak256(abi.encode(outputs)).
+    /// @param outputHash the hash given
+    /// @param computed the hash of the outputs given
+    error OutputHashMismatch(bytes32 outputHash, bytes32 computed);
+    /// @notice The outputs given do not hash to the claim's outputHash.
+    /// @param requestId the request
+    error OutputsMismatch(uint256 requestId);
+    /// @notice The inputs given do not hash to the request's inputsHash.
+    /// @param requestId the request
+    error InputsMismatch(uint256 requestId);
+    /// @notice `finalize` before the window closed (and with no failed challenge).
+    /// @param requestId the request
+    /// @param finalAtBlock the first block at which it may be finalised
+    error WindowOpen(uint256 requestId, uint64 finalAtBlock);
+    /// @notice `challenge` after the window closed.
+    /// @param requestId the request
+    /// @param finalAtBlock the block at which the window closed
+    error WindowClosed(uint256 requestId, uint64 finalAtBlock);
+    /// @notice `challenge` of a claim a challenge already found within tolerance.
+    /// @param requestId the request
+    error AlreadyVerified(uint256 requestId);
+    /// @notice `challenge` whose `msg.value` is not `challengeBond()`.
+    /// @param bond the bond asked for
+    /// @param paid the value sent
+    error WrongBond(uint256 bond, uint256 paid);
+    /// @notice The consensus run inside `challenge` failed: nothing is settled and the bond stays with the caller.
+    /// @param requestId the request
+    /// @param reason the precompile's revert data (empty when it ran out of gas)
+    error ConsensusRunFailed(uint256 requestId, bytes reason);
+    /// @notice The tolerance check inside `challenge` could not run (out of gas, or no `withinTolerance` under the
+    ///         chain's profile): nothing is settled.
+    /// @param requestId the request
+    error ToleranceCheckFailed(uint256 requestId);
+    /// @notice Too little gas left to give the callback its stipend (CALLBACK_GAS); send the transaction with more.
+    /// @param needed the gas the call needs left at that point
+    /// @param left the gas left
+    error CallbackGasShort(uint256 needed, uint256 left);
+    /// @notice The recipient refused the payment; its credit stays owed.
+    error TransferFailed();
+
     /// @notice Bond `msg.value` (added to any stake already bonded; the total must reach `minStake()`) and set
     ///         the provider and the price. Re-registering updates provider and price.
     /// @param provider "cpu", "cuda", "coreml" or "webgpu" (1 to 32 bytes; not checked on-chain)
