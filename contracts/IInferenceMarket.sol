@@ -173,6 +173,14 @@ interface IInferenceMarket {
     /// @param price the executor's price
     /// @param maxFee the request's maxFee
     error PriceAboveMaxFee(uint256 price, uint256 maxFee);
+    /// @notice `abi.encode(inputs)` is longer than the market takes (MAX_INPUT_BYTES).
+    /// @param size its length in bytes
+    /// @param max the most the market takes
+    error InputsTooLarge(uint256 size, uint256 max);
+    /// @notice `abi.encode(outputs)` is longer than a claim may be (MAX_OUTPUT_BYTES).
+    /// @param size its length in bytes
+    /// @param max the most a claim may carry
+    error OutputsTooLarge(uint256 size, uint256 max);
     /// @notice The given `outputHash` is not keccak256(abi.encode(outputs)).
     /// @param outputHash the hash given
     /// @param computed the hash of the outputs given

@@ -36,6 +36,13 @@ contract InferenceMarket is IInferenceMarket {
     uint256 public constant CALLBACK_GAS = 1_000_000;
     /// @notice The most `provider` bytes `register` takes.
     uint256 public constant MAX_PROVIDER_BYTES = 32;
+    /// @notice The largest `abi.encode(inputs)` a request may have (1 MiB).
+    uint256 public constant MAX_INPUT_BYTES = 1 << 20;
+    /// @notice The largest `abi.encode(outputs)` a claim may have (256 KiB).
+    /// @dev A challenge carries the inputs and the claimed outputs in calldata and copies both, with the consensus
+    ///      outputs, in memory (quadratic in size): without a bound an executor could post a claim whose challenge
+    ///      would not fit in a block, and lie unchecked. A model whose outputs are larger cannot be served here.
+    uint256 public constant MAX_OUTPUT_BYTES = 1 << 18;
 
     /// @dev Per-request terms fixed when the request and the claim are made (one slot).
     struct Terms {
@@ -127,6 +134,8 @@ contract InferenceMarket is IInferenceMarket {
         if (!tol.set) revert ToleranceNotSet(modelId);
         if (msg.value != maxFee) revert WrongPayment(maxFee, msg.value);
         if (maxFee > type(uint128).max) revert MaxFeeTooLarge(maxFee);
+        bytes memory encoded = abi.encode(inputs);
+        if (encoded.length > MAX_INPUT_BYTES) revert InputsTooLarge(encoded.length, MAX_INPUT_BYTES);
         (bool ok, bytes memory reason) =
             address(INFERENCE).staticcall(abi.encodeCall(ILatticeInference.estimate, (modelId, inputs)));
         if (!ok) revert ModelNotRunnable(modelId, reason);
@@ -137,7 +146,7 @@ contract InferenceMarket is IInferenceMarket {
         r.modelId = modelId;
         r.callback = callback;
         r.maxFee = maxFee;
-        r.inputsHash = keccak256(abi.encode(inputs));
+        r.inputsHash = keccak256(encoded);
         r.requestedAt = uint64(block.number);
         r.status = Status.Requested;
         _terms[requestId] = Terms(tol.maxUlp, tol.maxAbsE9, tol.sameArgmax, 0);
@@ -152,7 +161,9 @@ contract InferenceMarket is IInferenceMarket {
         if (!e.active || e.stake < minStake()) revert NotActiveExecutor(msg.sender);
         uint256 price = e.price;
         if (price > r.maxFee) revert PriceAboveMaxFee(price, r.maxFee);
-        bytes32 computed = keccak256(abi.encode(outputs));
+        bytes memory encoded = abi.encode(outputs);
+        if (encoded.length > MAX_OUTPUT_BYTES) revert OutputsTooLarge(encoded.length, MAX_OUTPUT_BYTES);
+        bytes32 computed = keccak256(encoded);
         if (computed != outputHash) revert OutputHashMismatch(outputHash, computed);
 
         r.status = Status.Claimed;

@@ -158,6 +158,10 @@ describe('InferenceMarket on a real devnet', () => {
     expect(
       await revertName(as(owner).requestInference(iris.modelId, inputs, consumer.target, maxFee, { value: 1n })),
     ).toBe('WrongPayment')
+    const big: AbiTensor[] = [['x', 1, [1n, 262_145n], new Uint8Array(262_145 * 4)]]
+    expect(await revertName(as(owner).requestInference.staticCall(iris.modelId, big, ZeroAddress, 0n))).toBe(
+      'InputsTooLarge',
+    )
     const { receipt, id } = await request()
     gas.requestInference = receipt.gasUsed
     const req = await market.getRequest(id)
@@ -169,6 +173,9 @@ describe('InferenceMarket on a real devnet', () => {
     const h = hashOf(outputs)
     expect(await revertName(as(stranger).postClaim(id, outputs, h))).toBe('NotActiveExecutor')
     expect(await revertName(as(executor).postClaim(id, outputs, keccak256('0x01')))).toBe('OutputHashMismatch')
+    // a claim too large to be challenged in one block is refused (eth_call: the bytes need not be mined)
+    const huge: AbiTensor[] = [['probabilities', 132, [1n, 8193n], new Uint8Array(8193 * 32).fill(1)]]
+    expect(await revertName(as(executor).postClaim.staticCall(id, huge, hashOf(huge)))).toBe('OutputsTooLarge')
     const claim = await wait(as(executor).postClaim(id, outputs, h))
     gas.postClaim = claim.gasUsed
     const posted = claim.logs.map((l) => market.interface.parseLog(l)).find((l) => l?.name === 'ClaimPosted')
