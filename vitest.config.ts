@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config'
+import { LongestFirstSequencer } from './test/helpers/sequencer.ts'
 
 /** Suites over ~60 s on a loaded 2-core machine: `npm run test:slow` (CI runs it too). */
 export const SLOW_TESTS = ['test/**/*.slow.test.ts']
@@ -15,6 +16,8 @@ export const config = defineConfig({
     pool: 'forks',
     // two cores: at most two test files (each may start a node process) at once
     maxWorkers: 2,
+    // longest files first (measured), so neither worker is left with a two-minute file at the end
+    sequence: { sequencer: LongestFirstSequencer },
   },
 })
 // vitest looks for a default export; this is the one place the no-default-exports rule bends.
