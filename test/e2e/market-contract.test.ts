@@ -207,12 +207,19 @@ describe('InferenceMarket on a real devnet', () => {
     expect(await market.credit(executor.address)).toBe(0n)
   }, 180_000)
 
-  it('refuses requests the market could not re-run: a private model', async () => {
+  it('refuses requests the market could not re-run: private, priced; an allowlist must admit the market', async () => {
     const priv = await deployModel(devnet.store, owner, exampleModel('iris').bytes, { name: 'iris-private', policy: 1 })
     await wait(as(owner).setTolerance(priv.modelId, 1, 0, false))
-    expect(await revertName(as(owner).requestInference(priv.modelId, inputs, consumer.target, 0n))).toBe(
-      'ModelNotRunnable',
-    )
+    const refused = () => revertName(as(owner).requestInference(priv.modelId, inputs, ZeroAddress, 0n))
+    expect(await refused()).toBe('ModelNotRunnable')
+    const registry = new Contract(REGISTRY, registryAbi, owner) as any
+    await wait(registry.setAccessPolicy(priv.modelId, 2))
+    expect(await refused()).toBe('ModelNotRunnable')
+    await wait(registry.allow(priv.modelId, INFERENCE_MARKET_ADDRESS))
+    await wait(as(owner).requestInference(priv.modelId, inputs, ZeroAddress, 0n))
+    // a priced model runs only through ModelRegistry.infer, never for the market
+    await wait(registry.setPrice(priv.modelId, 1n))
+    expect(await refused()).toBe('ModelNotRunnable')
   }, 120_000)
 
   it('challenge of a wrong claim: stake to the challenger, fee back, consensus outputs to the callback', async () => {
