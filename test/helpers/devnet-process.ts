@@ -32,9 +32,14 @@ export interface DevnetProcessOpts {
 
 /** Start `lattice devnet` and resolve once it is up; throws with its output if it exits or does not start. */
 export async function startDevnetProcess(opts: DevnetProcessOpts): Promise<ChildProcess> {
+  const args = opts.args ?? []
+  // geth's 5 s call budget is for a node serving the public: on a loaded 2-core test machine the first inference
+  // of an eth_call (the model's session loads) took longer, and the call failed with -32000 instead of its revert
+  // (security-restart, load 15). As startTestDevnet's callLimits; a test of the timeout passes its own.
+  const timeout = args.includes('--rpc.evmtimeout') ? [] : ['--rpc.evmtimeout', '120s']
   const child = spawn(
     process.execPath,
-    [BIN, 'devnet', '--port', String(opts.port), '--datadir', opts.datadir, ...(opts.args ?? [])],
+    [BIN, 'devnet', '--port', String(opts.port), '--datadir', opts.datadir, ...timeout, ...args],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   )
   opts.children?.push(child)
