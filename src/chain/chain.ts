@@ -58,6 +58,8 @@ export interface ChainOpts {
   evmOpts?: Partial<EVMOpts>
   /** The inference precompile; its records are kept with each block. */
   inference?: InferencePrecompile
+  /** fdatasync every write-ahead-log append (power-loss durability per block; default false, wal-commit.ts). */
+  walFsync?: boolean
 }
 
 /** A transaction included in a block, with its receipt and execution result. */
@@ -234,7 +236,12 @@ export class Chain {
     await stateManager.setStateRoot(chain.headBlock.header.stateRoot)
     vm.common.setHardforkBy({ blockNumber: chain.headBlock.header.number, timestamp: chain.headBlock.header.timestamp })
     // blocks acknowledged before a crash took their staged writes come back from the log, then it is emptied
-    const { commit, records } = await WalCommit.open({ datadir: opts.datadir, group: dbs.group, lock: chain.lock })
+    const { commit, records } = await WalCommit.open({
+      datadir: opts.datadir,
+      group: dbs.group,
+      lock: chain.lock,
+      sync: opts.walFsync,
+    })
     chain.walCommit = commit
     if (records.length > 0) {
       chain.walReplay = await chain.exclusive(async () => {

@@ -1,4 +1,4 @@
-// The raw-block write-ahead log: the RLP of every automined block is appended (and fdatasync'd) here before the
+// The raw-block write-ahead log: the RLP of every automined block is appended here (fdatasync'd on request) before the
 // block is acknowledged, while its state and block writes wait in memory for the next group commit
 // (group-commit.ts). A kill -9 between the two loses nothing: at start the blocks of the log that the database
 // does not have are imported again (wal-replay.ts).
@@ -19,7 +19,7 @@ const SEGMENT = /^(\d{12})\.log$/
 export interface BlockWalOpts {
   /** The log's folder (created if needed). */
   dir: string
-  /** fdatasync every append (default true); false leaves durability against power loss to the OS. */
+  /** fdatasync every append (default true here; the chain passes its own choice, wal-commit.ts). */
   sync?: boolean
 }
 
