@@ -39,6 +39,8 @@ export interface ComparisonPlan {
   sameStructure: boolean
   /** Elements compared (those of `expected`), 0 when the structures differ: what the precompile's gas counts. */
   elements: number
+  /** Data bytes of both sets together (the precompile charges their words as decoded). */
+  bytes: number
 }
 
 /** Check the tolerance's ranges (uint32, uint64); throws {@link ToleranceParamError}. */
@@ -81,7 +83,12 @@ export function planComparison(
         c.shape.every((d, j) => d === e.shape[j])
       )
     })
-  return { sameStructure: same, elements: same ? expected.reduce((s, t) => s + numElements(t.shape), 0) : 0 }
+  const bytes = [...claimed, ...expected].reduce((s, t) => s + t.data.byteLength, 0)
+  return {
+    sameStructure: same,
+    elements: same ? expected.reduce((s, t) => s + numElements(t.shape), 0) : 0,
+    bytes,
+  }
 }
 
 /**

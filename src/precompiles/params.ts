@@ -23,12 +23,21 @@ export const INFERENCE_GAS = {
 } as const
 
 /**
- * Gas of a `withinTolerance` call comparing `elements` elements: the base plus a price per element (0 elements when
- * the two sets' structure differs). Undefined when the schedule has no price for the method (consensus-v1).
+ * Gas of a `withinTolerance` call: the base, the started 32-byte words of both sets' tensor data (decoded and
+ * copied, as `infer` charges its inputs), and a price per element compared (0 elements when the two sets'
+ * structure differs). Undefined when the schedule has no price for the method (consensus-v1).
  */
-export function toleranceGas(elements: number, schedule: GasSchedule = CURRENT_GAS_SCHEDULE): bigint | undefined {
+export function toleranceGas(
+  elements: number,
+  dataBytes: number,
+  schedule: GasSchedule = CURRENT_GAS_SCHEDULE,
+): bigint | undefined {
   if (schedule.perToleranceElement === undefined) return undefined
-  return schedule.base + BigInt(elements) * schedule.perToleranceElement
+  return (
+    schedule.base +
+    BigInt(Math.ceil(dataBytes / 32)) * schedule.perInputWord +
+    BigInt(elements) * schedule.perToleranceElement
+  )
 }
 
 /** Hard limits on one call (also bounded by the EIP-7825 transaction gas cap). */

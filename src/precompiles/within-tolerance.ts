@@ -32,7 +32,7 @@ export function withinToleranceCall(ctx: WithinToleranceContext, input: Precompi
     if (err instanceof LatticeError) throw new InferenceRevert(`withinTolerance: ${err.shortMessage}`)
     throw err
   }
-  const gas = toleranceGas(plan.elements, ctx.schedule)
+  const gas = toleranceGas(plan.elements, plan.bytes, ctx.schedule)
   if (gas === undefined) throw new InferenceRevert(`withinTolerance has no price under ${ctx.schedule.id}`)
   if (gas > input.gasLimit) return ctx.outOfGas(input.gasLimit)
   charge.gas = gas

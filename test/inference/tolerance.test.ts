@@ -332,8 +332,8 @@ describe('withinTolerance: structure and malformed input', () => {
     expect(withinTolerance([e[0], tensorFromValues('b', DType.int32, [1], [3])], e, tol())).toEqual(mismatch)
     expect(withinTolerance([f32([1, 2], 'a', [1, 2]), e[1]], e, tol())).toEqual(mismatch)
     expect(withinTolerance([e[1], e[0]], e, tol())).toEqual(mismatch)
-    expect(planComparison([e[0]], e)).toEqual({ sameStructure: false, elements: 0 })
-    expect(planComparison(e, e)).toEqual({ sameStructure: true, elements: 3 })
+    expect(planComparison([e[0]], e)).toEqual({ sameStructure: false, elements: 0, bytes: 20 })
+    expect(planComparison(e, e)).toEqual({ sameStructure: true, elements: 3, bytes: 24 })
     expect(withinTolerance([], [], tol())).toEqual({ ok: true, worstUlp: 0, firstBad: NO_BAD_ELEMENT })
   })
 

@@ -182,6 +182,13 @@ const CASES: Case[] = [
   },
 ]
 
+/** docs/gas.md: 8,000 + ceil(data bytes of both sets / 32) × 1 + elements compared × 1, under consensus-v2. */
+function documentedGas(elements: number, bytes: number): number {
+  const v2 = GAS_SCHEDULES['consensus-v2']
+  expect([v2.base, v2.perInputWord, v2.perToleranceElement]).toEqual([8_000n, 1n, 1n])
+  return 8_000 + Math.ceil(bytes / 32) + elements
+}
+
 const call = (c: Tensor[], e: Tensor[], t: Tolerance) =>
   iface.encodeFunctionData('withinTolerance', [c.map(abiTensor), e.map(abiTensor), t.maxUlp, t.maxAbsE9, t.sameArgmax])
 const full = (t: Partial<Tolerance>): Tolerance => ({ maxUlp: 0, maxAbsE9: 0n, sameArgmax: false, ...t })
@@ -256,14 +263,13 @@ describe('the precompile withinTolerance (devnet, real EVM)', () => {
         t.sameArgmax,
       )
       expect([viaSol[0], Number(viaSol[1]), viaSol[2]]).toEqual([k.want.ok, k.want.worstUlp, k.want.firstBad])
-      // gas: base + perToleranceElement × elements compared (none when the structures differ)
+      // gas: base + words of both sets' data + elements compared (none when the structures differ)
       const elements = sameStructure(k.claimed, k.expected)
         ? k.expected.reduce((s, x) => s + numElements(x.shape), 0)
         : 0
-      const gas = Number(toleranceGas(elements))
-      expect(gas).toBe(
-        Number(INFERENCE_GAS.base + BigInt(elements) * GAS_SCHEDULES['consensus-v2'].perToleranceElement!),
-      )
+      const bytes = [...k.claimed, ...k.expected].reduce((s, x) => s + x.data.length, 0)
+      const gas = documentedGas(elements, bytes)
+      expect(Number(toleranceGas(elements, bytes))).toBe(gas)
       const f = await frame(data, 1_000_000)
       expect(f.error).toBeUndefined()
       expect(f.gasUsed).toBe(gas)
@@ -278,10 +284,9 @@ describe('the precompile withinTolerance (devnet, real EVM)', () => {
     const n = 10_000
     const a = f32(Array.from({ length: n }, (_, i) => i / 7))
     const data = call([a], [a], full({}))
-    expect(Number(toleranceGas(n))).toBe(
-      Number(INFERENCE_GAS.base) + n * Number(GAS_SCHEDULES['consensus-v2'].perToleranceElement),
-    )
-    expect((await frame(data, 5_000_000)).gasUsed).toBe(Number(toleranceGas(n)))
+    // 8,000 + 2 × 40,000 bytes / 32 + 10,000
+    expect(documentedGas(n, 8 * n)).toBe(20_500)
+    expect((await frame(data, 5_000_000)).gasUsed).toBe(20_500)
   }, 60_000)
 
   it('malformed input reverts with Error(string), keeping the base', async () => {
@@ -328,6 +333,6 @@ describe('the precompile withinTolerance (devnet, real EVM)', () => {
   }, 60_000)
 
   it('consensus-v1 has no price for it: the selector stays unknown there', () => {
-    expect(toleranceGas(10, GAS_SCHEDULES['consensus-v1'])).toBeUndefined()
+    expect(toleranceGas(10, 40, GAS_SCHEDULES['consensus-v1'])).toBeUndefined()
   })
 })

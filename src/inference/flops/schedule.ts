@@ -22,7 +22,7 @@ export interface GasSchedule {
   /** What the `estimate` method costs. */
   readonly estimate: bigint
   /**
-   * Per element `withinTolerance` compares, on top of the base (docs/gas.md). Absent: the profile predates the
+   * Per element `withinTolerance` compares, on top of the base and the data words (docs/gas.md). Absent: the profile predates the
    * method, whose selector is then unknown as it was when chains under that profile were made.
    */
   readonly perToleranceElement?: bigint
