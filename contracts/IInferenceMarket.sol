@@ -43,7 +43,8 @@ interface IInferenceMarket {
         Requested,
         Claimed,
         Finalized,
-        Overturned
+        Overturned,
+        Cancelled // appended: a request nobody claimed within a window, taken back by its requester
     }
 
     struct Request {
@@ -116,6 +117,11 @@ interface IInferenceMarket {
     /// @param fee wei credited to the executor (its price at claim time)
     /// @param callbackOk false when the callback reverted, ran out of its gas or has no code
     event ClaimFinalized(uint256 indexed requestId, address indexed executor, uint256 fee, bool callbackOk);
+    /// @notice The requester took back a request nobody claimed.
+    /// @param requestId the request
+    /// @param requester the requester, credited the whole maxFee
+    /// @param refund wei credited
+    event RequestCancelled(uint256 indexed requestId, address indexed requester, uint256 refund);
     /// @notice A challenge was settled by the consensus runtime.
     /// @param requestId the request
     /// @param challenger the account that challenged
@@ -220,6 +226,14 @@ interface IInferenceMarket {
     error CallbackGasShort(uint256 needed, uint256 left);
     /// @notice The recipient refused the payment; its credit stays owed.
     error TransferFailed();
+    /// @notice `cancel` by an account other than the request's requester.
+    /// @param requestId the request
+    /// @param caller the caller
+    error NotRequester(uint256 requestId, address caller);
+    /// @notice `cancel` before a challenge window has passed since the request.
+    /// @param requestId the request
+    /// @param atBlock the first block at which it may be cancelled
+    error TooEarlyToCancel(uint256 requestId, uint64 atBlock);
 
     /// @notice Bond `msg.value` (added to any stake already bonded; the total must reach `minStake()`) and set
     ///         the provider and the price. Re-registering updates provider and price.
@@ -248,6 +262,14 @@ interface IInferenceMarket {
         external
         payable
         returns (uint256 requestId);
+
+    /// @notice Take back a request nobody has claimed, once `challengeWindow()` blocks have passed since it was
+    ///         made: the whole maxFee is credited to the requester (no callback). Only the requester may.
+    /// @dev Without it a request no executor takes would keep its fee for ever. The delay keeps a requester from
+    ///      reading a claim's outputs from the mempool and cancelling in front of it; an executor should not claim
+    ///      a request older than a window (it would race a cancel, and lose only gas).
+    /// @param requestId the request
+    function cancel(uint256 requestId) external;
 
     /// @notice Claim a request's outputs (an active executor whose price is at most the request's maxFee; the
     ///         first claim wins). `outputHash` must equal keccak256(abi.encode(outputs)).

@@ -154,6 +154,18 @@ contract InferenceMarket is IInferenceMarket {
     }
 
     /// @inheritdoc IInferenceMarket
+    function cancel(uint256 requestId) external nonReentrant {
+        Request storage r = _requests[requestId];
+        if (r.status != Status.Requested) revert WrongStatus(requestId, r.status);
+        if (msg.sender != r.requester) revert NotRequester(requestId, msg.sender);
+        uint64 at = r.requestedAt + challengeWindow();
+        if (block.number < at) revert TooEarlyToCancel(requestId, at);
+        r.status = Status.Cancelled;
+        _credit[msg.sender] += r.maxFee;
+        emit RequestCancelled(requestId, msg.sender, r.maxFee);
+    }
+
+    /// @inheritdoc IInferenceMarket
     function postClaim(uint256 requestId, Tensor[] calldata outputs, bytes32 outputHash) external nonReentrant {
         Request storage r = _requests[requestId];
         if (r.status != Status.Requested) revert WrongStatus(requestId, r.status);

@@ -79,6 +79,13 @@ contract IrisConsumer is IInferenceConsumer {
         return _outputs;
     }
 
+    /// @notice Take back a request no executor claimed (after a challenge window; the fee is credited back here).
+    /// @param requestId the market's request id
+    function cancel(uint256 requestId) external {
+        if (msg.sender != owner) revert NotOwner();
+        MARKET.cancel(requestId);
+    }
+
     /// @notice Pull what the market credited this contract (unspent fees, refunds) and send it to the owner.
     /// @return amount wei sent
     function withdraw() external returns (uint256 amount) {

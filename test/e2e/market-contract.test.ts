@@ -36,7 +36,7 @@ const KEY2 = '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a
 const KEY3 = '0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6'
 const TENSORS = 'tuple(string name, uint8 dtype, uint64[] shape, bytes data)[]'
 const coder = AbiCoder.defaultAbiCoder()
-const Status = { None: 0n, Requested: 1n, Claimed: 2n, Finalized: 3n, Overturned: 4n }
+const Status = { None: 0n, Requested: 1n, Claimed: 2n, Finalized: 3n, Overturned: 4n, Cancelled: 5n }
 
 type AbiTensor = [string, number, bigint[], string | Uint8Array]
 const plain = (ts: any[]): AbiTensor[] => ts.map((t) => [t.name, Number(t.dtype), [...t.shape], t.data])
@@ -334,6 +334,20 @@ describe('InferenceMarket on a real devnet', () => {
     expect((await market.getExecutor(executor.address)).stake).toBe(stake)
     expect((await market.getRequest(id)).status).toBe(Status.Claimed)
   }, 180_000)
+
+  it('a request nobody claims can be taken back by its requester after a window', async () => {
+    const { id } = await request(iris.modelId, ZeroAddress)
+    expect(await revertName(as(owner).cancel(id))).toBe('TooEarlyToCancel')
+    await mine(window)
+    expect(await revertName(as(stranger).cancel(id))).toBe('NotRequester')
+    const credit = await market.credit(owner.address)
+    await wait(as(owner).cancel(id))
+    expect(await market.credit(owner.address)).toBe(credit + maxFee)
+    expect((await market.getRequest(id)).status).toBe(Status.Cancelled)
+    const honest = await consensus(iris.modelId, inputs)
+    expect(await revertName(as(executor).postClaim(id, honest, hashOf(honest)))).toBe('WrongStatus')
+    expect(await revertName(as(owner).cancel(id))).toBe('WrongStatus')
+  }, 120_000)
 
   it('gas of each step (iris, fixed-point inputs; docs/benchmarks.md)', async () => {
     const rows = [
