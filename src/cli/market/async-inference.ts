@@ -6,9 +6,9 @@ import { ZeroAddress } from 'ethers'
 import type { Tensor } from '../../inference/tensor.ts'
 import { CliFlagError } from '../errors.ts'
 import type { NodeConnection } from '../model-client.ts'
-import { INFERENCE_ABI, weiFlag } from '../model-client.ts'
+import { weiFlag } from '../model-client.ts'
 import { claimOutputs, requestInputs } from './challenger-loop.ts'
-import { abiTensors, openMarket, tensorsHash, tensorsOfAbi } from './client.ts'
+import { abiTensors, consensusOutputs, openMarket, tensorsHash } from './client.ts'
 import { MarketStateError } from './errors.ts'
 import { sleep } from './executor-loop.ts'
 
@@ -75,16 +75,4 @@ export async function requestAndWait(
       )
     await sleep(opts.pollMs ?? 250, never)
   }
-}
-
-/** The consensus runtime's outputs for these inputs: an eth_call of the precompile, as the market ran it. */
-async function consensusOutputs(conn: NodeConnection, modelId: string, inputs: Tensor[]): Promise<Tensor[]> {
-  const { Interface } = await import('ethers')
-  const { INFERENCE_ADDRESS } = await import('../model-client.ts')
-  const { MARKET_ADDRESS } = await import('./client.ts')
-  const iface = new Interface(INFERENCE_ABI)
-  const data = iface.encodeFunctionData('infer', [modelId, abiTensors(inputs)])
-  // from the market: the caller the precompile saw when the challenge ran it
-  const ret = await conn.call<string>('eth_call', [{ to: INFERENCE_ADDRESS, data, from: MARKET_ADDRESS }, 'latest'])
-  return tensorsOfAbi(iface.decodeFunctionResult('infer', ret)[0])
 }

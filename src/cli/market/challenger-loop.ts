@@ -1,11 +1,11 @@
 // The node-run challenger: for each ClaimPosted still inside its window, re-run the request on the consensus
-// runtime and compare with the model's tolerance, and challenge when the claim is outside it. The check is an
-// eth_call of `challenge` from the challenger with the bond: the node runs the precompile's consensus inference
-// and the market's own tolerance comparison, so the decision is the one the chain would reach, and a claim is
-// challenged only when the transaction will overturn it (an honest claim never costs the challenger its bond).
+// runtime (an eth_call of the precompile through the node) and compare with the model's tolerance (the same
+// comparator the precompile's withinTolerance runs); when the claim is outside it, confirm with an eth_call of
+// `challenge` (the chain's own verdict) and then challenge, so an honest claim never costs the bond.
 import { errorMessage } from '../../errors.ts'
 import type { Tensor } from '../../inference/tensor.ts'
-import { abiTensors, type Market, type MarketEvent, tensorsOfAbi, uintTopic } from './client.ts'
+import { withinTolerance } from '../../inference/tolerance.ts'
+import { abiTensors, consensusOutputs, type Market, type MarketEvent, tensorsOfAbi, uintTopic } from './client.ts'
 import { type ExecutorEvent, sleep } from './executor-loop.ts'
 
 /** Options of {@link runChallengerLoop}. */
@@ -21,20 +21,20 @@ export interface ChallengerLoopOpts {
 /** Watch claims until `signal` aborts. */
 export async function runChallengerLoop(opts: ChallengerLoopOpts): Promise<void> {
   const { market, log, signal } = opts
-  const handled = new Set<bigint>()
+  // claims seen and not settled yet: a check that failed (a node busy past its eth_call limit) is tried again
+  const pending = new Map<bigint, { claim: MarketEvent; tries: number }>()
   let cursor = opts.fromBlock
   while (!signal.aborted) {
     try {
       const head = Number(BigInt(await market.conn.call<string>('eth_blockNumber')))
       if (head >= cursor) {
-        for (const c of await market.events('ClaimPosted', cursor, head)) {
-          if (signal.aborted) break
-          const id = c.args.requestId as bigint
-          if (handled.has(id)) continue
-          handled.add(id)
-          await check(opts, c, head)
-        }
+        for (const c of await market.events('ClaimPosted', cursor, head))
+          pending.set(c.args.requestId as bigint, { claim: c, tries: 0 })
         cursor = head + 1
+      }
+      for (const [id, p] of pending) {
+        if (signal.aborted) break
+        if ((await check(opts, p.claim, head)) || ++p.tries >= MAX_TRIES) pending.delete(id)
       }
     } catch (err) {
       if (signal.aborted) break
@@ -64,27 +64,41 @@ export async function claimOutputs(market: Market, id: bigint, claimedAt: number
   return tensorsOfAbi(c.args.outputs)
 }
 
-async function check(opts: ChallengerLoopOpts, c: MarketEvent, head: number): Promise<void> {
+/** Checks of one claim before the challenger gives up on it (each logs its error). */
+const MAX_TRIES = 5
+
+/** Check one claim and challenge it when wrong; false when the check failed and may be tried again. */
+async function check(opts: ChallengerLoopOpts, c: MarketEvent, head: number): Promise<boolean> {
   const { market, log } = opts
   const id = c.args.requestId as bigint
   const executor = c.args.executor as string
   try {
     const req = await market.request(id)
-    if (req.status !== 'claimed' || req.verified) return
+    if (req.status !== 'claimed' || req.verified) return true
     if (head + 1 >= Number(c.args.finalAtBlock)) {
       log({ event: 'window-passed', requestId: id.toString(), executor })
-      return
+      return true
     }
     const inputs = await requestInputs(market, id, req.requestedAt)
     const outputs = tensorsOfAbi(c.args.outputs)
+    // the consensus outputs through the node, compared with the model's tolerance as the precompile compares them
+    const t0 = performance.now()
+    const tol = await market.tolerance(req.modelId)
+    const expected = await consensusOutputs(market.conn, req.modelId, inputs)
+    const verdict = withinTolerance(outputs, expected, tol)
+    const checkMs = Math.round(performance.now() - t0)
+    const facts = { requestId: id.toString(), executor, worstUlp: verdict.worstUlp, checkMs }
+    if (verdict.ok) {
+      log({ event: 'checked', ...facts, withinTolerance: true })
+      return true
+    }
+    // confirmed by the chain's own verdict (an eth_call of the challenge) before the bond is put up
     const bond = await market.challengeBond()
     const args = [id, abiTensors(inputs), abiTensors(outputs)]
-    const t0 = performance.now()
-    const [overturned] = await market.simulate('challenge', args, { value: bond, what: `Checking claim ${id}` })
-    const checkMs = Math.round(performance.now() - t0)
+    const [overturned] = await market.simulate('challenge', args, { value: bond, what: `Challenge of ${id}` })
     if (!overturned) {
-      log({ event: 'checked', requestId: id.toString(), executor, withinTolerance: true, checkMs })
-      return
+      log({ event: 'disagreed', ...facts, reason: 'the market found the claim within tolerance; not challenged' })
+      return true
     }
     const { receipt, events } = await market.send('challenge', args, { value: bond, what: `Challenge of ${id}` })
     const ch = events.find((e) => e.name === 'ClaimChallenged')
@@ -96,12 +110,15 @@ async function check(opts: ChallengerLoopOpts, c: MarketEvent, head: number): Pr
       slashed: ch ? (ch.args.slashed as bigint).toString() : undefined,
       consensusOutputHash: ch?.args.consensusOutputHash,
       bond: bond.toString(),
+      worstUlp: verdict.worstUlp,
       checkMs,
       tx: receipt.hash,
       block: receipt.blockNumber,
       gasUsed: receipt.gasUsed.toString(),
     })
+    return true
   } catch (err) {
     log({ event: 'error', requestId: id.toString(), message: errorMessage(err) })
+    return false
   }
 }

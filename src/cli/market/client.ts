@@ -7,7 +7,7 @@ import type { Tensor } from '../../inference/tensor.ts'
 import { encodeTensors } from '../../precompiles/abi.ts'
 import { TransactionFailedError } from '../errors.ts'
 import type { NodeConnection } from '../model-client.ts'
-import { revertReason, sendAndWait } from '../model-client.ts'
+import { INFERENCE_ABI, INFERENCE_ADDRESS, revertReason, sendAndWait } from '../model-client.ts'
 import { MarketMissingError } from './errors.ts'
 
 /** Where genesis predeploys the market. */
@@ -126,16 +126,12 @@ export async function openMarket(conn: NodeConnection): Promise<Market> {
     const call: Record<string, string> = { to: MARKET_ADDRESS, data }
     if (from) call.from = from
     if (opts.value) call.value = `0x${opts.value.toString(16)}`
-    let ret: string
-    try {
-      ret = await conn.call<string>('eth_call', [call, 'latest'])
-    } catch (err) {
+    const res = await rawCall(conn.url, call)
+    if (res.error)
       throw new TransactionFailedError(
-        `${opts.what ?? `InferenceMarket.${fn}`} would revert: ${stripCallPrefix((err as Error).message)}`,
-        { cause: err },
+        `${opts.what ?? `InferenceMarket.${fn}`} would revert: ${revertText(res.error.message, res.error.data)}`,
       )
-    }
-    return [...marketInterface.decodeFunctionResult(fn, ret)]
+    return [...marketInterface.decodeFunctionResult(fn, res.result ?? '0x')]
   }
   return {
     conn,
@@ -263,6 +259,45 @@ export function addressTopic(a: string): string {
   return `0x${a.toLowerCase().replace(/^0x/, '').padStart(64, '0')}`
 }
 
-function stripCallPrefix(m: string): string {
-  return m.replace(/^eth_call: /, '')
+/** eth_call keeping the error's revert data (the model client's rpcCall keeps only its message). */
+async function rawCall(
+  url: string,
+  call: Record<string, string>,
+): Promise<{ result?: string; error?: { message: string; data?: string } }> {
+  const { rpcCall } = await import('../model-client.ts')
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_call', params: [call, 'latest'] }),
+  }).catch(() => undefined)
+  // unreachable node: let rpcCall say so in its words
+  if (!res) return { result: await rpcCall<string>(url, 'eth_call', [call, 'latest']) }
+  return (await res.json()) as { result?: string; error?: { message: string; data?: string } }
+}
+
+/** A revert as `ErrorName(args)` when the data is one of the market's custom errors, else the node's message. */
+export function revertText(message: string, data: unknown): string {
+  if (typeof data === 'string' && data.length >= 10) {
+    try {
+      const e = marketInterface.parseError(data)
+      if (e) return `${e.name}(${e.args.map((a) => String(a)).join(', ')})`
+    } catch {}
+  }
+  return message
+}
+
+/**
+ * The consensus runtime's outputs for a request: an eth_call of the precompile's infer through the node (which
+ * runs consensus inference). Without `from`: an eth_call may not come from the market (EIP-3607, it has code),
+ * and the outputs do not depend on the caller.
+ */
+export async function consensusOutputs(
+  conn: NodeConnection,
+  modelId: string,
+  inputs: readonly Tensor[],
+): Promise<Tensor[]> {
+  const iface = new Interface(INFERENCE_ABI)
+  const data = iface.encodeFunctionData('infer', [modelId, abiTensors(inputs)])
+  const ret = await conn.call<string>('eth_call', [{ to: INFERENCE_ADDRESS, data }, 'latest'])
+  return tensorsOfAbi(iface.decodeFunctionResult('infer', ret)[0])
 }

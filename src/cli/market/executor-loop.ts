@@ -40,7 +40,8 @@ export async function runExecutorLoop(opts: ExecutorLoopOpts): Promise<void> {
   const { market, log, signal } = opts
   const me = opts.address.toLowerCase()
   const open = new Map<bigint, OpenClaim>()
-  const handled = new Set<bigint>()
+  // requests seen and not settled: a failed attempt (a busy node, a lost race) is tried again, a few times
+  const pending = new Map<bigint, { request: MarketEvent; tries: number }>()
   let cursor = opts.fromBlock
   while (!signal.aborted) {
     try {
@@ -52,14 +53,13 @@ export async function runExecutorLoop(opts: ExecutorLoopOpts): Promise<void> {
             outputs: tensorsOfAbi(c.args.outputs),
             finalAt: Number(c.args.finalAtBlock),
           })
-        for (const r of await market.events('InferenceRequested', cursor, head)) {
-          if (signal.aborted) break
-          const id = r.args.requestId as bigint
-          if (handled.has(id)) continue
-          handled.add(id)
-          await serve(opts, r, open)
-        }
+        for (const r of await market.events('InferenceRequested', cursor, head))
+          pending.set(r.args.requestId as bigint, { request: r, tries: 0 })
         cursor = head + 1
+      }
+      for (const [id, p] of pending) {
+        if (signal.aborted) break
+        if ((await serve(opts, p.request, open)) || ++p.tries >= MAX_TRIES) pending.delete(id)
       }
       await finalizeDue(opts, open, head)
     } catch (err) {
@@ -71,12 +71,19 @@ export async function runExecutorLoop(opts: ExecutorLoopOpts): Promise<void> {
   }
 }
 
-async function serve(opts: ExecutorLoopOpts, r: MarketEvent, open: Map<bigint, OpenClaim>): Promise<void> {
+/** Attempts at one request before the executor gives up on it (each logs its error). */
+const MAX_TRIES = 5
+
+/** Claim one request if it is this executor's to serve; false when the attempt failed and may be tried again. */
+async function serve(opts: ExecutorLoopOpts, r: MarketEvent, open: Map<bigint, OpenClaim>): Promise<boolean> {
   const { market, runner, log } = opts
   const id = r.args.requestId as bigint
   const modelId = (r.args.modelId as string).toLowerCase()
   const maxFee = r.args.maxFee as bigint
-  const skip = (reason: string) => log({ event: 'skipped', requestId: id.toString(), modelId, reason })
+  const skip = (reason: string) => {
+    log({ event: 'skipped', requestId: id.toString(), modelId, reason })
+    return true
+  }
   if (maxFee < opts.price) return skip(`maxFee ${maxFee} is below the price ${opts.price}`)
   try {
     const req = await market.request(id)
@@ -108,9 +115,11 @@ async function serve(opts: ExecutorLoopOpts, r: MarketEvent, open: Map<bigint, O
       block: receipt.blockNumber,
       gasUsed: receipt.gasUsed.toString(),
     })
+    return true
   } catch (err) {
-    // lost the race to another executor, or the model failed to load: the next request is still served
+    // lost the race to another executor (the retry sees it claimed), or the node was busy: the others go on
     log({ event: 'error', requestId: id.toString(), modelId, message: errorMessage(err) })
+    return false
   }
 }
 
