@@ -258,6 +258,22 @@ describe('--json on every command', () => {
     expect(summary.storage.pinnedModels).toBeGreaterThan(0)
   }, 180_000)
 
+  it('the InferenceMarket commands print one JSON document or one JSON error (issue 20)', async () => {
+    // the long-running executor and challenger are driven end to end in test/e2e/accelerated.slow.test.ts
+    const status = await json(['executor', 'status', ADDR1, '--rpc-url', url])
+    expect(status).toMatchObject({ executor: ADDR1, active: false, stake: '0', claims: 0, credit: '0' })
+    const cuda = await json(['executor', '--provider', 'cuda', '--key', KEY0, '--rpc-url', url], 1)
+    expect(cuda.error.message).toMatch(/--provider cuda is not available on this machine/)
+    expect((await json(['challenger', '--poll-ms', '1', '--key', KEY0, '--rpc-url', url], 1)).error.code).toBe(
+      'BAD_FLAG',
+    )
+    const claim = await json(['claim', 'challenge', '99', '--key', KEY0, '--rpc-url', url], 1)
+    expect(claim.error).toMatchObject({ code: 'MARKET_STATE', message: expect.stringMatching(/Request 99 is unknown/) })
+    const none = `0x${'00'.repeat(32)}`
+    const tol = await json(['model', 'set-tolerance', none, '--max-ulp', '2', '--key', KEY0, '--rpc-url', url], 1)
+    expect(tol.error.message).toMatch(/No model/)
+  })
+
   it(
     'lattice mcp --transport http --json prints its startup as one document',
     async () => {
