@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { type Contract, ContractFactory, Interface, JsonRpcProvider, Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { loadChainSpec } from '../../src/chain/genesis.ts'
 import type { Tensor } from '../../src/inference/tensor.ts'
 import { DType, fixedCode, numElements, tensorFromValues, toFloat16Bits } from '../../src/inference/tensor.ts'
 import { MAX_REPORTED_ULP, NO_BAD_ELEMENT, type Tolerance, withinTolerance } from '../../src/inference/tolerance.ts'
@@ -332,7 +333,26 @@ describe('the precompile withinTolerance (devnet, real EVM)', () => {
     expect(await devnet.node.chain.getInferenceRecords(Buffer.from(receipt.blockHash.slice(2), 'hex'))).toEqual([])
   }, 60_000)
 
-  it('consensus-v1 has no price for it: the selector stays unknown there', () => {
+  it('consensus-v1 has no price for it', () => {
     expect(toleranceGas(10, 40, GAS_SCHEDULES['consensus-v1'])).toBeUndefined()
   })
+})
+
+describe('withinTolerance on a consensus-v1 chain', () => {
+  it('is an unknown selector there, as it was when v1 chains were built', async () => {
+    const base = loadChainSpec()
+    const spec = { ...base, lattice: { ...base.lattice, inference: { profile: 'consensus-v1' } } }
+    spec.geth = { ...spec.geth, config: { ...spec.geth.config, lattice: spec.lattice } }
+    const devnet = await startTestDevnet({ spec })
+    try {
+      const data = call([f32([1])], [f32([1])], full({}))
+      const r = await rpc(devnet.url, 'eth_call', [{ from: ADDR1, to: INFERENCE, data }, 'latest'])
+      expect(r.error?.code).toBe(3)
+      expect(errorIface.decodeErrorResult('Error', r.error.data)[0]).toMatch(
+        new RegExp(`^unknown selector ${SELECTORS.withinTolerance}`),
+      )
+    } finally {
+      await devnet.stop()
+    }
+  }, 180_000)
 })
