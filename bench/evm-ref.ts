@@ -80,9 +80,9 @@ export async function startEvmRef(): Promise<EvmRef> {
       iface.encodeFunctionData('ecrecoverLoop', [300, digest, sig.v, sig.r, sig.s]) as `0x${string}`,
     ),
   }
-  return {
+  const ref: EvmRef = {
     async nsPerGas(loop, runs = 5) {
-      return (await this.perGas(loop, runs)).wall
+      return (await ref.perGas(loop, runs)).wall
     },
     async perGas(loop, runs = 5) {
       const wall: number[] = []
@@ -131,4 +131,5 @@ export async function startEvmRef(): Promise<EvmRef> {
       rmSync(datadir, { recursive: true, force: true })
     },
   }
+  return ref
 }
