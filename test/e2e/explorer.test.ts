@@ -3,12 +3,14 @@
 // page shows. Screenshots go to build/test-artifacts/explorer/ (gitignored).
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { Contract, JsonRpcProvider, Wallet } from 'ethers'
+import { Contract, JsonRpcProvider, Wallet, ZeroAddress } from 'ethers'
 import type { Browser, Page } from 'puppeteer-core'
 import { launch } from 'puppeteer-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DevnetExamples } from '../../src/cli/devnet-examples.ts'
 import { deployDevnetExamples } from '../../src/cli/devnet-examples.ts'
+import { MARKET_ABI, MARKET_ADDRESS } from '../../src/cli/market/client.ts'
+import { fixedCode, tensorFromValues } from '../../src/inference/tensor.ts'
 import type { RpcServer } from '../../src/rpc/server.ts'
 import { startRpcServer } from '../../src/rpc/server.ts'
 import type { TestDevnet } from '../helpers/devnet.ts'
@@ -248,6 +250,30 @@ describe('explorer page (headless Chromium)', () => {
     const origin = new URL(devnet.url).origin
     expect(requested.length).toBeGreaterThan(10)
     expect(requested.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('data:'))).toEqual([])
+  })
+
+  it("the InferenceMarket's transactions: method and events decoded from its ABI (issue 20)", async () => {
+    const provider = new JsonRpcProvider(devnet.url, undefined, { staticNetwork: true, cacheTimeout: -1 })
+    provider.pollingInterval = 50
+    let requestTx: string
+    try {
+      const market = new Contract(MARKET_ADDRESS, MARKET_ABI as never, new Wallet(KEY0, provider))
+      const modelId = examples.models.find((m) => m.name === 'iris')!.modelId
+      await (await market.setTolerance(modelId, 4, 0, false)).wait()
+      const x = tensorFromValues('x', fixedCode(4), [1, 4], [51000n, 35000n, 14000n, 2000n])
+      const inputs = [[x.name, x.dtype, x.shape, x.data]]
+      requestTx = (await (await market.requestInference(modelId, inputs, ZeroAddress, 0n)).wait()).hash
+    } finally {
+      provider.destroy()
+    }
+    await go(`#/tx/${requestTx}`)
+    expect(await page.$eval('main', (e) => e.textContent)).toContain('IInferenceMarket.requestInference')
+    const events = await text('#events tbody')
+    expect(events).toContain('IInferenceMarket.InferenceRequested')
+    expect(events).toContain('requestId=1')
+    expect(events).toContain('inputs=[x: 132[1,4]]')
+    await shot('9-market-request')
+    expect(consoleErrors).toEqual([])
   })
 
   it('--no-explorer: the RPC port serves no page', async () => {

@@ -128,6 +128,30 @@ const SYSTEM_CONTRACTS = {
   '0xa110000000000000000000000000000000000001': 'ModelRegistry',
   '0xa110000000000000000000000000000000000002': 'InferenceVerifier',
   '0xa110000000000000000000000000000000000003': 'IPFSIncentives',
+  '0xa110000000000000000000000000000000000004': 'IInferenceMarket',
+}
+
+/** A receipt's logs, decoded by ABI when a Lattice system contract emitted them (the market's requests, claims…). */
+async function eventRows(logs) {
+  return Promise.all(
+    logs.map(async (l) => {
+      const name = SYSTEM_CONTRACTS[l.address.toLowerCase()]
+      const parsed = name
+        ? await contract(name)
+            .then((c) => c.parseLog(l))
+            .catch(() => null)
+        : null
+      if (!parsed) return { address: l.address, event: l.topics[0] ? short(l.topics[0]) : '(anonymous)', args: '' }
+      const args = parsed.fragment.inputs.map((input, i) => {
+        const v = parsed.args[i]
+        // Tensor[] arguments (inputs, outputs) as name: dtype[shape], like the inference calls above
+        if (input.baseType === 'array' && input.arrayChildren?.baseType === 'tuple')
+          return `${input.name}=[${[...v].map((t) => `${t[0]}: ${Number(t[1])}[${[...t[2]].join(',')}]`).join('; ')}]`
+        return `${input.name}=${String(v)}`
+      })
+      return { address: l.address, event: `${name}.${parsed.name}`, args: args.join(' ') }
+    }),
+  )
 }
 
 /** The function a call selects: its name for Lattice's contracts, else the 4-byte selector. */
@@ -154,6 +178,7 @@ export async function txView(hash) {
     inferenceCalls(hash),
   ])
   const reason = await revertText(errData)
+  const events = await eventRows(receipt.logs)
   const modelIds = [...new Set(decoded.calls.map((c) => c.modelId).filter(Boolean))]
   const models = await batch(modelIds.map((id) => ['lattice_getModel', [id]]))
   const nameOf = new Map(modelIds.map((id, i) => [id, models[i] && !(models[i] instanceof Error) ? models[i] : null]))
@@ -193,6 +218,14 @@ export async function txView(hash) {
               <td data-label="Proof"><div>${c.records.map((r) => html`<a href="#/proof/${hash}/${num(r.record.index)}">proof #${num(r.record.index)}</a> `)}</div></td>
             </tr>`
           })}</tbody></table>`
+    }
+    <h2>Events</h2>
+    ${
+      events.length === 0
+        ? html`<p class="muted">None.</p>`
+        : html`<table class="list" id="events"><thead><tr><th>Contract</th><th>Event</th><th>Arguments</th></tr></thead><tbody>${events.map(
+            (e) => html`<tr><td>${addrLink(e.address)}</td><td>${e.event}</td><td class="mono">${e.args}</td></tr>`,
+          )}</tbody></table>`
     }
     <h2>Internal operations</h2>
     ${
