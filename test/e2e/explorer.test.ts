@@ -271,7 +271,7 @@ describe('explorer page (headless Chromium)', () => {
     const events = await text('#events tbody')
     expect(events).toContain('IInferenceMarket.InferenceRequested')
     expect(events).toContain('requestId=1')
-    expect(events).toContain('inputs=[x: 132[1,4]]')
+    expect(events).toContain('inputs=[x: fixed4[1,4]]')
     await shot('9-market-request')
     expect(consoleErrors).toEqual([])
   })

@@ -1,6 +1,6 @@
 // Pages about the chain itself: home (head and latest blocks), a block, a transaction, an address.
 import { addrLink, ago, badge, blockLink, eth, fields, html, int, modelLink, num, short, txLink } from './format.js'
-import { contract, ethers, inferenceCalls, PRECOMPILE } from './inference.js'
+import { contract, dtypeName, ethers, inferenceCalls, PRECOMPILE } from './inference.js'
 import { batch, call } from './rpc.js'
 
 const status = (r) =>
@@ -146,7 +146,7 @@ async function eventRows(logs) {
         const v = parsed.args[i]
         // Tensor[] arguments (inputs, outputs) as name: dtype[shape], like the inference calls above
         if (input.baseType === 'array' && input.arrayChildren?.baseType === 'tuple')
-          return `${input.name}=[${[...v].map((t) => `${t[0]}: ${Number(t[1])}[${[...t[2]].join(',')}]`).join('; ')}]`
+          return `${input.name}=[${[...v].map((t) => `${t[0]}: ${dtypeName(Number(t[1]))}[${[...t[2]].join(',')}]`).join('; ')}]`
         return `${input.name}=${String(v)}`
       })
       return { address: l.address, event: `${name}.${parsed.name}`, args: args.join(' ') }
