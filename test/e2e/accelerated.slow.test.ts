@@ -101,7 +101,12 @@ describe('accelerated inference through the InferenceMarket (real node and CLI p
     p.events.find((e) => e.event === event && (requestId === undefined || e.requestId === requestId.toString()))
 
   /** Start an executor with its own IPFS store holding the iris package, and wait until it watches. */
-  async function startExecutor(key: string, name: string, env: Record<string, string> = {}): Promise<CliProc> {
+  async function startExecutor(
+    key: string,
+    name: string,
+    env: Record<string, string> = {},
+    more: string[] = [],
+  ): Promise<CliProc> {
     const datadir = join(dir, name)
     mkdirSync(datadir, { recursive: true })
     const p = cli(
@@ -111,6 +116,7 @@ describe('accelerated inference through the InferenceMarket (real node and CLI p
         '--poll-ms',
         '200',
         '--json',
+        ...more,
       ]),
       env,
     )
@@ -268,7 +274,13 @@ describe('accelerated inference through the InferenceMarket (real node and CLI p
     expect(await consumer.calls(id)).toBe(1n)
   })
 
-  it('model inference --async requests from the key, waits for finality and prints the outputs', async () => {
+  it('model inference --async requests from the key, waits for finality and prints the outputs; --withdraw pays out', async () => {
+    // restarted once more, now withdrawing its credit after each finalisation
+    await stopExecutors()
+    honest = await startExecutor(KEY_HONEST, 'honest', {}, ['--withdraw'])
+    const honestAddr = new Wallet(KEY_HONEST).address
+    const credit = (await market.credit(honestAddr)) as bigint
+    expect(credit).toBeGreaterThan(0n)
     const inputFile = join(dir, 'input.json')
     writeFileSync(
       inputFile,
@@ -300,6 +312,10 @@ describe('accelerated inference through the InferenceMarket (real node and CLI p
         expect(Math.abs(Number(v) - want[i])).toBeLessThanOrEqual(4)
       })
     }
+    const withdrawn = await waitFor('withdraw', honest, () => eventOf(honest, 'withdrawn'))
+    expect(withdrawn.amount).toBe((credit + PRICE).toString())
+    expect(await market.credit(honestAddr)).toBe(0n)
+    expect(honest.events.filter((e) => e.event === 'claimed')).toHaveLength(1)
     expect(await stopProcess(honest.child)).toBe(0)
     expect(await stopProcess(challenger.child)).toBe(0)
   })
