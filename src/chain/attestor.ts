@@ -6,12 +6,13 @@ import {
   attestationKey,
   decodeAttestation,
   encodeAttestation,
+  inferenceRootDigest,
   keyAddress,
   parseKey,
-  signInferenceRoot,
 } from '../proofs/attestation.ts'
 import { EMPTY_INFERENCE_ROOT } from '../proofs/merkle.ts'
 import type { Chain, ChainListener } from './chain.ts'
+import { signDigest } from './root-signer.ts'
 
 /** The stored attestation of a block, if any. */
 export async function readAttestation(chain: Chain, blockHash: Uint8Array): Promise<StoredAttestation | undefined> {
@@ -72,16 +73,21 @@ export class Attestor implements ChainListener {
     if (root === EMPTY_INFERENCE_ROOT) return undefined
     const prev = await readAttestation(this.chain, block.hash())
     if (prev?.inferenceRoot === root && prev.signatures.some((s) => s.signer === this.address)) return prev
-    const sig = signInferenceRoot(
-      {
-        chainId: this.chain.chainId,
-        blockNumber: block.header.number,
-        blockHash: bytesHex(block.hash()),
-        inferenceRoot: root,
-      },
-      this.key,
-    )
-    return storeSignatures(this.chain, block.hash(), root, [sig])
+    return storeSignatures(this.chain, block.hash(), root, [this.sign(block, root)])
+  }
+
+  /**
+   * The signature signInferenceRoot gives, byte for byte, through native secp256k1 (root-signer.ts) and with
+   * the address computed once: in JavaScript the signature and the public key were 3-5 ms per block.
+   */
+  sign(block: Block, inferenceRoot: string): RootSignature {
+    const digest = inferenceRootDigest({
+      chainId: this.chain.chainId,
+      blockNumber: block.header.number,
+      blockHash: bytesHex(block.hash()),
+      inferenceRoot,
+    })
+    return { signer: this.address, signature: bytesHex(signDigest(digest, this.key)) }
   }
 }
 
