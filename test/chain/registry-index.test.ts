@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { exportBlockFile, importBlockFile } from '../../src/chain/blockfile.ts'
 import { Chain } from '../../src/chain/chain.ts'
 import { loadChainSpec } from '../../src/chain/genesis.ts'
-import { RegistryIndex } from '../../src/chain/registry-index.ts'
+import { RegistryIndex, readModelState } from '../../src/chain/registry-index.ts'
 import type { TestDevnet } from '../helpers/devnet.ts'
 import { ADDR1, KEY0, rpc, startTestDevnet } from '../helpers/devnet.ts'
 import {
@@ -90,6 +90,19 @@ describe('registry index', () => {
     expect((await rpc(devnet.url, 'lattice_listModels', [{ policy: 'allowlist' }])).result.total).toBe(1)
   })
 
+  it("agrees field by field with the registry's storage at the head after runs that only bump the counter", async () => {
+    const x = exampleModel('iris').sampleInput.map(abiTensor)
+    // usage-only blocks: the index re-reads the paid-inference counter, nothing else (every other field has an event)
+    await (await registry.infer(iris.modelId, x)).wait()
+    await (await new Contract(INFERENCE, inferenceAbi, wallet).infer(iris.modelId, x)).wait()
+    const chain = devnet.node.chain
+    const sm = await chain.stateAt(chain.head)
+    for (const m of (await list()).models) {
+      expect(m).toMatchObject(await readModelState(sm, m.modelId))
+    }
+    expect(await get(iris.modelId)).toMatchObject({ inferences: '2', runs: 5 })
+  })
+
   it('evm_revert rolls the index back with the chain', async () => {
     const snap = (await rpc(devnet.url, 'evm_snapshot')).result
     const spec = { ...iris, name: 'iris', version: '2', format: 'onnx', io: '', policy: 0, price: 0n }
@@ -104,7 +117,7 @@ describe('registry index', () => {
     expect((await rpc(devnet.url, 'evm_revert', [snap])).result).toBe(true)
     expect((await list()).total).toBe(2)
     expect(await get(v2)).toBeNull()
-    expect(await get(iris.modelId)).toMatchObject({ status: 'active', next: null, runs: 3 })
+    expect(await get(iris.modelId)).toMatchObject({ status: 'active', next: null, runs: 5 })
     expect((await get(edges.modelId)).allowlist).toEqual([ADDR1.toLowerCase()])
     // and keeps following the new branch
     await (await registry.deprecate(edges.modelId)).wait()
