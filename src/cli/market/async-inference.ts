@@ -69,9 +69,11 @@ export async function requestAndWait(
         outputs,
       }
     }
+    if (req.status === 'cancelled')
+      throw new MarketStateError(`Request ${id} was cancelled by its requester before anyone claimed it.`)
     if (Date.now() > deadline)
       throw new MarketStateError(
-        `Request ${id} is still ${req.status} after ${Math.round((opts.timeoutMs ?? 600_000) / 1000)} s. Is an executor running (lattice executor), and are blocks being mined?`,
+        `Request ${id} is still ${req.status} after ${Math.round((opts.timeoutMs ?? 600_000) / 1000)} s. Is an executor running (lattice executor), and are blocks being mined? Unclaimed a window after the request, its fee comes back with InferenceMarket.cancel(${id}).`,
       )
     await sleep(opts.pollMs ?? 250, never)
   }

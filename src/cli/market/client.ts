@@ -18,7 +18,7 @@ export const MARKET_ABI = contractAbi('IInferenceMarket') as InterfaceAbi
 export const marketInterface = new Interface(MARKET_ABI)
 
 /** `IInferenceMarket.Status`, by its enum index. */
-export const REQUEST_STATUS = ['none', 'requested', 'claimed', 'finalized', 'overturned'] as const
+export const REQUEST_STATUS = ['none', 'requested', 'claimed', 'finalized', 'overturned', 'cancelled'] as const
 export type RequestStatus = (typeof REQUEST_STATUS)[number]
 
 /** `IInferenceMarket.Request`. */
