@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { AbiCoder, keccak256 } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildIrisModel } from '../../examples/models/iris.ts'
-import { abiTensors, tensorsHash, tensorsOfAbi } from '../../src/cli/market/client.ts'
+import { abiTensors, marketInterface, revertText, tensorsHash, tensorsOfAbi } from '../../src/cli/market/client.ts'
 import { createProviderRunner, outputDecimals } from '../../src/cli/market/runner.ts'
 import { LIE_ENV, lieForTest, lieMode } from '../../src/cli/market/test-lie.ts'
 import { createConsensusSession } from '../../src/inference/onnx.ts'
@@ -47,6 +47,13 @@ describe('market client encoding', () => {
       AbiCoder.defaultAbiCoder().decode([TENSOR], AbiCoder.defaultAbiCoder().encode([TENSOR], [abiTensors(ts)]))[0],
     )
     expect(tensorsHash(back)).toBe(viaEthers)
+  })
+
+  it("names the market's custom errors in a revert, and keeps the node's message otherwise", () => {
+    const data = marketInterface.encodeErrorResult('WindowOpen', [3n, 14n])
+    expect(revertText('execution reverted', data)).toBe('WindowOpen(3, 14)')
+    expect(revertText('execution reverted', '0x')).toBe('execution reverted')
+    expect(revertText('out of gas', undefined)).toBe('out of gas')
   })
 
   it('returns fixed-point outputs with the largest decimals of any fixed-point input, as the precompile', () => {
