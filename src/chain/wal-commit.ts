@@ -27,8 +27,8 @@ export interface WalCommitOpts {
   /**
    * fdatasync each append (default false). Without it an acknowledged block survives a crash of the process (the
    * page cache keeps the append), not a power loss, which is what LevelDB's own unsynced writes gave before; with
-   * it, every block waits for the disk: 0.4-0.6 ms here when the machine is quiet, 3-8 ms on average (up to 70 ms)
-   * at load 14, for no CPU saved (docs/benchmarks.md).
+   * it, every block waits for the disk: 0.4-0.6 ms per append on a quiet machine, 6-12 ms on average (up to 300 ms)
+   * at load 14 here (docs/benchmarks.md).
    */
   sync?: boolean
 }
@@ -73,7 +73,7 @@ export class WalCommit {
    * group commit. Call inside the chain lock.
    */
   async logged<T>(block: Block, commit: () => Promise<T>): Promise<T> {
-    await this.wal.append(block.serialize())
+    this.wal.append(block.serialize())
     if (this.crashAfter !== undefined && this.wal.stats.appends >= this.crashAfter) process.kill(process.pid, 'SIGKILL')
     try {
       return await this.group.deferred(commit)
@@ -104,7 +104,7 @@ export class WalCommit {
     if (this.timer) clearInterval(this.timer)
     this.timer = undefined
     await this.settleLocked()
-    await this.wal.close()
+    this.wal.close()
   }
 
   private async tick(): Promise<void> {

@@ -7,8 +7,8 @@
 // to the newest segment; a group commit closes it (`rotate`) and deletes the closed ones once the database holds
 // every block they log (`drop`), so the log never needs truncating in place. A record cut short by a crash (or
 // whose checksum does not match) ends the log: it and everything after it are dropped on open.
-import type { FileHandle } from 'node:fs/promises'
-import { mkdir, open, readdir, readFile, rm, truncate } from 'node:fs/promises'
+import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs'
+import { mkdir, readdir, readFile, rm, truncate } from 'node:fs/promises'
 import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
 
@@ -26,7 +26,7 @@ export interface BlockWalOpts {
 /** A closed (or current) segment, to delete once the database holds what it logs. */
 export interface WalSegment {
   readonly path: string
-  handle?: FileHandle
+  fd?: number
 }
 
 /** Appends, bytes and the time spent in fdatasync, for measurement. */
@@ -81,21 +81,25 @@ export class BlockWal {
     return { wal: new BlockWal(opts.dir, opts.sync ?? true, last + 1, segments), records }
   }
 
-  /** Append one record to the current segment and (by default) fdatasync it before returning. */
-  async append(payload: Uint8Array): Promise<void> {
+  /**
+   * Append one record to the current segment and (by default) fdatasync it before returning. Synchronous on
+   * purpose: an async write waits for a libuv threadpool thread, and LevelDB's batches occupy those (measured at
+   * load 14: 6-14 ms per append on average, up to 280 ms, against 0.1-0.5 ms for a synchronous write).
+   */
+  append(payload: Uint8Array): void {
     if (!this.current) {
       const path = join(this.dir, `${String(this.next++).padStart(12, '0')}.log`)
-      this.current = { path, handle: await open(path, 'a') }
+      this.current = { path, fd: openSync(path, 'a') }
     }
     const record = Buffer.allocUnsafe(HEADER + payload.length)
     record.writeUInt32LE(payload.length, 0)
     record.writeUInt32LE(crc32(payload), 4)
     record.set(payload, HEADER)
-    await this.current.handle!.write(record)
+    writeSync(this.current.fd!, record)
     if (this.sync) {
       const t = performance.now()
       // the file only grows: fdatasync skips the metadata flush that fsync would add for mtime
-      await this.current.handle!.datasync()
+      fdatasyncSync(this.current.fd!)
       const ms = performance.now() - t
       this.stats.syncMs += ms
       if (ms > this.stats.maxSyncMs) this.stats.maxSyncMs = ms
@@ -129,15 +133,15 @@ export class BlockWal {
   /** Delete segments returned by `rotate`. */
   async drop(segments: WalSegment[]): Promise<void> {
     for (const s of segments) {
-      await s.handle?.close()
-      s.handle = undefined
+      if (s.fd !== undefined) closeSync(s.fd)
+      s.fd = undefined
       await rm(s.path, { force: true })
     }
   }
 
   /** Close the current segment without deleting anything (a later open reads it again). */
-  async close(): Promise<void> {
-    await this.current?.handle?.close()
+  close(): void {
+    if (this.current?.fd !== undefined) closeSync(this.current.fd)
     this.current = undefined
   }
 }
