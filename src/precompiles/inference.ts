@@ -15,7 +15,7 @@ import { CURRENT_GAS_SCHEDULE, type GasSchedule, INFERENCE_GAS, INFERENCE_LIMITS
 import type { Charge, ModelSource } from './plan.ts'
 import { createPlanner, smOf } from './plan.ts'
 import type { InferenceRecord } from './records.ts'
-import { CallTracker } from './records.ts'
+import { CallTracker, pendingRecord } from './records.ts'
 import type { RegistryEntry } from './registry.ts'
 import { perturbForTest } from './test-perturb.ts'
 import { withinToleranceCall } from './within-tolerance.ts'
@@ -89,15 +89,11 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
     gas: bigint,
   ): void {
     if (!tracker) return
-    // the chain's keccak (native where available): inputs can be hundreds of kilobytes
-    const hash = input.common.customCrypto.keccak256 ?? keccak256
-    tracker.record({
-      modelId,
-      inputHash: bytesToHex(hash(encodeTensors(inputs))),
-      outputHash: bytesToHex(hash(encodeTensors(outputs))),
-      flops,
-      gasUsed: gas,
-    })
+    // the chain's keccak (native where available): inputs can be hundreds of kilobytes; hashed only when a
+    // mined transaction's records are stored (records.ts), never for eth_call
+    tracker.record(
+      pendingRecord(modelId, inputs, outputs, flops, gas, input.common.customCrypto.keccak256 ?? keccak256),
+    )
   }
 
   async function run(entry: RegistryEntry, inputs: Tensor[], outputDecimals: number | undefined): Promise<Tensor[]> {

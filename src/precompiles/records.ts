@@ -1,5 +1,8 @@
 import type { EVMInterface } from '@ethereumjs/evm'
 import type { Address } from '@ethereumjs/util'
+import { bytesToHex } from '@ethereumjs/util'
+import type { Tensor } from '../inference/tensor.ts'
+import { encodeTensors } from './abi.ts'
 
 /** One successful inference, as kept with its block (the proofs issue builds on these). */
 export interface InferenceRecord {
@@ -14,8 +17,59 @@ export interface InferenceRecord {
   gasUsed: bigint
 }
 
-/** An inference before it gets its index. */
-export type PendingRecord = Omit<InferenceRecord, 'index'>
+/**
+ * An inference before it gets its index, its hashes not taken yet: most records end in an eth_call or an
+ * estimate that keeps none, and hashing 100-200 KB of inputs there was wasted work. The encodings are made
+ * when the inference is recorded, which copies them: the tensors may be views of the calling contract's
+ * memory (ethereumjs passes CALL input without copying), which changes after the call returns.
+ */
+export interface PendingRecord {
+  modelId: string
+  /** ABI encoding of the input tensors (what inputHash hashes). */
+  inputBytes: Uint8Array
+  /** ABI encoding of the output tensors (what outputHash hashes). */
+  outputBytes: Uint8Array
+  /** The chain's keccak256. */
+  keccak256: (data: Uint8Array) => Uint8Array
+  flops: bigint
+  gasUsed: bigint
+}
+
+/** A pending record of one inference (encodes, copying, the tensors now; hashes later, see {@link PendingRecord}). */
+export function pendingRecord(
+  modelId: string,
+  inputs: readonly Tensor[],
+  outputs: readonly Tensor[],
+  flops: bigint,
+  gasUsed: bigint,
+  keccak256: (data: Uint8Array) => Uint8Array,
+): PendingRecord {
+  return { modelId, inputBytes: encodeTensors(inputs), outputBytes: encodeTensors(outputs), keccak256, flops, gasUsed }
+}
+
+/**
+ * The record of a pending one at `index`. inputHash and outputHash are getters that hash once, on first read
+ * (the chain reads them when it stores a mined transaction's records; a call's records are dropped unread).
+ * They are enumerable own properties, so a spread or an equality test sees plain values.
+ */
+function indexedRecord(index: number, r: PendingRecord): InferenceRecord {
+  let inputHash: string | undefined
+  let outputHash: string | undefined
+  return {
+    index,
+    modelId: r.modelId,
+    get inputHash() {
+      inputHash ??= bytesToHex(r.keccak256(r.inputBytes))
+      return inputHash
+    },
+    get outputHash() {
+      outputHash ??= bytesToHex(r.keccak256(r.outputBytes))
+      return outputHash
+    },
+    flops: r.flops,
+    gasUsed: r.gasUsed,
+  }
+}
 
 interface Frame {
   caller: Address
@@ -107,9 +161,9 @@ export class CallTracker {
     this.frames[this.frames.length - 1]?.records.push(r)
   }
 
-  /** The records of the last top-level message, indexed; empties the list. */
+  /** The records of the last top-level message, indexed (hashed when first read); empties the list. */
   takeTx(): InferenceRecord[] {
-    const out = this.done.map((r, index) => ({ index, ...r }))
+    const out = this.done.map((r, index) => indexedRecord(index, r))
     this.done = []
     return out
   }
