@@ -1,0 +1,208 @@
+/**
+ * Where an automined iris inference transaction's time goes: an in-process devnet takes N pre-signed `infer`
+ * transactions over HTTP under the V8 sampling profiler. Printed: wall ms per transaction, busy CPU per
+ * transaction, self time per package and per function, and inclusive time of the phases named in PHASES
+ * (a phase's time includes what it calls; phases nest, so they do not add up).
+ *
+ *   node --import tsx bench/precompile-profile.ts [--txs 60] [--top 25] [--out x.cpuprofile]
+ */
+import '../src/polyfills.ts'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector/promises'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { JsonRpcProvider, Wallet } from 'ethers'
+import { startDevnet } from '../src/cli/devnet.ts'
+import { abiTensor, deployModel, exampleModel, INFERENCE, inferenceAbi } from '../test/helpers/models.ts'
+
+const { values } = parseArgs({
+  options: {
+    txs: { type: 'string', default: '60' },
+    top: { type: 'string', default: '25' },
+    out: { type: 'string' },
+  },
+})
+const N = Number(values.txs)
+
+interface ProfileNode {
+  id: number
+  callFrame: { functionName: string; url: string; lineNumber: number }
+  children?: number[]
+}
+interface Profile {
+  nodes: ProfileNode[]
+  samples: number[]
+  timeDeltas: number[]
+}
+
+/** Phases by function name (and file, to tell same-named functions apart); inclusive time is summed per phase. */
+const PHASES: [string, RegExp, RegExp][] = [
+  ['JSON-RPC request (whole, incl. automine)', /.*/, /src\/rpc\/server\.ts/],
+  [
+    'eth_sendRawTransaction: tx decode',
+    /^createTxFromRLP$|^createTxFromBlockBodyData$|^createFeeMarket1559TxFromRLP$/,
+    /@ethereumjs\/tx/,
+  ],
+  ['tx sender recovery (ecrecover)', /^getSenderPublicKey$/, /@ethereumjs\/tx/],
+  ['txpool add', /^add$/, /src\/node\/txpool|src\/chain\/txpool/],
+  ['Chain.mine (block build + commit)', /^mine$/, /src\/chain\/chain\.ts/],
+  ['Chain.build', /^build$/, /src\/chain\/chain\.ts/],
+  ['runTx', /^runTx$|^_runTx$/, /@ethereumjs\/vm/],
+  ['EVM runCall', /^runCall$/, /@ethereumjs\/evm/],
+  ['precompile (whole)', /^precompile$/, /src\/precompiles\/inference\.ts/],
+  ['precompile: ABI decode', /^decodeInfer$/, /src\/precompiles/],
+  ['precompile: plan (registry read, access, FLOPs)', /^plan$/, /src\/precompiles\/plan\.ts/],
+  ['precompile: session run (worker round trip)', /^run$/, /src\/inference\/cache\.ts/],
+  ['precompile: ABI encode outputs', /^encodeTensors$/, /src\/precompiles\/abi\.ts/],
+  ['precompile: record (encode + hash)', /^record$/, /src\/precompiles\/inference\.ts/],
+  ['block: getStateRoot', /^getStateRoot$/, /@ethereumjs\/statemanager/],
+  ['block: BlockBuilder.build', /^build$/, /@ethereumjs\/vm/],
+  ['Chain.commitBlock', /^commitBlock$/, /src\/chain\/chain\.ts/],
+  ['attestor: attest', /^attest$/, /src\/chain\/attestor\.ts/],
+  ['attestor: sign', /^signInferenceRoot$/, /src\/proofs\/attestation\.ts/],
+  ['registry index: apply', /^apply$/, /src\/chain\/registry-index\.ts/],
+  ['registry index: stateAt', /^stateAt$/, /src\/chain\/chain\.ts/],
+  ['inference records encode', /^encodeInferenceRecords$/, /src\/chain\/inference-records\.ts/],
+  ['inference root', /^blockInferenceRoot$/, /src\/chain\/inference-roots\.ts/],
+]
+
+function where(url: string): string {
+  const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)
+  if (m) return m[1]
+  if (url.includes('/src/'))
+    return `lattice ${url
+      .slice(url.indexOf('/src/') + 1)
+      .split('/')
+      .slice(0, 2)
+      .join('/')}`
+  return url.startsWith('node:') ? 'node' : url === '' ? '(native/gc/idle)' : url
+}
+
+function summarise(p: Profile, top: number): void {
+  const byId = new Map(p.nodes.map((n) => [n.id, n]))
+  const parent = new Map<number, number>()
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
+  const caller = (id: number): ProfileNode | undefined => {
+    for (let q = parent.get(id); q !== undefined; q = parent.get(q)) if (byId.get(q)!.callFrame.url) return byId.get(q)
+    return undefined
+  }
+  const self = new Map<number, number>()
+  for (let i = 0; i < p.samples.length; i++) self.set(p.samples[i], (self.get(p.samples[i]) ?? 0) + p.timeDeltas[i])
+  let total = 0
+  const pkg = new Map<string, number>()
+  const fn = new Map<string, number>()
+  const phase = new Map<string, number>()
+  for (const [id, us] of self) {
+    const n = byId.get(id)!
+    if (n.callFrame.functionName === '(idle)') continue
+    total += us
+    const js = n.callFrame.url ? n : caller(id)
+    const w = js ? where(js.callFrame.url) : '(gc/program)'
+    pkg.set(w, (pkg.get(w) ?? 0) + us)
+    const name = n.callFrame.functionName || '(anonymous)'
+    const f = js
+      ? `${n === js ? '' : `${name} (native) in `}${js.callFrame.functionName || '(anonymous)'} ${w}:${js.callFrame.lineNumber + 1}`
+      : name
+    fn.set(f, (fn.get(f) ?? 0) + us)
+    // inclusive: each phase once per sample, however often it recurses on the stack
+    const seen = new Set<string>()
+    for (let q: number | undefined = id; q !== undefined; q = parent.get(q)) {
+      const cf = byId.get(q)!.callFrame
+      for (const [label, name, file] of PHASES) {
+        if (!seen.has(label) && name.test(cf.functionName) && file.test(cf.url)) seen.add(label)
+      }
+    }
+    for (const label of seen) phase.set(label, (phase.get(label) ?? 0) + us)
+  }
+  const show = (title: string, m: Map<string, number>, sort: boolean) => {
+    console.log(`\n| ${title} | ms per tx | share of busy CPU |\n| --- | ---: | ---: |`)
+    const rows = sort ? [...m].sort((a, b) => b[1] - a[1]).slice(0, top) : [...m]
+    for (const [k, us] of rows)
+      console.log(`| ${k} | ${(us / 1000 / N).toFixed(3)} | ${((100 * us) / total).toFixed(1)}% |`)
+  }
+  console.log(`\nbusy CPU ${(total / 1000 / N).toFixed(2)} ms per transaction (idle excluded)`)
+  show('phase (inclusive)', new Map(PHASES.map(([l]) => [l, phase.get(l) ?? 0])), false)
+  show('package (self)', pkg, true)
+  show('function (self)', fn, true)
+}
+
+async function main(): Promise<void> {
+  const datadir = mkdtempSync(join(tmpdir(), 'lattice-precompile-profile-'))
+  const devnet = await startDevnet({ datadir, port: 0 })
+  const provider = new JsonRpcProvider(devnet.server.url, undefined, { staticNetwork: true, cacheTimeout: -1 })
+  const wallet = new Wallet('0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80', provider)
+  const session = new Session()
+  session.connect()
+  try {
+    const iris = exampleModel('iris')
+    const { modelId } = await deployModel(devnet.store, wallet, iris.bytes, { name: 'iris' })
+    const data = inferenceAbi.encodeFunctionData('infer', [modelId, iris.sampleInput.map(abiTensor)])
+    let nonce = await provider.getTransactionCount(wallet.address, 'latest')
+    const signed: string[] = []
+    for (let i = 0; i < N + 10; i++) {
+      signed.push(
+        await wallet.signTransaction({
+          to: INFERENCE,
+          data,
+          gasLimit: 200_000n,
+          nonce: nonce++,
+          chainId: devnet.node.chain.chainId,
+          type: 2,
+          maxFeePerGas: 100n * 10n ** 9n,
+          maxPriorityFeePerGas: 10n ** 9n,
+        }),
+      )
+    }
+    // wall time of each chain listener per block (they run in turn inside the block's commit)
+    const listenerMs = new Map<string, number>()
+    let profiling = false
+    for (const l of devnet.node.chain.listeners) {
+      const name = l.constructor.name
+      const orig = l.onBlockCommitted.bind(l)
+      l.onBlockCommitted = async (...args) => {
+        const t0 = performance.now()
+        try {
+          return await orig(...args)
+        } finally {
+          if (profiling) listenerMs.set(name, (listenerMs.get(name) ?? 0) + performance.now() - t0)
+        }
+      }
+    }
+    const send = async (raw: string) => {
+      const hash = await provider.send('eth_sendRawTransaction', [raw])
+      const r = await provider.getTransactionReceipt(hash)
+      if (r?.status !== 1) throw new Error('inference transaction failed or has no receipt')
+    }
+    // warm-up outside the profile (session, caches)
+    for (const raw of signed.slice(0, 10)) await send(raw)
+    await session.post('Profiler.enable')
+    await session.post('Profiler.setSamplingInterval', { interval: 200 })
+    await session.post('Profiler.start')
+    profiling = true
+    const walls: number[] = []
+    for (const raw of signed.slice(10)) {
+      const t0 = performance.now()
+      await send(raw)
+      walls.push(performance.now() - t0)
+    }
+    profiling = false
+    const { profile } = (await session.post('Profiler.stop')) as { profile: Profile }
+    walls.sort((a, b) => a - b)
+    console.log(
+      `node ${process.version}, ${new Date().toISOString()}, load ${loadavg()[0].toFixed(1)}: ${N} iris transactions, ` +
+        `send-to-receipt median ${walls[Math.floor(N / 2)].toFixed(2)} ms (min ${walls[0].toFixed(2)}, max ${walls[N - 1].toFixed(2)})`,
+    )
+    console.log('\n| chain listener (wall, in the commit) | ms per block |\n| --- | ---: |')
+    for (const [name, ms] of listenerMs) console.log(`| ${name} | ${(ms / N).toFixed(3)} |`)
+    if (values.out) writeFileSync(values.out, JSON.stringify(profile))
+    summarise(profile, Number(values.top))
+  } finally {
+    session.disconnect()
+    provider.destroy()
+    await devnet.close()
+    rmSync(datadir, { recursive: true, force: true })
+  }
+}
+
+await main()
