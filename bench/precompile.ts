@@ -5,13 +5,14 @@
  *     validation, FLOP lookup, run, ABI encode), as eth_call and block execution run it;
  *   - "tx": a signed transaction over HTTP to the devnet until its receipt (adds JSON-RPC, the txpool and
  *     producing a whole block: state root, receipts trie, LevelDB writes).
- * Also inferBatch over 16 inputs against 16 separate infer calls (gas and time).
+ * Also inferBatch over 16 inputs against 16 separate infer calls (gas and time). Each figure is a median with
+ * its 10th-90th percentile spread; the load column is the 1-minute load average after the row.
  *
  *   npm run bench:precompile
  */
 import '../src/polyfills.ts'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createAddressFromString, hexToBytes } from '@ethereumjs/util'
 import { JsonRpcProvider, Wallet } from 'ethers'
@@ -22,9 +23,27 @@ import { CONSENSUS_PROFILE } from '../src/inference/profile.ts'
 import type { Tensor } from '../src/inference/tensor.ts'
 import { abiTensor, deployModel, INFERENCE, inferenceAbi } from '../test/helpers/models.ts'
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+/** Pre-signed transactions timed per model (one block each). */
+const TX_SAMPLES = 15
 
-async function timeMany(f: () => Promise<unknown>, minRuns: number, budgetMs: number): Promise<number> {
+/** Median of samples and their spread (10th-90th percentile). */
+interface Timing {
+  median: number
+  p10: number
+  p90: number
+  n: number
+}
+
+function timing(xs: number[]): Timing {
+  const s = [...xs].sort((a, b) => a - b)
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]
+  return { median: at(0.5), p10: at(0.1), p90: at(0.9), n: s.length }
+}
+
+const fmt = (t: Timing) => `${t.median.toFixed(2)} (${t.p10.toFixed(2)}–${t.p90.toFixed(2)})`
+const load = () => loadavg()[0].toFixed(1)
+
+async function timeMany(f: () => Promise<unknown>, minRuns: number, budgetMs: number): Promise<Timing> {
   const samples: number[] = []
   const deadline = performance.now() + budgetMs
   while (samples.length < minRuns || (performance.now() < deadline && samples.length < 200 && budgetMs > 0)) {
@@ -32,7 +51,7 @@ async function timeMany(f: () => Promise<unknown>, minRuns: number, budgetMs: nu
     await f()
     samples.push(Number(process.hrtime.bigint() - t0) / 1e6)
   }
-  return median(samples)
+  return timing(samples)
 }
 
 async function main(): Promise<void> {
@@ -55,9 +74,9 @@ async function main(): Promise<void> {
         })),
       { name: 'edges 128x128', bytes: edges.bytes, inputs: [squareImage(128, 128)] },
     ]
-    console.log(`\nnode ${process.version}, ${new Date().toISOString()}`)
-    console.log('| model | bare ORT ms | precompile call ms | call/bare | transaction ms | tx/bare | gas |')
-    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |')
+    console.log(`\nnode ${process.version}, ${new Date().toISOString()}, 1-minute load average ${load()}`)
+    console.log('| model | bare ORT ms | precompile call ms | call/bare | transaction ms | tx/bare | gas | load |')
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
     for (const c of cases) {
       const { modelId } = await deployModel(devnet.store, wallet, c.bytes, { name: c.name })
       const data = inferenceAbi.encodeFunctionData('infer', [modelId, c.inputs.map(abiTensor)])
@@ -85,7 +104,7 @@ async function main(): Promise<void> {
       const gasLimit = (gasUsed * 12n) / 10n
       let nonce = await provider.getTransactionCount(wallet.address, 'latest')
       const signed: string[] = []
-      for (let i = 0; i < 6; i++) {
+      for (let i = 0; i < TX_SAMPLES; i++) {
         signed.push(
           await wallet.signTransaction({
             to: INFERENCE,
@@ -104,11 +123,12 @@ async function main(): Promise<void> {
           const hash = await provider.send('eth_sendRawTransaction', [signed.shift()])
           if (!(await provider.getTransactionReceipt(hash))) throw new Error('no receipt after automine')
         },
-        6,
+        TX_SAMPLES,
         0,
       )
+      const b = bareMs.median
       console.log(
-        `| ${c.name} | ${bareMs.toFixed(2)} | ${callMs.toFixed(2)} | ${(callMs / bareMs).toFixed(3)} | ${txMs.toFixed(2)} | ${(txMs / bareMs).toFixed(3)} | ${gasUsed} |`,
+        `| ${c.name} | ${fmt(bareMs)} | ${fmt(callMs)} | ${(callMs.median / b).toFixed(3)} | ${fmt(txMs)} | ${(txMs.median / b).toFixed(3)} | ${gasUsed} | ${load()} |`,
       )
     }
 
@@ -142,10 +162,10 @@ async function main(): Promise<void> {
     )
     console.log('\n| edges 16x16, 16 inputs | gas | ms |')
     console.log('| --- | ---: | ---: |')
-    console.log(`| inferBatch (one call) | ${batchGas} | ${batchMs.toFixed(2)} |`)
-    console.log(`| 16 x infer (16 calls) | ${oneGas * 16n} | ${(oneMs * 16).toFixed(2)} |`)
+    console.log(`| inferBatch (one call) | ${batchGas} | ${batchMs.median.toFixed(2)} |`)
+    console.log(`| 16 x infer (16 calls) | ${oneGas * 16n} | ${(oneMs.median * 16).toFixed(2)} |`)
     console.log(
-      `| ratio batch / 16 calls | ${(Number(batchGas) / Number(oneGas * 16n)).toFixed(3)} | ${(batchMs / (oneMs * 16)).toFixed(3)} |`,
+      `| ratio batch / 16 calls | ${(Number(batchGas) / Number(oneGas * 16n)).toFixed(3)} | ${(batchMs.median / (oneMs.median * 16)).toFixed(3)} |`,
     )
   } finally {
     provider.destroy()
