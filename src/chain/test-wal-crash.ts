@@ -1,4 +1,4 @@
-// TEST-ONLY switches for the write-ahead log's crash tests (test/e2e/wal-crash.test.ts). Never set them on a real node.
+// TEST-ONLY switches for the write-ahead log's crash tests (test/e2e/wal-crash.slow.test.ts). Never set them on a real node.
 // - LATTICE_TEST_WAL_CRASH=after-append:<n>: the process kills itself with SIGKILL right after the n-th block of this
 //   run is in the log, before its writes are staged and before it is acknowledged.
 // - LATTICE_TEST_WAL_FLUSH_MS=<ms>: the group-commit interval, so that a test can hold acknowledged blocks unflushed.
