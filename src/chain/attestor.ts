@@ -20,14 +20,18 @@ export async function readAttestation(chain: Chain, blockHash: Uint8Array): Prom
   return raw ? decodeAttestation(raw as Uint8Array) : undefined
 }
 
-/** Add signatures to a block's attestation (one per signer, kept in increasing signer order). */
+/**
+ * Add signatures to a block's attestation (one per signer, kept in increasing signer order). `prev` is the
+ * stored attestation when the caller has just read it (saves a second read, a miss for a new block).
+ */
 export async function storeSignatures(
   chain: Chain,
   blockHash: Uint8Array,
   inferenceRoot: string,
   sigs: RootSignature[],
+  prev?: StoredAttestation | null,
 ): Promise<StoredAttestation> {
-  const prev = await readAttestation(chain, blockHash)
+  if (prev === undefined) prev = (await readAttestation(chain, blockHash)) ?? null
   const bySigner = new Map<string, RootSignature>()
   if (prev && prev.inferenceRoot === inferenceRoot) for (const s of prev.signatures) bySigner.set(s.signer, s)
   for (const s of sigs) bySigner.set(s.signer.toLowerCase(), { ...s, signer: s.signer.toLowerCase() })
@@ -73,7 +77,7 @@ export class Attestor implements ChainListener {
     if (root === EMPTY_INFERENCE_ROOT) return undefined
     const prev = await readAttestation(this.chain, block.hash())
     if (prev?.inferenceRoot === root && prev.signatures.some((s) => s.signer === this.address)) return prev
-    return storeSignatures(this.chain, block.hash(), root, [this.sign(block, root)])
+    return storeSignatures(this.chain, block.hash(), root, [this.sign(block, root)], prev ?? null)
   }
 
   /**
