@@ -11,8 +11,8 @@
 // an automined block whose RLP the write-ahead log already holds). Deferral is a window in time, not an async
 // context: that commit runs under the chain lock, as every writer of blocks and meta in the node does but an RPC
 // attestation, which, made in that window, waits for the group commit like the block (it can be signed again).
-// (An AsyncLocalStorage context would be exact, but on Node 20 it turns on promise hooks for the whole process:
-// +2-5 ms of CPU per automined transfer here.)
+// (An AsyncLocalStorage context would be exact, but on Node 20 it turns on promise hooks for the whole process,
+// for every block; a counter costs nothing.)
 import type { AbstractSublevel } from 'abstract-level'
 import type { Level } from 'level'
 import type { ReadCache } from './db-cache.ts'
