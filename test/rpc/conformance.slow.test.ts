@@ -12,5 +12,6 @@ describeWith([CONFORMANCE_SUITE], 'execution-apis conformance (hive rpc-compat f
     // a known failure that starts passing should leave the list
     const fixed = results.filter((r) => r.ok && KNOWN_FAILURES[r.name]).map((r) => r.name)
     expect(fixed).toEqual([])
-  }, 180_000)
+    // 169 s of the 180 s it had on a clean clone at load 20 (npm test); npm run test:slow since
+  }, 400_000)
 })

@@ -69,5 +69,6 @@ describe('anvil_dumpState / anvil_loadState with 10k accounts', () => {
     console.log(
       `10k accounts: anvil-format load ${loadAnvil.toFixed(0)} ms, dump ${dumpMs.toFixed(0)} ms (${(dump.length / 2 / 1024).toFixed(0)} KiB gzip), load ${loadMs.toFixed(0)} ms; RSS ${(rss0 / 2 ** 20).toFixed(0)} -> ${(rss1 / 2 ** 20).toFixed(0)} MiB`,
     )
-  }, 180_000)
+    // 151 s of this test's 180 s budget on a clean clone at load 20 (npm test); npm run test:slow since
+  }, 400_000)
 })
