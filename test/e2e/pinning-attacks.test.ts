@@ -157,7 +157,11 @@ describe('pinning pool attacks (issue 11, item 5)', () => {
     })
     // the validator fetches the package, computes its real size and commitment and rejects the declaration
     expect(await waitVerdict(id)).toBe(REJECTED)
-    const verdict = verdicts.find((e) => e.type === 'verified' && e.modelId.toLowerCase() === id.toLowerCase())
+    // the pinner reports after its attestation is mined and it has read the state back: at load 10 the test saw
+    // the state first, and the event was not there yet
+    const verdictFor = () => verdicts.find((e) => e.type === 'verified' && e.modelId.toLowerCase() === id.toLowerCase())
+    for (let i = 0; i < 300 && !verdictFor(); i++) await new Promise((r) => setTimeout(r, 100))
+    const verdict = verdictFor()
     expect(verdict).toMatchObject({ ok: false, size: BigInt(pkg.manifest.totalSize), commitment: pkg.commitment })
     await expect(inc.claim.staticCall(id)).rejects.toMatchObject({
       revert: { name: 'ModelNotVerified', args: [id, REJECTED] },
