@@ -14,6 +14,7 @@ import { createCustomCommon, Mainnet } from '@ethereumjs/common'
 import { createFeeMarket1559Tx } from '@ethereumjs/tx'
 import { bytesToHex, createAddressFromString, hexToBytes } from '@ethereumjs/util'
 import { startDevnet } from '../src/cli/devnet.ts'
+import { type Profile, summariseProfile } from './cpu-profile.ts'
 
 const { values } = parseArgs({
   options: {
@@ -24,17 +25,6 @@ const { values } = parseArgs({
 })
 const N = Number(values.transfers)
 const KEY = hexToBytes('0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a')
-
-interface ProfileNode {
-  id: number
-  callFrame: { functionName: string; url: string; lineNumber: number }
-  children?: number[]
-}
-interface Profile {
-  nodes: ProfileNode[]
-  samples: number[]
-  timeDeltas: number[]
-}
 
 async function rpc(url: string, method: string, params: unknown[]): Promise<any> {
   const res = await fetch(url, {
@@ -47,45 +37,8 @@ async function rpc(url: string, method: string, params: unknown[]): Promise<any>
   return body.result
 }
 
-function where(url: string): string {
-  const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)
-  if (m) return m[1]
-  if (url.includes('/src/'))
-    return `lattice ${url
-      .slice(url.indexOf('/src/') + 1)
-      .split('/')
-      .slice(0, 2)
-      .join('/')}`
-  return url.startsWith('node:') ? 'node' : url === '' ? '(native/gc/idle)' : url
-}
-
 function summarise(p: Profile, top: number): void {
-  const byId = new Map(p.nodes.map((n) => [n.id, n]))
-  const parent = new Map<number, number>()
-  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
-  // native frames (empty url: builtins, C++ bindings) are charged to the nearest JavaScript caller
-  const caller = (id: number): ProfileNode | undefined => {
-    for (let q = parent.get(id); q !== undefined; q = parent.get(q)) if (byId.get(q)!.callFrame.url) return byId.get(q)
-    return undefined
-  }
-  const self = new Map<number, number>()
-  for (let i = 0; i < p.samples.length; i++) self.set(p.samples[i], (self.get(p.samples[i]) ?? 0) + p.timeDeltas[i])
-  let total = 0
-  const pkg = new Map<string, number>()
-  const fn = new Map<string, number>()
-  for (const [id, us] of self) {
-    const n = byId.get(id)!
-    if (n.callFrame.functionName === '(idle)') continue
-    total += us
-    const js = n.callFrame.url ? n : caller(id)
-    const w = js ? where(js.callFrame.url) : '(gc/program)'
-    pkg.set(w, (pkg.get(w) ?? 0) + us)
-    const name = n.callFrame.functionName || '(anonymous)'
-    const f = js
-      ? `${n === js ? '' : `${name} (native) in `}${js.callFrame.functionName || '(anonymous)'} ${w}:${js.callFrame.lineNumber + 1}`
-      : name
-    fn.set(f, (fn.get(f) ?? 0) + us)
-  }
+  const { total, pkg, fn } = summariseProfile(p)
   const show = (title: string, m: Map<string, number>) => {
     console.log(`\n| ${title} | self ms per transfer | share |\n| --- | ---: | ---: |`)
     for (const [k, us] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) {

@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util'
 import { JsonRpcProvider, Wallet } from 'ethers'
 import { startDevnet } from '../src/cli/devnet.ts'
 import { abiTensor, deployModel, exampleModel, INFERENCE, inferenceAbi } from '../test/helpers/models.ts'
+import { type Phase, type Profile, summariseProfile } from './cpu-profile.ts'
 
 const { values } = parseArgs({
   options: {
@@ -25,19 +26,8 @@ const { values } = parseArgs({
 })
 const N = Number(values.txs)
 
-interface ProfileNode {
-  id: number
-  callFrame: { functionName: string; url: string; lineNumber: number }
-  children?: number[]
-}
-interface Profile {
-  nodes: ProfileNode[]
-  samples: number[]
-  timeDeltas: number[]
-}
-
 /** Phases by function name (and file, to tell same-named functions apart); inclusive time is summed per phase. */
-const PHASES: [string, RegExp, RegExp][] = [
+const PHASES: Phase[] = [
   ['JSON-RPC request (whole, incl. automine)', /.*/, /src\/rpc\/server\.ts/],
   [
     'eth_sendRawTransaction: tx decode',
@@ -67,54 +57,8 @@ const PHASES: [string, RegExp, RegExp][] = [
   ['inference root', /^blockInferenceRoot$/, /src\/chain\/inference-roots\.ts/],
 ]
 
-function where(url: string): string {
-  const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)
-  if (m) return m[1]
-  if (url.includes('/src/'))
-    return `lattice ${url
-      .slice(url.indexOf('/src/') + 1)
-      .split('/')
-      .slice(0, 2)
-      .join('/')}`
-  return url.startsWith('node:') ? 'node' : url === '' ? '(native/gc/idle)' : url
-}
-
 function summarise(p: Profile, top: number): void {
-  const byId = new Map(p.nodes.map((n) => [n.id, n]))
-  const parent = new Map<number, number>()
-  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
-  const caller = (id: number): ProfileNode | undefined => {
-    for (let q = parent.get(id); q !== undefined; q = parent.get(q)) if (byId.get(q)!.callFrame.url) return byId.get(q)
-    return undefined
-  }
-  const self = new Map<number, number>()
-  for (let i = 0; i < p.samples.length; i++) self.set(p.samples[i], (self.get(p.samples[i]) ?? 0) + p.timeDeltas[i])
-  let total = 0
-  const pkg = new Map<string, number>()
-  const fn = new Map<string, number>()
-  const phase = new Map<string, number>()
-  for (const [id, us] of self) {
-    const n = byId.get(id)!
-    if (n.callFrame.functionName === '(idle)') continue
-    total += us
-    const js = n.callFrame.url ? n : caller(id)
-    const w = js ? where(js.callFrame.url) : '(gc/program)'
-    pkg.set(w, (pkg.get(w) ?? 0) + us)
-    const name = n.callFrame.functionName || '(anonymous)'
-    const f = js
-      ? `${n === js ? '' : `${name} (native) in `}${js.callFrame.functionName || '(anonymous)'} ${w}:${js.callFrame.lineNumber + 1}`
-      : name
-    fn.set(f, (fn.get(f) ?? 0) + us)
-    // inclusive: each phase once per sample, however often it recurses on the stack
-    const seen = new Set<string>()
-    for (let q: number | undefined = id; q !== undefined; q = parent.get(q)) {
-      const cf = byId.get(q)!.callFrame
-      for (const [label, name, file] of PHASES) {
-        if (!seen.has(label) && name.test(cf.functionName) && file.test(cf.url)) seen.add(label)
-      }
-    }
-    for (const label of seen) phase.set(label, (phase.get(label) ?? 0) + us)
-  }
+  const { total, pkg, fn, phase } = summariseProfile(p, PHASES)
   const show = (title: string, m: Map<string, number>, sort: boolean) => {
     console.log(`\n| ${title} | ms per tx | share of busy CPU |\n| --- | ---: | ---: |`)
     const rows = sort ? [...m].sort((a, b) => b[1] - a[1]).slice(0, top) : [...m]
