@@ -6,13 +6,12 @@ import {
   attestationKey,
   decodeAttestation,
   encodeAttestation,
-  inferenceRootDigest,
   keyAddress,
   parseKey,
+  signInferenceRoot,
 } from '../proofs/attestation.ts'
 import { EMPTY_INFERENCE_ROOT } from '../proofs/merkle.ts'
 import type { Chain, ChainListener } from './chain.ts'
-import { signDigest } from './root-signer.ts'
 
 /** The stored attestation of a block, if any. */
 export async function readAttestation(chain: Chain, blockHash: Uint8Array): Promise<StoredAttestation | undefined> {
@@ -80,18 +79,18 @@ export class Attestor implements ChainListener {
     return storeSignatures(this.chain, block.hash(), root, [this.sign(block, root)], prev ?? null)
   }
 
-  /**
-   * The signature signInferenceRoot gives, byte for byte, through native secp256k1 (root-signer.ts) and with
-   * the address computed once: in JavaScript the signature and the public key were 3-5 ms per block.
-   */
+  /** This node's signature of a block's inference root (the address computed once, at construction). */
   sign(block: Block, inferenceRoot: string): RootSignature {
-    const digest = inferenceRootDigest({
-      chainId: this.chain.chainId,
-      blockNumber: block.header.number,
-      blockHash: bytesHex(block.hash()),
-      inferenceRoot,
-    })
-    return { signer: this.address, signature: bytesHex(signDigest(digest, this.key)) }
+    return signInferenceRoot(
+      {
+        chainId: this.chain.chainId,
+        blockNumber: block.header.number,
+        blockHash: bytesHex(block.hash()),
+        inferenceRoot,
+      },
+      this.key,
+      this.address,
+    )
   }
 }
 

@@ -16,6 +16,7 @@ import {
 import { keccak256 } from 'ethereum-cryptography/keccak.js'
 import { secp256k1 } from 'ethereum-cryptography/secp256k1.js'
 import { InvalidSignerKeyError } from './errors.ts'
+import { signDigest } from './root-signer.ts'
 
 export const EIP712_NAME = 'Lattice'
 export const EIP712_VERSION = '1'
@@ -81,10 +82,12 @@ export function keyAddress(key: Uint8Array): string {
 }
 
 /** Sign a block's inference root (low-s, v = 27/28, as ecrecover wants). */
-export function signInferenceRoot(m: InferenceRootMessage, key: Uint8Array): RootSignature {
-  const sig = secp256k1.sign(inferenceRootDigest(m), key)
-  const bytes = concatBytes(word(sig.r), word(sig.s), new Uint8Array([27 + sig.recovery]))
-  return { signer: keyAddress(key), signature: bytesToHex(bytes) }
+export function signInferenceRoot(
+  m: InferenceRootMessage,
+  key: Uint8Array,
+  signer: string = keyAddress(key),
+): RootSignature {
+  return { signer, signature: bytesToHex(signDigest(inferenceRootDigest(m), key)) }
 }
 
 /** The address that signed `m` with `signature`, or undefined for a malformed signature. */

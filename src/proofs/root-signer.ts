@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module'
 import { concatBytes } from '@ethereumjs/util'
 import { secp256k1 } from 'ethereum-cryptography/secp256k1.js'
-import { InvalidSignerKeyError } from '../proofs/errors.ts'
+import { InvalidSignerKeyError } from './errors.ts'
 
 interface NativeSign {
   ecdsaSign(msg32: Uint8Array, seckey: Uint8Array): { signature: Uint8Array; recid: number }
