@@ -256,3 +256,7 @@ export function encodeError(message: string): Uint8Array {
   out.set(m, 68)
   return out
 }
+
+/** Tensors as the ethers ABI tuples `(string name, uint8 dtype, uint64[] shape, bytes data)` of ILatticeInference. */
+export const abiTensors = (tensors: readonly Tensor[]): [string, number, bigint[], Uint8Array][] =>
+  tensors.map((t) => [t.name, t.dtype, t.shape.map(BigInt), t.data])

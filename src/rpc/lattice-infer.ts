@@ -9,17 +9,17 @@ import { ExecutionFailedError } from '../chain/errors.ts'
 import type { LatticeNode } from '../chain/node.ts'
 import type { IndexedModel } from '../chain/registry-index.ts'
 import type { Tensor } from '../inference/tensor.ts'
+import { abiTensors } from '../precompiles/abi.ts'
 import { INFERENCE_PRECOMPILE_ADDRESS, MODEL_REGISTRY_ADDRESS } from '../precompiles/addresses.ts'
 import type { InferencePrecompile } from '../precompiles/inference.ts'
 import { invalidParams } from './errors.ts'
+
+export { abiTensors }
 
 const REGISTRY_ABI = new Interface(contractAbi('ModelRegistry') as InterfaceAbi)
 /** The inference precompile's `infer` and `estimate` (contracts/ILatticeInference.sol, from the solc build). */
 export const INFERENCE_ABI = new Interface(contractAbi('ILatticeInference') as InterfaceAbi)
 
-/** Tensors as ABI tuples. */
-export const abiTensors = (inputs: readonly Tensor[]) =>
-  inputs.map((t) => [t.name, t.dtype, t.shape.map(BigInt), t.data])
 /** 0x-hex to bytes. */
 export const hexBytes = (hex: string) => Buffer.from(hex.slice(2), 'hex')
 

@@ -59,7 +59,8 @@ export const modelInferenceCommand: CliCommand = {
           `Model ${modelId} is ${model.status}; run its newer version${model.next ? ` ${model.next}` : ''}.`,
         )
       const inputs = parseTensorJson(doc, { model: inputsOf(model.io) })
-      const abiInputs = inputs.map((t) => [t.name, t.dtype, t.shape.map(BigInt), t.data])
+      const { abiTensors } = await import('../../precompiles/abi.ts')
+      const abiInputs = abiTensors(inputs)
       if (opts.async) {
         const { requestAndWait } = await import('../market/async-inference.ts')
         const r = await requestAndWait(conn, modelId, inputs, { maxFee: opts.maxFee })

@@ -4,14 +4,17 @@ import type { InterfaceAbi, LogDescription, TransactionReceipt } from 'ethers'
 import { Interface, keccak256 } from 'ethers'
 import { contractAbi } from '../../chain/abi.ts'
 import type { Tensor } from '../../inference/tensor.ts'
-import { encodeTensors } from '../../precompiles/abi.ts'
+import { abiTensors, encodeTensors } from '../../precompiles/abi.ts'
+import { INFERENCE_MARKET_ADDRESS } from '../../precompiles/addresses.ts'
 import { TransactionFailedError } from '../errors.ts'
 import type { NodeConnection } from '../model-client.ts'
 import { INFERENCE_ABI, INFERENCE_ADDRESS, revertReason, sendAndWait } from '../model-client.ts'
 import { MarketMissingError } from './errors.ts'
 
+export { abiTensors }
+
 /** Where genesis predeploys the market. */
-export const MARKET_ADDRESS = '0xa110000000000000000000000000000000000004'
+export const MARKET_ADDRESS = INFERENCE_MARKET_ADDRESS
 
 /** The market's ABI, from the solc build. */
 export const MARKET_ABI = contractAbi('IInferenceMarket') as InterfaceAbi
@@ -63,11 +66,6 @@ export interface MarketEvent {
   blockNumber: number
   txHash: string
   logIndex: number
-}
-
-/** A Tensor as the ABI tuple `(string name, uint8 dtype, uint64[] shape, bytes data)`. */
-export function abiTensors(ts: readonly Tensor[]): [string, number, bigint[], Uint8Array][] {
-  return ts.map((t) => [t.name, t.dtype, t.shape.map(BigInt), t.data])
 }
 
 /** ABI-decoded `Tensor[]` (ethers Result rows) back to canonical tensors. */
