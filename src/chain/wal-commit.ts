@@ -87,16 +87,7 @@ export class WalCommit {
 
   /** A group commit now, waiting for it: for head changes the log cannot replay (resets). Call inside the chain lock. */
   async settleLocked(): Promise<void> {
-    const done = this.group.flush({ sync: true })
-    const segments = this.wal.rotate()
-    try {
-      await done
-    } catch (err) {
-      this.wal.restore(segments)
-      throw err
-    }
-    await this.wal.drop(segments)
-    this.stats.commits++
+    await this.complete(this.detach())
   }
 
   /** Stop the timer and commit what is staged. Call inside the chain lock. */
@@ -107,24 +98,30 @@ export class WalCommit {
     this.wal.close()
   }
 
+  /** Start a synced batch of everything staged and close the log segments it will cover. */
+  private detach(): { done: Promise<void>; segments: ReturnType<BlockWal['rotate']> } {
+    return { done: this.group.flush({ sync: true }), segments: this.wal.rotate() }
+  }
+
+  /** Wait for a detached batch, then drop the segments it covers; on failure the writes are staged again and
+   * the segments stay until a later commit covers them. */
+  private async complete({ done, segments }: ReturnType<WalCommit['detach']>): Promise<void> {
+    try {
+      await done
+    } catch (err) {
+      this.wal.restore(segments)
+      throw err
+    }
+    await this.wal.drop(segments)
+    this.stats.commits++
+  }
+
   private async tick(): Promise<void> {
     if (this.ticking || (this.group.pending === 0 && this.wal.isEmpty)) return
     this.ticking = true
     try {
       // detach the batch and close the log segment together, between two blocks
-      const { done, segments } = await this.lock.run(async () => ({
-        done: this.group.flush({ sync: true }),
-        segments: this.wal.rotate(),
-      }))
-      try {
-        await done
-      } catch (err) {
-        // the writes are staged again; the segments stay until a later commit covers them
-        this.wal.restore(segments)
-        throw err
-      }
-      await this.wal.drop(segments)
-      this.stats.commits++
+      await this.complete(await this.lock.run(async () => this.detach()))
     } catch (err) {
       this.stats.failures++
       this.stats.lastError = err
