@@ -80,6 +80,8 @@ const K = {
   undo: (n: bigint) => `R/u/${n.toString().padStart(20, '0')}`,
 }
 const STR = { keyEncoding: 'utf8', valueEncoding: 'utf8' } as const
+/** How long a reader waits for the index to reach a head the chain has already adopted. */
+const CATCH_UP_MS = 2_000
 
 interface Head {
   number: string
@@ -113,14 +115,51 @@ export class RegistryIndex implements ChainListener {
     return { number: BigInt(p.number), hash: p.hash }
   }
 
-  /** One model, or undefined. */
+  /**
+   * Wait (at most `CATCH_UP_MS`) until the index reflects the chain's head. The chain makes a block its head
+   * before it tells the listeners, so without this a reader that saw block N (eth_blockNumber, a receipt) could
+   * read the index of N-1 — a client polling for registry changes would then miss a change for good.
+   */
+  private async caughtUp(): Promise<void> {
+    const deadline = Date.now() + CATCH_UP_MS
+    for (;;) {
+      const h = await this.head()
+      if (h.hash === bytesToHex(this.chain.head.hash())) return
+      const left = deadline - Date.now()
+      // indexing failed (lastError) or is slow: answer from what the index has
+      if (left <= 0) return
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left)
+        this.waiters.push(() => {
+          clearTimeout(timer)
+          resolve()
+        })
+      })
+    }
+  }
+
+  private waiters: (() => void)[] = []
+
+  private wake(): void {
+    const w = this.waiters
+    this.waiters = []
+    for (const fn of w) fn()
+  }
+
+  /** One model, or undefined (as of the chain's head: see `caughtUp`). */
   async get(modelId: string): Promise<IndexedModel | undefined> {
+    await this.caughtUp()
+    return this.stored(modelId)
+  }
+
+  private async stored(modelId: string): Promise<IndexedModel | undefined> {
     const v = await this.raw(K.model(modelId.toLowerCase()))
     return v ? (JSON.parse(v) as IndexedModel) : undefined
   }
 
-  /** Models in registration order, filtered, with the total that matched. */
+  /** Models in registration order, filtered, with the total that matched (as of the chain's head). */
   async list(q: ModelQuery = {}): Promise<{ models: IndexedModel[]; total: number }> {
+    await this.caughtUp()
     const offset = q.offset ?? 0
     const limit = q.limit ?? 100
     const owner = q.owner?.toLowerCase()
@@ -129,7 +168,7 @@ export class RegistryIndex implements ChainListener {
     const it = this.chain.dbs.meta.iterator({ gte: 'R/o/', lt: 'R/o0', ...STR } as never)
     try {
       for await (const [, id] of it as AsyncIterable<[string, string]>) {
-        const m = await this.get(id)
+        const m = await this.stored(id)
         if (!m) continue
         if (owner && m.owner !== owner) continue
         if (q.name !== undefined && m.name !== q.name) continue
@@ -160,6 +199,8 @@ export class RegistryIndex implements ChainListener {
     } catch (err) {
       // never fail the block for the index's sake; the next block or restart resynchronises
       this.lastError = err as Error
+    } finally {
+      this.wake()
     }
   }
 
@@ -169,6 +210,8 @@ export class RegistryIndex implements ChainListener {
       await this.sync()
     } catch (err) {
       this.lastError = err as Error
+    } finally {
+      this.wake()
     }
   }
 

@@ -166,4 +166,31 @@ describe('registry index', () => {
       await chain.close()
     }
   })
+
+  it('answers as of the head the chain adopted while the chain is still telling its listeners', async () => {
+    // the chain makes a block its head, then tells the listeners in turn; hold the index back behind a slow one
+    const chain = devnet.node.chain
+    let release = () => {}
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const slow = { onBlockCommitted: () => gate, onReset: async () => {} }
+    chain.listeners.unshift(slow)
+    try {
+      const before = BigInt((await rpc(devnet.url, 'eth_blockNumber')).result)
+      const deployed = deployModel(devnet.store, wallet, exampleModel('bigram').bytes, { name: 'late-reader' })
+      while (BigInt((await rpc(devnet.url, 'eth_blockNumber')).result) === before) {
+        await new Promise((r) => setTimeout(r, 10))
+      }
+      // a client saw the new head; the index has not indexed it yet, so the read waits for it
+      const reading = list()
+      await new Promise((r) => setTimeout(r, 300))
+      release()
+      const [l, m] = await Promise.all([reading, deployed])
+      expect(l.models.map((x: { modelId: string }) => x.modelId)).toContain(m.modelId)
+    } finally {
+      release()
+      chain.listeners.splice(chain.listeners.indexOf(slow), 1)
+    }
+  })
 })
