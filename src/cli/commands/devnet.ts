@@ -2,6 +2,7 @@ import { bytesToHex } from '@ethereumjs/util'
 import { defaultDatadir } from '../../storage/paths.ts'
 import { type CliCommand, printResult } from '../command.ts'
 import { CliFlagError } from '../errors.ts'
+import { IPFS_NETWORK_OPTIONS, parseIpfsNetworkFlags } from '../ipfs-network-flags.ts'
 import { METRICS_OPTIONS, parseMetricsFlags } from '../metrics.ts'
 import { parseRpcLimitFlags, RPC_LIMIT_OPTIONS } from '../rpc-flags.ts'
 import { runUntilSignal } from '../signals.ts'
@@ -34,6 +35,7 @@ export const devnetCommand: CliCommand = {
     { flags: '--no-explorer', description: 'do not serve the explorer page at /explorer on the RPC port' },
     ...RPC_LIMIT_OPTIONS,
     ...METRICS_OPTIONS,
+    ...IPFS_NETWORK_OPTIONS,
     {
       flags: '--pinner-key <hex>',
       description: 'run the IPFSIncentives pinner with this account key (claims, answers challenges; docs/storage.md)',
@@ -59,6 +61,7 @@ export const devnetCommand: CliCommand = {
     if (pinnerKey !== undefined && !/^(0x)?[0-9a-fA-F]{64}$/.test(pinnerKey)) {
       throw new CliFlagError('--pinner-key is not a private key. Pass 0x followed by 64 hex digits.')
     }
+    const ipfsNetwork = parseIpfsNetworkFlags(opts)
     const loadState = opts.loadState as string | undefined
     const dumpState = opts.dumpState as string | undefined
     let examples: DevnetStartup['examples']
@@ -73,6 +76,7 @@ export const devnetCommand: CliCommand = {
       explorer: opts.explorer !== false,
       callLimits: parseRpcLimitFlags(opts),
       metrics: parseMetricsFlags(opts),
+      ipfsNetwork,
       clientVersion,
       // the state is loaded and the examples deployed from dev account 0 before the port opens: no user client
       // sees the state before it is loaded, nor races the deployments for account 0's nonces
@@ -123,6 +127,7 @@ export const devnetCommand: CliCommand = {
       examples,
       notice: devnet.notice,
       metricsUrl: devnet.metricsUrl,
+      ipfs: (devnet.store as { network?: { multiaddrs(): string[] } }).network?.multiaddrs(),
       explorerUrl: opts.explorer !== false ? `${devnet.server.url}/explorer/` : undefined,
     }
     // signals are handled before the startup is printed: a supervisor may send SIGTERM as soon as it reads it
@@ -170,6 +175,8 @@ interface DevnetStartup {
     | { error: string }
   notice?: string
   metricsUrl?: string
+  /** `--ipfs-port` / `--ipfs-peer`: where IPFS peers reach this devnet's model packages. */
+  ipfs?: string[]
   explorerUrl?: string
 }
 
@@ -193,6 +200,7 @@ function startupText(s: DevnetStartup, mining: string): string {
   if (s.notice) lines.push('', `Note: ${s.notice}`)
   lines.push('', `Listening on ${s.rpcUrl} (WebSocket ${s.wsUrl})`)
   if (s.metricsUrl) lines.push(`Metrics:           ${s.metricsUrl}`)
+  for (const a of s.ipfs ?? []) lines.push(`IPFS:              ${a}`)
   if (s.explorerUrl) lines.push(`Explorer:          ${s.explorerUrl}`)
   return lines.join('\n')
 }
