@@ -19,9 +19,6 @@ export const FAMILIES = [
   'lattice_p2p_peers',
 ] as const
 
-/** Families a single devnet cannot move: it has no peers. */
-export const STATIC_ON_A_DEVNET = new Set<string>(['lattice_p2p_peers'])
-
 export type Scrape = Map<string, number>
 
 /** Sum of every sample of each family (histograms: their `_count`), from the exposition text. */

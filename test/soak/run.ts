@@ -8,6 +8,7 @@
 //   npm run soak -- --short              CI: 200 blocks at 0.3 s, kill -9 every 70 (~2-3 min)
 //   npm run soak -- --blocks 2000 --interval 0.3 --kill-every 500
 // (LATTICE_SOAK_SHORT=1 is --short.) Exit code 1 on any failure, with the summary table printed either way.
+import '../../src/polyfills.ts'
 import type { ChildProcess } from 'node:child_process'
 import { execFileSync, spawn } from 'node:child_process'
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -16,9 +17,10 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { exampleModels } from '../../examples/models/index.ts'
 import { DType, tensorFromValues } from '../../src/inference/tensor.ts'
+import { createEmbeddedModelStore, type EmbeddedModelStore } from '../../src/storage/embedded.ts'
 import { freePort } from '../helpers/devnet-process.ts'
 import { abiTensor, INFERENCE, inferenceAbi } from '../helpers/models.ts'
-import { FAMILIES, noteMoves, type Scrape, STATIC_ON_A_DEVNET, scrape } from './metrics.ts'
+import { FAMILIES, noteMoves, type Scrape, scrape } from './metrics.ts'
 
 const REPO = new URL('../../', import.meta.url).pathname
 const BIN = join(REPO, 'bin/lattice.js')
@@ -86,8 +88,9 @@ let output = ''
 
 async function startNode(datadir: string, port: number, metricsPort: number): Promise<number> {
   const t0 = performance.now()
-  const args = ['devnet', '--port', String(port), '--datadir', datadir, '--no-examples']
+  const args = ['devnet', '--port', String(port), '--datadir', datadir, '--no-examples', '--ipfs-port', '0']
   args.push('--block-time', String(INTERVAL), '--metrics', '--metrics.port', String(metricsPort))
+  output = ''
   const c = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
   child = c
   const keep = (d: Buffer) => {
@@ -134,6 +137,31 @@ async function head(): Promise<number> {
   return r?.result ? Number(r.result) : -1
 }
 
+/** The IPFS address the running devnet printed (`IPFS:` line of its startup); waits for the line. */
+async function ipfsAddress(): Promise<string> {
+  const deadline = Date.now() + 60_000
+  while (Date.now() < deadline) {
+    const m = /IPFS:\s+(\S+)/.exec(output)
+    if (m?.[1]) return m[1]
+    await sleep(100)
+  }
+  throw new Error(`the devnet printed no IPFS address:\n${output}`)
+}
+
+/**
+ * A second IPFS node beside the devnet: once per node process it connects (lattice_p2p_peers moves 0 -> 1) and
+ * fetches the model package's root block from the devnet over bitswap.
+ */
+let peer: EmbeddedModelStore | undefined
+let peerFetches = 0
+let peerError: string | undefined
+async function peerFetch(cid: string): Promise<void> {
+  const addr = await ipfsAddress()
+  await peer?.network?.dial(addr, { signal: AbortSignal.timeout(30_000) })
+  const bytes = await peer?.network?.getBlock(cid, { signal: AbortSignal.timeout(30_000) })
+  if (bytes && bytes.length > 0) peerFetches++
+}
+
 // ------------------------------------------------------------------ the run
 
 type Kind = 'transfer' | 'call' | 'inference'
@@ -171,6 +199,8 @@ async function main(): Promise<number> {
   console.log(`soak (${modeName}): ${BLOCKS} blocks at ${INTERVAL}s, kill -9 every ${KILL_EVERY}`)
   const datadir = mkdtempSync(join(tmpdir(), 'lattice-soak-'))
   const copy = mkdtempSync(join(tmpdir(), 'lattice-soak-import-'))
+  const peerDir = mkdtempSync(join(tmpdir(), 'lattice-soak-peer-'))
+  peer = await createEmbeddedModelStore({ repo: peerDir, network: {} })
   const port = await freePort()
   const metricsPort = await freePort()
   url = `http://127.0.0.1:${port}`
@@ -201,6 +231,7 @@ async function main(): Promise<number> {
     ])
     const modelId = dep?.result?.modelId as string
     if (!modelId) throw new Error(`could not deploy the model: ${JSON.stringify(dep)}`)
+    const modelCid = dep.result.cid as string
     const n = COUNTER_RUNTIME.length / 2
     const init = `0x${(0x5f + n).toString(16)}${COUNTER_RUNTIME}60005260${n.toString(16).padStart(2, '0')}60${(32 - n).toString(16).padStart(2, '0')}f3`
     const created = await call('eth_sendTransaction', [{ from: deployer, data: init }])
@@ -249,6 +280,12 @@ async function main(): Promise<number> {
       )
       if (inflight.length >= 3) await inflight.shift()
       lastHead = Math.max(lastHead, await head())
+      // the peer connects to each node process a little after its first scrape
+      if (tick % 10 === 5 && peer?.network?.peerCount() === 0) {
+        await peerFetch(modelCid).catch((err) => {
+          peerError = String(err)
+        })
+      }
       if (tick % 10 === 0) {
         disk.push({ head: lastHead, bytes: duBytes(datadir) })
         await resolveMined()
@@ -311,7 +348,7 @@ async function main(): Promise<number> {
     const count = (k: Kind) => [...acked.values()].filter((v) => v === k).length
     const maxRss = Math.max(...rss.map((s) => s.bytes))
     const slope = rssSlope()
-    const notMoved = FAMILIES.filter((f) => !moved.has(f) && !STATIC_ON_A_DEVNET.has(f))
+    const notMoved = FAMILIES.filter((f) => !moved.has(f))
     if (lost.length) failures.push(`${lost.length} acknowledged transactions lost: ${lost.slice(0, 5).join(', ')}`)
     if (failed.length) failures.push(`${failed.length} transactions failed: ${failed.slice(0, 5).join(', ')}`)
     if (maxRss > RSS_LIMIT) failures.push(`RSS reached ${mib(maxRss)} (limit ${mib(RSS_LIMIT)})`)
@@ -320,6 +357,7 @@ async function main(): Promise<number> {
         `import ended at ${imported.head?.number} ${imported.head?.hash} root ${imported.stateRoot}, the node at ${finalHead} ${block.hash} root ${block.stateRoot}`,
       )
     if (notMoved.length) failures.push(`metric families that never moved: ${notMoved.join(', ')}`)
+    if (peerFetches === 0) failures.push(`the IPFS peer never fetched the model package from the devnet: ${peerError}`)
     // full mode: no RSS growth over the last 5k blocks (within each process, after its first minute)
     if (!SHORT && BLOCKS >= 10_000 && slope !== undefined && slope > 8)
       failures.push(`RSS grows ${slope.toFixed(1)} MiB per 1k blocks over the last half`)
@@ -330,6 +368,7 @@ async function main(): Promise<number> {
         `${acked.size}: ${count('transfer')} transfers, ${count('call')} contract calls, ${count('inference')} inferences`,
       ],
       ['eth_call inferences', String(rpcPathInferences)],
+      ['IPFS peer', `${peerFetches} model fetches over bitswap, one per node process`],
       ['lost / failed txs', `${lost.length} / ${failed.length}`],
       ['kill -9 restarts', `${restarts.length - 1}; start ${restarts.map((m) => (m / 1000).toFixed(1)).join(', ')} s`],
       ['RSS', `first ${mib(rss[0]?.bytes ?? 0)}, max ${mib(maxRss)}, last ${mib(rss.at(-1)?.bytes ?? 0)}`],
@@ -341,10 +380,7 @@ async function main(): Promise<number> {
         'datadir',
         `${mib(disk[0]?.bytes ?? 0)} at block ${disk[0]?.head} -> ${mib(disk.at(-1)?.bytes ?? 0)} at ${disk.at(-1)?.head}`,
       ],
-      [
-        'metrics moved',
-        `${moved.size}/${FAMILIES.length}${notMoved.length ? `; not: ${notMoved.join(', ')}` : ''} (peers: none on a devnet)`,
-      ],
+      ['metrics moved', `${moved.size}/${FAMILIES.length}${notMoved.length ? `; not: ${notMoved.join(', ')}` : ''}`],
       ['SIGTERM at the end', termMs === undefined ? 'no exit in 30 s' : `exited in ${termMs.toFixed(0)} ms`],
       [
         'export/import',
@@ -360,6 +396,8 @@ async function main(): Promise<number> {
   } finally {
     clearInterval(sampler)
     await stopNode('SIGKILL')
+    await peer?.close()
+    rmSync(peerDir, { recursive: true, force: true })
     if (!keep) {
       rmSync(datadir, { recursive: true, force: true })
       rmSync(copy, { recursive: true, force: true })
