@@ -6,14 +6,18 @@
  * operation (/proc/<pid>/stat), which load on a shared machine disturbs far less than wall time. Everything is compiled and signed before any node starts:
  * work between a node's first reply and the first request let keep-alive sockets close (UND_ERR_SOCKET).
  *
- *   npm run bench:devnet [-- --rounds 6 --calls 500 --long --port-base 28600 --iris 20]
+ *   npm run bench:devnet [-- --rounds 6 --calls 500 --long --port-base 28600 --iris 20 --from dist --only lattice]
+ *
+ * `--from dist` (default) compiles src/ with tsc into .tmp-bench-dist/ first and runs the devnet from that
+ * JavaScript, as `lattice` runs after `npm run build`; `--from src` runs the TypeScript through tsx (bin/lattice.js
+ * without a build). `--only lattice` skips anvil (A/B runs of lattice alone; no ratios).
  *
  * Default: transfers over blocks 1–500. `--long`: 3,000 transfers, blocks 1–500 and 2,500–3,000 reported
  * apart (anvil slows as its chain grows). The iris inference-transaction stream runs on lattice only.
  */
 import '../src/polyfills.ts'
 import type { ChildProcess } from 'node:child_process'
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
@@ -34,8 +38,12 @@ const { values } = parseArgs({
     long: { type: 'boolean', default: false },
     iris: { type: 'string', default: '20' },
     'port-base': { type: 'string', default: '28600' },
+    from: { type: 'string', default: 'dist' },
+    only: { type: 'string' },
   },
 })
+if (values.from !== 'dist' && values.from !== 'src') throw new Error('--from is dist or src')
+const TARGETS: Target['name'][] = values.only === 'lattice' ? ['lattice'] : ['lattice', 'anvil']
 const ROUNDS = Number(values.rounds)
 const CALLS = Number(values.calls)
 const TRANSFERS = values.long ? 3000 : 500
@@ -95,8 +103,7 @@ async function start(name: Target['name'], port: number): Promise<Target> {
   let datadir: string | undefined
   if (name === 'lattice') {
     datadir = mkdtempSync(join(tmpdir(), 'lattice-bench-'))
-    const bin = new URL('../bin/lattice.js', import.meta.url).pathname
-    child = spawn(process.execPath, [bin, 'devnet', '--port', String(port), '--datadir', datadir], {
+    child = spawn(process.execPath, [LATTICE_ENTRY, 'devnet', '--port', String(port), '--datadir', datadir], {
       stdio: 'ignore',
     })
   } else {
@@ -144,6 +151,22 @@ function signTransfers(chainId: bigint): string[] {
     ),
   )
 }
+
+/**
+ * The devnet's entry: compiled JavaScript (tsx's loader, its per-function `__name` wrappers and source-map work
+ * cost CPU on every request), or bin/lattice.js over the TypeScript sources. The output folder sits one level
+ * below the repository root like dist/, so the sources' `../../` paths resolve alike; bin/lattice.js never sees it.
+ */
+function latticeEntry(): string {
+  const root = new URL('..', import.meta.url).pathname
+  if (values.from === 'src') return join(root, 'bin', 'lattice.js')
+  const out = join(root, '.tmp-bench-dist')
+  const tsc = require.resolve('typescript/bin/tsc')
+  const args = ['-p', 'tsconfig.build.json', '--outDir', out, '--declaration', 'false', '--sourceMap', 'false']
+  execFileSync(process.execPath, [tsc, ...args], { cwd: root, stdio: 'inherit' })
+  return join(out, 'cli', 'main.js')
+}
+const LATTICE_ENTRY = latticeEntry()
 
 const counter = compileContract(COUNTER_SOL, 'Counter')
 const getData = new Interface(counter.abi).encodeFunctionData('get')
@@ -265,7 +288,7 @@ const spread = (xs: number[]) => `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs
 async function main(): Promise<void> {
   const runs: Record<Target['name'], Figures[]> = { lattice: [], anvil: [] }
   for (let round = 0; round < ROUNDS; round++) {
-    const order: Target['name'][] = round % 2 === 0 ? ['lattice', 'anvil'] : ['anvil', 'lattice']
+    const order = round % 2 === 0 ? TARGETS : [...TARGETS].reverse()
     for (const [i, name] of order.entries()) {
       const t = await start(name, PORT_BASE + 2 * round + i)
       try {
@@ -277,7 +300,10 @@ async function main(): Promise<void> {
     }
   }
   const rows = [...WINDOWS.map((w) => w[0]), 'eth_call at head', 'eth_call at a past block', 'eth_chainId']
-  console.log(`\nnode ${process.version}, ${new Date().toISOString()}, ${ROUNDS} alternating rounds`)
+  console.log(
+    `\nnode ${process.version}, ${new Date().toISOString()}, ${ROUNDS} alternating rounds, from ${values.from}`,
+  )
+  if (runs.anvil.length === 0) return latticeOnly(runs.lattice, rows)
   console.log(
     `chain length at the end: lattice ${runs.lattice[0].chainLength}, anvil ${runs.anvil[0].chainLength}; ` +
       `first transfer in block ${runs.lattice[0].firstTransferBlock} / ${runs.anvil[0].firstTransferBlock}; ` +
@@ -299,6 +325,16 @@ async function main(): Promise<void> {
   if (IRIS > 0) {
     const xs = runs.lattice.map((f) => f['iris inference transaction'])
     console.log(`| iris inference transaction (median of ${IRIS}) | ${fmt(median(xs))} (${spread(xs)}) | – | – |`)
+  }
+}
+
+/** `--only lattice`: lattice's figures alone. */
+function latticeOnly(runs: Figures[], rows: string[]): void {
+  console.log(`chain length at the end: ${runs[0].chainLength}; first transfer in block ${runs[0].firstTransferBlock}`)
+  console.log('| workload (ms per op) | lattice median (spread) |\n| --- | ---: |')
+  for (const row of [...rows, ...rows.map((r) => `cpu: ${r}`), ...(IRIS > 0 ? ['iris inference transaction'] : [])]) {
+    const xs = runs.map((f) => f[row])
+    console.log(`| ${row} | ${fmt(median(xs))} (${spread(xs)}) |`)
   }
 }
 
