@@ -23,8 +23,12 @@ export interface ReadCacheStats {
   evictions: number
 }
 
-// per-entry overhead charged against the budget besides key and value bytes (Map slot, key string)
-const ENTRY_OVERHEAD = 64
+// what an entry really holds besides its key's and value's bytes, measured with heap snapshots and
+// test/chain/db-cache-memory.test.ts (issue 15): a Map slot with its share of the table and of the
+// tombstones LRU churn leaves, and the key string's header; a value adds its Uint8Array and ArrayBuffer
+// objects and its backing store's allocation. Counting only 64 let a 64 MiB cache hold ~110 MiB.
+const ENTRY_OVERHEAD = 128
+const VALUE_OVERHEAD = 176
 
 /** LRU of raw values by canonical key (the stored key bytes as a latin1 string), bounded in bytes. */
 export class ReadCache {
@@ -120,7 +124,7 @@ export class ReadCache {
 }
 
 function cost(key: string, value: Entry): number {
-  return ENTRY_OVERHEAD + key.length + (value === ABSENT ? 0 : value.byteLength)
+  return ENTRY_OVERHEAD + key.length + (value === ABSENT ? 0 : VALUE_OVERHEAD + value.byteLength)
 }
 
 /**
