@@ -47,12 +47,20 @@ export function summariseProfile(p: Profile, phases: readonly Phase[] = []): Pro
     for (let q = parent.get(id); q !== undefined; q = parent.get(q)) if (byId.get(q)!.callFrame.url) return byId.get(q)
     return undefined
   }
+  // the profiler's own work (Profiler.stop serialising the profile through session.post) is not the workload's
+  const inProfiler = (id: number): boolean => {
+    for (let q: number | undefined = id; q !== undefined; q = parent.get(q)) {
+      const cf = byId.get(q)!.callFrame
+      if (cf.functionName === 'post' && cf.url === 'node:inspector') return true
+    }
+    return false
+  }
   const self = new Map<number, number>()
   for (let i = 0; i < p.samples.length; i++) self.set(p.samples[i], (self.get(p.samples[i]) ?? 0) + p.timeDeltas[i])
   const out: ProfileSummary = { total: 0, pkg: new Map(), fn: new Map(), phase: new Map() }
   for (const [id, us] of self) {
     const n = byId.get(id)!
-    if (n.callFrame.functionName === '(idle)') continue
+    if (n.callFrame.functionName === '(idle)' || inProfiler(id)) continue
     out.total += us
     const js = n.callFrame.url ? n : caller(id)
     const w = js ? where(js.callFrame.url) : '(gc/program)'

@@ -36,16 +36,19 @@ export class LevelDB implements DB<Key, Value> {
       const staged = gk === undefined ? undefined : this.group.lookup(this.sub, gk)
       if (staged !== undefined) return staged === ABSENT ? undefined : (decodeValue(staged, enc.valueEncoding) as Value)
     }
-    const ck = this.cache && enc.valueEncoding === 'view' ? cacheKey(key, enc.keyEncoding) : undefined
+    const ck = this.cache ? cacheKey(key, enc.keyEncoding) : undefined
     if (ck === undefined) return (await this.sub.get(key as any, enc as any)) ?? undefined
+    // the cache holds stored bytes, read back in the encoding asked for (json and utf8 values of the meta sublevel)
     const hit = this.cache!.lookup(ck)
-    if (hit !== undefined) return hit === ABSENT ? undefined : hit
+    if (hit !== undefined) return hit === ABSENT ? undefined : (decodeValue(hit, enc.valueEncoding) as Value)
     // getSync needs an open database (a sublevel made on an open one opens a tick later); unfilled then
     if (this.sub.status !== 'open') return (await this.sub.get(key as any, enc as any)) ?? undefined
     // synchronous, so no write of this key can land between the read and the fill
-    const value = (this.sub.getSync(key as any, enc as any) ?? undefined) as Uint8Array | undefined
-    this.cache!.fill(ck, value ?? ABSENT)
-    return value
+    const raw = this.sub.getSync(key as any, { keyEncoding: enc.keyEncoding, valueEncoding: 'view' } as any) as
+      | Uint8Array
+      | undefined
+    this.cache!.fill(ck, raw ?? ABSENT)
+    return raw === undefined ? undefined : (decodeValue(raw, enc.valueEncoding) as Value)
   }
   async put(key: Key, val: Value, opts?: EncodingOpts): Promise<void> {
     const enc = encodings(opts)
@@ -149,8 +152,9 @@ export class MetaStore {
   constructor(
     readonly sub: Sub,
     readonly group: GroupCommit,
+    cache?: ReadCache,
   ) {
-    this.db = new LevelDB(sub, undefined, group, true)
+    this.db = new LevelDB(sub, cache, group, true)
   }
 
   get(key: Key, opts?: EncodingOpts): Promise<any> {
@@ -195,6 +199,12 @@ export class MetaStore {
 
 /** Byte budget of the state database's read cache (trie nodes of a few hundred bytes each). */
 export const STATE_CACHE_BYTES = 64 * 1024 * 1024
+/**
+ * Byte budget of the block and meta sublevels' read caches each. A block's commit read ~5 keys of them back
+ * through LevelDB's async path (inference records of the parent three times, the canonical index past the head,
+ * header lookups), each a libuv threadpool round trip; recent blocks and receipts are what RPC reads most too.
+ */
+export const CHAIN_CACHE_BYTES = 16 * 1024 * 1024
 
 /** The node's databases: one LevelDB under `<datadir>/chaindata`, split into sublevels. */
 export interface ChainDatabases {
@@ -218,11 +228,16 @@ export async function openChainDatabases(dir: string): Promise<ChainDatabases> {
   const group = new GroupCommit(root)
   const state = new LevelDB(sub('s'), new ReadCache(STATE_CACHE_BYTES), group)
   group.attachCache(state.sub, state.cache!)
+  const blocks = new LevelDB(sub('b'), new ReadCache(CHAIN_CACHE_BYTES), group, true)
+  group.attachCache(blocks.sub, blocks.cache!)
+  const metaCache = new ReadCache(CHAIN_CACHE_BYTES)
+  const meta = new MetaStore(sub('m'), group, metaCache)
+  group.attachCache(meta.sub, metaCache)
   return {
     root,
-    blocks: new LevelDB(sub('b'), undefined, group, true),
+    blocks,
     state,
-    meta: new MetaStore(sub('m'), group),
+    meta,
     group,
     close: async () => {
       await group.flush({ sync: true })

@@ -3,7 +3,7 @@
 // at start the file is read back and each transaction is admitted again (one that is now invalid — mined,
 // replaced, unaffordable — is dropped). Removals are not appended: the file is rewritten from the pool a moment
 // after them and at close (write to a temporary file, then rename, so a crash leaves the old or the new file).
-import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs'
 import { RLP } from '@ethereumjs/rlp'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import type { TxPool } from './txpool.ts'
@@ -83,10 +83,21 @@ export async function openTxPoolJournal(opts: TxPoolJournalOpts): Promise<TxPool
   let lastError: Error | undefined
   let timer: NodeJS.Timeout | undefined
   let closed = false
+  // appends go through one descriptor (an open and close per accepted transaction was ~0.05 ms of an automined
+  // transfer); a rewrite renames a new file over the path, so the descriptor is dropped and opened again after it
+  let fd: number | undefined
+  const dropFd = () => {
+    if (fd === undefined) return
+    try {
+      closeSync(fd)
+    } catch {}
+    fd = undefined
+  }
 
   const rewrite = () => {
     if (timer) clearTimeout(timer)
     timer = undefined
+    dropFd()
     try {
       const entries = poolTransactions(pool).map((tx) => encodeEntry(tx.serialize()))
       const tmp = `${path}.new`
@@ -108,8 +119,11 @@ export async function openTxPoolJournal(opts: TxPoolJournalOpts): Promise<TxPool
     if (closed) return
     if (change.kind === 'add') {
       try {
-        appendFileSync(path, encodeEntry(change.tx.serialize()))
+        fd ??= openSync(path, 'a')
+        const entry = encodeEntry(change.tx.serialize())
+        for (let off = 0; off < entry.length; ) off += writeSync(fd, entry, off)
       } catch (err) {
+        dropFd()
         lastError = err as Error
       }
     } else scheduleRewrite()
@@ -128,6 +142,7 @@ export async function openTxPoolJournal(opts: TxPoolJournalOpts): Promise<TxPool
       rewrite()
       closed = true
       pool.onChange = undefined
+      dropFd()
     },
   }
 }

@@ -95,6 +95,29 @@ describe('LevelDB with a read cache', () => {
     expect(new TextDecoder().decode((await dbs.state.get('j', str)) as Uint8Array)).toBe('{"a":1}')
   })
 
+  it('caches the block and meta sublevels too, and reads a cached value back in the encoding asked for', async () => {
+    const dbs = await databases()
+    const json = { keyEncoding: 'string', valueEncoding: 'json' } as const
+    await dbs.meta.put('tag', { n: 7 }, json)
+    await dbs.blocks.put('h', new Uint8Array([9]), str)
+    await dbs.group.flush()
+    // after the flush the written values are in the caches: no read reaches LevelDB
+    const meta = (dbs.meta as unknown as { db: LevelDB }).db.cache!.stats
+    const misses = meta.misses
+    expect(await dbs.meta.get('tag', json)).toEqual({ n: 7 })
+    expect(await dbs.meta.get('tag', { keyEncoding: 'string', valueEncoding: 'utf8' })).toBe('{"n":7}')
+    expect(hex(await dbs.blocks.get('h', str))).toBe('0x09')
+    expect(meta.misses).toBe(misses)
+    expect(meta.hits).toBe(2)
+    expect(dbs.blocks.cache!.stats.hits).toBe(1)
+    // a miss is read once, as bytes, and served in either encoding afterwards
+    await new LevelDB(dbs.meta.sub).put('raw', new TextEncoder().encode('[1,2]'), str) // behind the cache's back
+    expect(await dbs.meta.get('raw', json)).toEqual([1, 2])
+    expect(hex(await dbs.meta.get('raw', str))).toBe(bytesToHex(new TextEncoder().encode('[1,2]')))
+    expect(await dbs.meta.get('nothing', json)).toBeUndefined()
+    expect(await dbs.meta.get('nothing', json)).toBeUndefined()
+    expect(meta.negativeHits).toBe(1)
+  })
   it('is per database: two chains in one process do not share entries', async () => {
     const a = await databases()
     const b = await databases()
