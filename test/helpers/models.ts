@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Contract, Interface, type Signer } from 'ethers'
@@ -44,8 +44,14 @@ export async function deployModel(
   opts: { name: string; version?: string; policy?: number; price?: bigint },
 ): Promise<{ modelId: string; cid: string; digest: string; commitment: string; txHash: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'lattice-model-'))
-  writeFileSync(join(dir, 'model.onnx'), model)
-  const pkg = await addModelPackage(store, { dir }, { name: opts.name })
+  let pkg: Awaited<ReturnType<typeof addModelPackage>>
+  try {
+    writeFileSync(join(dir, 'model.onnx'), model)
+    pkg = await addModelPackage(store, { dir }, { name: opts.name })
+  } finally {
+    // the store holds the bytes once added; the directory was only the package's source (one was left per call)
+    rmSync(dir, { recursive: true, force: true })
+  }
   const registry = new Contract(REGISTRY, registryAbi, signer)
   const spec = {
     name: opts.name,
@@ -73,8 +79,15 @@ export const abiTensor = (t: { name: string; dtype: number; shape: number[]; dat
   t.data,
 ]
 
+/** Directories made by {@link writeTemp}: the caller reads the file later, so they go when the test process exits. */
+const tempDirs: string[] = []
+process.once('exit', () => {
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true })
+})
+
 export function writeTemp(name: string, bytes: Uint8Array): string {
   const dir = mkdtempSync(join(tmpdir(), 'lattice-'))
+  tempDirs.push(dir)
   const p = join(dir, name)
   writeFileSync(p, bytes)
   return p
