@@ -7,12 +7,13 @@
 // The limits travel with the request in an AsyncLocalStorage context rather than through every signature
 // between the RPC handler and calls.ts: only the RPC server sets them, and a call made by the node itself
 // (the gas estimate of eth_sendTransaction) runs without them, on the head VM as before.
-import { AsyncLocalStorage } from 'node:async_hooks'
+
 import type { Block } from '@ethereumjs/block'
 import type { EVM } from '@ethereumjs/evm'
 import { EVMError } from '@ethereumjs/evm'
 import type { VM } from '@ethereumjs/vm'
 import { type RunDeadline, withRunDeadline } from '../inference/run-deadline.ts'
+import { ScopedContext } from '../scoped-context.ts'
 import { CallTimeoutError } from './errors.ts'
 import { stateKeyOf } from './head-state.ts'
 
@@ -103,7 +104,8 @@ export class CallLimits implements RunDeadline {
   }
 }
 
-const current = new AsyncLocalStorage<CallLimits>()
+// off between uses: an AsyncLocalStorage left on slows every promise of the process (scoped-context.ts)
+const current = new ScopedContext<CallLimits>()
 
 /** Calls waiting for their next slice, in order. */
 const waiting: (() => void)[] = []

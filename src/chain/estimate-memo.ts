@@ -4,15 +4,17 @@
 // the model runs once; every later execution that reaches the precompile with the same model and inputs
 // is charged the same static gas and gets the same outputs back without running it again. The EVM around it
 // then does exactly what it did the first time, so the estimate still equals what the transaction uses.
-import { AsyncLocalStorage } from 'node:async_hooks'
+
 import { createHash } from 'node:crypto'
 import type { SessionCache } from '../inference/cache.ts'
 import type { Tensor } from '../inference/tensor.ts'
+import { ScopedContext } from '../scoped-context.ts'
 
 /** Counters across the process (tests read them). */
 export const estimateMemoStats = { runs: 0, reused: 0 }
 
-const current = new AsyncLocalStorage<Map<string, Promise<Tensor[]>>>()
+// off between uses: an AsyncLocalStorage left on slows every promise of the process (scoped-context.ts)
+const current = new ScopedContext<Map<string, Promise<Tensor[]>>>()
 
 /** Run `fn` (one gas estimate) so that each distinct inference it makes runs once. */
 export function withInferenceMemo<T>(fn: () => Promise<T>): Promise<T> {

@@ -5,7 +5,7 @@
 // The signal travels in an AsyncLocalStorage context, as the call limits do, instead of through the
 // precompile, the session cache and the session: only the RPC server sets it, so block execution (mining,
 // import) never has one and waits for its inferences as before.
-import { AsyncLocalStorage } from 'node:async_hooks'
+import { ScopedContext } from '../scoped-context.ts'
 
 /** What an RPC request lends the inferences it starts: a signal that fires at its deadline. */
 export interface RunDeadline {
@@ -13,7 +13,8 @@ export interface RunDeadline {
   readonly signal: AbortSignal
 }
 
-const current = new AsyncLocalStorage<RunDeadline>()
+// off between uses: an AsyncLocalStorage left on slows every promise of the process (scoped-context.ts)
+const current = new ScopedContext<RunDeadline>()
 
 /** Run `fn` with `deadline` as the deadline of every inference run it starts. */
 export function withRunDeadline<T>(deadline: RunDeadline, fn: () => T): T {
