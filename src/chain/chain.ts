@@ -12,29 +12,21 @@ import type { TypedTransaction } from '@ethereumjs/tx'
 import type { Address, DB, WithdrawalData } from '@ethereumjs/util'
 import { bytesToHex, equalsBytes, ValueEncoding } from '@ethereumjs/util'
 import type { RunTxResult, VM } from '@ethereumjs/vm'
-import { buildBlock, createVM, runBlock } from '@ethereumjs/vm'
+import { buildBlock, createVM } from '@ethereumjs/vm'
 import { keccak256 } from 'ethereum-cryptography/keccak.js'
 import { LatticeError } from '../errors.ts'
-import { isNodeLocalFailure } from '../precompiles/errors.ts'
 import type { InferencePrecompile } from '../precompiles/inference.ts'
 import type { InferenceRecord } from '../precompiles/records.ts'
+import { executeBlock, importBlock } from './block-import.ts'
 import { currentCallLimits, guardEvm } from './call-limits.ts'
 import { assertCheckpointDepth, unwindCheckpoints } from './checkpoints.ts'
 import type { ChainDatabases } from './db.ts'
 import { openChainDatabases } from './db.ts'
 import { devHeaderFields } from './dev-header.ts'
-import {
-  BlockImportError,
-  DatadirLockedError,
-  DatadirMismatchError,
-  ImportHaltedError,
-  MissingStateError,
-  OpenCheckpointError,
-} from './errors.ts'
+import { DatadirLockedError, DatadirMismatchError, MissingStateError } from './errors.ts'
 import type { ChainSpec } from './genesis.ts'
 import { createChainCommon } from './genesis.ts'
 import { stateRootOf } from './head-state.ts'
-import { describeInferenceMismatch } from './import-diagnostics.ts'
 import type { BlockInferenceRecord } from './inference-records.ts'
 import { decodeInferenceRecords, encodeInferenceRecords, inferenceRecordsKey } from './inference-records.ts'
 import { applyInferenceRoot, blockInferenceRoot } from './inference-roots.ts'
@@ -42,7 +34,7 @@ import { Mutex } from './mutex.ts'
 import type { StoredReceipt } from './receipts.ts'
 import { decodeReceipts, decodeTxLookup, encodeReceipts, encodeTxLookup, metaKeys } from './receipts.ts'
 import { putSideBlock } from './side-blocks.ts'
-import { importReason, storedReceipt, toTxError } from './tx-receipts.ts'
+import { storedReceipt, toTxError } from './tx-receipts.ts'
 import { WalCommit } from './wal-commit.ts'
 import type { WalReplayResult } from './wal-replay.ts'
 import { replayWal } from './wal-replay.ts'
@@ -145,8 +137,8 @@ export class Chain {
   /** Told about every committed block and every head reset, inside `exclusive` (the registry index). */
   readonly listeners: ChainListener[] = []
   private inference?: InferencePrecompile
-  /** Inference records of transactions executed since the last committed block, by tx hash. */
-  private readonly txRecords = new Map<string, InferenceRecord[]>()
+  /** Inference records of transactions executed since the last committed block, by tx hash (block-import.ts too). */
+  readonly txRecords = new Map<string, InferenceRecord[]>()
   /** The write-ahead log of mined blocks and the group-commit timer (wal-commit.ts). */
   private walCommit!: WalCommit
   /** What the write-ahead log replay did at open (undefined when the log was empty). */
@@ -514,29 +506,8 @@ export class Chain {
    * header against its parent, transactions, and the state root, receipts root, bloom and gas used
    * it claims. Returns 'known' for a block already in the canonical chain. Must run inside `exclusive`.
    */
-  async importBlock(block: Block, opts: { trusted?: boolean } = {}): Promise<'imported' | 'known'> {
-    const parent = this.headBlock
-    this.txRecords.clear()
-    const n = block.header.number
-    if (n <= parent.header.number) {
-      const have = await this.getBlockByNumber(n)
-      if (have && equalsBytes(have.hash(), block.hash())) return 'known'
-      throw new BlockImportError(n, `it is not on the local chain (local head is ${parent.header.number})`)
-    }
-    if (n !== parent.header.number + 1n || !equalsBytes(block.header.parentHash, parent.hash())) {
-      throw new BlockImportError(
-        n,
-        `its parent ${bytesToHex(block.header.parentHash)} is not the local head #${parent.header.number}`,
-      )
-    }
-    const included = await this.execute(block, parent, opts)
-    try {
-      await this.commitBlock(block, included)
-    } catch (err) {
-      await this.backTo(parent)
-      throw new BlockImportError(n, importReason(err))
-    }
-    return 'imported'
+  importBlock(block: Block, opts: { trusted?: boolean } = {}): Promise<'imported' | 'known'> {
+    return importBlock(this, block, opts)
   }
 
   /**
@@ -545,45 +516,8 @@ export class Chain {
    * or call `backTo`). Throws BlockImportError (invalid block, the text names what differed) or ImportHaltedError
    * (a model this node cannot get), with the VM back at the head. Must run inside `exclusive`.
    */
-  async execute(block: Block, parent: Block, opts: { trusted?: boolean } = {}): Promise<MinedTx[]> {
-    const n = block.header.number
-    this.txRecords.clear()
-    this.vm.common.setHardforkBy({ blockNumber: n, timestamp: block.header.timestamp })
-    let result: Awaited<ReturnType<typeof runBlock>>
-    try {
-      // the same system call mine() makes, applied on the parent state first (it commutes with runBlock's
-      // own EIP-4788/2935 writes, which touch other accounts), then the block runs on top of it
-      await this.stateManager.setStateRoot(parent.header.stateRoot)
-      await applyInferenceRoot(this.vm, parent.header.number, await this.inferenceRootOf(parent))
-      const root = await this.stateManager.getStateRoot()
-      result = await runBlock(this.vm, {
-        block,
-        root,
-        setHardfork: true,
-        // `trusted`: a block this node built (the write-ahead log), whose devnet header choices import would refuse
-        skipHeaderValidation: opts.trusted === true,
-      })
-      await assertCheckpointDepth(this.vm, `importing block ${n}`)
-    } catch (err) {
-      await unwindCheckpoints(this.vm)
-      const records = new Map(this.txRecords)
-      await this.backTo()
-      if (err instanceof OpenCheckpointError) throw err
-      // a model this node cannot get says nothing about the block: stop, without calling it invalid
-      if (err instanceof LatticeError && isNodeLocalFailure(err)) throw new ImportHaltedError(n, err.shortMessage)
-      // a mismatch in a block with inferences (its own, or its parent's whose root it commits) names them
-      const note = describeInferenceMismatch(
-        err,
-        { number: n, records },
-        { number: parent.header.number, records: await this.getInferenceRecords(parent.hash()) },
-      )
-      throw new BlockImportError(n, importReason(err) + note)
-    }
-    return block.transactions.map((tx, i) => ({
-      tx,
-      result: result.results[i],
-      receipt: undefined as unknown as StoredReceipt,
-    }))
+  execute(block: Block, parent: Block, opts: { trusted?: boolean } = {}): Promise<MinedTx[]> {
+    return executeBlock(this, block, parent, opts)
   }
 
   /** Make block `number` the head again (evm_revert). Later blocks stay in the DB as non-canonical. */

@@ -105,7 +105,7 @@ describe('LevelDB with a read cache', () => {
     const meta = (dbs.meta as unknown as { db: LevelDB }).db.cache!.stats
     const misses = meta.misses
     expect(await dbs.meta.get('tag', json)).toEqual({ n: 7 })
-    expect(await dbs.meta.get('tag', { keyEncoding: 'string', valueEncoding: 'utf8' })).toBe('{"n":7}')
+    expect(await dbs.meta.get('tag', { keyEncoding: 'string', valueEncoding: 'string' })).toBe('{"n":7}')
     expect(hex(await dbs.blocks.get('h', str))).toBe('0x09')
     expect(meta.misses).toBe(misses)
     expect(meta.hits).toBe(2)
