@@ -34,6 +34,7 @@ import { Mutex } from './mutex.ts'
 import type { StoredReceipt } from './receipts.ts'
 import { decodeReceipts, decodeTxLookup, encodeReceipts, encodeTxLookup, metaKeys } from './receipts.ts'
 import { putSideBlock } from './side-blocks.ts'
+import { boundStateCaches, STORAGE_CACHE_CHECK_EVERY } from './state-cache-bound.ts'
 import { storedReceipt, toTxError } from './tx-receipts.ts'
 import { WalCommit } from './wal-commit.ts'
 import type { WalReplayResult } from './wal-replay.ts'
@@ -498,6 +499,8 @@ export class Chain {
     )
     await this.blockchain.putBlock(block)
     this.headBlock = block
+    // ethereumjs' storage cache bounds accounts, not slots (state-cache-bound.ts, issue 15)
+    if (block.header.number % STORAGE_CACHE_CHECK_EVERY === 0n) boundStateCaches(this.stateManager)
     for (const l of this.listeners) await l.onBlockCommitted(block, receipts)
   }
 
