@@ -91,7 +91,9 @@ async function startNode(datadir: string, port: number, metricsPort: number): Pr
   const args = ['devnet', '--port', String(port), '--datadir', datadir, '--no-examples', '--ipfs-port', '0']
   args.push('--block-time', String(INTERVAL), '--metrics', '--metrics.port', String(metricsPort))
   output = ''
-  const c = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  // LATTICE_SOAK_NODE_ARGS: node flags for the devnet child only (--inspect=127.0.0.1:9231 for bench/heap-probe.ts)
+  const nodeArgs = (process.env.LATTICE_SOAK_NODE_ARGS ?? '').split(' ').filter(Boolean)
+  const c = spawn(process.execPath, [...nodeArgs, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
   child = c
   const keep = (d: Buffer) => {
     output = (output + d).slice(-20_000)
@@ -255,6 +257,7 @@ async function main(): Promise<number> {
       if (segmentStart && now) noteMoves(moved, segmentStart, now)
     }
     let nextKill = KILL_EVERY
+    let nextReport = 500
     let tick = 0
     const inflight: Promise<unknown>[] = []
     lastHead = await head()
@@ -288,6 +291,12 @@ async function main(): Promise<number> {
       }
       if (tick % 10 === 0) {
         disk.push({ head: lastHead, bytes: duBytes(datadir) })
+        if (lastHead >= nextReport) {
+          nextReport += 500
+          console.log(
+            `  block ${lastHead}: RSS ${mib(rss.at(-1)?.bytes ?? 0)}, datadir ${mib(disk.at(-1)?.bytes ?? 0)}`,
+          )
+        }
         await resolveMined()
         await noteNow()
       }
@@ -348,6 +357,7 @@ async function main(): Promise<number> {
     const count = (k: Kind) => [...acked.values()].filter((v) => v === k).length
     const maxRss = Math.max(...rss.map((s) => s.bytes))
     const slope = rssSlope()
+    const across = crossProcessSlope()
     const notMoved = FAMILIES.filter((f) => !moved.has(f))
     if (lost.length) failures.push(`${lost.length} acknowledged transactions lost: ${lost.slice(0, 5).join(', ')}`)
     if (failed.length) failures.push(`${failed.length} transactions failed: ${failed.slice(0, 5).join(', ')}`)
@@ -358,9 +368,15 @@ async function main(): Promise<number> {
       )
     if (notMoved.length) failures.push(`metric families that never moved: ${notMoved.join(', ')}`)
     if (peerFetches === 0) failures.push(`the IPFS peer never fetched the model package from the devnet: ${peerError}`)
-    // full mode: no RSS growth over the last 5k blocks (within each process, after its first minute)
-    if (!SHORT && BLOCKS >= 10_000 && slope !== undefined && slope > 8)
-      failures.push(`RSS grows ${slope.toFixed(1)} MiB per 1k blocks over the last half`)
+    // no RSS growth over the last half (full mode: the last 5k blocks). With a kill -9 every K blocks, growth is
+    // judged from one process to the next: within a process RSS rises while the node's caches fill towards their
+    // bounds (docs/rpc.md "Soak": ~3-4k blocks of this workload), and a process lives K blocks. A single process
+    // (no kill in the last half) is judged within itself, where a plateau is what passes.
+    const judged = across ?? slope
+    if (!SHORT && BLOCKS >= 3000 && judged !== undefined && judged > 8)
+      failures.push(
+        `RSS grows ${judged.toFixed(1)} MiB per 1k blocks over the last half (${across !== undefined ? 'from one process to the next' : 'within the process'})`,
+      )
     const rows: [string, string][] = [
       ['blocks', `${finalHead} at ${INTERVAL}s (${((performance.now() - t0) / 60_000).toFixed(1)} min in all)`],
       [
@@ -374,7 +390,13 @@ async function main(): Promise<number> {
       ['RSS', `first ${mib(rss[0]?.bytes ?? 0)}, max ${mib(maxRss)}, last ${mib(rss.at(-1)?.bytes ?? 0)}`],
       [
         'RSS slope, last half',
-        slope === undefined ? 'n/a' : `${slope.toFixed(1)} MiB per 1k blocks (after each start's first minute)`,
+        slope === undefined ? 'n/a' : `${slope.toFixed(1)} MiB per 1k blocks within a process (after its first minute)`,
+      ],
+      [
+        'RSS across processes',
+        across === undefined
+          ? 'n/a (fewer than 3 node processes in the last half)'
+          : `${across.toFixed(1)} MiB per 1k blocks (each process's 90th-percentile RSS, last half)`,
       ],
       [
         'datadir',
@@ -423,6 +445,36 @@ function rssSlope(): number | undefined {
       num += (p.head - mx) * (p.bytes - my)
       den += (p.head - mx) ** 2
     }
+  }
+  return den === 0 ? undefined : ((num / den) * 1000) / 2 ** 20
+}
+
+/**
+ * Slope of each node process's 90th-percentile RSS (after its first minute) against the head, MiB per 1,000
+ * blocks, over the processes of the run's second half: memory that carries from one process to the next, which
+ * a kill -9 does not reset (state the node loads at start, anything that grows with the chain). Undefined with
+ * fewer than 3 such processes.
+ */
+function crossProcessSlope(): number | undefined {
+  const byProcess = new Map<number, typeof rss>()
+  for (const p of rss) {
+    if (p.head < BLOCKS / 2 || p.sinceStart <= 60_000) continue
+    byProcess.set(p.process, [...(byProcess.get(p.process) ?? []), p])
+  }
+  const points = [...byProcess.values()]
+    .filter((g) => g.length >= 5)
+    .map((g) => {
+      const sorted = g.map((p) => p.bytes).sort((a, b) => a - b)
+      return { head: g.reduce((a, p) => a + p.head, 0) / g.length, bytes: sorted[Math.floor(sorted.length * 0.9)] ?? 0 }
+    })
+  if (points.length < 3) return undefined
+  const mx = points.reduce((a, p) => a + p.head, 0) / points.length
+  const my = points.reduce((a, p) => a + p.bytes, 0) / points.length
+  let num = 0
+  let den = 0
+  for (const p of points) {
+    num += (p.head - mx) * (p.bytes - my)
+    den += (p.head - mx) ** 2
   }
   return den === 0 ? undefined : ((num / den) * 1000) / 2 ** 20
 }
