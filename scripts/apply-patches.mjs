@@ -7,41 +7,44 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-/** Split a unified diff into files and hunks (old text, new text). */
+/** Split a unified diff into files and hunks (old text, new text); a hunk's length comes from its @@ header. */
 export function parsePatch(text) {
   const files = []
-  let file
-  let hunk
-  for (const line of text.split('\n')) {
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]
     if (line.startsWith('+++ ')) {
-      file = { path: line.slice(4).replace(/^b\//, '').trim(), hunks: [] }
-      files.push(file)
-      hunk = undefined
-    } else if (line.startsWith('--- ') && !hunk) {
-      // the old file's name; the new one follows
-    } else if (line.startsWith('@@')) {
-      if (!file) throw new Error('a hunk before any +++ line')
-      hunk = { old: [], new: [] }
-      file.hunks.push(hunk)
-    } else if (hunk && (line.startsWith(' ') || line === '')) {
-      hunk.old.push(line.slice(1))
-      hunk.new.push(line.slice(1))
-    } else if (hunk && line.startsWith('-')) hunk.old.push(line.slice(1))
-    else if (hunk && line.startsWith('+')) hunk.new.push(line.slice(1))
-    else if (hunk && line.startsWith('\\')) {
-      // "\ No newline at end of file"
-    } else hunk = undefined
-  }
-  for (const f of files)
-    for (const h of f.hunks) {
-      // a trailing empty context line is the diff's final newline, not text to match
-      while (h.old.at(-1) === '' && h.new.at(-1) === '') {
-        h.old.pop()
-        h.new.pop()
-      }
-      h.old = h.old.join('\n')
-      h.new = h.new.join('\n')
+      files.push({ path: line.slice(4).replace(/^b\//, '').trim(), hunks: [] })
+      continue
     }
+    const m = /^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@/.exec(line)
+    if (!m) continue
+    const file = files.at(-1)
+    if (!file) throw new Error('a hunk before any +++ line')
+    let oldLeft = m[1] === undefined ? 1 : Number(m[1])
+    let newLeft = m[2] === undefined ? 1 : Number(m[2])
+    const hunk = { old: [], new: [] }
+    while (oldLeft > 0 || newLeft > 0) {
+      const l = lines[++i]
+      if (l === undefined) throw new Error(`${file.path}: a hunk ends early`)
+      if (l.startsWith('\\')) continue // "\ No newline at end of file"
+      const body = l.slice(1)
+      if (l.startsWith('-')) {
+        hunk.old.push(body)
+        oldLeft--
+      } else if (l.startsWith('+')) {
+        hunk.new.push(body)
+        newLeft--
+      } else {
+        // context (an empty line is a context line whose leading space was trimmed)
+        hunk.old.push(body)
+        hunk.new.push(body)
+        oldLeft--
+        newLeft--
+      }
+    }
+    file.hunks.push({ old: hunk.old.join('\n'), new: hunk.new.join('\n') })
+  }
   return files
 }
 

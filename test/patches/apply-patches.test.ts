@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { applyPatches } from '../../scripts/apply-patches.mjs'
+import { applyPatches, parsePatch } from '../../scripts/apply-patches.mjs'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 const tmp = mkdtempSync(join(tmpdir(), 'lattice-apply-patches-'))
@@ -38,6 +38,16 @@ describe('apply-patches', () => {
     expect(patched).toBe('// header\nfunction f(x) {\n  // cheaper\n  return h(x)\n}\n\nexport { f }\n')
     expect(applyPatches(root, join(root, 'patches'))).toEqual([])
     expect(readFileSync(join(root, 'node_modules', 'pkg', 'index.js'), 'utf8')).toBe(patched)
+  })
+
+  it('reads hunk lengths from the @@ header, so a changed line may itself start with --- or +++', () => {
+    const patch = parsePatch(
+      '--- a/x.js\n+++ b/x.js\n@@ -1,2 +1,2 @@\n a\n---b\n+++c\n--- a/y.js\n+++ b/y.js\n@@ -1 +1 @@\n-d\n+e\n',
+    )
+    expect(patch).toEqual([
+      { path: 'x.js', hunks: [{ old: 'a\n--b', new: 'a\n++c' }] },
+      { path: 'y.js', hunks: [{ old: 'd', new: 'e' }] },
+    ])
   })
 
   it('fails when the file matches neither the original nor the patched text', () => {
