@@ -5,6 +5,11 @@
  * (a phase's time includes what it calls; phases nest, so they do not add up).
  *
  *   node --import tsx bench/precompile-profile.ts [--txs 60] [--top 25] [--out x.cpuprofile]
+ *
+ * With `--call <example model>`: N in-process `eth_call`s of that model's `infer` (node.execute at the head)
+ * instead, against N bare runs of the same runtime on this thread (onnxruntime-web, the pinned `.wasm`,
+ * consensus options); process CPU (all threads: the worker's run included) per call for both, and the
+ * profile of this thread (the worker's run is not in it: what is there is the precompile's overhead).
  */
 import '../src/polyfills.ts'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -12,8 +17,14 @@ import { Session } from 'node:inspector/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { createAddressFromString, hexToBytes } from '@ethereumjs/util'
 import { JsonRpcProvider, Wallet } from 'ethers'
 import { startDevnet } from '../src/cli/devnet.ts'
+import { CONSENSUS_PROFILE } from '../src/inference/profile.ts'
+import { dtypeName } from '../src/inference/tensor.ts'
+import { runtimeInit, wireOptions } from '../src/inference/wasm.ts'
+import { inlineRuntime } from '../src/inference/wasm-inline.ts'
+import { webSessionOptions, wireToWeb } from '../src/inference/wasm-ort.ts'
 import { abiTensor, deployModel, exampleModel, INFERENCE, inferenceAbi } from '../test/helpers/models.ts'
 import { type Phase, type Profile, summariseProfile } from './cpu-profile.ts'
 
@@ -21,6 +32,7 @@ const { values } = parseArgs({
   options: {
     txs: { type: 'string', default: '60' },
     top: { type: 'string', default: '25' },
+    call: { type: 'string' },
     out: { type: 'string' },
   },
 })
@@ -28,6 +40,7 @@ const N = Number(values.txs)
 
 /** Phases by function name (and file, to tell same-named functions apart); inclusive time is summed per phase. */
 const PHASES: Phase[] = [
+  ['node.execute (eth_call, whole)', /^execute$/, /src\/chain\/(node|calls)\.ts/],
   ['JSON-RPC request (whole, incl. automine)', /.*/, /src\/rpc\/server\.ts/],
   [
     'eth_sendRawTransaction: tx decode',
@@ -69,6 +82,84 @@ function summarise(p: Profile, top: number): void {
   show('phase (inclusive)', new Map(PHASES.map(([l]) => [l, phase.get(l) ?? 0])), false)
   show('package (self)', pkg, true)
   show('function (self)', fn, true)
+}
+
+/** CPU of the whole process (every thread) in ms. */
+const cpuMs = (): number => {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1000
+}
+
+async function profileCalls(name: string): Promise<void> {
+  const datadir = mkdtempSync(join(tmpdir(), 'lattice-precompile-profile-'))
+  const devnet = await startDevnet({ datadir, port: 0 })
+  const provider = new JsonRpcProvider(devnet.server.url, undefined, { staticNetwork: true, cacheTimeout: -1 })
+  const wallet = new Wallet('0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80', provider)
+  const session = new Session()
+  session.connect()
+  try {
+    const m = exampleModel(name)
+    const { modelId } = await deployModel(devnet.store, wallet, m.bytes, { name })
+    const data = hexToBytes(
+      inferenceAbi.encodeFunctionData('infer', [modelId, m.sampleInput.map(abiTensor)]) as `0x${string}`,
+    )
+    const from = devnet.accounts[0].address
+    const to = createAddressFromString(INFERENCE)
+    const call = async () => {
+      const r = await devnet.node.execute({ from, to, data, gas: 30_000_000n }, devnet.node.chain.head)
+      if (r.execResult.exceptionError) throw new Error(`${name}: ${r.execResult.exceptionError.error}`)
+    }
+    const web = await inlineRuntime(runtimeInit(CONSENSUS_PROFILE))
+    if (!web) throw new Error('onnxruntime-web did not start on this thread')
+    const bare = await web.InferenceSession.create(m.bytes, webSessionOptions(wireOptions(CONSENSUS_PROFILE)))
+    const feeds = Object.fromEntries(
+      m.sampleInput.map((t) => [
+        t.name,
+        wireToWeb({ name: t.name, type: dtypeName(t.dtype), dims: [...t.shape], data: t.data.slice().buffer }),
+      ]),
+    )
+    const runBare = async () => {
+      const out = await bare.run(feeds)
+      for (const v of Object.values(out)) v.dispose()
+    }
+    for (let i = 0; i < 5; i++) {
+      await call()
+      await runBare()
+    }
+    // alternating, CPU of the whole process per op (the machine is shared: wall time is mostly waiting)
+    const cpu: [number[], number[]] = [[], []]
+    const wall: [number[], number[]] = [[], []]
+    await session.post('Profiler.enable')
+    await session.post('Profiler.setSamplingInterval', { interval: 200 })
+    await session.post('Profiler.start')
+    for (let i = 0; i < N; i++) {
+      for (const [k, f] of [call, runBare].entries()) {
+        const c0 = cpuMs()
+        const t0 = performance.now()
+        await f()
+        wall[k].push(performance.now() - t0)
+        cpu[k].push(cpuMs() - c0)
+      }
+    }
+    const { profile } = (await session.post('Profiler.stop')) as { profile: Profile }
+    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+    console.log(
+      `node ${process.version}, ${new Date().toISOString()}, load ${loadavg()[0].toFixed(1)}: ${N} ${name} eth_calls ` +
+        `alternating with bare onnxruntime-web runs on this thread\n\n| path | CPU ms (median) | wall ms (median) |\n| --- | ---: | ---: |\n` +
+        `| eth_call (node.execute) | ${med(cpu[0]).toFixed(2)} | ${med(wall[0]).toFixed(2)} |\n` +
+        `| bare wasm | ${med(cpu[1]).toFixed(2)} | ${med(wall[1]).toFixed(2)} |\n` +
+        `| ratio | ${(med(cpu[0]) / med(cpu[1])).toFixed(3)} | ${(med(wall[0]) / med(wall[1])).toFixed(3)} |`,
+    )
+    if (values.out) writeFileSync(values.out, JSON.stringify(profile))
+    // this thread's profile holds both paths: the bare runs' WebAssembly appears as wasm-function frames
+    summarise(profile, Number(values.top))
+    await bare.release()
+  } finally {
+    session.disconnect()
+    provider.destroy()
+    await devnet.close()
+    rmSync(datadir, { recursive: true, force: true })
+  }
 }
 
 async function main(): Promise<void> {
@@ -149,4 +240,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main()
+await (values.call ? profileCalls(values.call) : main())

@@ -1,6 +1,9 @@
 /**
- * The inference precompile against a bare ONNX Runtime run of the same model with the same (consensus)
- * session options, measured in the same run:
+ * The inference precompile against bare runs of the same model with the same (consensus) session options,
+ * measured in the same run: "bare wasm" is the runtime the precompile runs (onnxruntime-web, the pinned
+ * `.wasm`, one thread) called directly on this thread with pre-built tensors, i.e. the precompile's own
+ * overhead is ours/bare-wasm; "bare native" is onnxruntime-node with the same options (the runtime itself
+ * is slower in WebAssembly: bench/inference.ts).
  *   - "call": the precompile path in-process (EVM call, ABI decode, registry read, access checks, input
  *     validation, FLOP lookup, run, ABI encode), as eth_call and block execution run it;
  *   - "tx": a signed transaction over HTTP to the devnet until its receipt (adds JSON-RPC, the txpool and
@@ -20,7 +23,10 @@ import { exampleModels, squareImage } from '../examples/models/index.ts'
 import { startDevnet } from '../src/cli/devnet.ts'
 import { createBareOrtSession, type OrtTensor, toOrtTensor } from '../src/inference/onnx.ts'
 import { CONSENSUS_PROFILE } from '../src/inference/profile.ts'
-import type { Tensor } from '../src/inference/tensor.ts'
+import { dtypeName, type Tensor } from '../src/inference/tensor.ts'
+import { runtimeInit, wireOptions } from '../src/inference/wasm.ts'
+import { inlineRuntime } from '../src/inference/wasm-inline.ts'
+import { webSessionOptions, wireToWeb } from '../src/inference/wasm-ort.ts'
 import { abiTensor, deployModel, INFERENCE, inferenceAbi } from '../test/helpers/models.ts'
 
 /** Pre-signed transactions timed per model (one block each). */
@@ -75,8 +81,12 @@ async function main(): Promise<void> {
       { name: 'edges 128x128', bytes: edges.bytes, inputs: [squareImage(128, 128)] },
     ]
     console.log(`\nnode ${process.version}, ${new Date().toISOString()}, 1-minute load average ${load()}`)
-    console.log('| model | bare ORT ms | precompile call ms | call/bare | transaction ms | tx/bare | gas | load |')
-    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
+    const web = await inlineRuntime(runtimeInit(CONSENSUS_PROFILE))
+    if (!web) throw new Error('onnxruntime-web did not start on this thread')
+    console.log(
+      '| model | bare wasm ms | bare native ms | precompile call ms | call/bare wasm | call/bare native | transaction ms | tx/bare wasm | gas | load |',
+    )
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
     for (const c of cases) {
       const { modelId } = await deployModel(devnet.store, wallet, c.bytes, { name: c.name })
       const data = inferenceAbi.encodeFunctionData('infer', [modelId, c.inputs.map(abiTensor)])
@@ -84,12 +94,25 @@ async function main(): Promise<void> {
       const bare = await createBareOrtSession(c.bytes, CONSENSUS_PROFILE)
       const feeds: Record<string, OrtTensor> = {}
       for (const t of c.inputs) feeds[t.name] = toOrtTensor(t)
-      // warm both paths (sessions, caches, FLOP reports)
+      const bareWeb = await web.InferenceSession.create(c.bytes, webSessionOptions(wireOptions(CONSENSUS_PROFILE)))
+      const webFeeds = Object.fromEntries(
+        c.inputs.map((t) => [
+          t.name,
+          wireToWeb({ name: t.name, type: dtypeName(t.dtype), dims: [...t.shape], data: t.data.slice().buffer }),
+        ]),
+      )
+      const runWeb = async () => {
+        const out = await bareWeb.run(webFeeds)
+        for (const v of Object.values(out)) v.dispose()
+      }
+      // warm every path (sessions, caches, FLOP reports)
       for (let i = 0; i < 3; i++) {
         await bare.run(feeds)
+        await runWeb()
         await devnet.node.execute({ from, to, data: bytes, gas: 16_000_000n }, devnet.node.chain.head)
       }
       const bareMs = await timeMany(() => bare.run(feeds), 5, 2000)
+      const webMs = await timeMany(runWeb, 5, 2000)
       let gasUsed = 0n
       const callMs = await timeMany(
         async () => {
@@ -127,8 +150,10 @@ async function main(): Promise<void> {
         0,
       )
       const b = bareMs.median
+      const w = webMs.median
+      await bareWeb.release()
       console.log(
-        `| ${c.name} | ${fmt(bareMs)} | ${fmt(callMs)} | ${(callMs.median / b).toFixed(3)} | ${fmt(txMs)} | ${(txMs.median / b).toFixed(3)} | ${gasUsed} | ${load()} |`,
+        `| ${c.name} | ${fmt(webMs)} | ${fmt(bareMs)} | ${fmt(callMs)} | ${(callMs.median / w).toFixed(3)} | ${(callMs.median / b).toFixed(3)} | ${fmt(txMs)} | ${(txMs.median / w).toFixed(3)} | ${gasUsed} | ${load()} |`,
       )
     }
 

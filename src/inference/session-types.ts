@@ -31,6 +31,12 @@ export interface RunOpts {
   outputDecimals?: number
   /** Skip input validation (the caller already ran {@link validateInputs} on these tensors). */
   validated?: boolean
+  /**
+   * The caller's static cost says this run is tiny (well under a millisecond): a WebAssembly session may run it
+   * on the calling thread, with the same bytes out, instead of a worker round trip that costs more than the
+   * run. Such a run blocks the thread and is not abandoned at an RPC deadline, so only tiny runs may ask.
+   */
+  inline?: boolean
   signal?: AbortSignal
 }
 

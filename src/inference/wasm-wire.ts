@@ -55,6 +55,11 @@ export type WorkerResponse =
   | { id: 0; ready: true }
   | { id: 0; ready: false; message: string }
 
+/** An aborted WebAssembly instance (a trap, memory exhausted) cannot be trusted with the next request. */
+export function isInstanceFailure(message: string): boolean {
+  return /abort|RuntimeError|out of memory/i.test(message)
+}
+
 /**
  * Rewrite every NaN to the one canonical quiet NaN of its width. WebAssembly leaves NaN payloads and signs
  * unspecified (they differ across CPUs); every other float bit is deterministic, denormals included.

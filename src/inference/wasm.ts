@@ -9,12 +9,14 @@ import {
   WorkerPoolError,
 } from './errors.ts'
 import type { InferenceProfile } from './profile.ts'
+import { currentRunSignal } from './run-deadline.ts'
 import { finishOutputs, prepareInputs } from './session-io.ts'
 import type { CreateSessionOpts, OnnxSession, OrtTensor } from './session-types.ts'
 import { DEFAULT_TENSOR_LIMITS, DType, dtypeName, type Tensor } from './tensor.ts'
 import { checkRuntime } from './wasm-check.ts'
-import type { WireSessionInfo, WireSessionOptions, WireTensor } from './wasm-wire.ts'
-import { WorkerPool, WorkerRefusal, type WorkerSlot } from './worker-pool.ts'
+import { type InlineSession, openInlineSession } from './wasm-inline.ts'
+import type { WireSessionInfo, WireSessionOptions, WireTensor, WorkerInit } from './wasm-wire.ts'
+import { RunAbandonedError, WorkerPool, WorkerRefusal, type WorkerSlot } from './worker-pool.ts'
 
 const TYPE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(DType).map(([k, v]) => [v, k]))
 
@@ -25,22 +27,26 @@ const pools = new Map<string, WorkerPool>()
  * Checks the installed runtime against the profile first, so a mismatch fails here, before any work.
  */
 export function wasmPool(profile: InferenceProfile): WorkerPool {
-  const files = checkRuntime(profile)
-  if (!files || !profile.wasm) throw new WorkerPoolError(`profile ${profile.id} is not a WebAssembly profile`)
-  const key = `${files.wasmPath}:${profile.wasm.sha256}`
+  const init = runtimeInit(profile)
+  const key = `${init.wasmPath}:${init.sha256}`
   let pool = pools.get(key)
   if (!pool) {
-    pool = new WorkerPool({
-      init: {
-        wasmPath: files.wasmPath,
-        sha256: profile.wasm.sha256,
-        version: profile.wasm.version,
-        numThreads: profile.wasm.numThreads,
-      },
-    })
+    pool = new WorkerPool({ init })
     pools.set(key, pool)
   }
   return pool
+}
+
+/** What a runtime of a wasm profile starts from (a worker, or the calling thread for tiny runs). */
+export function runtimeInit(profile: InferenceProfile): WorkerInit {
+  const files = checkRuntime(profile)
+  if (!files || !profile.wasm) throw new WorkerPoolError(`profile ${profile.id} is not a WebAssembly profile`)
+  return {
+    wasmPath: files.wasmPath,
+    sha256: profile.wasm.sha256,
+    version: profile.wasm.version,
+    numThreads: profile.wasm.numThreads,
+  }
 }
 
 /** Stop every worker of every wasm pool (tests, benchmarks; a node lets idle workers be). */
@@ -50,7 +56,8 @@ export async function closeWasmPools(): Promise<void> {
   await Promise.all(all.map((p) => p.close()))
 }
 
-function wireOptions(p: InferenceProfile): WireSessionOptions {
+/** A wasm profile's session options as the runtime hosts take them. */
+export function wireOptions(p: InferenceProfile): WireSessionOptions {
   return {
     executionMode: p.executionMode,
     graphOptimizationLevel: p.graphOptimizationLevel,
@@ -103,6 +110,28 @@ export async function createWasmSession(
   }
   let { slot, info } = await load()
   let disposed = false
+  // the model on the calling thread too, for runs whose caller says they are tiny (wasm-inline.ts): opened
+  // on the first such run, which still goes to the worker; from then on they run here
+  let inline: InlineSession | undefined
+  let inlineOpening = false
+  const inlineSession = (): InlineSession | undefined => {
+    if (inline || inlineOpening) return inline
+    inlineOpening = true
+    void openInlineSession(runtimeInit(profile), model, options).then((s) => {
+      if (disposed) void s?.release().catch(() => {})
+      else inline = s
+    })
+    return undefined
+  }
+  const runInline = async (s: InlineSession, feeds: WireTensor[]): Promise<WireTensor[]> => {
+    // as the pool refuses a run whose deadline has passed before it starts (a run here is never abandoned)
+    if (currentRunSignal()?.aborted) throw new RunAbandonedError(false)
+    const out = await s.run(feeds)
+    if (out) return out
+    // this thread's runtime was given up (a trap): the worker it is
+    inline = undefined
+    return runWire(feeds)
+  }
   const runWire = async (feeds: WireTensor[]): Promise<WireTensor[]> => {
     if (disposed) throw new SessionDisposedError()
     // the worker holding this session stopped (crashed, or retired after a trap): load it in a live one
@@ -126,7 +155,8 @@ export async function createWasmSession(
       runOpts.signal?.throwIfAborted()
       if (disposed) throw new SessionDisposedError()
       const feeds = prepareInputs(tensors, info.inputs, limits, runOpts).map(toWire)
-      const out = (await runWire(feeds)).map(fromWire)
+      const here = runOpts.inline ? inlineSession() : undefined
+      const out = (await (here ? runInline(here, feeds) : runWire(feeds))).map(fromWire)
       return finishOutputs(out, runOpts)
     },
     async runOrt(feeds) {
@@ -146,7 +176,9 @@ export async function createWasmSession(
     async dispose() {
       if (disposed) return
       disposed = true
-      await pool.release(slot, key).catch(() => {})
+      const here = inline
+      inline = undefined
+      await Promise.all([pool.release(slot, key).catch(() => {}), here?.release().catch(() => {})])
     },
   }
 }

@@ -19,6 +19,7 @@ import { Worker } from 'node:worker_threads'
 import { WorkerPoolError } from './errors.ts'
 import { currentRunSignal } from './run-deadline.ts'
 import {
+  isInstanceFailure,
   transferables,
   type WireSessionInfo,
   type WireSessionOptions,
@@ -300,7 +301,7 @@ export class WorkerPool {
   private finish(slot: Slot, job: Job, r: WorkerResponse): void {
     if ('ok' in r && !r.ok) {
       // an aborted WebAssembly instance (a trap, memory exhausted) cannot be trusted with the next request
-      if (/abort|RuntimeError|out of memory/i.test(r.message)) this.replace(slot)
+      if (isInstanceFailure(r.message)) this.replace(slot)
       job.reject(new WorkerRefusal(r.stage, r.message))
       return
     }

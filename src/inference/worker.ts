@@ -7,34 +7,12 @@ import { parentPort, workerData } from 'node:worker_threads'
 import * as ort from 'onnxruntime-web'
 import { graphIO } from './graph-io.ts'
 import type { ValueInfo } from './validate.ts'
-import {
-  canonicaliseNaNs,
-  transferables,
-  type WireTensor,
-  type WorkerInit,
-  type WorkerRequest,
-  type WorkerResponse,
-} from './wasm-wire.ts'
+import { ortMessage, runWeb, webMetadata, webSessionOptions } from './wasm-ort.ts'
+import { transferables, type WorkerInit, type WorkerRequest, type WorkerResponse } from './wasm-wire.ts'
 
 const port = parentPort
 if (!port) throw new TypeError('src/inference/worker.ts runs only as a worker thread')
 const init = workerData as WorkerInit
-
-type Ctor = { new (b: ArrayBuffer, off?: number, len?: number): ArrayBufferView; BYTES_PER_ELEMENT: number }
-const VIEWS: Record<string, Ctor> = {
-  float32: Float32Array,
-  float64: Float64Array,
-  float16: Uint16Array,
-  uint8: Uint8Array,
-  int8: Int8Array,
-  uint16: Uint16Array,
-  int16: Int16Array,
-  uint32: Uint32Array,
-  int32: Int32Array,
-  int64: BigInt64Array,
-  uint64: BigUint64Array,
-  bool: Uint8Array,
-} as unknown as Record<string, Ctor>
 
 interface Held {
   session: ort.InferenceSession
@@ -47,61 +25,13 @@ function post(msg: WorkerResponse, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(msg, transfer)
 }
 
-function message(err: unknown): string {
-  // onnxruntime-web wraps ONNX Runtime's reason in "Can't create a session. ERROR_CODE: 9, ERROR_MESSAGE: ..."
-  const m = (err instanceof Error ? err.message : String(err)).replace(/^[^\n]*?ERROR_CODE: \d+, ERROR_MESSAGE: /, '')
-  const line = m.split('\n')[0]
-  return line.length > 300 ? `${line.slice(0, 300)}...` : line
-}
-
-// onnxruntime-web reports a dynamic dim as 2^32-1; the graph has its symbolic name (which validation needs:
-// inputs that share a name must agree), so dims come from the graph where ONNX Runtime has none
-function metadata(m: readonly ort.InferenceSession.ValueMetadata[], graph: readonly ValueInfo[]): ValueInfo[] {
-  const byName = new Map(graph.map((g) => [g.name, g]))
-  return m.map((v) => {
-    if (!v.isTensor) return { name: v.name, dtype: 'non-tensor', shape: [] }
-    const g = byName.get(v.name)
-    const shape = v.shape.map((d, i) =>
-      typeof d === 'number' && d >= 0 && d < 0x7fffffff ? d : typeof d === 'string' ? d : (g?.shape[i] ?? ''),
-    )
-    return { name: v.name, dtype: v.type, shape }
-  })
-}
-
-function toOrt(t: WireTensor): ort.Tensor {
-  if (Array.isArray(t.data)) return new ort.Tensor('string', t.data, t.dims)
-  const C = VIEWS[t.type]
-  if (!C) throw new TypeError(`tensor "${t.name}": element type ${t.type} is not supported`)
-  return new ort.Tensor(t.type as ort.Tensor.Type, new C(t.data) as ort.Tensor.DataType, t.dims)
-}
-
-function toWire(name: string, v: ort.OnnxValue): WireTensor {
-  const t = v as ort.Tensor
-  if (t.type === 'string') return { name, type: 'string', dims: [...t.dims], data: [...(t.data as string[])] }
-  if (!VIEWS[t.type] || t.location !== 'cpu') throw new TypeError(`output "${name}" has type ${t.type}`)
-  const d = t.data as ArrayBufferView
-  // a fresh buffer of exactly the tensor's bytes: transferable, and never a view of the WebAssembly heap
-  const data = new Uint8Array(d.byteLength)
-  data.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength))
-  canonicaliseNaNs(t.type, data.buffer)
-  return { name, type: t.type, dims: [...t.dims], data: data.buffer }
-}
-
 async function handle(req: WorkerRequest): Promise<void> {
   switch (req.op) {
     case 'load': {
       let held = sessions.get(req.key)
       if (held) held.refs++
       else {
-        const session = await ort.InferenceSession.create(new Uint8Array(req.model), {
-          executionProviders: ['wasm'],
-          executionMode: req.options.executionMode,
-          graphOptimizationLevel: req.options.graphOptimizationLevel,
-          enableCpuMemArena: req.options.enableCpuMemArena,
-          enableMemPattern: req.options.enableMemPattern,
-          logSeverityLevel: 4,
-          extra: req.options.extra,
-        })
+        const session = await ort.InferenceSession.create(new Uint8Array(req.model), webSessionOptions(req.options))
         held = { session, refs: 1, io: graphIO(new Uint8Array(req.model)) }
         sessions.set(req.key, held)
       }
@@ -110,8 +40,8 @@ async function handle(req: WorkerRequest): Promise<void> {
         id: req.id,
         ok: true,
         info: {
-          inputs: metadata(s.inputMetadata, held.io.inputs),
-          outputs: metadata(s.outputMetadata, held.io.outputs),
+          inputs: webMetadata(s.inputMetadata, held.io.inputs),
+          outputs: webMetadata(s.outputMetadata, held.io.outputs),
           outputNames: [...s.outputNames],
         },
       })
@@ -120,11 +50,7 @@ async function handle(req: WorkerRequest): Promise<void> {
     case 'run': {
       const held = sessions.get(req.key)
       if (!held) throw new TypeError(`no session ${req.key} in this worker`)
-      const feeds: Record<string, ort.Tensor> = {}
-      for (const t of req.feeds) feeds[t.name] = toOrt(t)
-      const res = await held.session.run(feeds)
-      const outputs = held.session.outputNames.map((n) => toWire(n, res[n]))
-      for (const t of Object.values(res)) (t as ort.Tensor).dispose?.()
+      const outputs = await runWeb(held.session, req.feeds)
       post({ id: req.id, ok: true, outputs }, transferables(outputs))
       return
     }
@@ -188,11 +114,11 @@ port.once('message', (first: WorkerStart) =>
       let chain: Promise<void> = Promise.resolve()
       port.on('message', (req: WorkerRequest) => {
         chain = chain.then(() =>
-          handle(req).catch((err) => post({ id: req.id, ok: false, stage: req.op, message: message(err) })),
+          handle(req).catch((err) => post({ id: req.id, ok: false, stage: req.op, message: ortMessage(err) })),
         )
       })
       post({ id: 0, ready: true })
     },
-    (err) => post({ id: 0, ready: false, message: message(err) }),
+    (err) => post({ id: 0, ready: false, message: ortMessage(err) }),
   ),
 )

@@ -12,8 +12,8 @@ import type { RegistryEntry } from './registry.ts'
 export interface BatchContext {
   planner: Planner
   schedule: GasSchedule
-  /** Run the model's session (counts a run). */
-  run(entry: RegistryEntry, inputs: Tensor[], outputDecimals: number | undefined): Promise<Tensor[]>
+  /** Run the model's session (counts a run); `gas` is the run's static cost (tiny runs skip the worker). */
+  run(entry: RegistryEntry, inputs: Tensor[], outputDecimals: number | undefined, gas: bigint): Promise<Tensor[]>
   /** Record one item's inference on the transaction's tracker. */
   record(
     input: PrecompileInput,
@@ -70,7 +70,7 @@ export async function inferBatch(
       const gas = inferenceGas(BigInt(report.gas), inBytes, outBytes, batch.length, schedule)
       if (gas > input.gasLimit) return outOfGas(input.gasLimit)
       charge.gas = gas
-      const outputs = await run(entry, stacked.inputs, outputDecimals)
+      const outputs = await run(entry, stacked.inputs, outputDecimals, gas)
       const perItem = unstack(outputs, stacked.sizes)
       for (const [i, out] of perItem.entries()) {
         record(input, tracker, modelId, batch[i], out, flops / BigInt(batch.length), gas / BigInt(batch.length))
@@ -103,7 +103,7 @@ export async function inferBatch(
   charge.gas = gas
   const results: Tensor[][] = []
   for (const [i, item] of batch.entries()) {
-    const out = await run(entry, item, outputDecimals)
+    const out = await run(entry, item, outputDecimals, gas / BigInt(batch.length))
     record(input, tracker, modelId, item, out, itemFlops[i], gas / BigInt(batch.length))
     results.push(out)
   }

@@ -11,7 +11,13 @@ import { decodeInfer, encodeError, encodeEstimate, encodeTensors, methodOf, SELE
 import { INFERENCE_PRECOMPILE_ADDRESS } from './addresses.ts'
 import { inferBatch } from './batch.ts'
 import { InferenceInternalError, InferenceRevert, isNodeLocalFailure } from './errors.ts'
-import { CURRENT_GAS_SCHEDULE, type GasSchedule, INFERENCE_GAS, INFERENCE_LIMITS } from './params.ts'
+import {
+  CURRENT_GAS_SCHEDULE,
+  type GasSchedule,
+  INFERENCE_GAS,
+  INFERENCE_LIMITS,
+  INLINE_RUN_MAX_GAS,
+} from './params.ts'
 import type { Charge, ModelSource } from './plan.ts'
 import { createPlanner, smOf } from './plan.ts'
 import type { InferenceRecord } from './records.ts'
@@ -96,11 +102,17 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
     )
   }
 
-  async function run(entry: RegistryEntry, inputs: Tensor[], outputDecimals: number | undefined): Promise<Tensor[]> {
+  async function run(
+    entry: RegistryEntry,
+    inputs: Tensor[],
+    outputDecimals: number | undefined,
+    gas: bigint,
+  ): Promise<Tensor[]> {
     stats.runs++
     const outputs = await opts.sessions.run(entry.digest, () => modelBytes(entry), inputs, {
       outputDecimals,
       validated: true,
+      inline: gas <= INLINE_RUN_MAX_GAS,
     })
     // test-only (LATTICE_TEST_PERTURB_INFERENCE): a node that disagrees about one model's outputs
     return perturbForTest(entry.modelId, outputs)
@@ -117,7 +129,7 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
     if (p.gas > input.gasLimit) return outOfGas(input.gasLimit)
     // from here a deterministic failure (runtime error, NaN in a fixed-point output) costs the planned gas
     charge.gas = p.gas
-    const outputs = await run(p.entry, inputs, p.outputDecimals)
+    const outputs = await run(p.entry, inputs, p.outputDecimals, p.gas)
     record(input, tracker, modelId, inputs, outputs, p.flops, p.gas)
     return { returnValue: encodeTensors(outputs), executionGasUsed: p.gas }
   }

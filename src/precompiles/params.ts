@@ -54,6 +54,14 @@ export const INFERENCE_LIMITS = {
 } as const
 
 /**
+ * A run priced at most this much gas runs on the calling thread instead of a worker (RunOpts.inline): iris,
+ * 32k gas, takes ~0.1 ms, the worker round trip 1-5 ms. Not a consensus constant: outputs are byte-identical
+ * either way; gas bounds the run's time (ppocr-cls: ~4 µs per 1,000 gas here), and a run on the calling
+ * thread is not abandoned at an RPC deadline, so the bound keeps such runs well under a millisecond.
+ */
+export const INLINE_RUN_MAX_GAS = 100_000n
+
+/**
  * Gas for a call: `graphGas` is the execution gas of its run(s) from the FLOP counter (FlopReport.gas: weighted
  * FLOPs, bytes moved and per-node cost), plus the base, the batch items and the input and output words.
  */
