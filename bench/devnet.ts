@@ -163,7 +163,15 @@ function latticeEntry(): string {
   const out = join(root, '.tmp-bench-dist')
   const tsc = require.resolve('typescript/bin/tsc')
   const args = ['-p', 'tsconfig.build.json', '--outDir', out, '--declaration', 'false', '--sourceMap', 'false']
-  execFileSync(process.execPath, [tsc, ...args], { cwd: root, stdio: 'inherit' })
+  // a fresh output: nothing stale runs if this compile emits less than the last
+  rmSync(out, { recursive: true, force: true })
+  try {
+    execFileSync(process.execPath, [tsc, ...args], { cwd: root, stdio: 'inherit' })
+  } catch (err) {
+    // tsc still emits on type errors (someone's work in progress): run that, saying so
+    if (!existsSync(join(out, 'cli', 'main.js'))) throw err
+    process.stderr.write('bench: tsc reported errors; running the JavaScript it emitted\n')
+  }
   return join(out, 'cli', 'main.js')
 }
 const LATTICE_ENTRY = latticeEntry()
