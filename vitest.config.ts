@@ -8,7 +8,8 @@ export const config = defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     exclude: ['**/node_modules/**', ...SLOW_TESTS],
-    setupFiles: ['./src/polyfills.ts'],
+    // worker-exit: names the file a worker died in (with isolate: false vitest says only "Worker exited unexpectedly")
+    setupFiles: ['./src/polyfills.ts', './test/helpers/worker-exit.ts'],
     // Sized from measurement on a 2-core machine running a second `npm test`: the longest single test
     // (a devnet restart round) took 55 s alone and up to ~2x that under load.
     testTimeout: 180_000,
