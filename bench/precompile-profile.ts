@@ -22,7 +22,7 @@ import { JsonRpcProvider, Wallet } from 'ethers'
 import { startDevnet } from '../src/cli/devnet.ts'
 import { CONSENSUS_PROFILE } from '../src/inference/profile.ts'
 import { dtypeName } from '../src/inference/tensor.ts'
-import { runtimeInit, wireOptions } from '../src/inference/wasm.ts'
+import { runtimeInit, wasmPool, wireOptions } from '../src/inference/wasm.ts'
 import { inlineRuntime } from '../src/inference/wasm-inline.ts'
 import { webSessionOptions, wireToWeb } from '../src/inference/wasm-ort.ts'
 import { abiTensor, deployModel, exampleModel, INFERENCE, inferenceAbi } from '../test/helpers/models.ts'
@@ -33,6 +33,9 @@ const { values } = parseArgs({
     txs: { type: 'string', default: '60' },
     top: { type: 'string', default: '25' },
     call: { type: 'string' },
+    // no sampling profiler: process CPU and wall only (the profiler logs every WebAssembly function of this
+    // thread's 14 MB runtime and each of its tier-ups, which inflates the CPU of a thread that runs wasm)
+    'no-profile': { type: 'boolean', default: false },
     out: { type: 'string' },
   },
 })
@@ -109,7 +112,13 @@ async function profileCalls(name: string): Promise<void> {
       const r = await devnet.node.execute({ from, to, data, gas: 30_000_000n }, devnet.node.chain.head)
       if (r.execResult.exceptionError) throw new Error(`${name}: ${r.execResult.exceptionError.error}`)
     }
-    const web = await inlineRuntime(runtimeInit(CONSENSUS_PROFILE))
+    // the same calldata to an account without code: what eth_call itself costs, without the precompile
+    const eoa = createAddressFromString(`0x${'42'.repeat(20)}`)
+    const plain = async () => {
+      const r = await devnet.node.execute({ from, to: eoa, data, gas: 30_000_000n }, devnet.node.chain.head)
+      if (r.execResult.exceptionError) throw new Error(`plain call: ${r.execResult.exceptionError.error}`)
+    }
+    const web = await inlineRuntime(runtimeInit(CONSENSUS_PROFILE), () => wasmPool(CONSENSUS_PROFILE).compiled())
     if (!web) throw new Error('onnxruntime-web did not start on this thread')
     const bare = await web.InferenceSession.create(m.bytes, webSessionOptions(wireOptions(CONSENSUS_PROFILE)))
     const feeds = Object.fromEntries(
@@ -125,15 +134,16 @@ async function profileCalls(name: string): Promise<void> {
     for (let i = 0; i < 5; i++) {
       await call()
       await runBare()
+      await plain()
     }
     // alternating, CPU of the whole process per op (the machine is shared: wall time is mostly waiting)
-    const cpu: [number[], number[]] = [[], []]
-    const wall: [number[], number[]] = [[], []]
+    const cpu: number[][] = [[], [], []]
+    const wall: number[][] = [[], [], []]
     await session.post('Profiler.enable')
     await session.post('Profiler.setSamplingInterval', { interval: 200 })
     await session.post('Profiler.start')
     for (let i = 0; i < N; i++) {
-      for (const [k, f] of [call, runBare].entries()) {
+      for (const [k, f] of [call, runBare, plain].entries()) {
         const c0 = cpuMs()
         const t0 = performance.now()
         await f()
@@ -148,6 +158,7 @@ async function profileCalls(name: string): Promise<void> {
         `alternating with bare onnxruntime-web runs on this thread\n\n| path | CPU ms (median) | wall ms (median) |\n| --- | ---: | ---: |\n` +
         `| eth_call (node.execute) | ${med(cpu[0]).toFixed(2)} | ${med(wall[0]).toFixed(2)} |\n` +
         `| bare wasm | ${med(cpu[1]).toFixed(2)} | ${med(wall[1]).toFixed(2)} |\n` +
+        `| eth_call of the same calldata to an account without code | ${med(cpu[2]).toFixed(2)} | ${med(wall[2]).toFixed(2)} |\n` +
         `| ratio | ${(med(cpu[0]) / med(cpu[1])).toFixed(3)} | ${(med(wall[0]) / med(wall[1])).toFixed(3)} |`,
     )
     if (values.out) writeFileSync(values.out, JSON.stringify(profile))
@@ -211,25 +222,39 @@ async function main(): Promise<void> {
     }
     // warm-up outside the profile (session, caches)
     for (const raw of signed.slice(0, 10)) await send(raw)
-    await session.post('Profiler.enable')
-    await session.post('Profiler.setSamplingInterval', { interval: 200 })
-    await session.post('Profiler.start')
+    if (!values['no-profile']) {
+      await session.post('Profiler.enable')
+      await session.post('Profiler.setSamplingInterval', { interval: 200 })
+      await session.post('Profiler.start')
+    }
     profiling = true
     const walls: number[] = []
-    for (const raw of signed.slice(10)) {
+    const c0 = cpuMs()
+    let cHalf = c0
+    for (const [i, raw] of signed.slice(10).entries()) {
+      if (i === Math.floor(N / 2)) cHalf = cpuMs()
       const t0 = performance.now()
       await send(raw)
       walls.push(performance.now() - t0)
     }
+    const c1 = cpuMs()
+    const processCpu = (c1 - c0) / N
+    // a one-off cost (a runtime's first compile, tier-up) shows as a first half dearer than the second
+    const halves = [(cHalf - c0) / Math.floor(N / 2), (c1 - cHalf) / (N - Math.floor(N / 2))]
     profiling = false
-    const { profile } = (await session.post('Profiler.stop')) as { profile: Profile }
+    const profile = values['no-profile']
+      ? undefined
+      : ((await session.post('Profiler.stop')) as { profile: Profile }).profile
     walls.sort((a, b) => a - b)
     console.log(
       `node ${process.version}, ${new Date().toISOString()}, load ${loadavg()[0].toFixed(1)}: ${N} iris transactions, ` +
-        `send-to-receipt median ${walls[Math.floor(N / 2)].toFixed(2)} ms (min ${walls[0].toFixed(2)}, max ${walls[N - 1].toFixed(2)})`,
+        `send-to-receipt median ${walls[Math.floor(N / 2)].toFixed(2)} ms (min ${walls[0].toFixed(2)}, max ${walls[N - 1].toFixed(2)}); ` +
+        `process CPU (all threads, the profiler's own work included) ${processCpu.toFixed(2)} ms per transaction ` +
+        `(first half ${halves[0].toFixed(2)}, second half ${halves[1].toFixed(2)})`,
     )
     console.log('\n| chain listener (wall, in the commit) | ms per block |\n| --- | ---: |')
     for (const [name, ms] of listenerMs) console.log(`| ${name} | ${(ms / N).toFixed(3)} |`)
+    if (!profile) return
     if (values.out) writeFileSync(values.out, JSON.stringify(profile))
     summarise(profile, Number(values.top))
   } finally {

@@ -24,7 +24,7 @@ import { startDevnet } from '../src/cli/devnet.ts'
 import { createBareOrtSession, type OrtTensor, toOrtTensor } from '../src/inference/onnx.ts'
 import { CONSENSUS_PROFILE } from '../src/inference/profile.ts'
 import { dtypeName, type Tensor } from '../src/inference/tensor.ts'
-import { runtimeInit, wireOptions } from '../src/inference/wasm.ts'
+import { runtimeInit, wasmPool, wireOptions } from '../src/inference/wasm.ts'
 import { inlineRuntime } from '../src/inference/wasm-inline.ts'
 import { webSessionOptions, wireToWeb } from '../src/inference/wasm-ort.ts'
 import { abiTensor, deployModel, INFERENCE, inferenceAbi } from '../test/helpers/models.ts'
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
       { name: 'edges 128x128', bytes: edges.bytes, inputs: [squareImage(128, 128)] },
     ]
     console.log(`\nnode ${process.version}, ${new Date().toISOString()}, 1-minute load average ${load()}`)
-    const web = await inlineRuntime(runtimeInit(CONSENSUS_PROFILE))
+    const web = await inlineRuntime(runtimeInit(CONSENSUS_PROFILE), () => wasmPool(CONSENSUS_PROFILE).compiled())
     if (!web) throw new Error('onnxruntime-web did not start on this thread')
     console.log(
       '| model | bare wasm ms | bare native ms | precompile call ms | call/bare wasm | call/bare native | transaction ms | tx/bare wasm | gas | load |',

@@ -1,13 +1,11 @@
 // The consensus runtime on the calling thread, for runs too small to be worth a worker round trip. An iris
 // inference takes ~0.1 ms; handing it to a worker thread costs 1-5 ms of posting, waking and transferring
-// on a loaded machine. The same pinned `.wasm` bytes (hashed here as the pool hashes them), the same session
+// on a loaded machine. The module the worker pool compiled from the pinned `.wasm` bytes, the same session
 // options and the same conversions (wasm-ort.ts) run here, so the outputs are byte-identical to the worker's.
 //
 // What a worker gives and this does not: a run here blocks the JS thread and cannot be abandoned at an RPC
 // deadline. So only a call whose static cost (gas, known before the run) says it is tiny comes here (the
 // caller decides: RunOpts.inline), and only models up to INLINE_MAX_MODEL_BYTES get a session here.
-import { createHash } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
 import type * as Ort from 'onnxruntime-web'
 import { InferenceRunError, WorkerPoolError } from './errors.ts'
 import { isInstanceFailure, type WireSessionOptions, type WireTensor, type WorkerInit } from './wasm-wire.ts'
@@ -36,29 +34,22 @@ interface Runtime {
 // one onnxruntime-web per process: its WebAssembly instance is initialised once, with the first pin used
 let runtime: Runtime | undefined
 
-async function startRuntime(init: WorkerInit): Promise<typeof Ort> {
+async function startRuntime(init: WorkerInit, module: Promise<object>): Promise<typeof Ort> {
   // loaded on first use: a node whose models all run in workers never loads onnxruntime-web on this thread
-  const ort = await import('onnxruntime-web')
+  const [ort, helpers, compiled] = await Promise.all([import('onnxruntime-web'), import('./wasm-ort.ts'), module])
   if (ort.env.versions.web !== init.version) {
     throw new WorkerPoolError(`onnxruntime-web ${ort.env.versions.web} is loaded, the profile pins ${init.version}`)
   }
-  const bytes = new Uint8Array(await readFile(init.wasmPath))
-  const got = createHash('sha256').update(bytes).digest('hex')
-  if (got !== init.sha256)
-    throw new WorkerPoolError(`${init.wasmPath} has sha256 ${got}, the profile pins ${init.sha256}`)
-  ort.env.logLevel = 'fatal'
-  ort.env.wasm.numThreads = init.numThreads
-  ort.env.wasm.proxy = false
-  // the bytes just hashed are the bytes instantiated (onnxruntime-web would otherwise read the file itself)
-  ort.env.wasm.wasmBinary = bytes
+  // the module the pool compiled from the bytes it hashed: the bytes checked are the bytes run, compiled once
+  helpers.useCompiledModule(compiled, init.numThreads)
   return ort
 }
 
 /** The calling thread's runtime for `init`'s pin, or undefined (another pin started here, or it broke). */
-function runtimeFor(init: WorkerInit): Runtime | undefined {
+function runtimeFor(init: WorkerInit, module: () => Promise<object>): Runtime | undefined {
   runtime ??= {
     sha256: init.sha256,
-    ort: startRuntime(init),
+    ort: startRuntime(init, module()),
     helpers: import('./wasm-ort.ts'),
     broken: false,
   }
@@ -73,8 +64,8 @@ function runtimeFor(init: WorkerInit): Runtime | undefined {
  * it does not start). Benchmarks take their bare same-runtime baseline from it: whoever first creates a
  * session on a thread fixes that thread's runtime set-up, so it must be this function.
  */
-export async function inlineRuntime(init: WorkerInit): Promise<typeof Ort | undefined> {
-  const rt = runtimeFor(init)
+export async function inlineRuntime(init: WorkerInit, module: () => Promise<object>): Promise<typeof Ort | undefined> {
+  const rt = runtimeFor(init, module)
   return rt ? rt.ort.catch(() => undefined) : undefined
 }
 
@@ -91,11 +82,12 @@ export function inlineRuns(): number {
  */
 export async function openInlineSession(
   init: WorkerInit,
+  module: () => Promise<object>,
   model: Uint8Array,
   options: WireSessionOptions,
 ): Promise<InlineSession | undefined> {
   if (model.byteLength > INLINE_MAX_MODEL_BYTES) return undefined
-  const rt = runtimeFor(init)
+  const rt = runtimeFor(init, module)
   if (!rt) return undefined
   try {
     const [ort, { ortMessage, runWeb, webSessionOptions }] = await Promise.all([rt.ort, rt.helpers])

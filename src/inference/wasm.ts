@@ -117,7 +117,7 @@ export async function createWasmSession(
   const inlineSession = (): InlineSession | undefined => {
     if (inline || inlineOpening) return inline
     inlineOpening = true
-    void openInlineSession(runtimeInit(profile), model, options).then((s) => {
+    void openInlineSession(runtimeInit(profile), () => pool.compiled(), model, options).then((s) => {
       if (disposed) void s?.release().catch(() => {})
       else inline = s
     })

@@ -229,8 +229,8 @@ export class WorkerPool {
     return slot
   }
 
-  /** The pinned `.wasm` compiled once per pool, from bytes whose sha256 is the profile's. */
-  private compiled(): Promise<object> {
+  /** The pinned `.wasm` compiled once per pool, from bytes whose sha256 is the profile's (a WebAssembly.Module). */
+  compiled(): Promise<object> {
     this.module ??= (async () => {
       const { wasmPath, sha256 } = this.init
       const bytes = await readFile(wasmPath)

@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads'
 import * as ort from 'onnxruntime-web'
 import { graphIO } from './graph-io.ts'
 import type { ValueInfo } from './validate.ts'
-import { ortMessage, runWeb, webMetadata, webSessionOptions } from './wasm-ort.ts'
+import { ortMessage, runWeb, useCompiledModule, webMetadata, webSessionOptions } from './wasm-ort.ts'
 import { transferables, type WorkerInit, type WorkerRequest, type WorkerResponse } from './wasm-wire.ts'
 
 const port = parentPort
@@ -72,39 +72,11 @@ interface WorkerStart {
   module: object
 }
 
-// onnxruntime-web hands Emscripten a copy of `wasmBinary`, which Emscripten passes to WebAssembly.instantiate:
-// these bytes mark that call, which instantiates the shared module instead of compiling 14 MB once more
-// (seconds on a loaded machine: a worker replaced after an abandoned run is ready that much sooner)
-const MARK = new TextEncoder().encode('lattice: instantiate the shared module')
-const isMark = (src: unknown): boolean =>
-  src instanceof Uint8Array && src.length === MARK.length && src.every((b, i) => b === MARK[i])
-
-/** The part of the WebAssembly global this file needs (the project's TypeScript libs do not declare it). */
-interface WasmApi {
-  Module: abstract new (...args: never[]) => object
-  instantiate(src: unknown, imports?: object): Promise<unknown>
-}
-const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly
-
-function useSharedModule(module: object): void {
-  const instantiate = wasmApi.instantiate.bind(wasmApi)
-  wasmApi.instantiate = (src: unknown, imports?: object) => {
-    if (!isMark(src)) return instantiate(src, imports)
-    // given a module, instantiate answers the instance alone; Emscripten expects {module, instance} here
-    return instantiate(module, imports).then((instance) => ({ module, instance }))
-  }
-}
-
 async function start({ module }: WorkerStart): Promise<void> {
-  if (!(module instanceof wasmApi.Module)) throw new TypeError('the pool sent no compiled module')
   const version = ort.env.versions.web
   if (version !== init.version)
     throw new TypeError(`onnxruntime-web ${version} is loaded, the profile pins ${init.version}`)
-  ort.env.logLevel = 'fatal'
-  ort.env.wasm.numThreads = init.numThreads
-  ort.env.wasm.proxy = false
-  useSharedModule(module)
-  ort.env.wasm.wasmBinary = MARK
+  useCompiledModule(module, init.numThreads)
 }
 
 port.once('message', (first: WorkerStart) =>

@@ -54,12 +54,14 @@ export const INFERENCE_LIMITS = {
 } as const
 
 /**
- * A run priced at most this much gas runs on the calling thread instead of a worker (RunOpts.inline): iris,
- * 32k gas, takes ~0.1 ms, the worker round trip 1-5 ms. Not a consensus constant: outputs are byte-identical
- * either way; gas bounds the run's time (ppocr-cls: ~4 µs per 1,000 gas here), and a run on the calling
- * thread is not abandoned at an RPC deadline, so the bound keeps such runs well under a millisecond.
+ * A run priced at most this much gas may run on the calling thread instead of a worker (RunOpts.inline;
+ * src/inference/wasm-inline.ts). Not a consensus constant: outputs are byte-identical either way. Off (0) for
+ * now: measured with iris (32k gas) it saved 1.2-1.6 ms of process CPU per eth_call, but per automined
+ * transaction the steady state was the same within noise (26.6 vs 26.0, 25.2 vs 29.1 ms CPU) and the first
+ * ~80 inline runs of a process cost ~2 s of CPU more (first half 53-58 vs 30-35 ms per transaction), which a
+ * devnet test suite, starting many short-lived nodes, would pay every time. 100_000n turns it on.
  */
-export const INLINE_RUN_MAX_GAS = 100_000n
+export const INLINE_RUN_MAX_GAS = 0n
 
 /**
  * Gas for a call: `graphGas` is the execution gas of its run(s) from the FLOP counter (FlopReport.gas: weighted
