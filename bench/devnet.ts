@@ -6,11 +6,11 @@
  * operation (/proc/<pid>/stat), which load on a shared machine disturbs far less than wall time. Everything is compiled and signed before any node starts:
  * work between a node's first reply and the first request let keep-alive sockets close (UND_ERR_SOCKET).
  *
- *   npm run bench:devnet [-- --rounds 6 --calls 500 --long --port-base 28600 --iris 20 --from dist --only lattice]
+ *   npm run bench:devnet [-- --rounds 6 --calls 500 --long --wait-each --port-base 28600 --iris 20 --from dist --only lattice]
  *
  * `--from dist` (default) compiles src/ with tsc into .tmp-bench-dist/ first and runs the devnet from that
  * JavaScript, as `lattice` runs after `npm run build`; `--from src` runs the TypeScript through tsx (bin/lattice.js
- * without a build). `--only lattice` skips anvil (A/B runs of lattice alone; no ratios).
+ * without a build). `--only lattice` skips anvil (A/B runs of lattice alone; no ratios); `--only anvil` the other way.
  *
  * Default: transfers over blocks 1–500. `--long`: 3,000 transfers, blocks 1–500 and 2,500–3,000 reported
  * apart (anvil slows as its chain grows). The iris inference-transaction stream runs on lattice only.
@@ -40,10 +40,20 @@ const { values } = parseArgs({
     'port-base': { type: 'string', default: '28600' },
     from: { type: 'string', default: 'dist' },
     only: { type: 'string' },
+    'wait-each': { type: 'boolean', default: false },
   },
 })
 if (values.from !== 'dist' && values.from !== 'src') throw new Error('--from is dist or src')
-const TARGETS: Target['name'][] = values.only === 'lattice' ? ['lattice'] : ['lattice', 'anvil']
+if (values.only !== undefined && values.only !== 'lattice' && values.only !== 'anvil')
+  throw new Error('--only lattice|anvil')
+const TARGETS: Target['name'][] = values.only ? [values.only as Target['name']] : ['lattice', 'anvil']
+/**
+ * `--wait-each`: every transfer waits for its receipt before the next is sent (what a test suite's `tx.wait()`
+ * does). Without it transfers are sent back to back and only a window's last receipt is awaited; anvil 1.7.1 then
+ * leaves transactions pending for good once its chain is ~2,000 blocks long (23 stuck in its pool after 2,500
+ * back-to-back sends, `txpool_status`), so `--long` needs this mode.
+ */
+const WAIT_EACH = values['wait-each'] === true
 const ROUNDS = Number(values.rounds)
 const CALLS = Number(values.calls)
 const TRANSFERS = values.long ? 3000 : 500
@@ -229,6 +239,7 @@ async function measure(t: Target): Promise<Figures> {
       c0 = cpuMs(t)
     }
     prev = await rpc(t.url, 'eth_sendRawTransaction', [raws[i]])
+    if (WAIT_EACH) await receiptSoon(t.url, prev)
     const closes = WINDOWS.find((w) => w[2] === i + 1)
     if (closes) {
       await receipt(t.url, prev)
@@ -245,6 +256,16 @@ async function measure(t: Target): Promise<Figures> {
   await timeLoop(t, out, 'eth_chainId', CALLS, () => rpc(t.url, 'eth_chainId'))
   if (t.name === 'lattice' && IRIS > 0) out['iris inference transaction'] = await irisStream(t, chainId)
   return out
+}
+
+/** A receipt polled without the 20 ms sleeps of `receipt` (both nodes answer an automined one at once). */
+async function receiptSoon(url: string, hash: string): Promise<void> {
+  const deadline = Date.now() + 180_000
+  while (Date.now() < deadline) {
+    if (await rpc(url, 'eth_getTransactionReceipt', [hash])) return
+    await new Promise((r) => setImmediate(r))
+  }
+  throw new Error(`timed out waiting for receipt ${hash}`)
 }
 
 /** Median ms of pre-signed iris `infer` transactions to the precompile, each to its receipt. */
@@ -311,7 +332,8 @@ async function main(): Promise<void> {
   console.log(
     `\nnode ${process.version}, ${new Date().toISOString()}, ${ROUNDS} alternating rounds, from ${values.from}`,
   )
-  if (runs.anvil.length === 0) return latticeOnly(runs.lattice, rows)
+  if (runs.anvil.length === 0) return oneTarget('lattice', runs.lattice, rows)
+  if (runs.lattice.length === 0) return oneTarget('anvil', runs.anvil, rows)
   console.log(
     `chain length at the end: lattice ${runs.lattice[0].chainLength}, anvil ${runs.anvil[0].chainLength}; ` +
       `first transfer in block ${runs.lattice[0].firstTransferBlock} / ${runs.anvil[0].firstTransferBlock}; ` +
@@ -336,11 +358,12 @@ async function main(): Promise<void> {
   }
 }
 
-/** `--only lattice`: lattice's figures alone. */
-function latticeOnly(runs: Figures[], rows: string[]): void {
+/** `--only lattice|anvil`: one target's figures alone. */
+function oneTarget(name: Target['name'], runs: Figures[], rows: string[]): void {
   console.log(`chain length at the end: ${runs[0].chainLength}; first transfer in block ${runs[0].firstTransferBlock}`)
-  console.log('| workload (ms per op) | lattice median (spread) |\n| --- | ---: |')
-  for (const row of [...rows, ...rows.map((r) => `cpu: ${r}`), ...(IRIS > 0 ? ['iris inference transaction'] : [])]) {
+  console.log(`| workload (ms per op) | ${name} median (spread) |\n| --- | ---: |`)
+  const iris = IRIS > 0 && name === 'lattice' ? ['iris inference transaction'] : []
+  for (const row of [...rows, ...rows.map((r) => `cpu: ${r}`), ...iris]) {
     const xs = runs.map((f) => f[row])
     console.log(`| ${row} | ${fmt(median(xs))} (${spread(xs)}) |`)
   }
