@@ -8,6 +8,8 @@
  *     validation, FLOP lookup, run, ABI encode), as eth_call and block execution run it;
  *   - "tx": a signed transaction over HTTP to the devnet until its receipt (adds JSON-RPC, the txpool and
  *     producing a whole block: state root, receipts trie, LevelDB writes).
+ * The bare runs, a plain eth_call (the same calldata to an account without code) and the precompile call
+ * alternate op by op; wall and process CPU (every thread, so the worker's run is counted) per op.
  * Also inferBatch over 16 inputs against 16 separate infer calls (gas and time). Each figure is a median with
  * its 10th-90th percentile spread; the load column is the 1-minute load average after the row.
  *
@@ -32,6 +34,8 @@ import { abiTensor, deployModel, INFERENCE, inferenceAbi } from '../test/helpers
 /** Pre-signed transactions timed per model (one block each). */
 const TX_SAMPLES = 15
 
+const EOA = createAddressFromString(`0x${'42'.repeat(20)}`)
+
 /** Median of samples and their spread (10th-90th percentile). */
 interface Timing {
   median: number
@@ -49,15 +53,52 @@ function timing(xs: number[]): Timing {
 const fmt = (t: Timing) => `${t.median.toFixed(2)} (${t.p10.toFixed(2)}–${t.p90.toFixed(2)})`
 const load = () => loadavg()[0].toFixed(1)
 
-async function timeMany(f: () => Promise<unknown>, minRuns: number, budgetMs: number): Promise<Timing> {
+/** Process CPU (every thread: a worker's run included), ms. */
+const cpuNow = (): number => {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1000
+}
+
+/** Wall and process-CPU timings of `f` (CPU is what to compare on a shared machine: wall is mostly waiting). */
+async function timeBoth(
+  f: () => Promise<unknown>,
+  minRuns: number,
+  budgetMs: number,
+): Promise<Timing & { cpu: Timing }> {
   const samples: number[] = []
+  const cpu: number[] = []
   const deadline = performance.now() + budgetMs
   while (samples.length < minRuns || (performance.now() < deadline && samples.length < 200 && budgetMs > 0)) {
+    const c0 = cpuNow()
     const t0 = process.hrtime.bigint()
     await f()
     samples.push(Number(process.hrtime.bigint() - t0) / 1e6)
+    cpu.push(cpuNow() - c0)
   }
-  return timing(samples)
+  return { ...timing(samples), cpu: timing(cpu) }
+}
+
+const timeMany = timeBoth
+
+/** Timings of each of `fs`, run in turn op by op (at least `minRuns` rounds, more while `budgetMs` lasts). */
+async function alternate(
+  fs: (() => Promise<unknown>)[],
+  minRuns: number,
+  budgetMs: number,
+): Promise<(Timing & { cpu: Timing })[]> {
+  const wall: number[][] = fs.map(() => [])
+  const cpu: number[][] = fs.map(() => [])
+  const deadline = performance.now() + budgetMs
+  for (let round = 0; round < minRuns || (performance.now() < deadline && round < 200); round++) {
+    for (const [k, f] of fs.entries()) {
+      const c0 = cpuNow()
+      const t0 = process.hrtime.bigint()
+      await f()
+      wall[k].push(Number(process.hrtime.bigint() - t0) / 1e6)
+      cpu[k].push(cpuNow() - c0)
+    }
+  }
+  return fs.map((_, k) => ({ ...timing(wall[k]), cpu: timing(cpu[k]) }))
 }
 
 async function main(): Promise<void> {
@@ -87,6 +128,7 @@ async function main(): Promise<void> {
       '| model | bare wasm ms | bare native ms | precompile call ms | call/bare wasm | call/bare native | transaction ms | tx/bare wasm | gas | load |',
     )
     console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
+    const cpuRows: string[] = []
     for (const c of cases) {
       const { modelId } = await deployModel(devnet.store, wallet, c.bytes, { name: c.name })
       const data = inferenceAbi.encodeFunctionData('infer', [modelId, c.inputs.map(abiTensor)])
@@ -111,18 +153,16 @@ async function main(): Promise<void> {
         await runWeb()
         await devnet.node.execute({ from, to, data: bytes, gas: 16_000_000n }, devnet.node.chain.head)
       }
-      const bareMs = await timeMany(() => bare.run(feeds), 5, 2000)
-      const webMs = await timeMany(runWeb, 5, 2000)
       let gasUsed = 0n
-      const callMs = await timeMany(
-        async () => {
-          const r = await devnet.node.execute({ from, to, data: bytes, gas: 16_000_000n }, devnet.node.chain.head)
-          if (r.execResult.exceptionError) throw new Error(`${c.name}: ${r.execResult.exceptionError.error}`)
-          gasUsed = r.totalGasSpent
-        },
-        5,
-        2000,
-      )
+      const call = async () => {
+        const r = await devnet.node.execute({ from, to, data: bytes, gas: 16_000_000n }, devnet.node.chain.head)
+        if (r.execResult.exceptionError) throw new Error(`${c.name}: ${r.execResult.exceptionError.error}`)
+        gasUsed = r.totalGasSpent
+      }
+      // the same calldata to an account without code: what eth_call itself costs, the precompile aside
+      const plain = () => devnet.node.execute({ from, to: EOA, data: bytes, gas: 16_000_000n }, devnet.node.chain.head)
+      // the four paths alternate op by op, so that the machine's drift hits them alike
+      const [bareMs, webMs, plainMs, callMs] = await alternate([() => bare.run(feeds), runWeb, plain, call], 8, 8000)
       // pre-signed, so that client-side signing is not timed (as in bench/devnet.ts)
       const gasLimit = (gasUsed * 12n) / 10n
       let nonce = await provider.getTransactionCount(wallet.address, 'latest')
@@ -155,7 +195,20 @@ async function main(): Promise<void> {
       console.log(
         `| ${c.name} | ${fmt(webMs)} | ${fmt(bareMs)} | ${fmt(callMs)} | ${(callMs.median / w).toFixed(3)} | ${(callMs.median / b).toFixed(3)} | ${fmt(txMs)} | ${(txMs.median / w).toFixed(3)} | ${gasUsed} | ${load()} |`,
       )
+      const wc = webMs.cpu.median
+      cpuRows.push(
+        `| ${c.name} | ${fmt(webMs.cpu)} | ${fmt(callMs.cpu)} | ${fmt(plainMs.cpu)} | ${(callMs.cpu.median / wc).toFixed(3)} | ${((callMs.cpu.median - plainMs.cpu.median) / wc).toFixed(3)} | ${fmt(txMs.cpu)} |`,
+      )
     }
+
+    console.log(
+      '\nProcess CPU per op (all threads), ms: the precompile call against the bare wasm run, and without what eth_call itself costs (the same calldata sent to an account without code)\n',
+    )
+    console.log(
+      '| model | bare wasm CPU | precompile call CPU | plain eth_call CPU | call/bare wasm | (call − plain eth_call)/bare wasm | transaction CPU |',
+    )
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |')
+    for (const r of cpuRows) console.log(r)
 
     // inferBatch(16) vs 16 x infer, in one call each
     const { modelId } = await deployModel(devnet.store, wallet, edges.bytes, { name: 'edges-batch' })
