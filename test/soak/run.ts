@@ -11,7 +11,7 @@
 import '../../src/polyfills.ts'
 import type { ChildProcess } from 'node:child_process'
 import { execFileSync, spawn } from 'node:child_process'
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -85,6 +85,9 @@ function cli(args: string[]): any {
 
 let child: ChildProcess | undefined
 let output = ''
+/** When the running node process was spawned, and its index (0 for the first): what each RSS sample is charged to. */
+let spawnedAt = 0
+let spawned = -1
 
 async function startNode(datadir: string, port: number, metricsPort: number): Promise<number> {
   const t0 = performance.now()
@@ -95,6 +98,10 @@ async function startNode(datadir: string, port: number, metricsPort: number): Pr
   const nodeArgs = (process.env.LATTICE_SOAK_NODE_ARGS ?? '').split(' ').filter(Boolean)
   const c = spawn(process.execPath, [...nodeArgs, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
   child = c
+  // from the spawn, not from when it answers: samples of a starting process are its own (before, the ~20 s of a
+  // restart were charged to the killed process, at its last head, as if its RSS had fallen there)
+  spawnedAt = performance.now()
+  spawned++
   const keep = (d: Buffer) => {
     output = (output + d).slice(-20_000)
   }
@@ -208,18 +215,15 @@ async function main(): Promise<number> {
   url = `http://127.0.0.1:${port}`
   const t0 = performance.now()
   const failures: string[] = []
-  let startedAt = performance.now()
   let lastHead = 0
   const sampler = setInterval(() => {
     if (!child?.pid || child.exitCode !== null) return
     const bytes = rssOf(child.pid)
     // a process that is exiting reads 0: not a sample
-    if (bytes > 0)
-      rss.push({ head: lastHead, bytes, sinceStart: performance.now() - startedAt, process: restarts.length })
+    if (bytes > 0) rss.push({ head: lastHead, bytes, sinceStart: performance.now() - spawnedAt, process: spawned })
   }, 1000)
   try {
     restarts.push(await startNode(datadir, port, metricsPort))
-    startedAt = performance.now()
     const accounts: string[] = (await call('eth_accounts')).result
     const deployer = accounts[0] as string
     // three senders per tick, a different three for each of the (up to) three ticks in flight: a sender never
@@ -307,7 +311,6 @@ async function main(): Promise<number> {
         const pendingBefore = unresolved.size
         await stopNode('SIGKILL')
         const ms = await startNode(datadir, port, metricsPort)
-        startedAt = performance.now()
         restarts.push(ms)
         // every acknowledged transaction is mined or still pending after the kill
         for (const hash of unresolved) {
@@ -337,6 +340,10 @@ async function main(): Promise<number> {
     // export / import: the same head and state root
     const finalHead = await head()
     const block = (await call('eth_getBlockByNumber', [`0x${finalHead.toString(16)}`, false])).result
+    // a node shutting down frees memory: not a sample of the run
+    clearInterval(sampler)
+    // LATTICE_SOAK_RSS_OUT: the RSS samples as JSON, for a closer look
+    if (process.env.LATTICE_SOAK_RSS_OUT) writeFileSync(process.env.LATTICE_SOAK_RSS_OUT, JSON.stringify(rss))
     const termMs = await stopNode('SIGTERM')
     if (termMs === undefined) failures.push('the node did not exit within 30 s of SIGTERM (killed)')
     const file = join(copy, 'blocks.rlp')
