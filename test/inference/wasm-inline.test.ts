@@ -11,6 +11,7 @@ import { DType, type Tensor } from '../../src/inference/tensor.ts'
 import { closeWasmPools } from '../../src/inference/wasm.ts'
 import { INLINE_MAX_MODEL_BYTES, inlineRuns } from '../../src/inference/wasm-inline.ts'
 import { RunAbandonedError } from '../../src/inference/worker-pool.ts'
+import { loopModel } from './helpers/loop-model.ts'
 
 afterAll(() => closeWasmPools())
 
@@ -45,45 +46,6 @@ function nanModel(): Uint8Array {
     nodes: [
       { op: 'Div', inputs: ['x', 'x'], outputs: ['q'] },
       { op: 'Mul', inputs: ['x', 'half'], outputs: ['h'] },
-    ],
-  })
-}
-
-/** A Loop whose trip count is an input: as long as the caller likes, for a tiny model. */
-function loopModel(): Uint8Array {
-  return buildModel({
-    inputs: [
-      { name: 'trips', elemType: ElemType.int64, shape: [] },
-      { name: 'x', elemType: ElemType.float32, shape: [1] },
-    ],
-    outputs: [{ name: 'y', elemType: ElemType.float32, shape: [1] }],
-    initializers: [{ name: 'cond', elemType: ElemType.bool, dims: [], data: new Uint8Array([1]) }],
-    nodes: [
-      {
-        op: 'Loop',
-        inputs: ['trips', 'cond', 'x'],
-        outputs: ['y'],
-        attrs: {
-          body: {
-            g: {
-              name: 'body',
-              inputs: [
-                { name: 'i', elemType: ElemType.int64, shape: [] },
-                { name: 'c', elemType: ElemType.bool, shape: [] },
-                { name: 'acc', elemType: ElemType.float32, shape: [1] },
-              ],
-              outputs: [
-                { name: 'c_out', elemType: ElemType.bool, shape: [] },
-                { name: 'acc_out', elemType: ElemType.float32, shape: [1] },
-              ],
-              nodes: [
-                { op: 'Identity', inputs: ['c'], outputs: ['c_out'] },
-                { op: 'Add', inputs: ['acc', 'x'], outputs: ['acc_out'] },
-              ],
-            },
-          },
-        },
-      },
     ],
   })
 }

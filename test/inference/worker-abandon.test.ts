@@ -2,51 +2,12 @@
 // which is replaced; the slot's sessions load again in the replacement and what was queued behind goes on.
 import { afterAll, describe, expect, it } from 'vitest'
 import { buildIrisModel } from '../../examples/models/iris.ts'
-import { buildModel, ElemType } from '../../src/inference/builder.ts'
 import { CONSENSUS_PROFILE } from '../../src/inference/profile.ts'
 import { withRunDeadline } from '../../src/inference/run-deadline.ts'
 import { checkRuntime } from '../../src/inference/wasm-check.ts'
 import type { WireTensor } from '../../src/inference/wasm-wire.ts'
 import { RunAbandonedError, WorkerPool } from '../../src/inference/worker-pool.ts'
-
-/** A Loop whose trip count is an input: y = x + x + ... (trips times). */
-function loopModel(): Uint8Array {
-  return buildModel({
-    inputs: [
-      { name: 'trips', elemType: ElemType.int64, shape: [] },
-      { name: 'x', elemType: ElemType.float32, shape: [1] },
-    ],
-    outputs: [{ name: 'y', elemType: ElemType.float32, shape: [1] }],
-    initializers: [{ name: 'cond', elemType: ElemType.bool, dims: [], data: new Uint8Array([1]) }],
-    nodes: [
-      {
-        op: 'Loop',
-        inputs: ['trips', 'cond', 'x'],
-        outputs: ['y'],
-        attrs: {
-          body: {
-            g: {
-              name: 'body',
-              inputs: [
-                { name: 'i', elemType: ElemType.int64, shape: [] },
-                { name: 'c', elemType: ElemType.bool, shape: [] },
-                { name: 'acc', elemType: ElemType.float32, shape: [1] },
-              ],
-              outputs: [
-                { name: 'c_out', elemType: ElemType.bool, shape: [] },
-                { name: 'acc_out', elemType: ElemType.float32, shape: [1] },
-              ],
-              nodes: [
-                { op: 'Identity', inputs: ['c'], outputs: ['c_out'] },
-                { op: 'Add', inputs: ['acc', 'x'], outputs: ['acc_out'] },
-              ],
-            },
-          },
-        },
-      },
-    ],
-  })
-}
+import { loopModel } from './helpers/loop-model.ts'
 
 const OPTS = {
   executionMode: 'sequential',
