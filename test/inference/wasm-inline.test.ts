@@ -3,7 +3,6 @@
 // at their RPC deadline.
 import { afterAll, describe, expect, it } from 'vitest'
 import { exampleModels, pattern, squareImage } from '../../examples/models/index.ts'
-import { buildModel, ElemType } from '../../src/inference/builder.ts'
 import { InferenceRunError } from '../../src/inference/errors.ts'
 import { createConsensusSession, type OnnxSession } from '../../src/inference/onnx.ts'
 import { withRunDeadline } from '../../src/inference/run-deadline.ts'
@@ -11,7 +10,7 @@ import { DType, type Tensor } from '../../src/inference/tensor.ts'
 import { closeWasmPools } from '../../src/inference/wasm.ts'
 import { INLINE_MAX_MODEL_BYTES, inlineRuns } from '../../src/inference/wasm-inline.ts'
 import { RunAbandonedError } from '../../src/inference/worker-pool.ts'
-import { loopModel } from './helpers/loop-model.ts'
+import { loopModel, nanModel } from './helpers/models.ts'
 
 afterAll(() => closeWasmPools())
 
@@ -32,22 +31,6 @@ async function runInline(s: OnnxSession, inputs: Tensor[], outputDecimals?: numb
     if (Date.now() > deadline) throw new Error('the calling thread never ran it')
     await new Promise((r) => setTimeout(r, 50))
   }
-}
-
-/** A model whose outputs carry NaNs with payloads, negative NaNs and denormals. */
-function nanModel(): Uint8Array {
-  return buildModel({
-    inputs: [{ name: 'x', elemType: ElemType.float32, shape: [4] }],
-    outputs: [
-      { name: 'q', elemType: ElemType.float32, shape: [4] },
-      { name: 'h', elemType: ElemType.float32, shape: [4] },
-    ],
-    initializers: [{ name: 'half', elemType: ElemType.float32, dims: [], data: new Float32Array([0.5]) }],
-    nodes: [
-      { op: 'Div', inputs: ['x', 'x'], outputs: ['q'] },
-      { op: 'Mul', inputs: ['x', 'half'], outputs: ['h'] },
-    ],
-  })
 }
 
 const trips = (n: number): Tensor => ({

@@ -8,6 +8,7 @@ import { DType, type Tensor, tensorFromValues } from '../../src/inference/tensor
 import { closeWasmPools, wasmPool } from '../../src/inference/wasm.ts'
 import { checkRuntime, wasmRuntimeFiles } from '../../src/inference/wasm-check.ts'
 import { WorkerPool } from '../../src/inference/worker-pool.ts'
+import { nanModel } from './helpers/models.ts'
 
 afterAll(() => closeWasmPools())
 
@@ -106,18 +107,7 @@ describe('consensus runtime (onnxruntime-web in worker threads)', () => {
   })
 
   it('canonicalises NaN outputs to one bit pattern and keeps denormals', async () => {
-    const model = buildModel({
-      inputs: [{ name: 'x', elemType: ElemType.float32, shape: [4] }],
-      outputs: [
-        { name: 'q', elemType: ElemType.float32, shape: [4] },
-        { name: 'h', elemType: ElemType.float32, shape: [4] },
-      ],
-      initializers: [{ name: 'half', elemType: ElemType.float32, dims: [], data: new Float32Array([0.5]) }],
-      nodes: [
-        { op: 'Div', inputs: ['x', 'x'], outputs: ['q'] },
-        { op: 'Mul', inputs: ['x', 'half'], outputs: ['h'] },
-      ],
-    })
+    const model = nanModel()
     const s = await createConsensusSession({ model })
     // 0, a NaN with a payload, a negative NaN, the smallest normal float32
     const [q, h] = await s.run([f32('x', [4], [0, 0x7f800001, 0xffc12345, 0x00800000])])

@@ -7,7 +7,7 @@ import { withRunDeadline } from '../../src/inference/run-deadline.ts'
 import { checkRuntime } from '../../src/inference/wasm-check.ts'
 import type { WireTensor } from '../../src/inference/wasm-wire.ts'
 import { RunAbandonedError, WorkerPool } from '../../src/inference/worker-pool.ts'
-import { loopModel } from './helpers/loop-model.ts'
+import { loopModel } from './helpers/models.ts'
 
 const OPTS = {
   executionMode: 'sequential',

@@ -1,5 +1,5 @@
-// A Loop model whose trip count is an input: a run as long as the caller likes, for a tiny model (the tests of
-// RPC-path deadlines and of where runs go).
+// Small models built in code for the runtime tests: a Loop whose length the caller picks (RPC-path deadlines, where
+// runs go) and one whose outputs carry NaN payloads and denormals (canonical output bits).
 import { buildModel, ElemType } from '../../../src/inference/builder.ts'
 
 /** A Loop whose trip count is an input: y = x + x + ... (trips times). */
@@ -37,6 +37,22 @@ export function loopModel(): Uint8Array {
           },
         },
       },
+    ],
+  })
+}
+
+/** Outputs q = x / x and h = x * 0.5: NaNs with payloads and signs from 0 and NaN inputs, denormals kept. */
+export function nanModel(): Uint8Array {
+  return buildModel({
+    inputs: [{ name: 'x', elemType: ElemType.float32, shape: [4] }],
+    outputs: [
+      { name: 'q', elemType: ElemType.float32, shape: [4] },
+      { name: 'h', elemType: ElemType.float32, shape: [4] },
+    ],
+    initializers: [{ name: 'half', elemType: ElemType.float32, dims: [], data: new Float32Array([0.5]) }],
+    nodes: [
+      { op: 'Div', inputs: ['x', 'x'], outputs: ['q'] },
+      { op: 'Mul', inputs: ['x', 'half'], outputs: ['h'] },
     ],
   })
 }
