@@ -81,7 +81,6 @@ export async function inferBatch(
     charge.gas -= a.counter.countGas
   }
   // sequential: every item's FLOPs are counted before the first run
-  let flops = 0n
   let graphGas = 0n
   let outBytes = 0
   const itemFlops: bigint[] = []
@@ -89,7 +88,6 @@ export async function inferBatch(
     const report = await flopReport(entry, a, shapesOf(item), pay)
     capOutputs(a, report, outputDecimals)
     itemFlops.push(BigInt(report.flops))
-    flops += BigInt(report.flops)
     graphGas += BigInt(report.gas)
     outBytes += outputBytes(a, report, outputDecimals)
   }

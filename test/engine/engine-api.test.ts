@@ -6,7 +6,7 @@ import { createChainCommon } from '../../src/chain/genesis.ts'
 import { signJwt } from '../../src/engine/jwt.ts'
 import { ADDR1, KEY0, rpc } from '../helpers/devnet.ts'
 import type { EngineNode } from '../helpers/engine.ts'
-import { attributes, produceBlock, startEngineNode, ZERO_HASH } from '../helpers/engine.ts'
+import { attributes, startEngineNode, ZERO_HASH } from '../helpers/engine.ts'
 
 describe('Engine API (Osaka chain)', () => {
   let n: EngineNode
