@@ -8,7 +8,7 @@
  *
  *   npm run bench:devnet [-- --rounds 6 --calls 500 --long --wait-each --port-base 28600 --iris 20 --from dist --only lattice]
  *
- * `--from dist` (default) compiles src/ with tsc into .tmp-bench-dist/ first and runs the devnet from that
+ * `--from dist` (default) compiles src/ with tsc into .tmp-bench-dist-<port base>/ first and runs the devnet from that
  * JavaScript, as `lattice` runs after `npm run build`; `--from src` runs the TypeScript through tsx (bin/lattice.js
  * without a build). `--only lattice` skips anvil (A/B runs of lattice alone; no ratios); `--only anvil` the other way.
  *
@@ -170,7 +170,8 @@ function signTransfers(chainId: bigint): string[] {
 function latticeEntry(): string {
   const root = new URL('..', import.meta.url).pathname
   if (values.from === 'src') return join(root, 'bin', 'lattice.js')
-  const out = join(root, '.tmp-bench-dist')
+  // one folder per port base: two benches at once (different --port-base) do not compile over each other
+  const out = join(root, `.tmp-bench-dist-${PORT_BASE}`)
   const tsc = require.resolve('typescript/bin/tsc')
   const args = ['-p', 'tsconfig.build.json', '--outDir', out, '--declaration', 'false', '--sourceMap', 'false']
   // a fresh output: nothing stale runs if this compile emits less than the last
