@@ -1,0 +1,468 @@
+/**
+ * The floor ethereumjs itself sets for an automined transfer, with anvil as the baseline in the same run. Each
+ * variant takes N pre-signed transfers, one block each, in a fresh process (a fresh V8, as a fresh node gets):
+ *
+ *   ejs-map    bare ethereumjs in-process: the devnet's genesis and Common (genesis/devnet.json, Osaka), createVM,
+ *              buildBlock, addTransaction, build, blockchain.putBlock; trie and blockchain on a MapDB. No Lattice
+ *              code, no HTTP, no receipts stored. Trie cache and state caches sized as the devnet's (ethereumjs
+ *              options), and the same hashing/recovery libraries through Common's `customCrypto` (native
+ *              secp256k1, hash-wasm keccak; `--crypto js` for ethereumjs' defaults).
+ *   ejs-level  the same with the trie and blockchain in classic-level (LevelDB; a bare adapter, no cache).
+ *   lattice    Lattice's devnet in-process (startDevnet: chain, miner, pool, attestor, registry index, WAL and
+ *              group commit), the transfers through `node.sendRawTransaction`, no HTTP.
+ *   anvil      anvil 1.7.1 over HTTP (`@foundry-rs/anvil-linux-amd64`), sent back to back, as bench/devnet.ts does.
+ *   devnet     `lattice devnet` over HTTP, the same way (after its example deployments).
+ *
+ * Rounds alternate the order (forward, then reverse). Wall and process CPU (utime + stime: the in-process
+ * variants read their own, the HTTP ones the node's /proc stat) per transfer, medians over the rounds with
+ * the spread, and the ratios ejs/anvil, lattice/ejs and devnet/anvil (per-round medians and ratios of medians).
+ *
+ *   node --import tsx bench/ethereumjs-floor.ts [--transfers 300] [--rounds 3] [--port-base 29400]
+ *     [--only ejs-map,ejs-level,lattice,anvil,devnet] [--from dist|src] [--crypto native|js]
+ */
+import '../src/polyfills.ts'
+import type { ChildProcess } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import type { Block } from '@ethereumjs/block'
+import { createBlockchain } from '@ethereumjs/blockchain'
+import type { CustomCrypto, GethGenesis } from '@ethereumjs/common'
+import { createCommonFromGethGenesis, createCustomCommon, Mainnet, parseGethGenesisState } from '@ethereumjs/common'
+import { MerklePatriciaTrie } from '@ethereumjs/mpt'
+import { Caches, CacheType, MerkleStateManager } from '@ethereumjs/statemanager'
+import { createFeeMarket1559Tx, createTxFromRLP } from '@ethereumjs/tx'
+import type { BatchDBOp, DB, DBObject, EncodingOpts } from '@ethereumjs/util'
+import {
+  bytesToHex,
+  calculateSigRecovery,
+  concatBytes,
+  createAddressFromString,
+  createZeroAddress,
+  hexToBytes,
+  MapDB,
+  setLengthLeft,
+  ValueEncoding,
+} from '@ethereumjs/util'
+import { buildBlock, createVM } from '@ethereumjs/vm'
+import { ClassicLevel } from 'classic-level'
+import { createKeccak } from 'hash-wasm'
+
+const VARIANTS = ['ejs-map', 'ejs-level', 'lattice', 'anvil', 'devnet'] as const
+type Variant = (typeof VARIANTS)[number]
+
+const { values } = parseArgs({
+  options: {
+    transfers: { type: 'string', default: '300' },
+    rounds: { type: 'string', default: '3' },
+    'port-base': { type: 'string', default: '29400' },
+    only: { type: 'string', default: VARIANTS.join(',') },
+    from: { type: 'string', default: 'dist' },
+    crypto: { type: 'string', default: 'native' },
+    worker: { type: 'string' },
+  },
+})
+const N = Number(values.transfers)
+const ROUNDS = Number(values.rounds)
+const PORT_BASE = Number(values['port-base'])
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const GENESIS = join(ROOT, 'genesis', 'devnet.json')
+// anvil's (and the devnet's) test mnemonic, account #2: funded in both geneses
+const TRANSFER_KEY = hexToBytes('0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a')
+const TO = createAddressFromString('0x70997970C51812dc3A010C7d01b50e0d17dc79C8')
+const LATTICE_CHAIN_ID = 41232n
+const ANVIL_CHAIN_ID = 31337n
+const require = createRequire(import.meta.url)
+
+/** One variant's run: ms per transfer over all N, and over the second half (V8 warm). */
+interface Result {
+  wall: number
+  cpu: number
+  wallWarm: number
+  cpuWarm: number
+}
+
+function signTransfers(chainId: bigint): Uint8Array[] {
+  const common = createCustomCommon({ chainId: Number(chainId) }, Mainnet, { hardfork: 'prague' })
+  return Array.from({ length: N }, (_, i) =>
+    createFeeMarket1559Tx(
+      {
+        nonce: BigInt(i),
+        maxFeePerGas: 100n * 10n ** 9n,
+        maxPriorityFeePerGas: 10n ** 9n,
+        gasLimit: 21000n,
+        to: TO,
+        value: 1n,
+        chainId,
+      },
+      { common },
+    )
+      .sign(TRANSFER_KEY)
+      .serialize(),
+  )
+}
+
+/** Time `n` steps: wall and CPU per step, overall and over the second half. `cpu` returns ms used so far. */
+async function timeSteps(n: number, cpu: () => number, step: (i: number) => Promise<void>): Promise<Result> {
+  const t0 = performance.now()
+  const c0 = cpu()
+  let tHalf = 0
+  let cHalf = 0
+  const half = Math.floor(n / 2)
+  for (let i = 0; i < n; i++) {
+    if (i === half) {
+      tHalf = performance.now()
+      cHalf = cpu()
+    }
+    await step(i)
+  }
+  const t1 = performance.now()
+  const c1 = cpu()
+  return {
+    wall: (t1 - t0) / n,
+    cpu: (c1 - c0) / n,
+    wallWarm: (t1 - tHalf) / (n - half),
+    cpuWarm: (c1 - cHalf) / (n - half),
+  }
+}
+
+const selfCpu = () => {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1000
+}
+
+// ------------------------------------------------------------------------------------------- bare ethereumjs
+
+/** The same libraries the devnet hashes and recovers with, through ethereumjs' own `customCrypto` option. */
+async function benchCrypto(): Promise<CustomCrypto> {
+  if (values.crypto === 'js') return {}
+  const secp = require('secp256k1') as {
+    ecdsaRecover(sig: Uint8Array, recid: number, msg32: Uint8Array, compressed: boolean): Uint8Array
+  }
+  const k = await createKeccak(256)
+  return {
+    ecrecover: (msgHash, v, r, s, chainId) => {
+      const sig = concatBytes(setLengthLeft(r, 32), setLengthLeft(s, 32))
+      return secp.ecdsaRecover(sig, Number(calculateSigRecovery(v, chainId)), msgHash, false).slice(1)
+    },
+    keccak256: (msg) => {
+      k.init()
+      k.update(msg)
+      return k.digest('binary')
+    },
+  }
+}
+
+type LevelKey = Uint8Array | string
+type LevelValue = Uint8Array | string | DBObject
+
+/** ethereumjs' `DB` over a classic-level sublevel, nothing in front of it (what ethereumjs' client does). */
+class LevelAdapter implements DB<LevelKey, LevelValue> {
+  constructor(readonly sub: ReturnType<ClassicLevel<string, string>['sublevel']>) {}
+  private enc(opts?: EncodingOpts) {
+    const m = (e: string | undefined) => (e === undefined || e === 'view' ? 'view' : e === 'json' ? 'json' : 'utf8')
+    return { keyEncoding: m(opts?.keyEncoding), valueEncoding: m(opts?.valueEncoding) } as any
+  }
+  async get(key: LevelKey, opts?: EncodingOpts): Promise<LevelValue | undefined> {
+    return ((await this.sub.get(key as any, this.enc(opts))) as LevelValue | undefined) ?? undefined
+  }
+  async put(key: LevelKey, val: LevelValue, opts?: EncodingOpts) {
+    await this.sub.put(key as any, val as any, this.enc(opts))
+  }
+  async del(key: LevelKey, opts?: EncodingOpts) {
+    await this.sub.del(key as any, this.enc(opts))
+  }
+  async batch(ops: BatchDBOp<LevelKey, LevelValue>[]) {
+    await this.sub.batch(
+      ops.map((op) =>
+        op.type === 'put'
+          ? { type: 'put', key: op.key, value: op.value, ...this.enc(op.opts) }
+          : { type: 'del', key: op.key, ...this.enc(op.opts) },
+      ) as any,
+    )
+  }
+  shallowCopy(): DB<LevelKey, LevelValue> {
+    return this
+  }
+  async open() {}
+}
+
+async function runEthereumjs(level: boolean): Promise<Result> {
+  const geth = JSON.parse(readFileSync(GENESIS, 'utf8')) as GethGenesis & { config: Record<string, any> }
+  // ethereumjs 10.1 misreads BPO blob schedules; the devnet keeps the built-in (equal) ones the same way
+  const schedule = (geth.config.blobSchedule ?? {}) as Record<string, unknown>
+  for (const fork of Object.keys(schedule)) if (/^bpo\d$/.test(fork)) delete schedule[fork]
+  const common = createCommonFromGethGenesis(geth, { chain: 'lattice', customCrypto: await benchCrypto() })
+  const genesisState = parseGethGenesisState(geth)
+  let dir: string | undefined
+  let db: ClassicLevel<string, string> | undefined
+  let stateDb: DB<any, any> | undefined
+  let blockDb: DB<any, any> | undefined
+  if (level) {
+    dir = mkdtempSync(join(tmpdir(), 'ejs-floor-'))
+    db = new ClassicLevel<string, string>(dir)
+    await db.open()
+    stateDb = new LevelAdapter(db.sublevel('s', { keyEncoding: 'view', valueEncoding: 'view' } as any) as any)
+    blockDb = new LevelAdapter(db.sublevel('b', { keyEncoding: 'view', valueEncoding: 'view' } as any) as any)
+  }
+  try {
+    const trie = new MerklePatriciaTrie({
+      db: stateDb ?? new MapDB<string, Uint8Array>(),
+      useKeyHashing: true,
+      valueEncoding: ValueEncoding.Bytes,
+      cacheSize: 50_000,
+      common,
+    })
+    const caches = new Caches({
+      account: { type: CacheType.LRU, size: 100_000 },
+      storage: { type: CacheType.LRU, size: 50_000 },
+      code: { type: CacheType.LRU, size: 5_000 },
+    })
+    const stateManager = new MerkleStateManager({ trie, common, caches })
+    const blockchain = await createBlockchain({
+      db: blockDb,
+      common,
+      genesisState,
+      hardforkByHeadBlockNumber: true,
+      validateBlocks: false,
+      validateConsensus: false,
+    })
+    await stateManager.generateCanonicalGenesis(genesisState)
+    const vm = await createVM({ common, stateManager, blockchain })
+    const raws = signTransfers(LATTICE_CHAIN_ID)
+    let head: Block = blockchain.genesisBlock
+    const coinbase = createZeroAddress()
+    return await timeSteps(N, selfCpu, async (i) => {
+      const tx = createTxFromRLP(raws[i], { common: vm.common })
+      const parent = head
+      const number = parent.header.number + 1n
+      const timestamp = parent.header.timestamp + 1n
+      vm.common.setHardforkBy({ blockNumber: number, timestamp })
+      const builder = await buildBlock(vm, {
+        parentBlock: parent,
+        headerData: {
+          number,
+          timestamp,
+          coinbase,
+          gasLimit: parent.header.gasLimit,
+          parentBeaconBlockRoot: new Uint8Array(32),
+        },
+        withdrawals: [],
+        blockOpts: { putBlockIntoBlockchain: false, calcDifficultyFromHeader: parent.header },
+      })
+      await builder.addTransaction(tx)
+      const { block } = await builder.build()
+      await blockchain.putBlock(block)
+      head = block
+    })
+  } finally {
+    await db?.close()
+    if (dir) rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+// ------------------------------------------------------------------------------------------- lattice in-process
+
+async function runLattice(): Promise<Result> {
+  const { startDevnet } = await import('../src/cli/devnet.ts')
+  const datadir = mkdtempSync(join(tmpdir(), 'lattice-floor-'))
+  const devnet = await startDevnet({ datadir, port: 0 })
+  try {
+    const raws = signTransfers(LATTICE_CHAIN_ID)
+    return await timeSteps(N, selfCpu, async (i) => {
+      await devnet.node.sendRawTransaction(raws[i])
+    })
+  } finally {
+    await devnet.close()
+    rmSync(datadir, { recursive: true, force: true })
+  }
+}
+
+// ------------------------------------------------------------------------------------------- over HTTP
+
+let nextId = 1
+async function rpc(url: string, method: string, params: unknown[] = []): Promise<any> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params }),
+  })
+  const body = (await res.json()) as any
+  if (body.error) throw new Error(`${method}: ${body.error.message}`)
+  return body.result
+}
+
+async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 180_000): Promise<T> {
+  const deadline = Date.now() + ms
+  while (Date.now() < deadline) {
+    try {
+      const v = await f()
+      if (v) return v
+    } catch {}
+    await new Promise((r) => setTimeout(r, 20))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+/** CPU ms a child process has used so far (utime + stime, fields 14 and 15 of /proc/<pid>/stat, 100 Hz). */
+function childCpu(child: ChildProcess): number {
+  const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+}
+
+let latticeEntry: string | undefined
+/** Compiled JavaScript for the devnet (as bench/devnet.ts: `lattice` after `npm run build`), or bin/lattice.js. */
+function devnetEntry(): string {
+  if (latticeEntry) return latticeEntry
+  latticeEntry = join(ROOT, 'bin', 'lattice.js')
+  if (values.from === 'src') return latticeEntry
+  const out = join(ROOT, `.tmp-bench-dist-${PORT_BASE}`)
+  const tsc = require.resolve('typescript/bin/tsc')
+  rmSync(out, { recursive: true, force: true })
+  try {
+    execFileSync(
+      process.execPath,
+      [tsc, '-p', 'tsconfig.build.json', '--outDir', out, '--declaration', 'false', '--sourceMap', 'false'],
+      { cwd: ROOT, stdio: 'inherit' },
+    )
+  } catch (err) {
+    if (!existsSync(join(out, 'cli', 'main.js'))) throw err
+    process.stderr.write('bench: tsc reported errors; running the JavaScript it emitted\n')
+  }
+  latticeEntry = join(out, 'cli', 'main.js')
+  return latticeEntry
+}
+
+async function runHttp(name: 'anvil' | 'devnet', port: number): Promise<Result> {
+  const url = `http://127.0.0.1:${port}`
+  let child: ChildProcess
+  let datadir: string | undefined
+  if (name === 'devnet') {
+    datadir = mkdtempSync(join(tmpdir(), 'lattice-floor-'))
+    child = spawn(process.execPath, [devnetEntry(), 'devnet', '--port', String(port), '--datadir', datadir], {
+      stdio: 'ignore',
+    })
+  } else {
+    const anvil = join(dirname(require.resolve('@foundry-rs/anvil-linux-amd64/package.json')), 'bin', 'anvil')
+    child = spawn(anvil, ['--port', String(port), '--silent'], { stdio: 'ignore' })
+  }
+  try {
+    await until(`${name} on ${port}`, async () => {
+      if (child.exitCode !== null) throw new Error(`${name} exited`)
+      return rpc(url, 'eth_chainId')
+    })
+    if (datadir) await until('devnet examples', async () => existsSync(join(datadir, 'examples.json')))
+    const raws = signTransfers(name === 'anvil' ? ANVIL_CHAIN_ID : LATTICE_CHAIN_ID).map(bytesToHex)
+    // back to back; a half's clock stops once its last transfer has a receipt
+    let last = ''
+    const half = Math.floor(N / 2)
+    const cpu = () => childCpu(child)
+    return await timeSteps(N, cpu, async (i) => {
+      last = await rpc(url, 'eth_sendRawTransaction', [raws[i]])
+      if (i === half - 1 || i === N - 1)
+        await until(`receipt ${last}`, () => rpc(url, 'eth_getTransactionReceipt', [last]))
+    })
+  } finally {
+    if (child.exitCode === null) {
+      const exited = new Promise((r) => child.once('exit', r))
+      child.kill('SIGTERM')
+      await exited
+    }
+    if (datadir) rmSync(datadir, { recursive: true, force: true })
+  }
+}
+
+// ------------------------------------------------------------------------------------------- orchestration
+
+/** Run one in-process variant in a fresh child process (its own V8 and heap); the child prints its Result. */
+function inChild(variant: Variant): Result {
+  const args = [...process.execArgv, fileURLToPath(import.meta.url), '--worker', variant, '--transfers', String(N)]
+  args.push('--crypto', String(values.crypto))
+  const out = execFileSync(process.execPath, args, {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const line = out.trim().split('\n').at(-1) ?? ''
+  return JSON.parse(line) as Result
+}
+
+async function runVariant(v: Variant, round: number): Promise<Result> {
+  if (v === 'anvil') return runHttp('anvil', PORT_BASE + 2 * round)
+  if (v === 'devnet') return runHttp('devnet', PORT_BASE + 2 * round + 1)
+  return inChild(v)
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+const f = (x: number) => (x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toFixed(3))
+const spread = (xs: number[]) => `${f(Math.min(...xs))}–${f(Math.max(...xs))}`
+
+async function main(): Promise<void> {
+  if (values.worker) {
+    const w = values.worker as Variant
+    const r = w === 'lattice' ? await runLattice() : await runEthereumjs(w === 'ejs-level')
+    process.stdout.write(`${JSON.stringify(r)}\n`)
+    return
+  }
+  const chosen = values.only.split(',').map((s) => s.trim()) as Variant[]
+  for (const v of chosen) if (!VARIANTS.includes(v)) throw new Error(`--only: unknown variant ${v}`)
+  if (chosen.includes('devnet')) devnetEntry()
+  const runs = new Map<Variant, Result[]>(chosen.map((v) => [v, []]))
+  const load0 = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
+  const start = new Date().toISOString()
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? chosen : [...chosen].reverse()
+    for (const v of order) {
+      const r = await runVariant(v, round)
+      runs.get(v)!.push(r)
+      console.error(
+        `round ${round + 1} ${v}: ${f(r.wall)} ms wall, ${f(r.cpu)} ms CPU per transfer (warm half ${f(r.wallWarm)} / ${f(r.cpuWarm)})`,
+      )
+    }
+  }
+  const load1 = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
+  console.log(
+    `\nnode ${process.version}, ${start} → ${new Date().toISOString()}, load ${load0} → ${load1}; ${N} transfers per run, ` +
+      `${ROUNDS} rounds, crypto ${values.crypto}, devnet from ${values.from}`,
+  )
+  console.log('\n| variant | wall ms/transfer | CPU ms/transfer | warm half wall | warm half CPU |')
+  console.log('| --- | ---: | ---: | ---: | ---: |')
+  for (const [v, rs] of runs) {
+    const col = (k: keyof Result) => `${f(median(rs.map((r) => r[k])))} (${spread(rs.map((r) => r[k]))})`
+    console.log(`| ${v} | ${col('wall')} | ${col('cpu')} | ${col('wallWarm')} | ${col('cpuWarm')} |`)
+  }
+  const pairs: [Variant, Variant][] = [
+    ['ejs-map', 'anvil'],
+    ['ejs-level', 'anvil'],
+    ['lattice', 'ejs-map'],
+    ['lattice', 'ejs-level'],
+    ['devnet', 'anvil'],
+    ['devnet', 'lattice'],
+  ]
+  console.log(
+    '\n| ratio | wall: per-round median (spread) | wall: of medians | CPU: per-round median (spread) | CPU: of medians |',
+  )
+  console.log('| --- | ---: | ---: | ---: | ---: |')
+  for (const [a, b] of pairs) {
+    const ra = runs.get(a)
+    const rb = runs.get(b)
+    if (!ra || !rb) continue
+    const cols = (['wall', 'cpu'] as const).map((k) => {
+      const per = ra.map((r, i) => r[k] / rb[i][k])
+      const ofMedians = median(ra.map((r) => r[k])) / median(rb.map((r) => r[k]))
+      return `${median(per).toFixed(2)}x (${Math.min(...per).toFixed(2)}–${Math.max(...per).toFixed(2)}) | ${ofMedians.toFixed(2)}x`
+    })
+    console.log(`| ${a} / ${b} | ${cols.join(' | ')} |`)
+  }
+}
+
+await main()
