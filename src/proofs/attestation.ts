@@ -13,9 +13,9 @@ import {
   setLengthLeft,
   utf8ToBytes,
 } from '@ethereumjs/util'
-import { keccak256 } from 'ethereum-cryptography/keccak.js'
 import { secp256k1 } from 'ethereum-cryptography/secp256k1.js'
 import { InvalidSignerKeyError } from './errors.ts'
+import { keccak256 } from './keccak.ts'
 import { signDigest } from './root-signer.ts'
 
 export const EIP712_NAME = 'Lattice'
@@ -43,28 +43,32 @@ export interface RootSignature {
 const word = (v: bigint) => setLengthLeft(bigIntToBytes(v), 32)
 const b32 = (h: string) => setLengthLeft(hexToBytes(h as `0x${string}`), 32)
 
+// the constant parts of every digest, hashed once (they were four of the six hashes of each signature)
+const DOMAIN_PREFIX = concatBytes(
+  keccak256(utf8ToBytes(DOMAIN_TYPE)),
+  keccak256(utf8ToBytes(EIP712_NAME)),
+  keccak256(utf8ToBytes(EIP712_VERSION)),
+)
+const INFERENCE_ROOT_TYPEHASH = keccak256(utf8ToBytes(INFERENCE_ROOT_TYPE))
+// a node signs for one chain; a few entries cover tests that sign for several
+const separators = new Map<bigint, Uint8Array>()
+
 /** The EIP-712 domain separator for a Lattice chain. */
 export function domainSeparator(chainId: bigint): Uint8Array {
-  return keccak256(
-    concatBytes(
-      keccak256(utf8ToBytes(DOMAIN_TYPE)),
-      keccak256(utf8ToBytes(EIP712_NAME)),
-      keccak256(utf8ToBytes(EIP712_VERSION)),
-      word(chainId),
-    ),
-  )
+  let s = separators.get(chainId)
+  if (!s) {
+    s = keccak256(concatBytes(DOMAIN_PREFIX, word(chainId)))
+    if (separators.size >= 16) separators.clear()
+    separators.set(chainId, s)
+  }
+  // a copy: callers may write into what they are given
+  return s.slice()
 }
 
 /** The EIP-712 digest validators sign. */
 export function inferenceRootDigest(m: InferenceRootMessage): Uint8Array {
   const struct = keccak256(
-    concatBytes(
-      keccak256(utf8ToBytes(INFERENCE_ROOT_TYPE)),
-      word(m.chainId),
-      word(m.blockNumber),
-      b32(m.blockHash),
-      b32(m.inferenceRoot),
-    ),
+    concatBytes(INFERENCE_ROOT_TYPEHASH, word(m.chainId), word(m.blockNumber), b32(m.blockHash), b32(m.inferenceRoot)),
   )
   return keccak256(concatBytes(new Uint8Array([0x19, 0x01]), domainSeparator(m.chainId), struct))
 }

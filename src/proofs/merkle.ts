@@ -11,7 +11,7 @@
 // never be passed off as a leaf or the other way round.
 
 import { bigIntToBytes, bytesToHex, concatBytes, hexToBytes, setLengthLeft } from '@ethereumjs/util'
-import { keccak256 } from 'ethereum-cryptography/keccak.js'
+import { keccak256 } from './keccak.ts'
 
 /** An inference record as its leaf commits to it. */
 export interface ProofRecord {

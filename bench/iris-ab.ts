@@ -1,0 +1,191 @@
+/**
+ * A/B of the automined iris inference transaction between builds of the devnet: each entry (a compiled
+ * `cli/main.js`, e.g. bench:devnet's .tmp-bench-dist-<port base>/cli/main.js of two checkouts) runs as its own
+ * devnet process; batches of pre-signed iris `infer` transactions go to them in turn, each sent and awaited to
+ * its receipt over HTTP (what bench:devnet's iris row does). Printed per entry: send-to-receipt wall median
+ * (10th–90th percentile) and the node process's CPU per transaction (/proc/<pid>/stat, every thread), for the
+ * first `--early` transactions of each node (start-up: tier-up, first loads) and for the rest apart.
+ *
+ *   node --import tsx bench/iris-ab.ts --entry A/cli/main.js --entry B/cli/main.js [--txs 120 --batch 10
+ *     --early 30 --port-base 29320]
+ */
+import '../src/polyfills.ts'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { createCustomCommon, Mainnet } from '@ethereumjs/common'
+import { createFeeMarket1559Tx } from '@ethereumjs/tx'
+import { bytesToHex, createAddressFromString, hexToBytes } from '@ethereumjs/util'
+import { exampleModels } from '../examples/models/index.ts'
+import { abiTensor, INFERENCE, inferenceAbi } from '../test/helpers/models.ts'
+
+const { values } = parseArgs({
+  options: {
+    entry: { type: 'string', multiple: true },
+    txs: { type: 'string', default: '120' },
+    batch: { type: 'string', default: '10' },
+    early: { type: 'string', default: '30' },
+    'port-base': { type: 'string', default: '29320' },
+  },
+})
+const ENTRIES = values.entry ?? []
+if (ENTRIES.length === 0) throw new Error('give at least one --entry <compiled cli/main.js>')
+const TXS = Number(values.txs)
+const BATCH = Number(values.batch)
+const EARLY = Number(values.early)
+const PORT_BASE = Number(values['port-base'])
+const CHAIN_ID = 41232n
+// the devnet's test mnemonic, account #3 (bench:devnet's iris sender)
+const KEY = '0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6'
+const FROM = '0x90F79bf6EB2c4f870365E785982E1f101E93b906'
+const TICK_MS = 10 // USER_HZ 100: /proc/<pid>/stat counts CPU in 10 ms ticks
+
+let nextId = 1
+async function rpc(url: string, method: string, params: unknown[] = []): Promise<any> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params }),
+  })
+  const body = (await res.json()) as any
+  if (body.error) throw new Error(`${method}: ${body.error.message}`)
+  return body.result
+}
+
+const procCpuMs = (pid: number): number => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ')
+  return (Number(rest[11]) + Number(rest[12])) * TICK_MS
+}
+
+interface Node {
+  entry: string
+  url: string
+  child: ChildProcess
+  datadir: string
+  raws: string[]
+  next: number
+  walls: number[][]
+  cpu: [number, number][]
+}
+
+async function start(entry: string, port: number): Promise<Node> {
+  const datadir = mkdtempSync(join(tmpdir(), 'lattice-iris-ab-'))
+  const child = spawn(process.execPath, [entry, 'devnet', '--port', String(port), '--datadir', datadir], {
+    stdio: 'ignore',
+  })
+  const url = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + 180_000
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${entry} exited`)
+    if (Date.now() > deadline) throw new Error(`${entry} did not start`)
+    const up = await rpc(url, 'eth_chainId').catch(() => undefined)
+    if (up && existsSync(join(datadir, 'examples.json'))) break
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  const saved = JSON.parse(readFileSync(join(datadir, 'examples.json'), 'utf8')) as {
+    models: { name: string; modelId: string }[]
+  }
+  const modelId = saved.models.find((m) => m.name === 'iris')?.modelId
+  if (!modelId) throw new Error('the devnet has no iris model')
+  const iris = exampleModels({ only: ['iris'] })[0]
+  const data = hexToBytes(
+    inferenceAbi.encodeFunctionData('infer', [modelId, iris.sampleInput.map(abiTensor)]) as `0x${string}`,
+  )
+  const common = createCustomCommon({ chainId: Number(CHAIN_ID) }, Mainnet, { hardfork: 'prague' })
+  const nonce = BigInt(await rpc(url, 'eth_getTransactionCount', [FROM, 'latest']))
+  const raws = Array.from({ length: TXS }, (_, i) =>
+    bytesToHex(
+      createFeeMarket1559Tx(
+        {
+          nonce: nonce + BigInt(i),
+          maxFeePerGas: 100n * 10n ** 9n,
+          maxPriorityFeePerGas: 10n ** 9n,
+          gasLimit: 3_000_000n,
+          to: createAddressFromString(INFERENCE),
+          data,
+          chainId: CHAIN_ID,
+        },
+        { common },
+      )
+        .sign(hexToBytes(KEY))
+        .serialize(),
+    ),
+  )
+  return {
+    entry,
+    url,
+    child,
+    datadir,
+    raws,
+    next: 0,
+    walls: [[], []],
+    cpu: [
+      [0, 0],
+      [0, 0],
+    ],
+  }
+}
+
+async function stop(n: Node): Promise<void> {
+  if (n.child.exitCode === null) {
+    const exited = new Promise((r) => n.child.once('exit', r))
+    n.child.kill('SIGTERM')
+    await exited
+  }
+  rmSync(n.datadir, { recursive: true, force: true })
+}
+
+async function batch(n: Node): Promise<void> {
+  const end = Math.min(n.next + BATCH, TXS)
+  const part = n.next < EARLY ? 0 : 1
+  const c0 = procCpuMs(n.child.pid!)
+  let count = 0
+  for (; n.next < end && n.next < EARLY === (part === 0); n.next++, count++) {
+    const t0 = performance.now()
+    const hash = await rpc(n.url, 'eth_sendRawTransaction', [n.raws[n.next]])
+    let r = await rpc(n.url, 'eth_getTransactionReceipt', [hash])
+    while (!r) r = await rpc(n.url, 'eth_getTransactionReceipt', [hash])
+    if (r.status !== '0x1') throw new Error('iris inference transaction reverted')
+    n.walls[part].push(performance.now() - t0)
+  }
+  n.cpu[part][0] += procCpuMs(n.child.pid!) - c0
+  n.cpu[part][1] += count
+}
+
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]
+const f = (ms: number) => ms.toFixed(2)
+
+async function main(): Promise<void> {
+  const nodes: Node[] = []
+  try {
+    for (const [i, e] of ENTRIES.entries()) nodes.push(await start(e, PORT_BASE + i))
+    const load0 = loadavg()[0]
+    let round = 0
+    while (nodes.some((n) => n.next < TXS)) {
+      const order = round++ % 2 === 0 ? nodes : [...nodes].reverse()
+      for (const n of order) if (n.next < TXS) await batch(n)
+    }
+    console.log(
+      `node ${process.version}, ${new Date().toISOString()}, load ${load0.toFixed(1)}–${loadavg()[0].toFixed(1)}: ` +
+        `${TXS} iris transactions per node in alternating batches of ${BATCH}\n\n` +
+        '| entry | txs | wall median ms (p10–p90) | node CPU ms per tx |\n| --- | --- | ---: | ---: |',
+    )
+    for (const n of nodes) {
+      for (const [part, label] of [`1–${EARLY}`, `${EARLY + 1}–${TXS}`].entries()) {
+        const w = n.walls[part]
+        if (w.length === 0) continue
+        console.log(
+          `| ${n.entry} | ${label} | ${f(pct(w, 0.5))} (${f(pct(w, 0.1))}–${f(pct(w, 0.9))}) | ${f(n.cpu[part][0] / n.cpu[part][1])} |`,
+        )
+      }
+    }
+  } finally {
+    for (const n of nodes) await stop(n)
+  }
+}
+
+await main()
