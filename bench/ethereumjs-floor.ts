@@ -18,7 +18,10 @@
  * the spread, and the ratios ejs/anvil, lattice/ejs and devnet/anvil (per-round medians and ratios of medians).
  *
  *   node --import tsx bench/ethereumjs-floor.ts [--transfers 300] [--rounds 3] [--port-base 29400]
- *     [--only ejs-map,ejs-level,lattice,anvil,devnet] [--from dist|src] [--crypto native|js]
+ *     [--only ejs-map,ejs-level,lattice,anvil,devnet] [--from dist|src] [--crypto native|js] [--ab header-memo]
+ *
+ * `--ab <patch>` (one of {@link UNPATCH}): each in-process variant also runs with that patch of patches/ undone in
+ * its process (`<variant>-without-<patch>`), in the same rounds, and the ratios with/without are printed.
  */
 import '../src/polyfills.ts'
 import type { ChildProcess } from 'node:child_process'
@@ -30,10 +33,12 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { Block } from '@ethereumjs/block'
+import { createBlockHeaderFromBytesArray } from '@ethereumjs/block'
 import { createBlockchain } from '@ethereumjs/blockchain'
 import type { CustomCrypto, GethGenesis } from '@ethereumjs/common'
 import { createCommonFromGethGenesis, createCustomCommon, Mainnet, parseGethGenesisState } from '@ethereumjs/common'
 import { MerklePatriciaTrie } from '@ethereumjs/mpt'
+import { RLP } from '@ethereumjs/rlp'
 import { Caches, CacheType, MerkleStateManager } from '@ethereumjs/statemanager'
 import { createFeeMarket1559Tx, createTxFromRLP } from '@ethereumjs/tx'
 import type { BatchDBOp, DB, DBObject, EncodingOpts } from '@ethereumjs/util'
@@ -53,7 +58,8 @@ import { ClassicLevel } from 'classic-level'
 import { createKeccak } from 'hash-wasm'
 
 const VARIANTS = ['ejs-map', 'ejs-level', 'lattice', 'anvil', 'devnet'] as const
-type Variant = (typeof VARIANTS)[number]
+/** A variant, or an in-process one with a patch undone: `<variant>-without-<patch>` (`--ab`). */
+type Variant = string
 
 const { values } = parseArgs({
   options: {
@@ -63,7 +69,9 @@ const { values } = parseArgs({
     only: { type: 'string', default: VARIANTS.join(',') },
     from: { type: 'string', default: 'dist' },
     crypto: { type: 'string', default: 'native' },
+    ab: { type: 'string' },
     worker: { type: 'string' },
+    unpatch: { type: 'string' },
   },
 })
 const N = Number(values.transfers)
@@ -133,6 +141,27 @@ async function timeSteps(n: number, cpu: () => number, step: (i: number) => Prom
 const selfCpu = () => {
   const u = process.cpuUsage()
   return (u.user + u.system) / 1000
+}
+
+// ------------------------------------------------------------------------------------------- patches undone
+
+/**
+ * Runtime undo of a patch of patches/ in this process, for A/B runs in one bench run without touching the shared
+ * node_modules: each restores the published function.
+ */
+const UNPATCH: Record<string, () => Promise<void>> = {
+  // patches/ethereumjs-blockchain-10.1.3-header-memo.patch: DBManager.getHeader as published
+  'header-memo': async () => {
+    const proto = Object.getPrototypeOf((await createBlockchain()).dbManager)
+    proto.getHeader = async function (this: any, blockHash: Uint8Array, blockNumber: bigint) {
+      // DBTarget.Header (not exported)
+      const encoded = await this.get(7, { blockHash, blockNumber })
+      return createBlockHeaderFromBytesArray(RLP.decode(encoded) as Uint8Array[], {
+        common: this.common,
+        setHardfork: true,
+      })
+    }
+  },
 }
 
 // ------------------------------------------------------------------------------------------- bare ethereumjs
@@ -381,8 +410,10 @@ async function runHttp(name: 'anvil' | 'devnet', port: number): Promise<Result> 
 
 /** Run one in-process variant in a fresh child process (its own V8 and heap); the child prints its Result. */
 function inChild(variant: Variant): Result {
-  const args = [...process.execArgv, fileURLToPath(import.meta.url), '--worker', variant, '--transfers', String(N)]
+  const [base, without] = variant.split('-without-')
+  const args = [...process.execArgv, fileURLToPath(import.meta.url), '--worker', base, '--transfers', String(N)]
   args.push('--crypto', String(values.crypto))
+  if (without) args.push('--unpatch', without)
   const out = execFileSync(process.execPath, args, {
     cwd: ROOT,
     encoding: 'utf8',
@@ -409,12 +440,20 @@ const spread = (xs: number[]) => `${f(Math.min(...xs))}–${f(Math.max(...xs))}`
 async function main(): Promise<void> {
   if (values.worker) {
     const w = values.worker as Variant
+    if (values.unpatch) await UNPATCH[values.unpatch]()
     const r = w === 'lattice' ? await runLattice() : await runEthereumjs(w === 'ejs-level')
     process.stdout.write(`${JSON.stringify(r)}\n`)
     return
   }
   const chosen = values.only.split(',').map((s) => s.trim()) as Variant[]
-  for (const v of chosen) if (!VARIANTS.includes(v)) throw new Error(`--only: unknown variant ${v}`)
+  for (const v of chosen)
+    if (!(VARIANTS as readonly string[]).includes(v)) throw new Error(`--only: unknown variant ${v}`)
+  const ab = values.ab
+  if (ab !== undefined) {
+    if (!UNPATCH[ab]) throw new Error(`--ab: one of ${Object.keys(UNPATCH).join(', ')}`)
+    for (const v of [...chosen])
+      if (v !== 'anvil' && v !== 'devnet') chosen.splice(chosen.indexOf(v) + 1, 0, `${v}-without-${ab}`)
+  }
   if (chosen.includes('devnet')) devnetEntry()
   const runs = new Map<Variant, Result[]>(chosen.map((v) => [v, []]))
   const load0 = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
@@ -447,6 +486,7 @@ async function main(): Promise<void> {
     ['lattice', 'ejs-level'],
     ['devnet', 'anvil'],
     ['devnet', 'lattice'],
+    ...chosen.filter((v) => v.includes('-without-')).map((v) => [v.split('-without-')[0], v] as [Variant, Variant]),
   ]
   console.log(
     '\n| ratio | wall: per-round median (spread) | wall: of medians | CPU: per-round median (spread) | CPU: of medians |',
