@@ -220,7 +220,9 @@ const VMS_PER_BLOCK = 4
 /**
  * Run `fn` on a VM at `block` lent to the current request: not the chain's head VM, so the call holds no lock
  * while it runs and block production goes on. Building a VM costs 10–50 ms, so they are pooled; `fn` must
- * leave the VM as it found it (calls.ts reverts every call and checks the checkpoint depth).
+ * leave the VM as it found it (calls.ts reverts every call and checks the checkpoint depth). When no VM is idle
+ * at `block`'s state, `reposition` may move an idle one from another state (the head moved on: every new block
+ * would otherwise build a VM for its first call); it answers false when that VM does not fit (another fork).
  */
 export async function withCallVm<T>(
   chain: object,
@@ -228,6 +230,7 @@ export async function withCallVm<T>(
   limits: CallLimits,
   make: () => Promise<VM>,
   fn: (vm: VM) => Promise<T>,
+  reposition?: (vm: VM) => Promise<boolean>,
 ): Promise<T> {
   let idleVms = idleByChain.get(chain)
   if (!idleVms) {
@@ -236,7 +239,7 @@ export async function withCallVm<T>(
   }
   // keyed by state, not only block: a devnet edit moves the head's state without a new block (head-state.ts)
   const key = stateKeyOf(chain as { head: Block }, block)
-  const vm = idleVms.get(key)?.pop() ?? (await make())
+  const vm = idleVms.get(key)?.pop() ?? (reposition && (await takeIdle(idleVms, reposition))) ?? (await make())
   guardEvm(vm.evm as EVM, limits)
   let clean = false
   try {
@@ -257,4 +260,18 @@ export async function withCallVm<T>(
       }
     }
   }
+}
+
+/** An idle VM of another state, least recently used first, moved by `reposition`; undefined when none fits. */
+async function takeIdle(idleVms: Map<string, VM[]>, reposition: (vm: VM) => Promise<boolean>): Promise<VM | undefined> {
+  for (const [k, list] of idleVms) {
+    const vm = list.pop()
+    if (list.length === 0) idleVms.delete(k)
+    if (!vm) continue
+    // taken out of the pool before the await: a concurrent request cannot take it too. One that does not fit
+    // is dropped (the pool refills from make()); a failed move leaves it in an unknown state, so it goes too
+    if (await reposition(vm).catch(() => false)) return vm
+    return undefined
+  }
+  return undefined
 }

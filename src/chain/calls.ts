@@ -8,11 +8,12 @@ import type { RunTxResult, VM } from '@ethereumjs/vm'
 import { runTx } from '@ethereumjs/vm'
 import { LatticeError } from '../errors.ts'
 import { callGasLimit, currentCallLimits, withCallVm } from './call-limits.ts'
+import { memoiseCallReads } from './call-reads.ts'
 import type { Chain } from './chain.ts'
 import { CALL_TX, TX_GAS_CAP } from './chain.ts'
 import { assertCheckpointDepth } from './checkpoints.ts'
 import { shortEjsMessage } from './ejs-message.ts'
-import { ExecutionFailedError, ExecutionRevertedError, txErrors } from './errors.ts'
+import { ExecutionFailedError, ExecutionRevertedError, MissingStateError, txErrors } from './errors.ts'
 import { stateRootOf } from './head-state.ts'
 import type { StateOverride } from './overrides.ts'
 import { applyAccountOverrides } from './overrides.ts'
@@ -89,12 +90,33 @@ export async function executeCall(
   const limits = currentCallLimits()
   if (limits) {
     // an RPC request runs on its own VM, outside the chain lock, and halts at its deadline (call-limits.ts)
-    const result = await withCallVm(chain, block, limits, () => chain.vmAt(block), run)
+    const result = await withCallVm(
+      chain,
+      block,
+      limits,
+      async () => memoiseCallReads(chain, await chain.vmAt(block)),
+      run,
+      (vm) => repositionCallVm(chain, vm, block),
+    )
     limits.throwIfHalted()
     return result
   }
   if (isHead) return chain.exclusive(() => run(chain.vm))
   return run(await chain.vmAt(block))
+}
+
+/**
+ * Move an idle call VM to the post-state of `block` (cheaper than `chain.vmAt`: no state manager, Common, EVM
+ * and VM to build). False when its fork differs from the one `block` runs under: its Common stays as it was.
+ */
+export async function repositionCallVm(chain: Chain, vm: VM, block: Block): Promise<boolean> {
+  const fork = vm.common.getHardforkBy({ blockNumber: block.header.number, timestamp: block.header.timestamp })
+  if (fork !== vm.common.hardfork()) return false
+  const root = stateRootOf(chain, block)
+  if (!(await vm.stateManager.hasStateRoot(root))) throw new MissingStateError(block.header.number)
+  // clears the state manager's caches and storage tries; the trie-read memo is keyed by root (call-reads.ts)
+  await vm.stateManager.setStateRoot(root)
+  return true
 }
 
 /** An unsigned transaction for `req` that ethereumjs runs as if `from` had signed it. */
