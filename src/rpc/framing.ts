@@ -74,7 +74,8 @@ function idOf(v: unknown): unknown {
 export async function frameRequest(body: Uint8Array, run: RunRequest, limits: FramingLimits = {}): Promise<string> {
   const maxDepth = limits.maxDepth ?? DEFAULT_MAX_JSON_DEPTH
   const maxBatch = limits.maxBatch ?? 1000
-  if (nestingExceeds(body, maxDepth)) {
+  // nesting deeper than maxDepth needs more than maxDepth bytes: a short body (every ordinary call) skips the scan
+  if (body.length > maxDepth && nestingExceeds(body, maxDepth)) {
     return errorResponseText(RpcCode.invalidRequest, `invalid request: nesting deeper than ${maxDepth} levels`)
   }
   let msg: unknown

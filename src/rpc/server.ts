@@ -1,18 +1,18 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import jayson from 'jayson'
 import type { WebSocket } from 'ws'
 import { WebSocketServer } from 'ws'
 import type { CallLimitOpts } from '../chain/call-limits.ts'
 import type { LatticeNode } from '../chain/node.ts'
 import { serveExplorer } from '../explorer/serve.ts'
-import { readBodyWithin } from '../http-body.ts'
 import type { AdminPeering } from './admin.ts'
 import { adminMethods } from './admin.ts'
+import { readBody } from './body.ts'
 import { debugMethods } from './debug.ts'
 import { devMethods } from './dev.ts'
-import { RpcCode, toRpcError } from './errors.ts'
+import { createDispatcher } from './dispatch.ts'
+import { RpcCode } from './errors.ts'
 import { ethMethods } from './eth.ts'
 import { ethExtraMethods } from './eth-extra.ts'
 import { FilterManager } from './filters.ts'
@@ -90,28 +90,9 @@ export async function startRpcServer(opts: RpcServerOpts): Promise<RpcServer> {
     ...(opts.admin ? adminMethods(opts.admin) : {}),
     ...opts.extraMethods,
   }
-  const jaysonMethods: Record<string, jayson.Method> = {}
   const limiter = new CallLimiter(opts.callLimits ?? { timeoutMs: 0 })
   const limited = limiter.wrap(handlers)
-  for (const [name, fn] of Object.entries(opts.metrics ? opts.metrics.instrumentHandlers(limited) : limited)) {
-    jaysonMethods[name] = new jayson.Method(
-      (params: unknown, ctx: RequestContext, cb: (err: any, res?: unknown) => void) => {
-        fn(params, ctx).then(
-          (res) => cb(null, res === undefined ? null : res),
-          (err) => cb(toRpcError(err)),
-        )
-      },
-      { useContext: true },
-    )
-  }
-  const rpc = new jayson.Server(jaysonMethods, { useContext: true, maxBatchLength: maxBatch })
-
-  /** Run one request object through jayson; its response object, or undefined for a notification. */
-  function runOne(request: object, ctx: RequestContext): Promise<unknown> {
-    return new Promise((resolve) => {
-      rpc.call(request as jayson.JSONRPCRequestLike, ctx, (err: unknown, res: unknown) => resolve(err ?? res))
-    })
-  }
+  const runOne = createDispatcher(opts.metrics ? opts.metrics.instrumentHandlers(limited) : limited, { maxBatch })
 
   /** Answer one body (framing.ts: depth limit, batches entry by entry); '' for notifications only. */
   function dispatch(body: Uint8Array, ctx: RequestContext): Promise<string> {
@@ -119,17 +100,41 @@ export async function startRpcServer(opts: RpcServerOpts): Promise<RpcServer> {
   }
 
   const http: Server = createServer((req, res) => {
-    handleHttp(req, res).catch(() => {
-      if (!res.headersSent) res.writeHead(500)
-      res.end()
-    })
+    if (req.method === 'POST') {
+      handlePost(req, res)
+      return
+    }
+    handleOther(req, res).catch(() => fail(res))
   })
   http.requestTimeout = 120_000
 
-  async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    res.setHeader('Access-Control-Allow-Origin', '*')
-    res.setHeader('Access-Control-Allow-Headers', '*')
-    res.setHeader('Access-Control-Allow-Methods', 'POST, GET, OPTIONS')
+  /**
+   * A JSON-RPC call: no async function, no setHeader (each one validates and stores a header in a map that
+   * writeHead then merges), and one writeHead with the whole header list (issue 17: per-request cost).
+   */
+  function handlePost(req: IncomingMessage, res: ServerResponse): void {
+    const declared = Number(req.headers['content-length'] ?? 0)
+    if (declared > maxBody) {
+      tooLarge(res)
+      req.resume()
+      return
+    }
+    readBody(req, maxBody, (body, err) => {
+      if (err) return fail(res)
+      if (!body) {
+        tooLarge(res)
+        req.destroy()
+        return
+      }
+      dispatch(body, EMPTY_CONTEXT).then(
+        (text) => send(res, text),
+        () => fail(res),
+      )
+    })
+  }
+
+  async function handleOther(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    for (let i = 0; i < CORS.length; i += 2) res.setHeader(CORS[i] as string, CORS[i + 1] as string)
     if (req.method === 'OPTIONS') {
       res.writeHead(204).end()
       return
@@ -139,37 +144,26 @@ export async function startRpcServer(opts: RpcServerOpts): Promise<RpcServer> {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('Lattice JSON-RPC: POST JSON-RPC 2.0 requests here\n')
       return
     }
-    if (req.method !== 'POST') {
-      res.writeHead(405, { allow: 'POST, GET, OPTIONS' }).end()
-      return
-    }
-    const declared = Number(req.headers['content-length'] ?? 0)
-    if (declared > maxBody) {
-      tooLarge(res)
-      req.resume()
-      return
-    }
-    const body = await readBodyWithin(req, maxBody)
-    if (!body) {
-      tooLarge(res)
-      req.destroy()
-      return
-    }
-    send(res, await dispatch(body, {}))
+    res.writeHead(405, { allow: 'POST, GET, OPTIONS' }).end()
+  }
+
+  function fail(res: ServerResponse): void {
+    if (!res.headersSent) res.writeHead(500, CORS)
+    res.end()
   }
 
   function tooLarge(res: ServerResponse): void {
-    res.writeHead(413, { 'content-type': 'application/json', connection: 'close' })
+    res.writeHead(413, [...JSON_HEADERS, 'connection', 'close'])
     res.end(errorText(RpcCode.invalidRequest, `request body too large: the limit is ${maxBody} bytes`))
   }
 
   function send(res: ServerResponse, text: string): void {
     if (text === '') {
-      res.writeHead(200).end()
+      res.writeHead(200, CORS).end()
       return
     }
     // a known length: no chunked framing, and headers and body leave in one write instead of a writev of four
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text)
+    res.writeHead(200, [...JSON_HEADERS, 'content-length', String(Buffer.byteLength(text))]).end(text)
   }
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxBody })
@@ -207,6 +201,19 @@ export async function startRpcServer(opts: RpcServerOpts): Promise<RpcServer> {
     },
   }
 }
+
+/** Sent with every answer (browser dapps call the node from other origins); names as they have always been sent. */
+const CORS: string[] = [
+  'Access-Control-Allow-Origin',
+  '*',
+  'Access-Control-Allow-Headers',
+  '*',
+  'Access-Control-Allow-Methods',
+  'POST, GET, OPTIONS',
+]
+const JSON_HEADERS: string[] = [...CORS, 'content-type', 'application/json']
+/** HTTP requests carry no per-request context; one frozen object serves them all. */
+const EMPTY_CONTEXT: RequestContext = Object.freeze({})
 
 function errorText(code: number, message: string): string {
   return JSON.stringify({ jsonrpc: '2.0', id: null, error: { code, message } })

@@ -1,0 +1,209 @@
+/**
+ * Per-request JSON-RPC overhead (issue 17): sequential eth_chainId against a bare node:http server, one or more
+ * `lattice devnet` builds and anvil, all running at once and measured in interleaved blocks (the order rotates
+ * each round), so load swings on a shared machine hit every target alike. The client is the one bench/devnet.ts
+ * uses: undici `fetch` with keep-alive, a fresh JSON body per call. Per target: wall ms per call and the
+ * server process's CPU ms per call (/proc/<pid>/stat, user + system), median over the rounds with the spread,
+ * and the ratios to the bare server and to anvil.
+ *
+ *   node --import tsx bench/rpc-overhead.ts [-- --rounds 8 --calls 1000 --port-base 29200
+ *     --lattice now=dist --lattice before=/tmp/clone/dist/cli/main.js --no-anvil]
+ *
+ * `--lattice name=dist` (the default, `lattice=dist`) compiles this tree's src/ into .tmp-bench-dist-<port base>/
+ * as bench/devnet.ts does; any other value is the path of a compiled `cli/main.js` (an A/B "before": a clone of
+ * an earlier commit, built with `tsc -p tsconfig.build.json --outDir <clone>/dist`).
+ */
+import type { ChildProcess } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { parseArgs } from 'node:util'
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '8' },
+    calls: { type: 'string', default: '1000' },
+    'port-base': { type: 'string', default: '29200' },
+    lattice: { type: 'string', multiple: true },
+    'no-anvil': { type: 'boolean', default: false },
+  },
+})
+const ROUNDS = Number(values.rounds)
+const CALLS = Number(values.calls)
+const PORT_BASE = Number(values['port-base'])
+const require = createRequire(import.meta.url)
+const ANVIL = join(dirname(require.resolve('@foundry-rs/anvil-linux-amd64/package.json')), 'bin', 'anvil')
+const ROOT = new URL('..', import.meta.url).pathname
+
+/** What a minimal JSON-RPC server costs per request on this machine: read, parse, answer with a known length. */
+const BARE_SERVER = `
+const http = require('node:http')
+const server = http.createServer((req, res) => {
+  const chunks = []
+  req.on('data', (c) => chunks.push(c))
+  req.on('end', () => {
+    const msg = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+    const text = JSON.stringify({ jsonrpc: '2.0', id: msg.id, result: '0xa110' })
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text)
+  })
+})
+server.listen(Number(process.argv[1]), '127.0.0.1')
+`
+
+interface Target {
+  name: string
+  url: string
+  child: ChildProcess
+  datadir?: string
+}
+
+/** Compile src/ as bench/devnet.ts does (tsc still emits on someone else's type errors; run that). */
+function compileTree(): string {
+  const out = join(ROOT, `.tmp-bench-dist-${PORT_BASE}`)
+  const tsc = require.resolve('typescript/bin/tsc')
+  rmSync(out, { recursive: true, force: true })
+  try {
+    execFileSync(
+      process.execPath,
+      [tsc, '-p', 'tsconfig.build.json', '--outDir', out, '--declaration', 'false', '--sourceMap', 'false'],
+      { cwd: ROOT, stdio: 'inherit' },
+    )
+  } catch (err) {
+    if (!existsSync(join(out, 'cli', 'main.js'))) throw err
+    process.stderr.write('bench: tsc reported errors; running the JavaScript it emitted\n')
+  }
+  return join(out, 'cli', 'main.js')
+}
+
+let nextId = 1
+async function rpc(url: string, method: string): Promise<unknown> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params: [] }),
+  })
+  const body = (await res.json()) as { result?: unknown; error?: { message: string } }
+  if (body.error) throw new Error(`${method}: ${body.error.message}`)
+  return body.result
+}
+
+async function until(what: string, f: () => Promise<unknown>, ms = 180_000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (Date.now() < deadline) {
+    try {
+      if (await f()) return
+    } catch {}
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+function start(name: string, port: number, entry?: string): Target {
+  const url = `http://127.0.0.1:${port}`
+  if (name === 'bare node:http') {
+    return { name, url, child: spawn(process.execPath, ['-e', BARE_SERVER, String(port)], { stdio: 'ignore' }) }
+  }
+  if (name === 'anvil')
+    return { name, url, child: spawn(ANVIL, ['--port', String(port), '--silent'], { stdio: 'ignore' }) }
+  const datadir = mkdtempSync(join(tmpdir(), 'lattice-rpc-overhead-'))
+  const args = [entry as string, 'devnet', '--port', String(port), '--datadir', datadir]
+  return { name, url, child: spawn(process.execPath, args, { stdio: 'ignore' }), datadir }
+}
+
+async function ready(t: Target): Promise<void> {
+  await until(t.name, async () => {
+    if (t.child.exitCode !== null) throw new Error(`${t.name} exited`)
+    return rpc(t.url, 'eth_chainId')
+  })
+  // the devnet deploys its example models after it starts answering: measure once that is over
+  const dir = t.datadir
+  if (dir) await until(`${t.name} examples`, async () => existsSync(join(dir, 'examples.json')))
+}
+
+async function stop(t: Target): Promise<void> {
+  if (t.child.exitCode === null) {
+    const exited = new Promise((r) => t.child.once('exit', r))
+    t.child.kill('SIGTERM')
+    await exited
+  }
+  if (t.datadir) rmSync(t.datadir, { recursive: true, force: true })
+}
+
+/** CPU ms (user + system) the process has used so far. */
+function cpuMs(t: Target): number {
+  const stat = readFileSync(`/proc/${t.child.pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+}
+
+async function block(t: Target): Promise<{ wall: number; cpu: number }> {
+  const c0 = cpuMs(t)
+  const t0 = performance.now()
+  for (let i = 0; i < CALLS; i++) await rpc(t.url, 'eth_chainId')
+  return { wall: (performance.now() - t0) / CALLS, cpu: (cpuMs(t) - c0) / CALLS }
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+const f3 = (x: number) => x.toFixed(3)
+const cell = (xs: number[]) => `${f3(median(xs))} (${f3(Math.min(...xs))}–${f3(Math.max(...xs))})`
+
+async function main(): Promise<void> {
+  const lattices = (values.lattice ?? ['lattice=dist']).map((spec) => {
+    const at = spec.indexOf('=')
+    if (at <= 0) throw new Error(`--lattice name=dist|path/to/cli/main.js, got ${spec}`)
+    const path = spec.slice(at + 1)
+    return { name: spec.slice(0, at), entry: path === 'dist' ? compileTree() : path }
+  })
+  const targets: Target[] = [start('bare node:http', PORT_BASE)]
+  for (const [i, l] of lattices.entries()) targets.push(start(l.name, PORT_BASE + 1 + i, l.entry))
+  if (!values['no-anvil']) targets.push(start('anvil', PORT_BASE + 1 + lattices.length))
+  const wall = new Map<string, number[]>(targets.map((t) => [t.name, []]))
+  const cpu = new Map<string, number[]>(targets.map((t) => [t.name, []]))
+  try {
+    for (const t of targets) await ready(t)
+    // warm-up: JIT, keep-alive sockets, the devnet's first-request work
+    for (const t of targets) for (let i = 0; i < 300; i++) await rpc(t.url, 'eth_chainId')
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = targets.map((_, i) => targets[(i + round) % targets.length])
+      for (const t of order) {
+        const r = await block(t)
+        wall.get(t.name)?.push(r.wall)
+        cpu.get(t.name)?.push(r.cpu)
+      }
+      process.stderr.write(
+        `round ${round + 1}/${ROUNDS}: ${targets.map((t) => `${t.name} ${f3(wall.get(t.name)?.at(-1) ?? 0)}/${f3(cpu.get(t.name)?.at(-1) ?? 0)}`).join(', ')}\n`,
+      )
+    }
+  } finally {
+    await Promise.all(targets.map(stop))
+  }
+  const bare = targets[0].name
+  const anvil = values['no-anvil'] ? undefined : 'anvil'
+  console.log(
+    `\nnode ${process.version}, ${new Date().toISOString()}, ${ROUNDS} rounds of ${CALLS} sequential eth_chainId per target`,
+  )
+  console.log(
+    `| target | wall ms/call median (spread) | server CPU ms/call median (spread) | wall vs bare | CPU vs bare |${anvil ? ' wall vs anvil (per round: median, spread) | CPU vs anvil |' : ''}`,
+  )
+  console.log(`| --- | ---: | ---: | ---: | ---: |${anvil ? ' ---: | ---: |' : ''}`)
+  for (const t of targets) {
+    const w = wall.get(t.name) as number[]
+    const c = cpu.get(t.name) as number[]
+    const ratio = (xs: number[], ys: number[]) => (median(xs) / median(ys)).toFixed(2)
+    let row = `| ${t.name} | ${cell(w)} | ${cell(c)} | ${ratio(w, wall.get(bare) as number[])}x | ${ratio(c, cpu.get(bare) as number[])}x |`
+    if (anvil) {
+      const aw = wall.get(anvil) as number[]
+      const paired = w.map((x, i) => x / (aw[i] as number))
+      row += ` ${ratio(w, aw)}x (${median(paired).toFixed(2)}x, ${Math.min(...paired).toFixed(2)}–${Math.max(...paired).toFixed(2)}) | ${ratio(c, cpu.get(anvil) as number[])}x |`
+    }
+    console.log(row)
+  }
+}
+
+await main()
