@@ -46,6 +46,12 @@ export class Counter {
     return this.values.get(labelKey(labels)) ?? 0
   }
 
+  /** One label set's count, its key derived once: for a hot path (a count per RPC request). */
+  bind(labels: Labels): { inc(by?: number): void } {
+    const k = labelKey(labels)
+    return { inc: (by = 1) => this.values.set(k, (this.values.get(k) ?? 0) + by) }
+  }
+
   render(out: string[]): void {
     for (const [k, v] of this.values) out.push(sample(this.name, k, v))
   }
@@ -60,7 +66,16 @@ export class Histogram {
   ) {}
 
   observe(labels: Labels, value: number): void {
+    this.observeKey(labelKey(labels), value)
+  }
+
+  /** One label set's observations, its key derived once: for a hot path (a latency per RPC request). */
+  bind(labels: Labels): { observe(value: number): void } {
     const k = labelKey(labels)
+    return { observe: (value) => this.observeKey(k, value) }
+  }
+
+  private observeKey(k: string, value: number): void {
     let s = this.series.get(k)
     if (!s) {
       s = { buckets: this.bounds.map(() => 0), sum: 0, count: 0 }

@@ -103,16 +103,20 @@ export class NodeMetrics {
   instrumentHandlers(handlers: Handlers): Handlers {
     const out: Handlers = {}
     for (const [method, fn] of Object.entries(handlers)) {
+      // label keys built once per method, not twice per request
+      const requests = this.rpcRequests.bind({ method })
+      const errors = this.rpcErrors.bind({ method })
+      const seconds = this.rpcSeconds.bind({ method })
       out[method] = async (params, ctx) => {
         const t0 = performance.now()
-        this.rpcRequests.inc({ method })
+        requests.inc()
         try {
           return await fn(params, ctx)
         } catch (err) {
-          this.rpcErrors.inc({ method })
+          errors.inc()
           throw err
         } finally {
-          this.rpcSeconds.observe({ method }, (performance.now() - t0) / 1000)
+          seconds.observe((performance.now() - t0) / 1000)
         }
       }
     }

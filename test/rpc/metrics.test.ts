@@ -51,6 +51,27 @@ describe('the exposition format', () => {
     expect(s.get('d_seconds_count{m="x"}')).toBe(2)
   })
 
+  it('counts through bound series into the same samples as labelled calls, shown once used', () => {
+    const r = new MetricsRegistry()
+    const c = r.counter('x_total', 'things')
+    const h = r.histogram('d_seconds', 'latency', [0.1, 1])
+    const bound = c.bind({ method: 'eth_call' })
+    const boundH = h.bind({ method: 'eth_call' })
+    c.bind({ method: 'unused' })
+    h.bind({ method: 'unused' })
+    expect(r.render()).not.toContain('unused')
+    bound.inc()
+    bound.inc(2)
+    c.inc({ method: 'eth_call' })
+    boundH.observe(0.05)
+    h.observe({ method: 'eth_call' }, 0.5)
+    const s = parseExposition(r.render())
+    expect(s.get('x_total{method="eth_call"}')).toBe(4)
+    expect(s.get('d_seconds_bucket{method="eth_call",le="0.1"}')).toBe(1)
+    expect(s.get('d_seconds_count{method="eth_call"}')).toBe(2)
+    expect(c.get({ method: 'eth_call' })).toBe(4)
+  })
+
   it('reads geth’s flags', () => {
     expect(parseMetricsFlags({})).toBeUndefined()
     expect(parseMetricsFlags({ metrics: true, 'metrics.port': '6061', 'metrics.addr': '0.0.0.0' })).toEqual({
