@@ -18,10 +18,10 @@
  * the spread, and the ratios ejs/anvil, lattice/ejs and devnet/anvil (per-round medians and ratios of medians).
  *
  *   node --import tsx bench/ethereumjs-floor.ts [--transfers 300] [--rounds 3] [--port-base 29400]
- *     [--only ejs-map,ejs-level,lattice,anvil,devnet] [--from dist|src] [--crypto native|js] [--ab header-memo]
+ *     [--only ejs-map,ejs-level,lattice,anvil,devnet] [--from dist|src] [--crypto native|js] [--ab header-memo|commit-cache]
  *
- * `--ab <patch>` (one of {@link UNPATCH}): each in-process variant also runs with that patch of patches/ undone in
- * its process (`<variant>-without-<patch>`), in the same rounds, and the ratios with/without are printed.
+ * `--ab <patch>[,<patch>]` (of {@link UNPATCH}): each in-process variant also runs with those patches of patches/
+ * undone in its process (`<variant>-without-<patch>`), in the same rounds, and the ratios with/without are printed.
  */
 import '../src/polyfills.ts'
 import type { ChildProcess } from 'node:child_process'
@@ -37,7 +37,7 @@ import { createBlockHeaderFromBytesArray } from '@ethereumjs/block'
 import { createBlockchain } from '@ethereumjs/blockchain'
 import type { CustomCrypto, GethGenesis } from '@ethereumjs/common'
 import { createCommonFromGethGenesis, createCustomCommon, Mainnet, parseGethGenesisState } from '@ethereumjs/common'
-import { MerklePatriciaTrie } from '@ethereumjs/mpt'
+import { CheckpointDB, MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { RLP } from '@ethereumjs/rlp'
 import { Caches, CacheType, MerkleStateManager } from '@ethereumjs/statemanager'
 import { createFeeMarket1559Tx, createTxFromRLP } from '@ethereumjs/tx'
@@ -51,6 +51,7 @@ import {
   hexToBytes,
   MapDB,
   setLengthLeft,
+  unprefixedHexToBytes,
   ValueEncoding,
 } from '@ethereumjs/util'
 import { buildBlock, createVM } from '@ethereumjs/vm'
@@ -160,6 +161,23 @@ const UNPATCH: Record<string, () => Promise<void>> = {
         common: this.common,
         setHardfork: true,
       })
+    }
+  },
+  // patches/ethereumjs-mpt-10.1.3-commit-cache.patch: CheckpointDB.commit as published
+  'commit-cache': async () => {
+    CheckpointDB.prototype.commit = async function (this: any) {
+      const { keyValueMap } = this.checkpoints.pop()
+      if (!this.hasCheckpoints()) {
+        const batchOp: any[] = []
+        for (const [key, value] of keyValueMap.entries()) {
+          if (value === undefined) batchOp.push({ type: 'del', key: unprefixedHexToBytes(key) })
+          else batchOp.push({ type: 'put', key: unprefixedHexToBytes(key), value })
+        }
+        await this.batch(batchOp)
+      } else {
+        const current = this.checkpoints[this.checkpoints.length - 1].keyValueMap
+        for (const [key, value] of keyValueMap.entries()) current.set(key, value)
+      }
     }
   },
 }
@@ -440,7 +458,7 @@ const spread = (xs: number[]) => `${f(Math.min(...xs))}–${f(Math.max(...xs))}`
 async function main(): Promise<void> {
   if (values.worker) {
     const w = values.worker as Variant
-    if (values.unpatch) await UNPATCH[values.unpatch]()
+    for (const name of values.unpatch?.split(',') ?? []) await UNPATCH[name]()
     const r = w === 'lattice' ? await runLattice() : await runEthereumjs(w === 'ejs-level')
     process.stdout.write(`${JSON.stringify(r)}\n`)
     return
@@ -450,7 +468,8 @@ async function main(): Promise<void> {
     if (!(VARIANTS as readonly string[]).includes(v)) throw new Error(`--only: unknown variant ${v}`)
   const ab = values.ab
   if (ab !== undefined) {
-    if (!UNPATCH[ab]) throw new Error(`--ab: one of ${Object.keys(UNPATCH).join(', ')}`)
+    for (const name of ab.split(','))
+      if (!UNPATCH[name]) throw new Error(`--ab: one or more (a,b) of ${Object.keys(UNPATCH).join(', ')}`)
     for (const v of [...chosen])
       if (v !== 'anvil' && v !== 'devnet') chosen.splice(chosen.indexOf(v) + 1, 0, `${v}-without-${ab}`)
   }
