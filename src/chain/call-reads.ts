@@ -86,7 +86,8 @@ export function memoiseTrie(trie: MerklePatriciaTrie, memo: CallReads): void {
     const hit = memo.get(k)
     if (hit !== undefined) return hit
     const value = await get(key, throwIfMissing)
-    memo.set(k, value)
+    // a copy: the trie's value is a view into its node's bytes, which the memo would otherwise keep alive
+    memo.set(k, value && value.slice())
     return value
   }
   const shallowCopy = trie.shallowCopy.bind(trie)
