@@ -87,7 +87,7 @@ export function memoiseTrie(trie: MerklePatriciaTrie, memo: CallReads): void {
     if (hit !== undefined) return hit
     const value = await get(key, throwIfMissing)
     // a copy: the trie's value is a view into its node's bytes, which the memo would otherwise keep alive
-    memo.set(k, value && value.slice())
+    memo.set(k, value === null ? null : value.slice())
     return value
   }
   const shallowCopy = trie.shallowCopy.bind(trie)
