@@ -95,8 +95,9 @@ export class ReadCache {
     this.sync()
   }
 
-  private set(key: string, value: Entry): void {
+  private set(key: string, entry: Entry): void {
     this.remove(key)
+    const value = entry === ABSENT ? entry : compact(entry)
     const size = cost(key, value)
     if (size > this.maxBytes / 4) return
     this.lru.set(key, value)
@@ -121,6 +122,20 @@ export class ReadCache {
     this.stats.entries = this.lru.size
     this.stats.bytes = this.bytes
   }
+}
+
+/**
+ * `v` in an ArrayBuffer of its own. A value that is a view into a larger buffer would keep all of it alive while
+ * being charged only its own bytes: level encodes small utf8/json values with Buffer.from, a view into Node's
+ * shared 8 KiB pool, so each cached meta value of ~100 bytes could pin a whole 8 KiB slab (issue 15: the meta
+ * cache held ~35 MiB for its 16 MiB budget at soak block 7,000 and grew ~8 KiB a block).
+ */
+function compact(v: Uint8Array): Uint8Array {
+  if (v.byteOffset === 0 && v.byteLength === v.buffer.byteLength) return v
+  // not Buffer.from / Buffer.allocUnsafe: below 4 KiB they take from that same pool
+  const copy = Buffer.isBuffer(v) ? Buffer.allocUnsafeSlow(v.byteLength) : new Uint8Array(v.byteLength)
+  copy.set(v)
+  return copy
 }
 
 function cost(key: string, value: Entry): number {
