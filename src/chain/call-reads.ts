@@ -15,10 +15,13 @@ import type { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { bytesToUnprefixedHex } from '@ethereumjs/util'
 import type { VM } from '@ethereumjs/vm'
 
-/** Entries kept per chain; a view call reads a handful, a busy test suite's calls a few thousand. */
-export const CALL_READS_MAX_ENTRIES = 50_000
-/** Bytes of values kept per chain (keys are ~150 B more per entry). */
-export const CALL_READS_MAX_BYTES = 16 * 1024 * 1024
+/**
+ * Entries kept per chain; a view call reads a handful, a busy test suite's calls a few thousand. An entry costs
+ * ~400 B of heap (a ~170-character key, a small Uint8Array, the Map's slot): at most ~8 MB per chain.
+ */
+export const CALL_READS_MAX_ENTRIES = 20_000
+/** Bytes of values kept per chain (values are accounts, ~70–110 B, and storage slots, ≤ 33 B). */
+export const CALL_READS_MAX_BYTES = 4 * 1024 * 1024
 
 /** (trie root, key prefix, key) -> the value the trie holds there (null: none). */
 export class CallReads {
