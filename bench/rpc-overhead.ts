@@ -3,7 +3,7 @@
  * `lattice devnet` builds and anvil, all running at once and measured in interleaved blocks (the order rotates
  * each round), so load swings on a shared machine hit every target alike. The client is the one bench/devnet.ts
  * uses: undici `fetch` with keep-alive, a fresh JSON body per call. Per target: wall ms per call and the
- * server process's CPU ms per call (/proc/<pid>/stat, user + system), median over the rounds with the spread,
+ * server process's CPU ms per call (/proc/<pid>/stat, user + system, and user alone), median over the rounds with the spread,
  * and the ratios to the bare server and to anvil.
  *
  *   node --import tsx bench/rpc-overhead.ts [-- --rounds 8 --calls 1000 --port-base 29200
@@ -131,18 +131,20 @@ async function stop(t: Target): Promise<void> {
   if (t.datadir) rmSync(t.datadir, { recursive: true, force: true })
 }
 
-/** CPU ms (user + system) the process has used so far. */
-function cpuMs(t: Target): number {
+/** CPU ms the process has used so far: [user, system] (utime, stime; clock ticks of 10 ms). */
+function cpuMs(t: Target): [number, number] {
   const stat = readFileSync(`/proc/${t.child.pid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+  return [Number(fields[11]) * 10, Number(fields[12]) * 10]
 }
 
-async function block(t: Target): Promise<{ wall: number; cpu: number }> {
-  const c0 = cpuMs(t)
+async function block(t: Target): Promise<{ wall: number; cpu: number; user: number }> {
+  const [u0, s0] = cpuMs(t)
   const t0 = performance.now()
   for (let i = 0; i < CALLS; i++) await rpc(t.url, 'eth_chainId')
-  return { wall: (performance.now() - t0) / CALLS, cpu: (cpuMs(t) - c0) / CALLS }
+  const wall = (performance.now() - t0) / CALLS
+  const [u1, s1] = cpuMs(t)
+  return { wall, cpu: (u1 - u0 + s1 - s0) / CALLS, user: (u1 - u0) / CALLS }
 }
 
 const median = (xs: number[]) => {
@@ -165,6 +167,7 @@ async function main(): Promise<void> {
   if (!values['no-anvil']) targets.push(start('anvil', PORT_BASE + 1 + lattices.length))
   const wall = new Map<string, number[]>(targets.map((t) => [t.name, []]))
   const cpu = new Map<string, number[]>(targets.map((t) => [t.name, []]))
+  const user = new Map<string, number[]>(targets.map((t) => [t.name, []]))
   try {
     for (const t of targets) await ready(t)
     // warm-up: JIT, keep-alive sockets, the devnet's first-request work
@@ -175,6 +178,7 @@ async function main(): Promise<void> {
         const r = await block(t)
         wall.get(t.name)?.push(r.wall)
         cpu.get(t.name)?.push(r.cpu)
+        user.get(t.name)?.push(r.user)
       }
       process.stderr.write(
         `round ${round + 1}/${ROUNDS}: ${targets.map((t) => `${t.name} ${f3(wall.get(t.name)?.at(-1) ?? 0)}/${f3(cpu.get(t.name)?.at(-1) ?? 0)}`).join(', ')}\n`,
@@ -189,14 +193,14 @@ async function main(): Promise<void> {
     `\nnode ${process.version}, ${new Date().toISOString()}, ${ROUNDS} rounds of ${CALLS} sequential eth_chainId per target`,
   )
   console.log(
-    `| target | wall ms/call median (spread) | server CPU ms/call median (spread) | wall vs bare | CPU vs bare |${anvil ? ' wall vs anvil (per round: median, spread) | CPU vs anvil |' : ''}`,
+    `| target | wall ms/call median (spread) | server CPU ms/call median (spread) | of it user | wall vs bare | CPU vs bare |${anvil ? ' wall vs anvil (per round: median, spread) | CPU vs anvil |' : ''}`,
   )
-  console.log(`| --- | ---: | ---: | ---: | ---: |${anvil ? ' ---: | ---: |' : ''}`)
+  console.log(`| --- | ---: | ---: | ---: | ---: | ---: |${anvil ? ' ---: | ---: |' : ''}`)
   for (const t of targets) {
     const w = wall.get(t.name) as number[]
     const c = cpu.get(t.name) as number[]
     const ratio = (xs: number[], ys: number[]) => (median(xs) / median(ys)).toFixed(2)
-    let row = `| ${t.name} | ${cell(w)} | ${cell(c)} | ${ratio(w, wall.get(bare) as number[])}x | ${ratio(c, cpu.get(bare) as number[])}x |`
+    let row = `| ${t.name} | ${cell(w)} | ${cell(c)} | ${f3(median(user.get(t.name) as number[]))} | ${ratio(w, wall.get(bare) as number[])}x | ${ratio(c, cpu.get(bare) as number[])}x |`
     if (anvil) {
       const aw = wall.get(anvil) as number[]
       const paired = w.map((x, i) => x / (aw[i] as number))
