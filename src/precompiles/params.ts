@@ -60,6 +60,10 @@ export const INFERENCE_LIMITS = {
  * transaction the steady state was the same within noise (26.6 vs 26.0, 25.2 vs 29.1 ms CPU) and the first
  * ~80 inline runs of a process cost ~2 s of CPU more (first half 53-58 vs 30-35 ms per transaction), which a
  * devnet test suite, starting many short-lived nodes, would pay every time. 100_000n turns it on.
+ * That start-up cost is V8 tiering up one function of the onnxruntime-web module (#11238, an 886 KB body) with
+ * TurboFan on a background thread once the runtime also runs on the calling thread; in workers alone it stays on
+ * Liftoff (docs/benchmarks.md, "Iris transaction: where the inference-specific time is"). What inline would save
+ * is the thread hand-off: ~2.3 ms of wall per iris transaction at load 6, 0.2 ms of CPU.
  */
 export const INLINE_RUN_MAX_GAS = 0n
 
