@@ -83,7 +83,9 @@ function procStatus(pid: string): Record<string, number> {
         const from = BigInt(`0x${m[1]}`)
         const size = BigInt(`0x${m[2]}`) - from
         const arena = from % (64n << 20n) === 0n && size <= 64n << 20n
-        cat = m[3] === '[heap]' ? 'brk' : m[3] ? '' : arena ? 'arenas' : 'otherAnon'
+        // file: mapped files (the node binary, libraries, LevelDB's mmapped tables: page cache the kernel can
+        // take back, but counted in RSS, and growing with the datadir)
+        cat = m[3] === '[heap]' ? 'brk' : m[3]?.startsWith('/') ? 'file' : m[3] ? '' : arena ? 'arenas' : 'otherAnon'
       } else if (cat && line.startsWith('Rss:')) out[cat] = (out[cat] ?? 0) + Number(line.split(/\s+/)[1]) * 1024
     }
   } catch {}
@@ -107,7 +109,7 @@ async function head(): Promise<string> {
 async function sample(): Promise<void> {
   const s = await connect(flags.port as string)
   const expr = 'JSON.stringify(process.memoryUsage())'
-  console.log('time head rss_MiB brk arenas otherAnon heapTotal heapUsed external arrayBuffers threads')
+  console.log('time head rss_MiB brk arenas otherAnon file heapTotal heapUsed external arrayBuffers threads')
   for (;;) {
     // --gc: a full GC first, so heapUsed is the live heap (costs the node ~0.1-0.3 s per sample)
     if (flags.gc) await s.send('HeapProfiler.collectGarbage')
@@ -122,6 +124,7 @@ async function sample(): Promise<void> {
         MiB(st.brk ?? 0),
         MiB(st.arenas ?? 0),
         MiB(st.otherAnon ?? 0),
+        MiB(st.file ?? 0),
         MiB(m.heapTotal),
         MiB(m.heapUsed),
         MiB(m.external),
