@@ -17,7 +17,7 @@
  */
 import '../src/polyfills.ts'
 import type { ChildProcess } from 'node:child_process'
-import { execFileSync, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
@@ -30,6 +30,7 @@ import { Interface } from 'ethers'
 import { exampleModels } from '../examples/models/index.ts'
 import { abiTensor, INFERENCE, inferenceAbi } from '../test/helpers/models.ts'
 import { COUNTER_SOL, compileContract } from '../test/helpers/solc.ts'
+import { compileDist, processCpuMs, rpc, until } from './helpers.ts'
 
 const { values } = parseArgs({
   options: {
@@ -75,30 +76,6 @@ const IRIS_FROM = '0x90F79bf6EB2c4f870365E785982E1f101E93b906'
 const TO = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8'
 const require = createRequire(import.meta.url)
 const ANVIL = join(dirname(require.resolve('@foundry-rs/anvil-linux-amd64/package.json')), 'bin', 'anvil')
-
-let nextId = 1
-async function rpc(url: string, method: string, params: unknown[] = []): Promise<any> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params }),
-  })
-  const body = (await res.json()) as any
-  if (body.error) throw new Error(`${method}: ${body.error.message}`)
-  return body.result
-}
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 180_000): Promise<T> {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    try {
-      const v = await f()
-      if (v) return v
-    } catch {}
-    await new Promise((r) => setTimeout(r, 20))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
 
 interface Target {
   name: 'lattice' | 'anvil'
@@ -169,21 +146,7 @@ function signTransfers(chainId: bigint): string[] {
  */
 function latticeEntry(): string {
   const root = new URL('..', import.meta.url).pathname
-  if (values.from === 'src') return join(root, 'bin', 'lattice.js')
-  // one folder per port base: two benches at once (different --port-base) do not compile over each other
-  const out = join(root, `.tmp-bench-dist-${PORT_BASE}`)
-  const tsc = require.resolve('typescript/bin/tsc')
-  const args = ['-p', 'tsconfig.build.json', '--outDir', out, '--declaration', 'false', '--sourceMap', 'false']
-  // a fresh output: nothing stale runs if this compile emits less than the last
-  rmSync(out, { recursive: true, force: true })
-  try {
-    execFileSync(process.execPath, [tsc, ...args], { cwd: root, stdio: 'inherit' })
-  } catch (err) {
-    // tsc still emits on type errors (someone's work in progress): run that, saying so
-    if (!existsSync(join(out, 'cli', 'main.js'))) throw err
-    process.stderr.write('bench: tsc reported errors; running the JavaScript it emitted\n')
-  }
-  return join(out, 'cli', 'main.js')
+  return values.from === 'src' ? join(root, 'bin', 'lattice.js') : compileDist(root, PORT_BASE)
 }
 const LATTICE_ENTRY = latticeEntry()
 
@@ -204,10 +167,7 @@ async function receipt(url: string, hash: string): Promise<any> {
 
 /** CPU time (user + system, ms) the node process has used so far: less sensitive to load than wall time. */
 function cpuMs(t: Target): number {
-  const stat = readFileSync(`/proc/${t.child.pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  // utime and stime are fields 14 and 15, in clock ticks (USER_HZ: 100 on Linux)
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+  return processCpuMs(t.child.pid as number)
 }
 
 /** Wall ms per op, and the node's CPU ms per op under `cpu: <label>`. */

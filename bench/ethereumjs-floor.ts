@@ -57,6 +57,7 @@ import {
 import { buildBlock, createVM } from '@ethereumjs/vm'
 import { ClassicLevel } from 'classic-level'
 import { createKeccak } from 'hash-wasm'
+import { compileDist, processCpuMs, rpc, until } from './helpers.ts'
 
 const VARIANTS = ['ejs-map', 'ejs-level', 'lattice', 'anvil', 'devnet'] as const
 /** A variant, or an in-process one with a patch undone: `<variant>-without-<patch>` (`--ab`). */
@@ -331,57 +332,13 @@ async function runLattice(): Promise<Result> {
 
 // ------------------------------------------------------------------------------------------- over HTTP
 
-let nextId = 1
-async function rpc(url: string, method: string, params: unknown[] = []): Promise<any> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params }),
-  })
-  const body = (await res.json()) as any
-  if (body.error) throw new Error(`${method}: ${body.error.message}`)
-  return body.result
-}
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 180_000): Promise<T> {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    try {
-      const v = await f()
-      if (v) return v
-    } catch {}
-    await new Promise((r) => setTimeout(r, 20))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
-
-/** CPU ms a child process has used so far (utime + stime, fields 14 and 15 of /proc/<pid>/stat, 100 Hz). */
-function childCpu(child: ChildProcess): number {
-  const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
-}
-
 let latticeEntry: string | undefined
 /** Compiled JavaScript for the devnet (as bench/devnet.ts: `lattice` after `npm run build`), or bin/lattice.js. */
 function devnetEntry(): string {
   if (latticeEntry) return latticeEntry
   latticeEntry = join(ROOT, 'bin', 'lattice.js')
   if (values.from === 'src') return latticeEntry
-  const out = join(ROOT, `.tmp-bench-dist-${PORT_BASE}`)
-  const tsc = require.resolve('typescript/bin/tsc')
-  rmSync(out, { recursive: true, force: true })
-  try {
-    execFileSync(
-      process.execPath,
-      [tsc, '-p', 'tsconfig.build.json', '--outDir', out, '--declaration', 'false', '--sourceMap', 'false'],
-      { cwd: ROOT, stdio: 'inherit' },
-    )
-  } catch (err) {
-    if (!existsSync(join(out, 'cli', 'main.js'))) throw err
-    process.stderr.write('bench: tsc reported errors; running the JavaScript it emitted\n')
-  }
-  latticeEntry = join(out, 'cli', 'main.js')
+  latticeEntry = compileDist(ROOT, PORT_BASE)
   return latticeEntry
 }
 
@@ -408,7 +365,7 @@ async function runHttp(name: 'anvil' | 'devnet', port: number): Promise<Result> 
     // back to back; a half's clock stops once its last transfer has a receipt
     let last = ''
     const half = Math.floor(N / 2)
-    const cpu = () => childCpu(child)
+    const cpu = () => processCpuMs(child.pid as number)
     return await timeSteps(N, cpu, async (i) => {
       last = await rpc(url, 'eth_sendRawTransaction', [raws[i]])
       if (i === half - 1 || i === N - 1)

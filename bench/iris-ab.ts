@@ -20,6 +20,7 @@ import { createFeeMarket1559Tx } from '@ethereumjs/tx'
 import { bytesToHex, createAddressFromString, hexToBytes } from '@ethereumjs/util'
 import { exampleModels } from '../examples/models/index.ts'
 import { abiTensor, INFERENCE, inferenceAbi } from '../test/helpers/models.ts'
+import { processCpuMs, rpc } from './helpers.ts'
 
 const { values } = parseArgs({
   options: {
@@ -40,25 +41,6 @@ const CHAIN_ID = 41232n
 // the devnet's test mnemonic, account #3 (bench:devnet's iris sender)
 const KEY = '0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6'
 const FROM = '0x90F79bf6EB2c4f870365E785982E1f101E93b906'
-const TICK_MS = 10 // USER_HZ 100: /proc/<pid>/stat counts CPU in 10 ms ticks
-
-let nextId = 1
-async function rpc(url: string, method: string, params: unknown[] = []): Promise<any> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params }),
-  })
-  const body = (await res.json()) as any
-  if (body.error) throw new Error(`${method}: ${body.error.message}`)
-  return body.result
-}
-
-const procCpuMs = (pid: number): number => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ')
-  return (Number(rest[11]) + Number(rest[12])) * TICK_MS
-}
 
 interface Node {
   entry: string
@@ -141,7 +123,7 @@ async function stop(n: Node): Promise<void> {
 async function batch(n: Node): Promise<void> {
   const end = Math.min(n.next + BATCH, TXS)
   const part = n.next < EARLY ? 0 : 1
-  const c0 = procCpuMs(n.child.pid!)
+  const c0 = processCpuMs(n.child.pid!)
   let count = 0
   for (; n.next < end && n.next < EARLY === (part === 0); n.next++, count++) {
     const t0 = performance.now()
@@ -151,7 +133,7 @@ async function batch(n: Node): Promise<void> {
     if (r.status !== '0x1') throw new Error('iris inference transaction reverted')
     n.walls[part].push(performance.now() - t0)
   }
-  n.cpu[part][0] += procCpuMs(n.child.pid!) - c0
+  n.cpu[part][0] += processCpuMs(n.child.pid!) - c0
   n.cpu[part][1] += count
 }
 

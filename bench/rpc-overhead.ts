@@ -14,12 +14,13 @@
  * an earlier commit, built with `tsc -p tsconfig.build.json --outDir <clone>/dist`).
  */
 import type { ChildProcess } from 'node:child_process'
-import { execFileSync, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { compileDist, processCpu, rpc, until } from './helpers.ts'
 
 const { values } = parseArgs({
   options: {
@@ -59,47 +60,6 @@ interface Target {
   datadir?: string
 }
 
-/** Compile src/ as bench/devnet.ts does (tsc still emits on someone else's type errors; run that). */
-function compileTree(): string {
-  const out = join(ROOT, `.tmp-bench-dist-${PORT_BASE}`)
-  const tsc = require.resolve('typescript/bin/tsc')
-  rmSync(out, { recursive: true, force: true })
-  try {
-    execFileSync(
-      process.execPath,
-      [tsc, '-p', 'tsconfig.build.json', '--outDir', out, '--declaration', 'false', '--sourceMap', 'false'],
-      { cwd: ROOT, stdio: 'inherit' },
-    )
-  } catch (err) {
-    if (!existsSync(join(out, 'cli', 'main.js'))) throw err
-    process.stderr.write('bench: tsc reported errors; running the JavaScript it emitted\n')
-  }
-  return join(out, 'cli', 'main.js')
-}
-
-let nextId = 1
-async function rpc(url: string, method: string): Promise<unknown> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params: [] }),
-  })
-  const body = (await res.json()) as { result?: unknown; error?: { message: string } }
-  if (body.error) throw new Error(`${method}: ${body.error.message}`)
-  return body.result
-}
-
-async function until(what: string, f: () => Promise<unknown>, ms = 180_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    try {
-      if (await f()) return
-    } catch {}
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
-
 function start(name: string, port: number, entry?: string): Target {
   const url = `http://127.0.0.1:${port}`
   if (name === 'bare node:http') {
@@ -113,13 +73,18 @@ function start(name: string, port: number, entry?: string): Target {
 }
 
 async function ready(t: Target): Promise<void> {
-  await until(t.name, async () => {
-    if (t.child.exitCode !== null) throw new Error(`${t.name} exited`)
-    return rpc(t.url, 'eth_chainId')
-  })
+  await until(
+    t.name,
+    async () => {
+      if (t.child.exitCode !== null) throw new Error(`${t.name} exited`)
+      return rpc(t.url, 'eth_chainId')
+    },
+    180_000,
+    50,
+  )
   // the devnet deploys its example models after it starts answering: measure once that is over
   const dir = t.datadir
-  if (dir) await until(`${t.name} examples`, async () => existsSync(join(dir, 'examples.json')))
+  if (dir) await until(`${t.name} examples`, async () => existsSync(join(dir, 'examples.json')), 180_000, 50)
 }
 
 async function stop(t: Target): Promise<void> {
@@ -133,9 +98,8 @@ async function stop(t: Target): Promise<void> {
 
 /** CPU ms the process has used so far: [user, system] (utime, stime; clock ticks of 10 ms). */
 function cpuMs(t: Target): [number, number] {
-  const stat = readFileSync(`/proc/${t.child.pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return [Number(fields[11]) * 10, Number(fields[12]) * 10]
+  const { user, system } = processCpu(t.child.pid as number)
+  return [user, system]
 }
 
 async function block(t: Target): Promise<{ wall: number; cpu: number; user: number }> {
@@ -160,7 +124,7 @@ async function main(): Promise<void> {
     const at = spec.indexOf('=')
     if (at <= 0) throw new Error(`--lattice name=dist|path/to/cli/main.js, got ${spec}`)
     const path = spec.slice(at + 1)
-    return { name: spec.slice(0, at), entry: path === 'dist' ? compileTree() : path }
+    return { name: spec.slice(0, at), entry: path === 'dist' ? compileDist(ROOT, PORT_BASE) : path }
   })
   const targets: Target[] = [start('bare node:http', PORT_BASE)]
   for (const [i, l] of lattices.entries()) targets.push(start(l.name, PORT_BASE + 1 + i, l.entry))

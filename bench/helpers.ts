@@ -1,0 +1,70 @@
+// What the benches that drive nodes over HTTP share: a JSON-RPC call, a poll with a deadline, a child process's
+// CPU time from /proc, and the compiled devnet they run (as `lattice` runs after `npm run build`).
+import { execFileSync } from 'node:child_process'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { join } from 'node:path'
+
+let nextId = 1
+/** One JSON-RPC request; a JSON-RPC error throws with the method's name. */
+export async function rpc(url: string, method: string, params: unknown[] = []): Promise<any> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params }),
+  })
+  const body = (await res.json()) as any
+  if (body.error) throw new Error(`${method}: ${body.error.message}`)
+  return body.result
+}
+
+/** Polls `f` until it gives a truthy value (errors count as not yet), or throws after `ms`. */
+export async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 180_000, everyMs = 20): Promise<T> {
+  const deadline = Date.now() + ms
+  while (Date.now() < deadline) {
+    try {
+      const v = await f()
+      if (v) return v
+    } catch {}
+    await new Promise((r) => setTimeout(r, everyMs))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+/** CPU ms a process has used so far, user and system (utime, stime: fields 14 and 15 of /proc/<pid>/stat). */
+export function processCpu(pid: number): { user: number; system: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  // clock ticks of USER_HZ, 100 on Linux
+  return { user: Number(fields[11]) * 10, system: Number(fields[12]) * 10 }
+}
+
+/** User + system CPU ms of a process so far. */
+export function processCpuMs(pid: number): number {
+  const { user, system } = processCpu(pid)
+  return user + system
+}
+
+/**
+ * Compiles src/ with tsc into `<root>/.tmp-bench-dist-<portBase>/` (one folder per port base, so two benches
+ * with different port bases do not compile over each other) and returns its CLI entry. The folder sits one level
+ * below the root like dist/, so the sources' `../../` paths resolve alike. tsc still emits on type errors
+ * (someone's work in progress): that JavaScript runs, with a warning.
+ */
+export function compileDist(root: string, portBase: number): string {
+  const out = join(root, `.tmp-bench-dist-${portBase}`)
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
+  // a fresh output: nothing stale runs if this compile emits less than the last
+  rmSync(out, { recursive: true, force: true })
+  try {
+    execFileSync(
+      process.execPath,
+      [tsc, '-p', 'tsconfig.build.json', '--outDir', out, '--declaration', 'false', '--sourceMap', 'false'],
+      { cwd: root, stdio: 'inherit' },
+    )
+  } catch (err) {
+    if (!existsSync(join(out, 'cli', 'main.js'))) throw err
+    process.stderr.write('bench: tsc reported errors; running the JavaScript it emitted\n')
+  }
+  return join(out, 'cli', 'main.js')
+}
