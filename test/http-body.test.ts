@@ -2,7 +2,7 @@ import type { Server } from 'node:http'
 import { createServer, request } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { readBody } from '../../src/rpc/body.ts'
+import { readBody } from '../src/http-body.ts'
 
 const LIMIT = 64 * 1024
 
