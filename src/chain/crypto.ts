@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module'
 import type { CustomCrypto } from '@ethereumjs/common'
 import { calculateSigRecovery, concatBytes, setLengthLeft } from '@ethereumjs/util'
-import { createKeccak, type IHasher } from 'hash-wasm'
 import { LatticeError } from '../errors.ts'
+import { keccak256 as hasherKeccak256, wasmKeccak } from '../proofs/keccak.ts'
 
 const require = createRequire(import.meta.url)
 
@@ -22,17 +22,14 @@ function load<T>(name: string): T | undefined {
 const secp = load<NativeSecp>('secp256k1')
 const keccak = load<KeccakFactory>('keccak')
 // hash-wasm's keccak is about 4x faster than the native `keccak` binding for the 32–600 byte inputs of trie
-// nodes and keys (0.6 vs 5.3 µs for 32 B: the binding pays for a Buffer and a C++ object per call). One
-// instance serves every call: each hash is init/update/digest in one synchronous run, so calls never interleave.
-const wasmKeccak: IHasher | undefined = await createKeccak(256).catch(() => undefined)
-
+// nodes and keys (0.6 vs 5.3 µs for 32 B: the binding pays for a Buffer and a C++ object per call). The one
+// hash-wasm instance is src/proofs/keccak.ts', which the proofs hash with too.
 /** keccak-256 with hash-wasm (throws where WebAssembly did not load: check `nativeCrypto().keccak256`). */
-export function wasmKeccak256(msg: Uint8Array): Uint8Array {
-  if (!wasmKeccak) throw new LatticeError('CRYPTO_UNAVAILABLE', 'hash-wasm keccak did not load')
-  wasmKeccak.init()
-  wasmKeccak.update(msg)
-  return wasmKeccak.digest('binary')
-}
+export const wasmKeccak256: (msg: Uint8Array) => Uint8Array = wasmKeccak
+  ? hasherKeccak256
+  : () => {
+      throw new LatticeError('CRYPTO_UNAVAILABLE', 'hash-wasm keccak did not load')
+    }
 
 /**
  * Native libsecp256k1 for signature recovery and WebAssembly (else native) keccak for hashing: ecrecover
