@@ -16,6 +16,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Interface } from 'ethers'
 import { COUNTER_SOL, compileContract } from '../test/helpers/solc.ts'
+import { processCpuMs, rpc } from './helpers.ts'
 
 const { values } = parseArgs({
   options: {
@@ -34,23 +35,7 @@ const DEPLOYER = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
 const counter = compileContract(COUNTER_SOL, 'Counter')
 const data = new Interface(counter.abi).encodeFunctionData('get')
 
-async function rpc(method: string, params: unknown[]): Promise<any> {
-  const res = await fetch(URL_, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  })
-  const body = (await res.json()) as any
-  if (body.error) throw new Error(`${method}: ${body.error.message}`)
-  return body.result
-}
-
-/** CPU ms the process has used (USER_HZ 100). */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(f[11]) + Number(f[12])) * 10
-}
+const send = (method: string, params: unknown[]): Promise<any> => rpc(URL_, method, params)
 
 async function measure(entry: string): Promise<string> {
   const datadir = mkdtempSync(join(tmpdir(), 'lattice-call-cpu-'))
@@ -60,42 +45,42 @@ async function measure(entry: string): Promise<string> {
   try {
     for (let i = 0; ; i++) {
       try {
-        await rpc('eth_chainId', [])
+        await send('eth_chainId', [])
         break
       } catch (err) {
         if (i > 300) throw err
         await new Promise((r) => setTimeout(r, 200))
       }
     }
-    const hash = await rpc('eth_sendTransaction', [{ from: DEPLOYER, data: counter.bytecode }])
-    let receipt = await rpc('eth_getTransactionReceipt', [hash])
+    const hash = await send('eth_sendTransaction', [{ from: DEPLOYER, data: counter.bytecode }])
+    let receipt = await send('eth_getTransactionReceipt', [hash])
     while (!receipt) {
       await new Promise((r) => setTimeout(r, 5))
-      receipt = await rpc('eth_getTransactionReceipt', [hash])
+      receipt = await send('eth_getTransactionReceipt', [hash])
     }
-    for (let i = 0; i < 5; i++) await rpc('evm_mine', [])
+    for (let i = 0; i < 5; i++) await send('evm_mine', [])
     const call = { to: receipt.contractAddress, data }
     const loads: [string, number, () => Promise<unknown>][] = [
-      ['eth_chainId', N, () => rpc('eth_chainId', [])],
-      ['eth_call at head', N, () => rpc('eth_call', [call, 'latest'])],
-      ['eth_call at the deploy block', N, () => rpc('eth_call', [call, receipt.blockNumber])],
+      ['eth_chainId', N, () => send('eth_chainId', [])],
+      ['eth_call at head', N, () => send('eth_call', [call, 'latest'])],
+      ['eth_call at the deploy block', N, () => send('eth_call', [call, receipt.blockNumber])],
       [
         'evm_mine + eth_call at the new head',
         Math.ceil(N / 5),
         async () => {
-          await rpc('evm_mine', [])
-          return rpc('eth_call', [call, 'latest'])
+          await send('evm_mine', [])
+          return send('eth_call', [call, 'latest'])
         },
       ],
     ]
     const out: string[] = []
     for (const [label, n, f] of loads) {
       for (let i = 0; i < 50; i++) await f()
-      const c0 = cpuMs(pid)
+      const c0 = processCpuMs(pid)
       const t0 = performance.now()
       for (let i = 0; i < n; i++) await f()
       const wall = (performance.now() - t0) / n
-      out.push(`${label}: ${wall.toFixed(2)} wall, ${((cpuMs(pid) - c0) / n).toFixed(2)} cpu`)
+      out.push(`${label}: ${wall.toFixed(2)} wall, ${((processCpuMs(pid) - c0) / n).toFixed(2)} cpu`)
     }
     return out.join(' | ')
   } finally {

@@ -19,7 +19,8 @@ import { Interface } from 'ethers'
 import { CallLimits, withCallLimits } from '../src/chain/call-limits.ts'
 import { startDevnet } from '../src/cli/devnet.ts'
 import { COUNTER_SOL, compileContract } from '../test/helpers/solc.ts'
-import { type Profile, summariseProfile } from './cpu-profile.ts'
+import { type Profile, printProfile } from './cpu-profile.ts'
+import { rpc } from './helpers.ts'
 
 const { values } = parseArgs({
   options: {
@@ -35,30 +36,6 @@ const { values } = parseArgs({
 })
 const N = Number(values.calls)
 const DEPLOYER = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
-
-async function rpc(url: string, method: string, params: unknown[]): Promise<any> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  })
-  const body = (await res.json()) as any
-  if (body.error) throw new Error(`${method}: ${body.error.message}`)
-  return body.result
-}
-
-function summarise(p: Profile, top: number): void {
-  const { total, pkg, fn } = summariseProfile(p)
-  const show = (title: string, m: Map<string, number>) => {
-    console.log(`\n| ${title} | self ms per call | share |\n| --- | ---: | ---: |`)
-    for (const [k, us] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) {
-      console.log(`| ${k} | ${(us / 1000 / N).toFixed(3)} | ${((100 * us) / total).toFixed(1)}% |`)
-    }
-  }
-  console.log(`\nbusy CPU ${(total / 1000 / N).toFixed(3)} ms per call (idle excluded)`)
-  show('package', pkg)
-  show('function', fn)
-}
 
 async function main(): Promise<void> {
   const counter = compileContract(COUNTER_SOL, 'Counter')
@@ -112,7 +89,7 @@ async function main(): Promise<void> {
         (values.interleave ? `; the call alone ${(callMs / N).toFixed(3)} ms wall` : ''),
     )
     if (values.out) writeFileSync(values.out, JSON.stringify(profile))
-    summarise(profile, Number(values.top))
+    printProfile(profile, Number(values.top), N, 'call', 3)
   } finally {
     session.disconnect()
     await devnet.close()

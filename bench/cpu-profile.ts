@@ -39,6 +39,20 @@ export function where(url: string): string {
 }
 
 /** Sum a profile's samples (idle excluded). Native frames are charged to the nearest JavaScript caller. */
+/** Prints a profile's self time by package and by function (the `top` largest), in ms per `unit` of `n`. */
+export function printProfile(p: Profile, top: number, n: number, unit: string, digits: number): void {
+  const { total, pkg, fn } = summariseProfile(p)
+  const show = (title: string, m: Map<string, number>) => {
+    console.log(`\n| ${title} | self ms per ${unit} | share |\n| --- | ---: | ---: |`)
+    for (const [k, us] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+      console.log(`| ${k} | ${(us / 1000 / n).toFixed(3)} | ${((100 * us) / total).toFixed(1)}% |`)
+    }
+  }
+  console.log(`\nbusy CPU ${(total / 1000 / n).toFixed(digits)} ms per ${unit} (idle excluded)`)
+  show('package', pkg)
+  show('function', fn)
+}
+
 export function summariseProfile(p: Profile, phases: readonly Phase[] = []): ProfileSummary {
   const byId = new Map(p.nodes.map((n) => [n.id, n]))
   const parent = new Map<number, number>()

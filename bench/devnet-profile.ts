@@ -14,7 +14,8 @@ import { createCustomCommon, Mainnet } from '@ethereumjs/common'
 import { createFeeMarket1559Tx } from '@ethereumjs/tx'
 import { bytesToHex, createAddressFromString, hexToBytes } from '@ethereumjs/util'
 import { startDevnet } from '../src/cli/devnet.ts'
-import { type Profile, summariseProfile } from './cpu-profile.ts'
+import { type Profile, printProfile } from './cpu-profile.ts'
+import { rpc } from './helpers.ts'
 
 const { values } = parseArgs({
   options: {
@@ -25,30 +26,6 @@ const { values } = parseArgs({
 })
 const N = Number(values.transfers)
 const KEY = hexToBytes('0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a')
-
-async function rpc(url: string, method: string, params: unknown[]): Promise<any> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  })
-  const body = (await res.json()) as any
-  if (body.error) throw new Error(`${method}: ${body.error.message}`)
-  return body.result
-}
-
-function summarise(p: Profile, top: number): void {
-  const { total, pkg, fn } = summariseProfile(p)
-  const show = (title: string, m: Map<string, number>) => {
-    console.log(`\n| ${title} | self ms per transfer | share |\n| --- | ---: | ---: |`)
-    for (const [k, us] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) {
-      console.log(`| ${k} | ${(us / 1000 / N).toFixed(3)} | ${((100 * us) / total).toFixed(1)}% |`)
-    }
-  }
-  console.log(`\nbusy CPU ${(total / 1000 / N).toFixed(2)} ms per transfer (idle excluded)`)
-  show('package', pkg)
-  show('function', fn)
-}
 
 async function main(): Promise<void> {
   const datadir = mkdtempSync(join(tmpdir(), 'lattice-profile-'))
@@ -92,7 +69,7 @@ async function main(): Promise<void> {
       `node ${process.version}, ${new Date().toISOString()}: ${N} transfers, ${(wall / N).toFixed(2)} ms each`,
     )
     if (values.out) writeFileSync(values.out, JSON.stringify(profile))
-    summarise(profile, Number(values.top))
+    printProfile(profile, Number(values.top), N, 'transfer', 2)
   } finally {
     session.disconnect()
     await devnet.close()
