@@ -422,6 +422,9 @@ async function main(): Promise<number> {
     for (const f of failures) console.log(`FAIL: ${f}`)
     keep ||= failures.length > 0 // the datadirs of a failed run are evidence
     return failures.length ? 1 : 0
+  } catch (err) {
+    keep = true // a step that threw (export, import, a restart) left its evidence in the datadirs
+    throw err
   } finally {
     clearInterval(sampler)
     await stopNode('SIGKILL')
