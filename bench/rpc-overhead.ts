@@ -1,13 +1,14 @@
 /**
- * Per-request JSON-RPC overhead (issue 17): sequential eth_chainId against a bare node:http server, one or more
- * `lattice devnet` builds and anvil, all running at once and measured in interleaved blocks (the order rotates
+ * Per-request JSON-RPC overhead (issue 17): sequential eth_chainId against the floors (a bare node:http server, one
+ * answering Lattice's exact bytes, and a minimal HTTP/1.1 parser on node:net), one or more `lattice devnet` builds
+ * and anvil, all running at once and measured in interleaved blocks (the order rotates
  * each round), so load swings on a shared machine hit every target alike. The client is the one bench/devnet.ts
  * uses: undici `fetch` with keep-alive, a fresh JSON body per call. Per target: wall ms per call and the
  * server process's CPU ms per call (/proc/<pid>/stat, user + system, and user alone), median over the rounds with the spread,
- * and the ratios to the bare server and to anvil.
+ * and the ratios to the first floor and to anvil.
  *
  *   node --import tsx bench/rpc-overhead.ts [-- --rounds 8 --calls 1000 --port-base 29200
- *     --lattice now=dist --lattice before=/tmp/clone/dist/cli/main.js --no-anvil]
+ *     --lattice now=dist --lattice before=/tmp/clone/dist/cli/main.js --no-anvil --floors http,exact,net]
  *
  * `--lattice name=dist` (the default, `lattice=dist`) compiles this tree's src/ into .tmp-bench-dist-<port base>/
  * as bench/devnet.ts does; any other value is the path of a compiled `cli/main.js` (an A/B "before": a clone of
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     'port-base': { type: 'string', default: '29200' },
     lattice: { type: 'string', multiple: true },
     'no-anvil': { type: 'boolean', default: false },
+    floors: { type: 'string', default: 'http,exact,net' },
   },
 })
 const ROUNDS = Number(values.rounds)
@@ -53,6 +55,73 @@ const server = http.createServer((req, res) => {
 server.listen(Number(process.argv[1]), '127.0.0.1')
 `
 
+/**
+ * The floor node:http sets for Lattice's exact answer: the same status line, header names, values and order as
+ * `lattice devnet` sends for eth_chainId (CORS, content-type, content-length; Node adds Date, Connection,
+ * Keep-Alive), one writeHead with a flat list, the body read with data/end listeners.
+ */
+const EXACT_SERVER = `
+const http = require('node:http')
+const HEAD = ['Access-Control-Allow-Origin', '*', 'Access-Control-Allow-Headers', '*',
+  'Access-Control-Allow-Methods', 'POST, GET, OPTIONS', 'content-type', 'application/json']
+const server = http.createServer((req, res) => {
+  let body
+  req.on('data', (c) => { body = body ? Buffer.concat([body, c]) : c })
+  req.on('end', () => {
+    const msg = JSON.parse(body.toString('utf8'))
+    const text = JSON.stringify({ jsonrpc: '2.0', id: msg.id, result: '0xa110' })
+    res.writeHead(200, [...HEAD, 'content-length', String(Buffer.byteLength(text))]).end(text)
+  })
+})
+server.listen(Number(process.argv[1]), '127.0.0.1')
+`
+
+/**
+ * Below node:http: a net.Server with a minimal HTTP/1.1 keep-alive parser (Content-Length bodies only; no chunked
+ * bodies, Expect, upgrades or limits, so not a server to ship) answering the same bytes as Lattice, Date header
+ * cached per second and a 5 s idle timeout as Node's. What is left is the socket, the event loop and JSON.
+ */
+const NET_SERVER = `
+const net = require('node:net')
+const HEAD = 'HTTP/1.1 200 OK\\r\\nAccess-Control-Allow-Origin: *\\r\\nAccess-Control-Allow-Headers: *\\r\\n' +
+  'Access-Control-Allow-Methods: POST, GET, OPTIONS\\r\\ncontent-type: application/json\\r\\ncontent-length: '
+let date = ''
+let dateAt = 0
+const server = net.createServer({ noDelay: true }, (sock) => {
+  let buf = null
+  sock.setTimeout(5000, () => sock.destroy())
+  sock.on('error', () => {})
+  sock.on('data', (chunk) => {
+    buf = buf === null ? chunk : Buffer.concat([buf, chunk])
+    while (buf !== null) {
+      const end = buf.indexOf('\\r\\n\\r\\n')
+      if (end < 0) return
+      const m = /\\r\\ncontent-length: *(\\d+)/i.exec(buf.latin1Slice(0, end))
+      const stop = end + 4 + (m ? Number(m[1]) : 0)
+      if (buf.length < stop) return
+      const msg = JSON.parse(buf.utf8Slice(end + 4, stop))
+      buf = buf.length === stop ? null : buf.subarray(stop)
+      const text = JSON.stringify({ jsonrpc: '2.0', id: msg.id, result: '0xa110' })
+      const now = Date.now()
+      if (now - dateAt >= 1000) {
+        date = new Date(now).toUTCString()
+        dateAt = now - (now % 1000)
+      }
+      sock.write(HEAD + Buffer.byteLength(text) + '\\r\\nDate: ' + date +
+        '\\r\\nConnection: keep-alive\\r\\nKeep-Alive: timeout=5\\r\\n\\r\\n' + text)
+    }
+  })
+})
+server.listen(Number(process.argv[1]), '127.0.0.1')
+`
+
+/** The bare servers by target name: `--floors` picks among them. */
+const FLOORS: Record<string, { name: string; script: string }> = {
+  http: { name: 'bare node:http', script: BARE_SERVER },
+  exact: { name: 'node:http exact bytes', script: EXACT_SERVER },
+  net: { name: 'node:net minimal', script: NET_SERVER },
+}
+
 interface Target {
   name: string
   url: string
@@ -62,9 +131,9 @@ interface Target {
 
 function start(name: string, port: number, entry?: string): Target {
   const url = `http://127.0.0.1:${port}`
-  if (name === 'bare node:http') {
-    return { name, url, child: spawn(process.execPath, ['-e', BARE_SERVER, String(port)], { stdio: 'ignore' }) }
-  }
+  const floor = Object.values(FLOORS).find((f) => f.name === name)
+  if (floor)
+    return { name, url, child: spawn(process.execPath, ['-e', floor.script, String(port)], { stdio: 'ignore' }) }
   if (name === 'anvil')
     return { name, url, child: spawn(ANVIL, ['--port', String(port), '--silent'], { stdio: 'ignore' }) }
   const datadir = mkdtempSync(join(tmpdir(), 'lattice-rpc-overhead-'))
@@ -126,9 +195,16 @@ async function main(): Promise<void> {
     const path = spec.slice(at + 1)
     return { name: spec.slice(0, at), entry: path === 'dist' ? compileDist(ROOT, PORT_BASE) : path }
   })
-  const targets: Target[] = [start('bare node:http', PORT_BASE)]
-  for (const [i, l] of lattices.entries()) targets.push(start(l.name, PORT_BASE + 1 + i, l.entry))
-  if (!values['no-anvil']) targets.push(start('anvil', PORT_BASE + 1 + lattices.length))
+  const floors = (values.floors as string).split(',').map((f) => {
+    const known = FLOORS[f]
+    if (!known) throw new Error(`--floors: one or more of ${Object.keys(FLOORS).join(',')}, got ${f}`)
+    return known.name
+  })
+  if (floors.length === 0) throw new Error('--floors: at least one (the ratios are to the first)')
+  let port = PORT_BASE
+  const targets: Target[] = floors.map((name) => start(name, port++))
+  for (const l of lattices) targets.push(start(l.name, port++, l.entry))
+  if (!values['no-anvil']) targets.push(start('anvil', port++))
   const wall = new Map<string, number[]>(targets.map((t) => [t.name, []]))
   const cpu = new Map<string, number[]>(targets.map((t) => [t.name, []]))
   const user = new Map<string, number[]>(targets.map((t) => [t.name, []]))
