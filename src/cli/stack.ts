@@ -63,7 +63,8 @@ export async function openInferenceStack(opts: InferenceStackOpts): Promise<Infe
   checkRuntime(profile)
   const store = await createModelStore({ datadir: opts.datadir, ipfsApi: opts.ipfsApi, network: opts.network })
   const modelCache = createModelCache({ dir: modelCacheDir(opts.datadir), store, maxBytes: opts.modelCacheBytes })
-  const sessions = createSessionCache({ profile, maxBytes: opts.sessionCacheBytes })
+  // warm-up: the runtime's first-run cost (worker start, lazy compile, tier-up) off the first transaction's path
+  const sessions = createSessionCache({ profile, maxBytes: opts.sessionCacheBytes, warmUp: true })
   const inference = createInferencePrecompile({
     models: modelCache,
     // within one eth_estimateGas each distinct inference runs once (its gas is static)

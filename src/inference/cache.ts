@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { type CreateSessionOpts, createSession, type OnnxSession, type RunOpts } from './onnx.ts'
 import { CONSENSUS_PROFILE, type InferenceProfile } from './profile.ts'
 import type { Tensor, TensorLimits } from './tensor.ts'
+import { warmUpWasm } from './warm-up.ts'
 
 /** sha256 of model bytes as lowercase hex: the default cache key. */
 export function modelDigest(model: Uint8Array): string {
@@ -17,6 +18,11 @@ export interface SessionCacheOpts {
   limits?: TensorLimits
   /** Session factory; default {@link createSession}. */
   create?: (opts: CreateSessionOpts) => Promise<OnnxSession>
+  /**
+   * Warm the profile's WebAssembly runtime up in the background right away (src/inference/warm-up.ts), so a node's
+   * first inferences do not pay its start-up; default false. `LATTICE_INFERENCE_WARMUP=0` turns it off.
+   */
+  warmUp?: boolean
 }
 
 /** Counters of a {@link SessionCache}. */
@@ -65,6 +71,7 @@ export function createSessionCache(opts: SessionCacheOpts = {}): SessionCache {
   let hits = 0
   let misses = 0
   let evictions = 0
+  if (opts.warmUp && profile.wasm && process.env.LATTICE_INFERENCE_WARMUP !== '0') void warmUpWasm(profile)
 
   const retire = (e: Entry): void => {
     entries.delete(e.digest)
