@@ -21,6 +21,20 @@ export const FAMILIES = [
 
 export type Scrape = Map<string, number>
 
+/** Gauges whose value a process restores from its datadir at start: they move only if they change between scrapes. */
+const RESTORED = new Set<string>(['lattice_chain_head_block', 'lattice_txpool_transactions'])
+
+/**
+ * The baseline of one node process from its first scrape: every counter, histogram and on-demand gauge (models
+ * loaded, peers) starts a process at 0, so a value above 0 at any later scrape moved in this process, even when the
+ * first inference ran before the first scrape (a pool journal replayed into the first block does that); the restored
+ * gauges keep their first scraped value.
+ */
+export function processBaseline(first: Scrape | undefined): Scrape | undefined {
+  if (!first) return undefined
+  return new Map(FAMILIES.map((f) => [f, RESTORED.has(f) ? (first.get(f) ?? 0) : 0]))
+}
+
 /** Sum of every sample of each family (histograms: their `_count`), from the exposition text. */
 export function parseMetrics(text: string): Scrape {
   const out: Scrape = new Map()

@@ -20,7 +20,7 @@ import { DType, tensorFromValues } from '../../src/inference/tensor.ts'
 import { createEmbeddedModelStore, type EmbeddedModelStore } from '../../src/storage/embedded.ts'
 import { freePort } from '../helpers/devnet-process.ts'
 import { abiTensor, INFERENCE, inferenceAbi } from '../helpers/models.ts'
-import { FAMILIES, noteMoves, type Scrape, scrape } from './metrics.ts'
+import { FAMILIES, noteMoves, processBaseline, type Scrape, scrape } from './metrics.ts'
 
 const REPO = new URL('../../', import.meta.url).pathname
 const BIN = join(REPO, 'bin/lattice.js')
@@ -255,7 +255,7 @@ async function main(): Promise<number> {
     // calldata differs by a few dozen gas between ticks), so the precompile always runs short, whatever the schedule
     const needed = BigInt((await call('eth_estimateGas', [{ to: INFERENCE, data: input(0) }])).result as string)
     const shortGas = `0x${(needed - 2000n).toString(16)}`
-    let segmentStart: Scrape | undefined = await scrape(metricsPort)
+    let segmentStart: Scrape | undefined = processBaseline(await scrape(metricsPort))
     const noteNow = async () => {
       const now = await scrape(metricsPort)
       if (segmentStart && now) noteMoves(moved, segmentStart, now)
@@ -319,7 +319,7 @@ async function main(): Promise<number> {
         console.log(
           `  block ${lastHead}: kill -9 with ${pendingBefore} acknowledged transactions unmined; restarted in ${ms.toFixed(0)} ms; ${lost.length} lost so far`,
         )
-        segmentStart = await scrape(metricsPort)
+        segmentStart = processBaseline(await scrape(metricsPort))
       }
       const left = INTERVAL * 1000 - (performance.now() - started)
       if (left > 0) await sleep(left)
