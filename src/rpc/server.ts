@@ -15,6 +15,8 @@ import { createDispatcher } from './dispatch.ts'
 import { RpcCode } from './errors.ts'
 import { ethMethods } from './eth.ts'
 import { ethExtraMethods } from './eth-extra.ts'
+import type { FastPath } from './fast-http.ts'
+import { installFastPath } from './fast-http.ts'
 import { FilterManager } from './filters.ts'
 import { frameRequest } from './framing.ts'
 import type { LatticeRpcDeps } from './lattice.ts'
@@ -56,6 +58,11 @@ export interface RpcServerOpts {
   metrics?: NodeMetrics
   /** Serve admin_* (and the real net_peerCount) over the node's peering (`--p2p.port`, `--bootnodes`). */
   admin?: AdminPeering
+  /**
+   * Answer complete keep-alive POSTs in front of node:http (fast-http.ts; default true). False: node:http
+   * alone, the reference the fast path's bytes are tested against.
+   */
+  fastPath?: boolean
 }
 
 export interface RpcServer {
@@ -65,6 +72,8 @@ export interface RpcServer {
   host: string
   /** Every method name served. */
   methods: string[]
+  /** Requests the fast path answered (0 with `fastPath: false`). */
+  readonly fastAnswered: number
   close(): Promise<void>
 }
 
@@ -107,6 +116,15 @@ export async function startRpcServer(opts: RpcServerOpts): Promise<RpcServer> {
     handleOther(req, res).catch(() => fail(res))
   })
   http.requestTimeout = 120_000
+  const fast: FastPath | undefined =
+    opts.fastPath === false
+      ? undefined
+      : installFastPath(http, {
+          maxBody,
+          answer: (body) => dispatch(body, EMPTY_CONTEXT),
+          jsonHeaders: JSON_HEADERS,
+          emptyHeaders: CORS,
+        })
 
   /**
    * A JSON-RPC call: no async function, no setHeader (each one validates and stores a header in a map that
@@ -191,11 +209,15 @@ export async function startRpcServer(opts: RpcServerOpts): Promise<RpcServer> {
     port,
     host,
     methods: Object.keys(handlers).sort(),
+    get fastAnswered() {
+      return fast?.answered ?? 0
+    },
     close: async () => {
       limiter.abortAll()
       filters.close()
       for (const c of wss.clients) c.terminate()
       wss.close()
+      fast?.closeAll()
       http.closeAllConnections()
       await new Promise<void>((resolve) => http.close(() => resolve()))
     },
