@@ -21,7 +21,7 @@ import {
 import type { Charge, ModelSource } from './plan.ts'
 import { createPlanner, smOf } from './plan.ts'
 import type { InferenceRecord } from './records.ts'
-import { CallTracker, pendingRecord } from './records.ts'
+import { CallTracker, ownedRecord } from './records.ts'
 import type { RegistryEntry } from './registry.ts'
 import { perturbForTest } from './test-perturb.ts'
 import { withinToleranceCall } from './within-tolerance.ts'
@@ -95,11 +95,10 @@ export function createInferencePrecompile(opts: InferencePrecompileOpts): Infere
     gas: bigint,
   ): void {
     if (!tracker) return
-    // the chain's keccak (native where available): inputs can be hundreds of kilobytes; hashed only when a
-    // mined transaction's records are stored (records.ts), never for eth_call
-    tracker.record(
-      pendingRecord(modelId, inputs, outputs, flops, gas, input.common.customCrypto.keccak256 ?? keccak256),
-    )
+    // the chain's keccak (native where available): inputs can be hundreds of kilobytes; encoded and hashed only
+    // when a mined transaction's records are stored (records.ts), never for eth_call. The tensors are this call's
+    // own (decodeInfer copies out of the calldata, outputs are fresh), so they can be kept unencoded until then
+    tracker.record(ownedRecord(modelId, inputs, outputs, flops, gas, input.common.customCrypto.keccak256 ?? keccak256))
   }
 
   async function run(

@@ -19,9 +19,10 @@ export interface InferenceRecord {
 
 /**
  * An inference before it gets its index, its hashes not taken yet: most records end in an eth_call or an
- * estimate that keeps none, and hashing 100-200 KB of inputs there was wasted work. The encodings are made
- * when the inference is recorded, which copies them: the tensors may be views of the calling contract's
- * memory (ethereumjs passes CALL input without copying), which changes after the call returns.
+ * estimate that keeps none, and hashing 100-200 KB of inputs there was wasted work. {@link pendingRecord} encodes
+ * when the inference is recorded, which copies them: tensors that may be views of the calling contract's
+ * memory (ethereumjs passes CALL input without copying) change after the call returns. {@link ownedRecord}
+ * encodes on first read, for tensors nothing changes afterwards.
  */
 export interface PendingRecord {
   modelId: string
@@ -45,6 +46,38 @@ export function pendingRecord(
   keccak256: (data: Uint8Array) => Uint8Array,
 ): PendingRecord {
   return { modelId, inputBytes: encodeTensors(inputs), outputBytes: encodeTensors(outputs), keccak256, flops, gasUsed }
+}
+
+/**
+ * A pending record of tensors the caller owns and never changes afterwards (the precompile's: its ABI decoder
+ * copies inputs out of the calldata and outputs come fresh from the runtime). Nothing is encoded until read: an
+ * eth_call or an estimate, whose records are dropped unread, no longer encodes (copies) 100-200 KB of inputs and
+ * the outputs a second time; a mined transaction's records encode to the same bytes when the chain hashes them.
+ */
+export function ownedRecord(
+  modelId: string,
+  inputs: readonly Tensor[],
+  outputs: readonly Tensor[],
+  flops: bigint,
+  gasUsed: bigint,
+  keccak256: (data: Uint8Array) => Uint8Array,
+): PendingRecord {
+  let inputBytes: Uint8Array | undefined
+  let outputBytes: Uint8Array | undefined
+  return {
+    modelId,
+    get inputBytes() {
+      inputBytes ??= encodeTensors(inputs)
+      return inputBytes
+    },
+    get outputBytes() {
+      outputBytes ??= encodeTensors(outputs)
+      return outputBytes
+    },
+    keccak256,
+    flops,
+    gasUsed,
+  }
 }
 
 /**

@@ -7,7 +7,7 @@ import { blockInferenceRoot } from '../../src/chain/inference-roots.ts'
 import { DType, tensorFromValues } from '../../src/inference/tensor.ts'
 import { decodeInfer, encodeTensors } from '../../src/precompiles/abi.ts'
 import type { PendingRecord } from '../../src/precompiles/records.ts'
-import { CallTracker, pendingRecord } from '../../src/precompiles/records.ts'
+import { CallTracker, ownedRecord, pendingRecord } from '../../src/precompiles/records.ts'
 import type { TestDevnet } from '../helpers/devnet.ts'
 import { KEY0, startTestDevnet } from '../helpers/devnet.ts'
 import { abiTensor, deployModel, exampleModel, INFERENCE, inferenceAbi } from '../helpers/models.ts'
@@ -68,6 +68,26 @@ describe('inference records', () => {
     memory.fill(0xff)
     const [r] = await trackOne([pending])
     expect(r.inputHash).toBe(want)
+  })
+
+  it("of the precompile's own tensors are encoded only when read, to the same bytes and hashes", async () => {
+    const big = tensorFromValues(
+      'img',
+      DType.float32,
+      [1, 3, 8, 8],
+      Array.from({ length: 192 }, (_, i) => i / 7),
+    )
+    const owned = ownedRecord('0x03', [big, ...inputs], outputs, 5n, 6n, keccak_256)
+    const copied = pendingRecord('0x03', [big, ...inputs], outputs, 5n, 6n, keccak_256)
+    // nothing is encoded at record time: a getter, not a value, until the chain reads it
+    expect(Object.getOwnPropertyDescriptor(owned, 'inputBytes')?.get).toBeDefined()
+    const [a, b] = await trackOne([owned, copied])
+    expect(hex(owned.inputBytes)).toBe(hex(copied.inputBytes))
+    expect(hex(owned.outputBytes)).toBe(hex(copied.outputBytes))
+    // encoded once
+    expect(owned.inputBytes).toBe(owned.inputBytes)
+    expect({ ...a, index: 0 }).toEqual({ ...b, index: 0 })
+    expect(a!.inputHash).toBe(hex(keccak_256(encodeTensors([big, ...inputs]))))
   })
 
   it('index records in the order they were made', async () => {
