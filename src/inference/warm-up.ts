@@ -80,13 +80,15 @@ export async function warmUpWasm(profile: InferenceProfile, opts: WarmUpOpts = {
   const key = `warm-up:${profile.id}`
   const runs = opts.runs ?? WARM_UP_RUNS
   try {
-    const { slot } = await pool.load(key, warmUpModel(), wireOptions(profile))
+    // background: a node closed during its warm-up exits without waiting for it
+    const bg = { background: true }
+    const { slot } = await pool.load(key, warmUpModel(), wireOptions(profile), bg)
     let outputs: WireTensor[] = []
     let done = 0
     try {
-      for (; done < runs && !opts.signal?.aborted; done++) outputs = await pool.run(slot, key, feeds())
+      for (; done < runs && !opts.signal?.aborted; done++) outputs = await pool.run(slot, key, feeds(), bg)
     } finally {
-      await pool.release(slot, key)
+      await pool.release(slot, key, bg)
     }
     return { runs: done, ms: performance.now() - t0, outputs }
   } catch {

@@ -43,6 +43,12 @@ export interface WorkerPoolOpts {
   maxQueue?: number
 }
 
+/** Options of a pool request. */
+export interface BackgroundOpts {
+  /** Work nobody waits for (the runtime's warm-up): it does not keep the process alive by itself. */
+  background?: boolean
+}
+
 /** One worker thread and what it holds. */
 export interface WorkerSlot {
   readonly index: number
@@ -65,6 +71,8 @@ interface Job {
   signal?: AbortSignal
   /** A load the pool made itself to restore a session in a replacement worker (not counted in flight). */
   internal?: boolean
+  /** Background work (the runtime's warm-up): it alone does not keep the process alive. */
+  background?: boolean
   resolve(r: WorkerResponse): void
   reject(err: Error): void
 }
@@ -159,9 +167,10 @@ export class WorkerPool {
     key: string,
     model: Uint8Array,
     options: WireSessionOptions,
+    opts: BackgroundOpts = {},
   ): Promise<{ slot: WorkerSlot; info: WireSessionInfo }> {
     const slot = this.place(key)
-    const res = await this.request(slot, { op: 'load', key, model, options })
+    const res = await this.request(slot, { op: 'load', key, model, options }, undefined, opts.background)
     slot.keys.set(key, (slot.keys.get(key) ?? 0) + 1)
     if (!slot.models.has(key)) slot.models.set(key, { model, options })
     return { slot, info: (res as { info: WireSessionInfo }).info }
@@ -171,13 +180,13 @@ export class WorkerPool {
    * Run the session `key` loaded in `slot`; output buffers are transferred back. Under an RPC deadline
    * ({@link currentRunSignal}) the run is abandoned when it fires: {@link RunAbandonedError}.
    */
-  async run(slot: WorkerSlot, key: string, feeds: WireTensor[]): Promise<WireTensor[]> {
-    const res = await this.request(slot as Slot, { op: 'run', key, feeds }, currentRunSignal())
+  async run(slot: WorkerSlot, key: string, feeds: WireTensor[], opts: BackgroundOpts = {}): Promise<WireTensor[]> {
+    const res = await this.request(slot as Slot, { op: 'run', key, feeds }, currentRunSignal(), opts.background)
     return (res as { outputs: WireTensor[] }).outputs
   }
 
   /** Drop one reference to `key` in `slot`; the worker releases the session at zero. */
-  async release(slot: WorkerSlot, key: string): Promise<void> {
+  async release(slot: WorkerSlot, key: string, opts: BackgroundOpts = {}): Promise<void> {
     const n = (slot.keys.get(key) ?? 1) - 1
     if (n > 0) {
       slot.keys.set(key, n)
@@ -187,7 +196,7 @@ export class WorkerPool {
     const s = slot as Slot
     s.models.delete(key)
     if (slot.dead) return
-    await this.request(s, { op: 'release', key })
+    await this.request(s, { op: 'release', key }, undefined, opts.background)
   }
 
   /** Stop every worker (pending requests fail). */
@@ -364,7 +373,7 @@ export class WorkerPool {
   }
 
   /** Queue a request on `slot`; it settles when the worker answers, the caller gives up or the slot dies. */
-  private request(slot: Slot, req: JobRequest, signal?: AbortSignal): Promise<WorkerResponse> {
+  private request(slot: Slot, req: JobRequest, signal?: AbortSignal, background?: boolean): Promise<WorkerResponse> {
     if (slot.dead) return Promise.reject(new WorkerPoolError(`worker ${slot.index} is gone`))
     if (signal?.aborted) return Promise.reject(new RunAbandonedError(false))
     if (this.inFlight >= this.maxQueue) {
@@ -389,6 +398,7 @@ export class WorkerPool {
         req,
         key: req.key,
         signal,
+        background,
         resolve: (r) => done() && resolve(r),
         reject: (e) => done() && reject(e),
       }
@@ -428,7 +438,8 @@ export class WorkerPool {
   private refresh(slot: Slot): void {
     if (slot.dead || slot.vacant) return
     // a reload the pool queued itself is nobody's request: it alone does not hold the process
-    const busy = (slot.running && !slot.running.job.internal) || slot.queue.some((j) => !j.internal)
+    const holds = (j: Job) => !j.internal && !j.background
+    const busy = (slot.running && holds(slot.running.job)) || slot.queue.some(holds)
     if (busy) slot.worker.ref()
     else slot.worker.unref()
   }

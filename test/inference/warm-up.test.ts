@@ -1,5 +1,6 @@
 // The runtime warm-up (src/inference/warm-up.ts): it runs the fixed model in a worker of the pool before any real
 // load, once per pool, only when asked, and the models run afterwards give the same bytes as in a cold pool.
+import { execFileSync } from 'node:child_process'
 import { afterAll, describe, expect, it } from 'vitest'
 import { exampleModels, pattern, squareImage } from '../../examples/models/index.ts'
 import { createSessionCache, modelDigest } from '../../src/inference/cache.ts'
@@ -77,6 +78,23 @@ describe('runtime warm-up', () => {
     expect(out.map((t) => t.name)).toEqual(['probabilities', 'class'])
     await cache.clear()
   }, 180_000)
+
+  it('does not keep a process alive: one that has nothing else to do exits during its warm-up', () => {
+    const warmUp = new URL('../../src/inference/warm-up.ts', import.meta.url).href
+    const profile = new URL('../../src/inference/profile.ts', import.meta.url).href
+    const script = [
+      `import { warmUpWasm } from ${JSON.stringify(warmUp)}`,
+      `import { CONSENSUS_PROFILE } from ${JSON.stringify(profile)}`,
+      "warmUpWasm(CONSENSUS_PROFILE, { runs: 100000 }).then((r) => console.log(r ? 'warmed' : 'failed'))",
+      "console.log('started')",
+    ].join('\n')
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    })
+    // the worker started (the process got that far) and the process exited without waiting for 100,000 runs
+    expect(out.trim().split('\n')).toEqual(['started'])
+  }, 150_000)
 
   it('leaves the outputs of models run afterwards byte-identical to a cold pool', async () => {
     await closeWasmPools()
