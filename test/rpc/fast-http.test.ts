@@ -129,6 +129,15 @@ describe('fast path in front of node:http', () => {
     ws.close()
   })
 
+  it("takes the fast path for fetch's requests (undici: what ethers, viem and the benches send)", async () => {
+    const before = fast.fastAnswered
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(fast.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: CALL })
+      expect(await res.json()).toEqual({ jsonrpc: '2.0', id: 1, result: '0xa110' })
+    }
+    expect(fast.fastAnswered - before).toBe(3)
+  })
+
   it('upgrades to WebSocket on a connection that had fast calls first', async () => {
     const upgrade =
       'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
