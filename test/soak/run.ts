@@ -59,12 +59,14 @@ async function call(method: string, params: unknown[] = []): Promise<any> {
 }
 const tryCall = (method: string, params: unknown[] = []) => call(method, params).catch(() => undefined)
 
-function rssOf(pid: number): number {
+/** VmRSS and its anonymous and file-backed parts (LevelDB mmaps its tables: page cache, growing with the datadir). */
+function rssOf(pid: number): { bytes: number; anon: number; file: number } {
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-    return m ? Number(m[1]) * 1024 : 0
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+    const kB = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024
+    return { bytes: kB('VmRSS'), anon: kB('RssAnon'), file: kB('RssFile') }
   } catch {
-    return 0
+    return { bytes: 0, anon: 0, file: 0 }
   }
 }
 
@@ -181,7 +183,7 @@ const failed: string[] = []
 const lost: string[] = []
 const restarts: number[] = []
 /** RSS samples; `process` counts the node processes (each kill -9 starts another, whose RSS starts over). */
-const rss: { head: number; bytes: number; sinceStart: number; process: number }[] = []
+const rss: { head: number; bytes: number; anon: number; file: number; sinceStart: number; process: number }[] = []
 const disk: { head: number; bytes: number }[] = []
 const moved = new Set<string>()
 let rpcPathInferences = 0
@@ -218,9 +220,9 @@ async function main(): Promise<number> {
   let lastHead = 0
   const sampler = setInterval(() => {
     if (!child?.pid || child.exitCode !== null) return
-    const bytes = rssOf(child.pid)
+    const r = rssOf(child.pid)
     // a process that is exiting reads 0: not a sample
-    if (bytes > 0) rss.push({ head: lastHead, bytes, sinceStart: performance.now() - spawnedAt, process: spawned })
+    if (r.bytes > 0) rss.push({ head: lastHead, ...r, sinceStart: performance.now() - spawnedAt, process: spawned })
   }, 1000)
   try {
     restarts.push(await startNode(datadir, port, metricsPort))
@@ -397,7 +399,9 @@ async function main(): Promise<number> {
       ['RSS', `first ${mib(rss[0]?.bytes ?? 0)}, max ${mib(maxRss)}, last ${mib(rss.at(-1)?.bytes ?? 0)}`],
       [
         'RSS slope, last half',
-        slope === undefined ? 'n/a' : `${slope.toFixed(1)} MiB per 1k blocks within a process (after its first minute)`,
+        slope === undefined
+          ? 'n/a'
+          : `${slope.toFixed(1)} MiB per 1k blocks within a process (after its first minute; anonymous ${rssSlope('anon')?.toFixed(1)}, file-backed ${rssSlope('file')?.toFixed(1)})`,
       ],
       [
         'RSS across processes',
@@ -441,7 +445,7 @@ async function main(): Promise<number> {
  * Least-squares slope of RSS against the head, MiB per 1,000 blocks, over the run's second half: within each
  * node process (after its first minute), pooled, since every kill -9 starts RSS over.
  */
-function rssSlope(): number | undefined {
+function rssSlope(part: 'bytes' | 'anon' | 'file' = 'bytes'): number | undefined {
   const pts = rss.filter((s) => s.head >= BLOCKS / 2 && s.sinceStart > 60_000)
   if (pts.length < 10) return undefined
   const byProcess = new Map<number, typeof pts>()
@@ -450,9 +454,9 @@ function rssSlope(): number | undefined {
   let den = 0
   for (const group of byProcess.values()) {
     const mx = group.reduce((a, p) => a + p.head, 0) / group.length
-    const my = group.reduce((a, p) => a + p.bytes, 0) / group.length
+    const my = group.reduce((a, p) => a + p[part], 0) / group.length
     for (const p of group) {
-      num += (p.head - mx) * (p.bytes - my)
+      num += (p.head - mx) * (p[part] - my)
       den += (p.head - mx) ** 2
     }
   }
