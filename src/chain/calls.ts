@@ -7,6 +7,7 @@ import { bytesToHex, createZeroAddress } from '@ethereumjs/util'
 import type { RunTxResult, VM } from '@ethereumjs/vm'
 import { runTx } from '@ethereumjs/vm'
 import { LatticeError } from '../errors.ts'
+import type { CallLimits } from './call-limits.ts'
 import { callGasLimit, currentCallLimits, withCallVm } from './call-limits.ts'
 import { memoiseCallReads } from './call-reads.ts'
 import type { Chain } from './chain.ts'
@@ -39,6 +40,8 @@ export interface CallRequest {
 export interface ExecuteOpts {
   /** Ask ethereumjs for the access list the call touched (eth_createAccessList). */
   reportAccessList?: boolean
+  /** The RPC request's limits when its handler hands them down (default: the request's context, if any). */
+  limits?: CallLimits
 }
 
 /**
@@ -65,13 +68,14 @@ export async function executeCall(
   opts: ExecuteOpts = {},
 ): Promise<RunTxResult> {
   const isHead = block.hash().every((b, i) => b === chain.head.hash()[i])
+  const limits = opts.limits ?? currentCallLimits()
   const run = async (vm: VM) => {
     const sm = vm.stateManager
     await sm.checkpoint()
     try {
       if (overrides) await applyAccountOverrides(vm.stateManager, overrides)
       await checkCallFunds(vm, req)
-      const tx = await callTx(chain, req, block, vm)
+      const tx = await callTx(chain, req, block, vm, limits)
       return await runCallTx(vm, tx, req, block, opts.reportAccessList)
     } catch (err) {
       if (err instanceof LatticeError) throw err
@@ -87,7 +91,6 @@ export async function executeCall(
       )
     }
   }
-  const limits = currentCallLimits()
   if (limits) {
     // an RPC request runs on its own VM, outside the chain lock, and halts at its deadline (call-limits.ts)
     const result = await withCallVm(
@@ -119,12 +122,21 @@ export async function repositionCallVm(chain: Chain, vm: VM, block: Block): Prom
   return true
 }
 
-/** An unsigned transaction for `req` that ethereumjs runs as if `from` had signed it. */
-export async function callTx(chain: Chain, req: CallRequest, block: Block, vm: VM): Promise<TypedTransaction> {
+/**
+ * An unsigned transaction for `req` that ethereumjs runs as if `from` had signed it; its gas is capped by
+ * `limits` (default: the request's context).
+ */
+export async function callTx(
+  chain: Chain,
+  req: CallRequest,
+  block: Block,
+  vm: VM,
+  limits: CallLimits | undefined = currentCallLimits(),
+): Promise<TypedTransaction> {
   const from = req.from ?? createZeroAddress()
   const noFee = req.gasPrice === undefined && req.maxFeePerGas === undefined && req.maxPriorityFeePerGas === undefined
   const baseFee = noFee ? 0n : (block.header.baseFeePerGas ?? 0n)
-  const gasLimit = callGasLimit(req.gas ?? callGasCap(block))
+  const gasLimit = callGasLimit(req.gas ?? callGasCap(block), limits)
   const nonce = req.nonce ?? (await vm.stateManager.getAccount(from))?.nonce ?? 0n
   const common = vm.common
   const base = {
@@ -143,6 +155,11 @@ export async function callTx(chain: Chain, req: CallRequest, block: Block, vm: V
           maxPriorityFeePerGas: req.maxPriorityFeePerGas ?? 0n,
         }
   if (fee.type >= 2 && (fee.maxFeePerGas as bigint) < baseFee) fee.maxFeePerGas = baseFee
+  // a frozen call transaction is only read, so the same call (a view polled at one nonce) reuses it
+  const key = callTxKey(from, base, fee, gasLimit, req)
+  const byKey = key === undefined ? undefined : madeTxs(common)
+  const known = key === undefined ? undefined : byKey?.get(key)
+  if (known) return known
   const tx = createTx(
     // the type field picks the transaction class; only type 4 reads authorizationList
     {
@@ -163,7 +180,46 @@ export async function callTx(chain: Chain, req: CallRequest, block: Block, vm: V
   if (gasLimit > TX_GAS_CAP) (tx as { gasLimit: bigint }).gasLimit = gasLimit
   // frozen, ethereumjs caches per-transaction figures (the data gas loops over every calldata byte)
   Object.freeze(tx)
+  if (key !== undefined && byKey) {
+    byKey.set(key, tx)
+    for (const k of byKey.keys()) {
+      if (byKey.size <= CALL_TXS_PER_COMMON) break
+      byKey.delete(k)
+    }
+  }
   return tx
+}
+
+/** Call transactions kept per Common (a call VM's): a test suite's views at one head. */
+const CALL_TXS_PER_COMMON = 256
+/** Calldata above this is not keyed (its hex would cost about what building the transaction does). */
+const CALL_TX_KEY_MAX_DATA = 4096
+const callTxs = new WeakMap<object, Map<string, TypedTransaction>>()
+
+function madeTxs(common: object): Map<string, TypedTransaction> {
+  let m = callTxs.get(common)
+  if (!m) {
+    m = new Map()
+    callTxs.set(common, m)
+  }
+  return m
+}
+
+/**
+ * What decides a call transaction's fields (its Common aside: kept per Common, which fixes the chain and fork).
+ * Undefined (not kept) with an access or authorization list, or long calldata. `createTx` costs ~0.1 ms (it copies
+ * the Common, converts and checks every field).
+ */
+function callTxKey(
+  from: Address,
+  base: { nonce: bigint; gasLimit: bigint; to?: Address; value: bigint; data: Uint8Array },
+  fee: Record<string, unknown>,
+  gasLimit: bigint,
+  req: CallRequest,
+): string | undefined {
+  if (req.accessList || req.authorizationList || base.data.length > CALL_TX_KEY_MAX_DATA) return undefined
+  const fees = `${fee.type}:${fee.gasPrice ?? ''}:${fee.maxFeePerGas ?? ''}:${fee.maxPriorityFeePerGas ?? ''}`
+  return `${from}|${base.to ?? ''}|${base.nonce}|${gasLimit}|${base.value}|${fees}|${bytesToHex(base.data)}`
 }
 
 /** The gas a call gets when it names none: the block's gas limit, at most the per-transaction cap. */

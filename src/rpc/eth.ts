@@ -1,6 +1,7 @@
 import type { Block } from '@ethereumjs/block'
 import type { MerkleStateManager } from '@ethereumjs/statemanager'
 import { bytesToHex, hexToBytes, setLengthLeft } from '@ethereumjs/util'
+import { throwOnFailure } from '../chain/calls.ts'
 import { taggedBlock } from '../chain/forkchoice.ts'
 import type { LatticeNode } from '../chain/node.ts'
 import { effectiveTip } from '../chain/txpool.ts'
@@ -135,11 +136,13 @@ export function ethMethods(node: LatticeNode, filters: FilterManager, opts: { de
       }
     },
 
-    eth_call: async (p) => {
+    eth_call: async (p, ctx) => {
       const [c, b, o] = paramList(p, 'eth_call', 1, 4)
       const req = callRequest(c, 'transaction')
       const block = await resolveOrThrow(blockRef(b, 'block'))
-      const res = await node.call(req, block, stateOverrides(o, 'state overrides'))
+      // the limits come down with the request, not through a context (src/rpc/limits.ts PASSED_LIMITS)
+      const res = await node.execute(req, block, stateOverrides(o, 'state overrides'), { limits: ctx?.callLimits })
+      throwOnFailure(res)
       return bytesToHex(res.execResult.returnValue)
     },
     eth_estimateGas: async (p) => {

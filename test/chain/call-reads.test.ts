@@ -2,8 +2,12 @@
 // content-addressed read memo (src/chain/call-reads.ts); a new block or a devnet edit moves an idle VM to the new
 // state instead of building one (call-limits.ts withCallVm, calls.ts repositionCallVm). What must not change:
 // every call sees exactly its block's state, overrides and a call halted at its deadline leave nothing behind.
+
+import { createAddressFromString, hexToBytes } from '@ethereumjs/util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CallReads, callReadsOf } from '../../src/chain/call-reads.ts'
+import type { CallRequest } from '../../src/chain/calls.ts'
+import { callTx } from '../../src/chain/calls.ts'
 import type { TestDevnet } from '../helpers/devnet.ts'
 import { ADDR0, rpc, startTestDevnet } from '../helpers/devnet.ts'
 
@@ -110,6 +114,33 @@ describe('eth_call VM and read reuse', () => {
     for (let i = 0; i < 5; i++) expect(await read()).toBe(before)
     expect(await increment()).toBeDefined()
     expect(await read()).toBe(word(Number(before) + 1))
+  }, 120_000)
+
+  it('the same call reuses its transaction; a call that differs in any field gets its own', async () => {
+    const chain = devnet.node.chain
+    const vm = await chain.vmAt(chain.head)
+    const to = createAddressFromString(CONTRACT)
+    const req = { to, data: hexToBytes('0x01') }
+    const tx = await callTx(chain, req, chain.head, vm)
+    expect(await callTx(chain, { ...req }, chain.head, vm)).toBe(tx)
+    expect(Object.isFrozen(tx)).toBe(true)
+    const others: CallRequest[] = [
+      { ...req, data: hexToBytes('0x02') },
+      { ...req, nonce: 7n },
+      { ...req, gas: 50_000n },
+      { ...req, value: 1n },
+      { ...req, from: createAddressFromString(ADDR0) },
+      { ...req, gasPrice: 10n ** 9n },
+      { ...req, accessList: [] },
+    ]
+    for (const other of others) {
+      const made = await callTx(chain, other, chain.head, vm)
+      expect(made).not.toBe(tx)
+      if (other.nonce !== undefined) expect(made.nonce).toBe(7n)
+      if (other.gas !== undefined) expect(made.gasLimit).toBe(50_000n)
+    }
+    // another VM's Common (another fork could apply) builds its own
+    expect(await callTx(chain, req, chain.head, await chain.vmAt(chain.head))).not.toBe(tx)
   }, 120_000)
 })
 
