@@ -5,7 +5,7 @@
  *   node --import tsx bench/call-profile.ts [--calls 500] [--top 30] [--at head|past] [--direct] [--interleave]
  *     [--out x.cpuprofile]
  *
- * --direct: node.call under fresh call limits, in-process (no HTTP); --interleave: a block is mined before each
+ * --direct: node.execute under fresh call limits handed down as the eth_call handler does, in-process (no HTTP); --interleave: a block is mined before each
  * call, whose time alone is reported (the profile includes the mining).
  */
 import '../src/polyfills.ts'
@@ -16,7 +16,8 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createAddressFromString, hexToBytes } from '@ethereumjs/util'
 import { Interface } from 'ethers'
-import { CallLimits, withCallLimits } from '../src/chain/call-limits.ts'
+import { CallLimits, withPassedCallLimits } from '../src/chain/call-limits.ts'
+import { throwOnFailure } from '../src/chain/calls.ts'
 import { startDevnet } from '../src/cli/devnet.ts'
 import { COUNTER_SOL, compileContract } from '../test/helpers/solc.ts'
 import { type Profile, printProfile } from './cpu-profile.ts'
@@ -61,9 +62,14 @@ async function main(): Promise<void> {
       ? devnet.node.chain.getBlockByNumber(BigInt(rcpt.blockNumber))
       : devnet.node.chain.head)
     if (!at) throw new Error('no block')
+    // as the eth_call handler does: the limits handed down, no context (src/rpc/limits.ts PASSED_LIMITS)
     const one = values.direct
       ? () =>
-          withCallLimits(new CallLimits(), () => devnet.node.call(req, values.interleave ? devnet.node.chain.head : at))
+          withPassedCallLimits(new CallLimits(), async (limits) =>
+            throwOnFailure(
+              await devnet.node.execute(req, values.interleave ? devnet.node.chain.head : at, undefined, { limits }),
+            ),
+          )
       : () => rpc(url, 'eth_call', [call, block])
     let callMs = 0
     const timed = async () => {

@@ -35,28 +35,21 @@ import { parseArgs } from 'node:util'
 import type { Block } from '@ethereumjs/block'
 import { createBlockHeaderFromBytesArray } from '@ethereumjs/block'
 import { createBlockchain } from '@ethereumjs/blockchain'
-import type { CustomCrypto, GethGenesis } from '@ethereumjs/common'
-import { createCommonFromGethGenesis, createCustomCommon, Mainnet, parseGethGenesisState } from '@ethereumjs/common'
-import { CheckpointDB, MerklePatriciaTrie } from '@ethereumjs/mpt'
+import { createCustomCommon, Mainnet } from '@ethereumjs/common'
+import { CheckpointDB } from '@ethereumjs/mpt'
 import { RLP } from '@ethereumjs/rlp'
-import { Caches, CacheType, MerkleStateManager } from '@ethereumjs/statemanager'
 import { createFeeMarket1559Tx, createTxFromRLP } from '@ethereumjs/tx'
 import type { BatchDBOp, DB, DBObject, EncodingOpts } from '@ethereumjs/util'
 import {
   bytesToHex,
-  calculateSigRecovery,
-  concatBytes,
   createAddressFromString,
   createZeroAddress,
   hexToBytes,
-  MapDB,
-  setLengthLeft,
   unprefixedHexToBytes,
-  ValueEncoding,
 } from '@ethereumjs/util'
-import { buildBlock, createVM } from '@ethereumjs/vm'
+import { buildBlock } from '@ethereumjs/vm'
 import { ClassicLevel } from 'classic-level'
-import { createKeccak } from 'hash-wasm'
+import { bareVm } from './ejs-vm.ts'
 import { compileDist, processCpuMs, rpc, until } from './helpers.ts'
 
 const VARIANTS = ['ejs-map', 'ejs-level', 'lattice', 'anvil', 'devnet'] as const
@@ -80,7 +73,6 @@ const N = Number(values.transfers)
 const ROUNDS = Number(values.rounds)
 const PORT_BASE = Number(values['port-base'])
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const GENESIS = join(ROOT, 'genesis', 'devnet.json')
 // anvil's (and the devnet's) test mnemonic, account #2: funded in both geneses
 const TRANSFER_KEY = hexToBytes('0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a')
 const TO = createAddressFromString('0x70997970C51812dc3A010C7d01b50e0d17dc79C8')
@@ -185,26 +177,6 @@ const UNPATCH: Record<string, () => Promise<void>> = {
 
 // ------------------------------------------------------------------------------------------- bare ethereumjs
 
-/** The same libraries the devnet hashes and recovers with, through ethereumjs' own `customCrypto` option. */
-async function benchCrypto(): Promise<CustomCrypto> {
-  if (values.crypto === 'js') return {}
-  const secp = require('secp256k1') as {
-    ecdsaRecover(sig: Uint8Array, recid: number, msg32: Uint8Array, compressed: boolean): Uint8Array
-  }
-  const k = await createKeccak(256)
-  return {
-    ecrecover: (msgHash, v, r, s, chainId) => {
-      const sig = concatBytes(setLengthLeft(r, 32), setLengthLeft(s, 32))
-      return secp.ecdsaRecover(sig, Number(calculateSigRecovery(v, chainId)), msgHash, false).slice(1)
-    },
-    keccak256: (msg) => {
-      k.init()
-      k.update(msg)
-      return k.digest('binary')
-    },
-  }
-}
-
 type LevelKey = Uint8Array | string
 type LevelValue = Uint8Array | string | DBObject
 
@@ -240,12 +212,6 @@ class LevelAdapter implements DB<LevelKey, LevelValue> {
 }
 
 async function runEthereumjs(level: boolean): Promise<Result> {
-  const geth = JSON.parse(readFileSync(GENESIS, 'utf8')) as GethGenesis & { config: Record<string, any> }
-  // ethereumjs 10.1 misreads BPO blob schedules; the devnet keeps the built-in (equal) ones the same way
-  const schedule = (geth.config.blobSchedule ?? {}) as Record<string, unknown>
-  for (const fork of Object.keys(schedule)) if (/^bpo\d$/.test(fork)) delete schedule[fork]
-  const common = createCommonFromGethGenesis(geth, { chain: 'lattice', customCrypto: await benchCrypto() })
-  const genesisState = parseGethGenesisState(geth)
   let dir: string | undefined
   let db: ClassicLevel<string, string> | undefined
   let stateDb: DB<any, any> | undefined
@@ -258,29 +224,11 @@ async function runEthereumjs(level: boolean): Promise<Result> {
     blockDb = new LevelAdapter(db.sublevel('b', { keyEncoding: 'view', valueEncoding: 'view' } as any) as any)
   }
   try {
-    const trie = new MerklePatriciaTrie({
-      db: stateDb ?? new MapDB<string, Uint8Array>(),
-      useKeyHashing: true,
-      valueEncoding: ValueEncoding.Bytes,
-      cacheSize: 50_000,
-      common,
+    const { vm, blockchain } = await bareVm({
+      crypto: values.crypto as 'native' | 'js',
+      stateDb,
+      blockDb,
     })
-    const caches = new Caches({
-      account: { type: CacheType.LRU, size: 100_000 },
-      storage: { type: CacheType.LRU, size: 50_000 },
-      code: { type: CacheType.LRU, size: 5_000 },
-    })
-    const stateManager = new MerkleStateManager({ trie, common, caches })
-    const blockchain = await createBlockchain({
-      db: blockDb,
-      common,
-      genesisState,
-      hardforkByHeadBlockNumber: true,
-      validateBlocks: false,
-      validateConsensus: false,
-    })
-    await stateManager.generateCanonicalGenesis(genesisState)
-    const vm = await createVM({ common, stateManager, blockchain })
     const raws = signTransfers(LATTICE_CHAIN_ID)
     let head: Block = blockchain.genesisBlock
     const coinbase = createZeroAddress()
