@@ -103,6 +103,9 @@ describe('fast path in front of node:http', () => {
     ['a head split across writes', [post(CALL).slice(0, 20), post(CALL).slice(20) + post(CALL)]],
     ['a body split across writes, after a call', [post(CALL) + post(CALL).slice(0, -10), post(CALL).slice(-10)]],
     ['pipelined calls', [post(CALL).repeat(20)]],
+    ['header values with bytes over 0x7f, empty values', [post(CALL, 'X-A: caf\u00e9\r\nX-B:\r\n') + post(CALL)]],
+    ['an empty Host', [`POST / HTTP/1.1\r\nHost:\r\nContent-Length: 2\r\n\r\n{}${post(CALL)}`]],
+    ['a control character in a header value', [post(CALL, 'X-A: a\u0001b\r\n') + post(CALL)]],
   ]
   for (const [name, parts] of cases) {
     it(`answers ${name} as node:http does`, async () => {
