@@ -28,7 +28,7 @@ export interface FastPathOpts {
 export interface FastPath {
   /** Destroy the connections the fast path still holds (node:http's closeAllConnections does not see them). */
   closeAll(): void
-  /** Requests answered here so far (tests and benches check the path is taken). */
+  /** Requests taken by the fast path so far (tests check that ordinary clients' calls take it). */
   readonly answered: number
 }
 
@@ -114,7 +114,7 @@ function simpleHeadLength(head: string): number {
   return host ? length : -1
 }
 
-/** Whether a header value holds a control character other than HTAB (obs-text, 0x80-0xff, is allowed, as llhttp allows it). */
+/** Whether a header value holds a control character other than HTAB (obs-text, 0x80-0xff, passes, as in llhttp). */
 function hasControl(value: string): boolean {
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i)
