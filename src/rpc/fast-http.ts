@@ -141,9 +141,12 @@ export function installFastPath(http: Server, opts: FastPathOpts): FastPath | un
   const nodeConnection = own[0] as (this: Server, socket: Socket) => void
   http.removeListener('connection', nodeConnection)
 
-  // the tail node:http adds after the given headers of a keep-alive response
+  // the tail node:http adds after the given headers of a keep-alive response (no Keep-Alive line when the
+  // server's keepAliveTimeout is 0)
   const keepAlive = () =>
-    `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.floor(http.keepAliveTimeout / 1000)}\r\n`
+    http.keepAliveTimeout
+      ? `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.floor(http.keepAliveTimeout / 1000)}\r\n`
+      : 'Connection: keep-alive\r\n'
   const json = `HTTP/1.1 200 OK\r\n${headerLines(opts.jsonHeaders)}content-length: `
   const empty = `HTTP/1.1 200 OK\r\n${headerLines(opts.emptyHeaders)}`
   const failed = `HTTP/1.1 500 Internal Server Error\r\n${headerLines(opts.emptyHeaders)}`

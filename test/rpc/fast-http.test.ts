@@ -1,11 +1,13 @@
 // The JSON-RPC server's fast path (src/rpc/fast-http.ts) against node:http alone: two servers over one devnet
 // node, the same raw bytes sent to each, the answers compared byte for byte (Date masked). What the fast path
 // does not answer itself must reach node:http with every byte, in order, on the same connection.
-import type { Socket } from 'node:net'
+import type { Server } from 'node:http'
+import { createServer } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
 import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
-import { simpleRequest } from '../../src/rpc/fast-http.ts'
+import { installFastPath, simpleRequest } from '../../src/rpc/fast-http.ts'
 import type { RpcServer } from '../../src/rpc/server.ts'
 import { startRpcServer } from '../../src/rpc/server.ts'
 import type { TestDevnet } from '../helpers/devnet.ts'
@@ -182,5 +184,35 @@ describe('fast path in front of node:http', () => {
     expect(simpleRequest(b(post(CALL, 'X: a\x01b\r\n')), 1000)).toBeUndefined()
     expect(simpleRequest(b(post(CALL, `X: ${'a'.repeat(17_000)}\r\n`)), 1000)).toBeUndefined()
     expect(simpleRequest(b(post(CALL).replace('POST', 'PUT')), 1000)).toBeUndefined()
+  })
+
+  it("follows the server's keepAliveTimeout: none at 0 (no Keep-Alive line), as node:http", async () => {
+    const headers = ['content-type', 'application/json']
+    const answer = async (body: Buffer) => `{"echo":${body.toString()}}`
+    const serve = (fastPath: boolean): Promise<Server> => {
+      const http = createServer((req, res) => {
+        const chunks: Buffer[] = []
+        req.on('data', (c) => chunks.push(c))
+        req.on('end', async () => {
+          const text = await answer(Buffer.concat(chunks))
+          res.writeHead(200, [...headers, 'content-length', String(Buffer.byteLength(text))]).end(text)
+        })
+      })
+      http.keepAliveTimeout = 0
+      if (fastPath) installFastPath(http, { maxBody: 1000, answer, jsonHeaders: headers, emptyHeaders: [] })
+      return new Promise((resolve) => http.listen(0, '127.0.0.1', () => resolve(http)))
+    }
+    const [a, b] = await Promise.all([serve(false), serve(true)])
+    try {
+      const port = (h: Server) => (h.address() as AddressInfo).port
+      const [want, got] = await Promise.all([exchange(port(a), [post('[1]')]), exchange(port(b), [post('[1]')])])
+      expect(want).toContain('Connection: keep-alive\r\n\r\n')
+      expect(got).toBe(want)
+    } finally {
+      for (const h of [a, b]) {
+        h.closeAllConnections()
+        h.close()
+      }
+    }
   })
 })
