@@ -1,6 +1,7 @@
 import type { Block } from '@ethereumjs/block'
 import type { MerkleStateManager } from '@ethereumjs/statemanager'
 import { bytesToHex, hexToBytes, setLengthLeft } from '@ethereumjs/util'
+import { canonicalBlock } from '../chain/block-memo.ts'
 import { throwOnFailure } from '../chain/calls.ts'
 import { taggedBlock } from '../chain/forkchoice.ts'
 import type { LatticeNode } from '../chain/node.ts'
@@ -41,7 +42,8 @@ export function ethMethods(node: LatticeNode, filters: FilterManager, opts: { de
       if (ref.tag === 'safe' || ref.tag === 'finalized') return taggedBlock(chain, ref.tag)
       return ref.tag === 'earliest' ? chain.getBlockByNumber(0n) : chain.head
     }
-    if ('number' in ref) return chain.getBlockByNumber(ref.number)
+    // decoded once per head (block-memo.ts): a past-block eth_call read and decoded its block on every request
+    if ('number' in ref) return canonicalBlock(chain, ref.number)
     const block = await chain.getBlockByHash(ref.hash)
     if (block && ref.requireCanonical && !(await chain.isCanonical(block))) {
       throw new RpcError(RpcCode.server, `hash ${bytesToHex(ref.hash)} is not currently canonical`)
