@@ -181,8 +181,9 @@ export function installFastPath(http: Server, opts: FastPathOpts): FastPath | un
     const onData = (chunk: Buffer) => {
       buf = buf === undefined ? chunk : Buffer.concat([buf, chunk])
       if (busy) {
-        // pipelined bytes beyond one whole request: stop reading until the answer is out
-        if (buf.length > opts.maxBody + MAX_HEAD) socket.pause()
+        // bytes while an answer is being computed: stop reading until it is out, so a client streaming behind a
+        // slow call (an eth_call may run 5 s) cannot make buf grow, nor each chunk re-copy all of it
+        socket.pause()
         return
       }
       // node:http clears the keep-alive timeout when the next request starts

@@ -216,3 +216,44 @@ describe('fast path in front of node:http', () => {
     }
   })
 })
+
+describe('fast path backpressure', () => {
+  it('stops reading a connection while its answer is pending: bytes streamed behind a slow call stay in the kernel', async () => {
+    let release: (() => void) | undefined
+    const answer = (body: Buffer) =>
+      new Promise<string>((resolve) => {
+        release = () => resolve(`{"echo":${body.toString()}}`)
+      })
+    const http = createServer((_req, res) => res.writeHead(400).end())
+    installFastPath(http, {
+      maxBody: 5 << 20,
+      answer,
+      jsonHeaders: ['content-type', 'application/json'],
+      emptyHeaders: [],
+    })
+    // after the fast path's own listener (installFastPath takes over only node:http's single one)
+    const serverSockets: Socket[] = []
+    http.on('connection', (s: Socket) => serverSockets.push(s))
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()))
+    const client = connect((http.address() as AddressInfo).port, '127.0.0.1')
+    client.on('error', () => {})
+    try {
+      await new Promise<void>((resolve) => client.once('connect', () => resolve()))
+      client.write(post('[1]'))
+      for (let i = 0; i < 1000 && !release; i++) await new Promise((r) => setTimeout(r, 10))
+      expect(release, 'the fast path took the first request').toBeDefined()
+      // 4 MiB of a second request's body while the first is unanswered; what the server reads of it stays small
+      const junk = Buffer.alloc(64 * 1024, 0x20)
+      for (let i = 0; i < 64; i++) client.write(junk)
+      await new Promise((r) => setTimeout(r, 500))
+      const read = serverSockets[0]?.bytesRead ?? 0
+      expect(read).toBeGreaterThan(0)
+      expect(read).toBeLessThan(1 << 20)
+    } finally {
+      release?.()
+      client.destroy()
+      http.closeAllConnections()
+      http.close()
+    }
+  })
+})
