@@ -10,13 +10,13 @@
  * An entry is a compiled CLI (bench/devnet.ts `--from dist` leaves one in .tmp-bench-dist-<port base>/).
  */
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Interface } from 'ethers'
 import { COUNTER_SOL, compileContract } from '../test/helpers/solc.ts'
-import { processCpuMs, rpc } from './helpers.ts'
+import { processCpuMs, rpc, stopChild } from './helpers.ts'
 
 const { values } = parseArgs({
   options: {
@@ -84,10 +84,7 @@ async function measure(entry: string): Promise<string> {
     }
     return out.join(' | ')
   } finally {
-    const exited = new Promise((r) => child.once('exit', r))
-    child.kill('SIGTERM')
-    await exited
-    rmSync(datadir, { recursive: true, force: true })
+    await stopChild(child, datadir)
   }
 }
 

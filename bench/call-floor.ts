@@ -36,7 +36,7 @@ import { runTx } from '@ethereumjs/vm'
 import { Interface } from 'ethers'
 import { COUNTER_SOL, compileContract } from '../test/helpers/solc.ts'
 import { bareVm } from './ejs-vm.ts'
-import { compileDist, processCpuMs, rpc, until } from './helpers.ts'
+import { compileDist, processCpuMs, rpc, stopChild, until } from './helpers.ts'
 
 const VARIANTS = ['anvil', 'devnet', 'ejs-runcall', 'ejs-runtx', 'lattice'] as const
 type Variant = (typeof VARIANTS)[number]
@@ -198,12 +198,7 @@ async function runHttp(name: 'anvil' | 'devnet', port: number): Promise<Result> 
     const chainId = await timed(N, cpu, () => rpc(url, 'eth_chainId'))
     return { ...call, chainIdWall: chainId.wall, chainIdCpu: chainId.cpu }
   } finally {
-    if (child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r))
-      child.kill('SIGTERM')
-      await exited
-    }
-    if (datadir) rmSync(datadir, { recursive: true, force: true })
+    await stopChild(child, datadir)
   }
 }
 

@@ -18,7 +18,7 @@
 import '../src/polyfills.ts'
 import type { ChildProcess } from 'node:child_process'
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -30,7 +30,7 @@ import { Interface } from 'ethers'
 import { exampleModels } from '../examples/models/index.ts'
 import { abiTensor, INFERENCE, inferenceAbi } from '../test/helpers/models.ts'
 import { COUNTER_SOL, compileContract } from '../test/helpers/solc.ts'
-import { compileDist, processCpuMs, rpc, until } from './helpers.ts'
+import { compileDist, processCpuMs, rpc, stopChild, until } from './helpers.ts'
 
 const { values } = parseArgs({
   options: {
@@ -107,12 +107,7 @@ async function start(name: Target['name'], port: number): Promise<Target> {
 }
 
 async function stop(t: Target): Promise<void> {
-  if (t.child.exitCode === null) {
-    const exited = new Promise((r) => t.child.once('exit', r))
-    t.child.kill('SIGTERM')
-    await exited
-  }
-  if (t.datadir) rmSync(t.datadir, { recursive: true, force: true })
+  await stopChild(t.child, t.datadir)
 }
 
 function signTransfers(chainId: bigint): string[] {

@@ -50,7 +50,7 @@ import {
 import { buildBlock } from '@ethereumjs/vm'
 import { ClassicLevel } from 'classic-level'
 import { bareVm } from './ejs-vm.ts'
-import { compileDist, processCpuMs, rpc, until } from './helpers.ts'
+import { compileDist, processCpuMs, rpc, stopChild, until } from './helpers.ts'
 
 const VARIANTS = ['ejs-map', 'ejs-level', 'lattice', 'anvil', 'devnet'] as const
 /** A variant, or an in-process one with a patch undone: `<variant>-without-<patch>` (`--ab`). */
@@ -320,12 +320,7 @@ async function runHttp(name: 'anvil' | 'devnet', port: number): Promise<Result> 
         await until(`receipt ${last}`, () => rpc(url, 'eth_getTransactionReceipt', [last]))
     })
   } finally {
-    if (child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r))
-      child.kill('SIGTERM')
-      await exited
-    }
-    if (datadir) rmSync(datadir, { recursive: true, force: true })
+    await stopChild(child, datadir)
   }
 }
 

@@ -1,5 +1,6 @@
 // What the benches that drive nodes over HTTP share: a JSON-RPC call, a poll with a deadline, a child process's
-// CPU time from /proc, and the compiled devnet they run (as `lattice` runs after `npm run build`).
+// CPU time from /proc, the compiled devnet they run (as `lattice` runs after `npm run build`), and stopping it.
+import type { ChildProcess } from 'node:child_process'
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -67,4 +68,14 @@ export function compileDist(root: string, portBase: number): string {
     process.stderr.write('bench: tsc reported errors; running the JavaScript it emitted\n')
   }
   return join(out, 'cli', 'main.js')
+}
+
+/** SIGTERM a node the bench started and wait for its exit, then remove its datadir (when it has one). */
+export async function stopChild(child: ChildProcess, datadir?: string): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((r) => child.once('exit', r))
+    child.kill('SIGTERM')
+    await exited
+  }
+  if (datadir) rmSync(datadir, { recursive: true, force: true })
 }

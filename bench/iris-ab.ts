@@ -11,7 +11,7 @@
  */
 import '../src/polyfills.ts'
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -20,7 +20,7 @@ import { createFeeMarket1559Tx } from '@ethereumjs/tx'
 import { bytesToHex, createAddressFromString, hexToBytes } from '@ethereumjs/util'
 import { exampleModels } from '../examples/models/index.ts'
 import { abiTensor, INFERENCE, inferenceAbi } from '../test/helpers/models.ts'
-import { processCpuMs, rpc } from './helpers.ts'
+import { processCpuMs, rpc, stopChild } from './helpers.ts'
 
 const { values } = parseArgs({
   options: {
@@ -112,12 +112,7 @@ async function start(entry: string, port: number): Promise<Node> {
 }
 
 async function stop(n: Node): Promise<void> {
-  if (n.child.exitCode === null) {
-    const exited = new Promise((r) => n.child.once('exit', r))
-    n.child.kill('SIGTERM')
-    await exited
-  }
-  rmSync(n.datadir, { recursive: true, force: true })
+  await stopChild(n.child, n.datadir)
 }
 
 async function batch(n: Node): Promise<void> {

@@ -15,7 +15,7 @@
  */
 import '../src/polyfills.ts'
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -24,7 +24,7 @@ import { createFeeMarket1559Tx } from '@ethereumjs/tx'
 import { bytesToHex, createAddressFromString, hexToBytes } from '@ethereumjs/util'
 import { exampleModels } from '../examples/models/index.ts'
 import { abiTensor, INFERENCE, inferenceAbi } from '../test/helpers/models.ts'
-import { processCpuMs, rpc } from './helpers.ts'
+import { processCpuMs, rpc, stopChild } from './helpers.ts'
 
 const { values } = parseArgs({
   options: {
@@ -134,12 +134,7 @@ async function once(variant: string, port: number): Promise<Result> {
     }
     return { readyMs, readyCpu, walls, cpu }
   } finally {
-    if (child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r))
-      child.kill('SIGTERM')
-      await exited
-    }
-    rmSync(datadir, { recursive: true, force: true })
+    await stopChild(child, datadir)
   }
 }
 

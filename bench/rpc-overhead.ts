@@ -16,12 +16,12 @@
  */
 import type { ChildProcess } from 'node:child_process'
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { compileDist, processCpu, rpc, until } from './helpers.ts'
+import { compileDist, processCpu, rpc, stopChild, until } from './helpers.ts'
 
 const { values } = parseArgs({
   options: {
@@ -157,12 +157,7 @@ async function ready(t: Target): Promise<void> {
 }
 
 async function stop(t: Target): Promise<void> {
-  if (t.child.exitCode === null) {
-    const exited = new Promise((r) => t.child.once('exit', r))
-    t.child.kill('SIGTERM')
-    await exited
-  }
-  if (t.datadir) rmSync(t.datadir, { recursive: true, force: true })
+  await stopChild(t.child, t.datadir)
 }
 
 /** CPU ms the process has used so far: [user, system] (utime, stime; clock ticks of 10 ms). */
