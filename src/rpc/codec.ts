@@ -19,8 +19,36 @@ export function quantity(v: unknown, name: string): bigint {
   return BigInt(v)
 }
 
+/**
+ * The bytes of 0x-prefixed, even-length hex, or undefined where any character is not hex. Node's hex decoder stops
+ * at the first pair that is not hex, so a short count is the validation: one native pass instead of a regex and
+ * @ethereumjs/util's per-character loop (222 KB of calldata, a ppocr-det input: ~0.2 ms against ~2 ms and ~0.6 ms for
+ * those two on this machine). Written into a fresh array, not Buffer.from: a small Buffer is a view into Node's
+ * shared 8 KiB pool and would pin it for as long as the bytes are kept (a pooled transaction's data).
+ */
+function decodeHex(v: string): Uint8Array | undefined {
+  if (v.length % 2 !== 0 || v.charCodeAt(0) !== 48 || v.charCodeAt(1) !== 120) return undefined
+  const n = (v.length - 2) >> 1
+  const out = new Uint8Array(n)
+  if (n > 0 && Buffer.from(out.buffer, out.byteOffset, n).write(v.slice(2), 'hex') !== n) return undefined
+  return out
+}
+
+/** Lower-case 0x-prefixed hex of `bytes` (the same text as @ethereumjs/util's bytesToHex, natively). */
+export function hexOf(bytes: Uint8Array): `0x${string}` {
+  return `0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}`
+}
+
 /** A JSON-RPC DATA value: 0x-prefixed, even-length hex. `size` checks the byte length. */
 export function data(v: unknown, name: string, size?: number): Uint8Array {
+  const fast = typeof v === 'string' ? decodeHex(v) : undefined
+  if (fast) {
+    if (size !== undefined && fast.length !== size) {
+      throw invalidParams(`invalid argument ${name}: expected ${size} bytes, got ${fast.length}`)
+    }
+    return fast
+  }
+  // not valid: the checks below say what is wrong with it
   if (typeof v !== 'string' || !HEX.test(v)) {
     throw invalidParams(`invalid argument ${name}: expected 0x-prefixed hex data, got ${show(v)}`)
   }

@@ -17,6 +17,7 @@ import {
   formatReceipts,
   formatTx,
   hash,
+  hexOf,
   paramList,
   q,
   quantity,
@@ -145,7 +146,7 @@ export function ethMethods(node: LatticeNode, filters: FilterManager, opts: { de
       // the limits come down with the request, not through a context (src/rpc/limits.ts PASSED_LIMITS)
       const res = await node.execute(req, block, stateOverrides(o, 'state overrides'), { limits: ctx?.callLimits })
       throwOnFailure(res)
-      return bytesToHex(res.execResult.returnValue)
+      return hexOf(res.execResult.returnValue)
     },
     eth_estimateGas: async (p) => {
       const [c, b, o] = paramList(p, 'eth_estimateGas', 1, 3)
