@@ -246,7 +246,7 @@ export function formatTx(tx: TypedTransaction, block?: Block, index?: number): R
         : (tx as { gasPrice: bigint }).gasPrice,
     ),
     hash: bytesToHex(tx.hash()),
-    input: bytesToHex(tx.data),
+    input: hexOf(tx.data),
     nonce: q(tx.nonce),
     to: tx.to ? tx.to.toString() : null,
     transactionIndex: index === undefined ? null : q(index),
@@ -336,7 +336,7 @@ export function formatLogs(
   return receipt.logs.map(([addr, topics, d], i) => ({
     address: bytesToHex(addr),
     topics: topics.map((t) => bytesToHex(t)),
-    data: bytesToHex(d),
+    data: hexOf(d),
     blockNumber: q(block.header.number),
     transactionHash: bytesToHex(tx.hash()),
     transactionIndex: q(txIndex),
