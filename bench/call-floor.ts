@@ -19,12 +19,11 @@
  *   node --import tsx bench/call-floor.ts [--calls 2000] [--rounds 3] [--port-base 29100] [--only a,b,...]
  */
 import '../src/polyfills.ts'
-import type { ChildProcess } from 'node:child_process'
-import { execFileSync, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { createBlock } from '@ethereumjs/block'
@@ -36,7 +35,7 @@ import { runTx } from '@ethereumjs/vm'
 import { Interface } from 'ethers'
 import { COUNTER_SOL, compileContract } from '../test/helpers/solc.ts'
 import { bareVm } from './ejs-vm.ts'
-import { compileDist, processCpuMs, rpc, stopChild, until } from './helpers.ts'
+import { compileDist, processCpuMs, rpc, startHttpTarget, stopChild, until } from './helpers.ts'
 
 const VARIANTS = ['anvil', 'devnet', 'ejs-runcall', 'ejs-runtx', 'lattice'] as const
 type Variant = (typeof VARIANTS)[number]
@@ -56,7 +55,7 @@ const ROUNDS = Number(values.rounds)
 const PORT_BASE = Number(values['port-base'])
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const DEPLOYER = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
-const require = createRequire(import.meta.url)
+const _require = createRequire(import.meta.url)
 const counter = compileContract(COUNTER_SOL, 'Counter')
 const GET = new Interface(counter.abi).encodeFunctionData('get')
 
@@ -173,25 +172,12 @@ async function deploy(url: string): Promise<string> {
 let latticeEntry: string | undefined
 
 async function runHttp(name: 'anvil' | 'devnet', port: number): Promise<Result> {
-  const url = `http://127.0.0.1:${port}`
-  let child: ChildProcess
-  let datadir: string | undefined
-  if (name === 'devnet') {
-    latticeEntry ??= compileDist(ROOT, PORT_BASE)
-    datadir = mkdtempSync(join(tmpdir(), 'lattice-call-floor-'))
-    child = spawn(process.execPath, [latticeEntry, 'devnet', '--port', String(port), '--datadir', datadir], {
-      stdio: 'ignore',
-    })
-  } else {
-    const anvil = join(dirname(require.resolve('@foundry-rs/anvil-linux-amd64/package.json')), 'bin', 'anvil')
-    child = spawn(anvil, ['--port', String(port), '--silent'], { stdio: 'ignore' })
-  }
+  const { url, child, datadir } = await startHttpTarget(
+    name,
+    port,
+    () => (latticeEntry ??= compileDist(ROOT, PORT_BASE)),
+  )
   try {
-    await until(`${name} on ${port}`, async () => {
-      if (child.exitCode !== null) throw new Error(`${name} exited`)
-      return rpc(url, 'eth_chainId')
-    })
-    if (datadir) await until('devnet examples', async () => existsSync(join(datadir, 'examples.json')))
     const to = await deploy(url)
     const cpu = () => processCpuMs(child.pid as number)
     const call = await timed(N, cpu, () => rpc(url, 'eth_call', [{ to, data: GET }, 'latest']))

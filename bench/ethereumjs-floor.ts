@@ -24,12 +24,11 @@
  * undone in its process (`<variant>-without-<patch>`), in the same rounds, and the ratios with/without are printed.
  */
 import '../src/polyfills.ts'
-import type { ChildProcess } from 'node:child_process'
-import { execFileSync, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { Block } from '@ethereumjs/block'
@@ -50,7 +49,7 @@ import {
 import { buildBlock } from '@ethereumjs/vm'
 import { ClassicLevel } from 'classic-level'
 import { bareVm } from './ejs-vm.ts'
-import { compileDist, processCpuMs, rpc, stopChild, until } from './helpers.ts'
+import { compileDist, processCpuMs, rpc, startHttpTarget, stopChild, until } from './helpers.ts'
 
 const VARIANTS = ['ejs-map', 'ejs-level', 'lattice', 'anvil', 'devnet'] as const
 /** A variant, or an in-process one with a patch undone: `<variant>-without-<patch>` (`--ab`). */
@@ -78,7 +77,7 @@ const TRANSFER_KEY = hexToBytes('0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca87
 const TO = createAddressFromString('0x70997970C51812dc3A010C7d01b50e0d17dc79C8')
 const LATTICE_CHAIN_ID = 41232n
 const ANVIL_CHAIN_ID = 31337n
-const require = createRequire(import.meta.url)
+const _require = createRequire(import.meta.url)
 
 /** One variant's run: ms per transfer over all N, and over the second half (V8 warm). */
 interface Result {
@@ -291,24 +290,8 @@ function devnetEntry(): string {
 }
 
 async function runHttp(name: 'anvil' | 'devnet', port: number): Promise<Result> {
-  const url = `http://127.0.0.1:${port}`
-  let child: ChildProcess
-  let datadir: string | undefined
-  if (name === 'devnet') {
-    datadir = mkdtempSync(join(tmpdir(), 'lattice-floor-'))
-    child = spawn(process.execPath, [devnetEntry(), 'devnet', '--port', String(port), '--datadir', datadir], {
-      stdio: 'ignore',
-    })
-  } else {
-    const anvil = join(dirname(require.resolve('@foundry-rs/anvil-linux-amd64/package.json')), 'bin', 'anvil')
-    child = spawn(anvil, ['--port', String(port), '--silent'], { stdio: 'ignore' })
-  }
+  const { url, child, datadir } = await startHttpTarget(name, port, devnetEntry)
   try {
-    await until(`${name} on ${port}`, async () => {
-      if (child.exitCode !== null) throw new Error(`${name} exited`)
-      return rpc(url, 'eth_chainId')
-    })
-    if (datadir) await until('devnet examples', async () => existsSync(join(datadir, 'examples.json')))
     const raws = signTransfers(name === 'anvil' ? ANVIL_CHAIN_ID : LATTICE_CHAIN_ID).map(bytesToHex)
     // back to back; a half's clock stops once its last transfer has a receipt
     let last = ''

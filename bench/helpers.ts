@@ -1,10 +1,11 @@
 // What the benches that drive nodes over HTTP share: a JSON-RPC call, a poll with a deadline, a child process's
 // CPU time from /proc, the compiled devnet they run (as `lattice` runs after `npm run build`), and stopping it.
 import type { ChildProcess } from 'node:child_process'
-import { execFileSync } from 'node:child_process'
-import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { execFileSync, spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { join } from 'node:path'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
 
 let nextId = 1
 /** One JSON-RPC request; a JSON-RPC error throws with the method's name. */
@@ -78,4 +79,49 @@ export async function stopChild(child: ChildProcess, datadir?: string): Promise<
     await exited
   }
   if (datadir) rmSync(datadir, { recursive: true, force: true })
+}
+
+/** A node a bench drives over HTTP. */
+export interface HttpTarget {
+  url: string
+  child: ChildProcess
+  /** The devnet's datadir (anvil keeps its chain in memory). */
+  datadir?: string
+}
+
+/**
+ * Start anvil 1.7.1 (npm `@foundry-rs/anvil-linux-amd64`) or `lattice devnet` from the compiled CLI `entry` on
+ * `port`, and wait until it answers (a devnet: until its example models are deployed too). On a failed start the
+ * child is stopped before the error is thrown.
+ */
+export async function startHttpTarget(
+  name: 'anvil' | 'devnet',
+  port: number,
+  entry?: () => string,
+): Promise<HttpTarget> {
+  const url = `http://127.0.0.1:${port}`
+  let child: ChildProcess
+  let datadir: string | undefined
+  if (name === 'devnet') {
+    if (!entry) throw new Error('startHttpTarget: a devnet needs the compiled CLI entry')
+    const main = entry()
+    datadir = mkdtempSync(join(tmpdir(), 'lattice-bench-'))
+    child = spawn(process.execPath, [main, 'devnet', '--port', String(port), '--datadir', datadir], { stdio: 'ignore' })
+  } else {
+    const pkg = createRequire(import.meta.url).resolve('@foundry-rs/anvil-linux-amd64/package.json')
+    const anvil = join(dirname(pkg), 'bin', 'anvil')
+    child = spawn(anvil, ['--port', String(port), '--silent'], { stdio: 'ignore' })
+  }
+  try {
+    await until(`${name} on ${port}`, async () => {
+      if (child.exitCode !== null) throw new Error(`${name} exited`)
+      return rpc(url, 'eth_chainId')
+    })
+    const dd = datadir
+    if (dd) await until('devnet examples', async () => existsSync(join(dd, 'examples.json')))
+  } catch (err) {
+    await stopChild(child, datadir)
+    throw err
+  }
+  return { url, child, datadir }
 }
