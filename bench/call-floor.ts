@@ -17,6 +17,10 @@
  * `ejs-runcall + devnet eth_chainId` (and with ejs-runtx) against anvil's eth_call.
  *
  *   node --import tsx bench/call-floor.ts [--calls 2000] [--rounds 3] [--port-base 29100] [--only a,b,...]
+ *     [--calldata BYTES]
+ *
+ * `--calldata 111000` appends that many bytes to every call's calldata (the view ignores them): what an eth_call
+ * carrying a large model input (ppocr-det's is ~111 KB) costs ethereumjs before any precompile runs.
  */
 import '../src/polyfills.ts'
 import { execFileSync } from 'node:child_process'
@@ -47,6 +51,7 @@ const { values } = parseArgs({
     'port-base': { type: 'string', default: '29100' },
     only: { type: 'string', default: VARIANTS.join(',') },
     worker: { type: 'string' },
+    calldata: { type: 'string', default: '0' },
   },
 })
 const N = Number(values.calls)
@@ -57,7 +62,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const DEPLOYER = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
 const _require = createRequire(import.meta.url)
 const counter = compileContract(COUNTER_SOL, 'Counter')
-const GET = new Interface(counter.abi).encodeFunctionData('get')
+const GET = `${new Interface(counter.abi).encodeFunctionData('get')}${'ab'.repeat(Number(values.calldata))}`
 
 /** ms per op, wall and CPU; `chainId` for the HTTP variants. */
 interface Result {
@@ -191,7 +196,16 @@ async function runHttp(name: 'anvil' | 'devnet', port: number): Promise<Result> 
 // ------------------------------------------------------------------------------------------- orchestration
 
 function inChild(variant: Variant): Result {
-  const args = [...process.execArgv, fileURLToPath(import.meta.url), '--worker', variant, '--calls', String(N)]
+  const args = [
+    ...process.execArgv,
+    fileURLToPath(import.meta.url),
+    '--worker',
+    variant,
+    '--calls',
+    String(N),
+    '--calldata',
+    String(values.calldata),
+  ]
   const out = execFileSync(process.execPath, args, {
     cwd: ROOT,
     encoding: 'utf8',
