@@ -40,6 +40,7 @@ import { Interface } from 'ethers'
 import { COUNTER_SOL, compileContract } from '../test/helpers/solc.ts'
 import { bareVm } from './ejs-vm.ts'
 import { compileDist, processCpuMs, rpc, startHttpTarget, stopChild, until } from './helpers.ts'
+import { cell, fmtMs, median } from './stats.ts'
 
 const VARIANTS = ['anvil', 'devnet', 'ejs-runcall', 'ejs-runtx', 'lattice'] as const
 type Variant = (typeof VARIANTS)[number]
@@ -220,14 +221,6 @@ function runVariant(v: Variant, round: number): Promise<Result> | Result {
   return inChild(v)
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
-}
-const f = (x: number) => (x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toFixed(3))
-const cell = (xs: number[]) => `${f(median(xs))} (${f(Math.min(...xs))}–${f(Math.max(...xs))})`
-
 async function main(): Promise<void> {
   if (values.worker) {
     const w = values.worker as Variant
@@ -244,7 +237,7 @@ async function main(): Promise<void> {
     for (const v of round % 2 === 0 ? chosen : [...chosen].reverse()) {
       const r = await runVariant(v, round)
       runs.get(v)?.push(r)
-      console.error(`round ${round + 1} ${v}: ${JSON.stringify(r, (_, x) => (typeof x === 'number' ? +f(x) : x))}`)
+      console.error(`round ${round + 1} ${v}: ${JSON.stringify(r, (_, x) => (typeof x === 'number' ? +fmtMs(x) : x))}`)
     }
   }
   const load1 = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')

@@ -10,6 +10,7 @@
 import { parseArgs } from 'node:util'
 import { Common, Hardfork, Mainnet } from '@ethereumjs/common'
 import { countCalldataFloorTokens, createFeeMarket1559Tx, type FeeMarket1559Tx } from '@ethereumjs/tx'
+import { median } from './stats.ts'
 
 const { values } = parseArgs({
   options: {
@@ -62,7 +63,6 @@ for (let r = 0; r < ROUNDS; r++) {
     results[name].push((cpu() - c0) / OPS)
   }
 }
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]
 const fmt = (v: number[]) => `${median(v).toFixed(3)} ms (${Math.min(...v).toFixed(3)}–${Math.max(...v).toFixed(3)})`
 console.log(`${BYTES} bytes of calldata, ${ROUNDS} alternating rounds of ${OPS} fresh frozen transactions, CPU per op`)
 console.log(`previous patch (two byte loops): ${fmt(results.previous)}`)

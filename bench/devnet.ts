@@ -31,6 +31,7 @@ import { exampleModels } from '../examples/models/index.ts'
 import { abiTensor, INFERENCE, inferenceAbi } from '../test/helpers/models.ts'
 import { COUNTER_SOL, compileContract } from '../test/helpers/solc.ts'
 import { compileDist, processCpuMs, rpc, stopChild, until } from './helpers.ts'
+import { median } from './stats.ts'
 
 const { values } = parseArgs({
   options: {
@@ -262,11 +263,6 @@ async function irisStream(t: Target, chainId: bigint): Promise<number> {
   return median(samples)
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
-}
 const fmt = (ms: number) => (ms < 10 ? ms.toFixed(2) : ms.toFixed(1))
 const spread = (xs: number[]) => `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`
 

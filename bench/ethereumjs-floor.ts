@@ -50,6 +50,7 @@ import { buildBlock } from '@ethereumjs/vm'
 import { ClassicLevel } from 'classic-level'
 import { bareVm } from './ejs-vm.ts'
 import { compileDist, processCpuMs, rpc, startHttpTarget, stopChild, until } from './helpers.ts'
+import { fmtMs, median, spread } from './stats.ts'
 
 const VARIANTS = ['ejs-map', 'ejs-level', 'lattice', 'anvil', 'devnet'] as const
 /** A variant, or an in-process one with a patch undone: `<variant>-without-<patch>` (`--ab`). */
@@ -330,14 +331,6 @@ async function runVariant(v: Variant, round: number): Promise<Result> {
   return inChild(v)
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
-}
-const f = (x: number) => (x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toFixed(3))
-const spread = (xs: number[]) => `${f(Math.min(...xs))}–${f(Math.max(...xs))}`
-
 async function main(): Promise<void> {
   if (values.worker) {
     const w = values.worker as Variant
@@ -366,7 +359,7 @@ async function main(): Promise<void> {
       const r = await runVariant(v, round)
       runs.get(v)!.push(r)
       console.error(
-        `round ${round + 1} ${v}: ${f(r.wall)} ms wall, ${f(r.cpu)} ms CPU per transfer (warm half ${f(r.wallWarm)} / ${f(r.cpuWarm)})`,
+        `round ${round + 1} ${v}: ${fmtMs(r.wall)} ms wall, ${fmtMs(r.cpu)} ms CPU per transfer (warm half ${fmtMs(r.wallWarm)} / ${fmtMs(r.cpuWarm)})`,
       )
     }
   }
@@ -378,7 +371,7 @@ async function main(): Promise<void> {
   console.log('\n| variant | wall ms/transfer | CPU ms/transfer | warm half wall | warm half CPU |')
   console.log('| --- | ---: | ---: | ---: | ---: |')
   for (const [v, rs] of runs) {
-    const col = (k: keyof Result) => `${f(median(rs.map((r) => r[k])))} (${spread(rs.map((r) => r[k]))})`
+    const col = (k: keyof Result) => `${fmtMs(median(rs.map((r) => r[k])))} (${spread(rs.map((r) => r[k]))})`
     console.log(`| ${v} | ${col('wall')} | ${col('cpu')} | ${col('wallWarm')} | ${col('cpuWarm')} |`)
   }
   const pairs: [Variant, Variant][] = [

@@ -20,6 +20,7 @@ import { CONSENSUS_PROFILE_V1, CONSENSUS_PROFILE_V2, fastProfile } from '../src/
 import type { Tensor } from '../src/inference/tensor.ts'
 import { closeWasmPools } from '../src/inference/wasm.ts'
 import { checkRuntime } from '../src/inference/wasm-check.ts'
+import { median } from './stats.ts'
 
 interface Row {
   name: string
@@ -55,11 +56,6 @@ async function webSession(bytes: Uint8Array): Promise<ortWeb.InferenceSession> {
     enableMemPattern: p.enableMemPattern,
     extra: { ...p.config },
   })
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
 }
 
 async function ms(f: () => Promise<unknown>): Promise<number> {

@@ -25,6 +25,7 @@ import { bytesToHex, createAddressFromString, hexToBytes } from '@ethereumjs/uti
 import { exampleModels } from '../examples/models/index.ts'
 import { abiTensor, INFERENCE, inferenceAbi } from '../test/helpers/models.ts'
 import { processCpuMs, rpc, stopChild } from './helpers.ts'
+import { median } from './stats.ts'
 
 const { values } = parseArgs({
   options: {
@@ -138,11 +139,6 @@ async function once(variant: string, port: number): Promise<Result> {
   }
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length === 0 ? Number.NaN : s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
-}
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0)
 const f = (x: number) => x.toFixed(1)
 

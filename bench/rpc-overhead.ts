@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { compileDist, processCpu, rpc, stopChild, until } from './helpers.ts'
+import { median } from './stats.ts'
 
 const { values } = parseArgs({
   options: {
@@ -175,11 +176,6 @@ async function block(t: Target): Promise<{ wall: number; cpu: number; user: numb
   return { wall, cpu: (u1 - u0 + s1 - s0) / CALLS, user: (u1 - u0) / CALLS }
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
-}
 const f3 = (x: number) => x.toFixed(3)
 const cell = (xs: number[]) => `${f3(median(xs))} (${f3(Math.min(...xs))}–${f3(Math.max(...xs))})`
 
