@@ -1,3 +1,4 @@
+import type { Chain } from '../chain/chain.ts'
 import { GenesisError } from '../chain/errors.ts'
 import { memoisingSessions } from '../chain/estimate-memo.ts'
 import type { LatticeGenesisConfig } from '../chain/genesis.ts'
@@ -102,5 +103,40 @@ export function stateProfile(lattice: LatticeGenesisConfig = {}): { profile: Inf
   return {
     profile: fastProfile(provider),
     notice: `State-changing inference runs on native ${provider} (config.lattice.inference.profile = "accelerated"): faster, but results are not reproducible on other machines, so this chain is single-validator only.`,
+  }
+}
+
+/**
+ * An initialised datadir's chain with its inference stack, for the offline commands (import, export): opening a
+ * datadir replays the blocks its write-ahead log holds after a crash, and a block with inference transactions can
+ * only be re-executed with the runtime and the models (without them its receipts differ and the replay fails).
+ */
+export async function openDatadirWithInference(
+  datadir: string,
+  opts: { ipfsApi?: string; peers?: string[] } = {},
+): Promise<{ chain: Chain; close: () => Promise<void> }> {
+  const { openDatadirChain, loadDatadirSpec } = await import('../chain/datadir.ts')
+  const stack = await openInferenceStack({
+    datadir,
+    lattice: loadDatadirSpec(datadir).lattice,
+    ipfsApi: opts.ipfsApi,
+    network: opts.peers?.length ? { peers: opts.peers } : undefined,
+  })
+  let chain: Chain
+  try {
+    chain = await openDatadirChain(datadir, { inference: stack.inference })
+  } catch (err) {
+    await stack.close()
+    throw err
+  }
+  return {
+    chain,
+    close: async () => {
+      try {
+        await chain.close()
+      } finally {
+        await stack.close()
+      }
+    },
   }
 }

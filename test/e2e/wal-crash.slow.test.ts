@@ -14,8 +14,11 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { openDatadirChain } from '../../src/chain/datadir.ts'
 import { WAL_CRASH_ENV, WAL_FLUSH_MS_ENV } from '../../src/chain/test-wal-crash.ts'
 import { parseSegment } from '../../src/chain/wal.ts'
+import { DType, tensorFromValues } from '../../src/inference/tensor.ts'
+import { runCli } from '../helpers/cli.ts'
 import { ADDR1, CHAIN_ID, KEY1, rpc } from '../helpers/devnet.ts'
 import { freePort, startDevnetProcess, stopProcess } from '../helpers/devnet-process.ts'
+import { abiTensor, exampleModel, INFERENCE, inferenceAbi } from '../helpers/models.ts'
 
 /** Pre-signed transfers from account #1, nonces 0..n-1 (signed before any node runs, as the bench does). */
 function signTransfers(n: number): { raw: string; hash: string }[] {
@@ -165,5 +168,41 @@ describe('write-ahead log under kill -9', () => {
     expect((await rpc(url, 'eth_getTransactionReceipt', [txs[7].hash])).result?.status).toBe('0x1')
     expect(BigInt((await rpc(url, 'eth_blockNumber')).result)).toBe(8n)
     await stopProcess(again, 'SIGTERM')
+  }, 400_000)
+
+  it('`lattice export` of a datadir a crash left with inference blocks in its log re-executes them with the runtime', async () => {
+    const datadir = mkdtempSync(join(tmpdir(), 'lattice-wal-export-'))
+    dirs.push(datadir)
+    const port = await freePort()
+    const url = `http://127.0.0.1:${port}`
+    // no group commit in this run: every block stays in the log only
+    const child = await start(datadir, port, children, { [WAL_FLUSH_MS_ENV]: '600000' })
+    const accounts: string[] = (await rpc(url, 'eth_accounts')).result
+    const iris = exampleModel('iris')
+    const dep = await rpc(url, 'lattice_deployModel', [
+      { name: 'crash-iris', model: Buffer.from(iris.bytes).toString('base64'), from: accounts[0] },
+    ])
+    expect(dep.error).toBeUndefined()
+    const x = tensorFromValues('x', DType.float32, [1, 4], [5.1, 3.5, 1.4, 0.2])
+    const data = inferenceAbi.encodeFunctionData('infer', [dep.result.modelId, [abiTensor(x)]])
+    const sent = await rpc(url, 'eth_sendTransaction', [{ from: accounts[1], to: INFERENCE, data }])
+    expect(sent.error).toBeUndefined()
+    let receipt: { status: string; blockNumber: string } | undefined
+    for (let i = 0; i < 300 && !receipt; i++) {
+      receipt = (await rpc(url, 'eth_getTransactionReceipt', [sent.result])).result ?? undefined
+      if (!receipt) await new Promise((r) => setTimeout(r, 100))
+    }
+    expect(receipt?.status).toBe('0x1')
+    const head = Number(receipt?.blockNumber)
+    expect(loggedBlocks(datadir)).toBe(head)
+    child.kill('SIGKILL')
+    await new Promise((r) => child.once('exit', r))
+
+    // before: the replay ran the inference without the runtime ("invalid receiptTrie ... could not be replayed")
+    const file = join(datadir, 'export.rlp')
+    const r = await runCli(['export', file, '--datadir', datadir])
+    expect(r.err).toBe('')
+    expect(r.code).toBe(0)
+    expect(r.out).toContain(`Exported ${head} blocks`)
   }, 400_000)
 })

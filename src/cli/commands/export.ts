@@ -22,15 +22,16 @@ export const exportCommand: CliCommand = {
     }
     const from = num(opts.from, '--from')
     const to = num(opts.to, '--to')
-    const { openDatadirChain } = await import('../../chain/datadir.ts')
     const { exportBlockFile } = await import('../../chain/blockfile.ts')
-    const chain = await openDatadirChain(opts.datadir)
+    const { openDatadirWithInference } = await import('../stack.ts')
+    // after a crash, opening the datadir re-executes the blocks of its write-ahead log, inferences included
+    const { chain, close } = await openDatadirWithInference(opts.datadir)
     try {
       const { exported } = await exportBlockFile(chain, args[0], { from, to })
       printResult(io, { exported, file: args[0] }, `Exported ${exported} blocks to ${args[0]}`)
       return 0
     } finally {
-      await chain.close()
+      await close()
     }
   },
 }

@@ -14,25 +14,12 @@ export const importCommand: CliCommand = {
   async run(args, opts, io) {
     if (!opts.datadir) throw new CliFlagError('Pass --datadir with a directory prepared by `lattice init`.')
     const file = args[0]
-    const { openDatadirChain } = await import('../../chain/datadir.ts')
     const { importBlockFile } = await import('../../chain/blockfile.ts')
     const { bytesToHex } = await import('@ethereumjs/util')
-    const { loadDatadirSpec } = await import('../../chain/datadir.ts')
-    const { openInferenceStack } = await import('../stack.ts')
+    const { openDatadirWithInference } = await import('../stack.ts')
     // blocks with inference transactions re-run the models: the node fetches them from IPFS by CID
-    const stack = await openInferenceStack({
-      datadir: opts.datadir,
-      lattice: loadDatadirSpec(opts.datadir).lattice,
-      ipfsApi: opts.ipfsApi,
-      network: opts.ipfsPeer?.length ? { peers: opts.ipfsPeer } : undefined,
-    })
-    let chain: Awaited<ReturnType<typeof openDatadirChain>>
-    try {
-      chain = await openDatadirChain(opts.datadir, { inference: stack.inference })
-    } catch (err) {
-      await stack.close()
-      throw err
-    }
+    const opened = await openDatadirWithInference(opts.datadir, { ipfsApi: opts.ipfsApi, peers: opts.ipfsPeer })
+    const chain = opened.chain
     const controller = new AbortController()
     const stop = () => controller.abort()
     process.once('SIGINT', stop)
@@ -77,8 +64,7 @@ export const importCommand: CliCommand = {
       throw err
     } finally {
       process.off('SIGINT', stop)
-      await chain.close()
-      await stack.close()
+      await opened.close()
     }
   },
 }
