@@ -8,12 +8,20 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 
 let nextId = 1
-/** One JSON-RPC request; a JSON-RPC error throws with the method's name. */
+/**
+ * One JSON-RPC request; a JSON-RPC error throws with the method's name. A request sent on a kept-alive socket that
+ * the server closed for idleness in the same instant fails with ECONNRESET before the server read it (likeliest in
+ * an in-process bench, whose synchronous runs hold both the client's and the server's idle timers): sent again once.
+ */
 export async function rpc(url: string, method: string, params: unknown[] = []): Promise<any> {
-  const res = await fetch(url, {
+  const init = {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params }),
+  }
+  const res = await fetch(url, init).catch((err: { cause?: { code?: string } }) => {
+    if (err.cause?.code !== 'ECONNRESET' && err.cause?.code !== 'UND_ERR_SOCKET') throw err
+    return fetch(url, init)
   })
   const body = (await res.json()) as any
   if (body.error) throw new Error(`${method}: ${body.error.message}`)
