@@ -19,6 +19,46 @@ describe('nestingExceeds', () => {
     expect(nestingExceeds(bytes(JSON.stringify({ s: '\u00e9['.repeat(200) })), 128)).toBe(false)
   })
 
+  it('gives what a byte-by-byte scan gives on any mix of quotes, backslashes and brackets', () => {
+    // the scan before strings were crossed with indexOf: the reference
+    const reference = (body: Uint8Array, max: number): boolean => {
+      let depth = 0
+      let inString = false
+      for (let i = 0; i < body.length; i++) {
+        const c = body[i]
+        if (inString) {
+          if (c === 0x5c) i++
+          else if (c === 0x22) inString = false
+        } else if (c === 0x22) inString = true
+        else if (c === 0x5b || c === 0x7b) {
+          if (++depth > max) return true
+        } else if (c === 0x5d || c === 0x7d) depth--
+      }
+      return false
+    }
+    const alphabet = ['"', '\\', '[', ']', '{', '}', 'a', ':', ',']
+    let x = 12345
+    const next = () => {
+      x = (x * 1103515245 + 12345) >>> 0
+      return x >>> 16
+    }
+    let deep = 0
+    for (let k = 0; k < 5000; k++) {
+      const len = next() % 60
+      let text = ''
+      for (let i = 0; i < len; i++) text += alphabet[next() % alphabet.length]
+      const body = bytes(text)
+      for (const max of [0, 1, 2, 4]) {
+        const want = reference(body, max)
+        if (want) deep++
+        expect(nestingExceeds(body, max), `${JSON.stringify(text)} max ${max}`).toBe(want)
+      }
+    }
+    // both outcomes were exercised
+    expect(deep).toBeGreaterThan(1000)
+    expect(deep).toBeLessThan(19_000)
+  })
+
   it('scans 5 MB of nesting without recursion', () => {
     const body = bytes(deepArrays(2_500_000))
     expect(nestingExceeds(body, 128)).toBe(true)
