@@ -1,7 +1,7 @@
 import type { Block } from '@ethereumjs/block'
 import type { AccessList, TypedTransaction } from '@ethereumjs/tx'
-import type { Address, EOACode7702AuthorizationListItem } from '@ethereumjs/util'
-import { bigIntToHex, bytesToHex, createAddressFromString, hexToBytes, intToHex } from '@ethereumjs/util'
+import type { EOACode7702AuthorizationListItem } from '@ethereumjs/util'
+import { Address, bigIntToHex, bytesToHex, hexToBytes, intToHex } from '@ethereumjs/util'
 import { senderOf } from '../chain/impersonation.ts'
 import type { CallRequest, StateOverride } from '../chain/node.ts'
 import type { StoredReceipt } from '../chain/receipts.ts'
@@ -60,8 +60,9 @@ export function data(v: unknown, name: string, size?: number): Uint8Array {
   return bytes
 }
 
+/** A 20-byte address (the decoded bytes are a fresh array: no text round trip through createAddressFromString). */
 export function address(v: unknown, name: string): Address {
-  return createAddressFromString(bytesToHex(data(v, name, 20)))
+  return new Address(data(v, name, 20))
 }
 
 export function hash(v: unknown, name: string): Uint8Array {
