@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util'
 import { Common, Hardfork, Mainnet } from '@ethereumjs/common'
 import { countCalldataFloorTokens, createFeeMarket1559Tx, type FeeMarket1559Tx } from '@ethereumjs/tx'
 import { nestingExceeds } from '../src/rpc/framing.ts'
+import { byteScanNestingExceeds } from '../test/helpers/byte-scan.ts'
 import { median } from './stats.ts'
 
 const { values } = parseArgs({
@@ -86,23 +87,6 @@ function ab<T>(
   return out
 }
 
-/** The byte-by-byte nesting scan that src/rpc/framing.ts had before it crossed strings with indexOf. */
-function byteScan(body: Uint8Array, max: number): boolean {
-  let depth = 0
-  let inString = false
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i]
-    if (inString) {
-      if (c === 0x5c) i++
-      else if (c === 0x22) inString = false
-    } else if (c === 0x22) inString = true
-    else if (c === 0x5b || c === 0x7b) {
-      if (++depth > max) return true
-    } else if (c === 0x5d || c === 0x7d) depth--
-  }
-  return false
-}
-
 if (previous(make()) !== patched(make())) throw new Error('the two calldata counts disagree')
 console.log(`${BYTES} bytes of calldata, ${ROUNDS} alternating rounds of ${OPS} ops, process CPU per op`)
 ab(
@@ -119,10 +103,10 @@ const body = Buffer.from(
     params: [{ to: `0x${'11'.repeat(20)}`, data: `0x${Buffer.from(data).toString('hex')}` }, 'latest'],
   }),
 )
-if (byteScan(body, 128) !== nestingExceeds(body, 128)) throw new Error('the two nesting scans disagree')
+if (byteScanNestingExceeds(body, 128) !== nestingExceeds(body, 128)) throw new Error('the two nesting scans disagree')
 ab(
   `the JSON-RPC nesting scan of the eth_call body (${body.length} bytes)`,
-  (b: Buffer) => byteScan(b, 128),
+  (b: Buffer) => byteScanNestingExceeds(b, 128),
   (b: Buffer) => nestingExceeds(b, 128),
   () => body,
 )

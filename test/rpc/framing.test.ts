@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { frameRequest, nestingExceeds } from '../../src/rpc/framing.ts'
+import { byteScanNestingExceeds } from '../helpers/byte-scan.ts'
 import type { TestDevnet } from '../helpers/devnet.ts'
 import { rpc, startTestDevnet } from '../helpers/devnet.ts'
 
@@ -20,22 +21,7 @@ describe('nestingExceeds', () => {
   })
 
   it('gives what a byte-by-byte scan gives on any mix of quotes, backslashes and brackets', () => {
-    // the scan before strings were crossed with indexOf: the reference
-    const reference = (body: Uint8Array, max: number): boolean => {
-      let depth = 0
-      let inString = false
-      for (let i = 0; i < body.length; i++) {
-        const c = body[i]
-        if (inString) {
-          if (c === 0x5c) i++
-          else if (c === 0x22) inString = false
-        } else if (c === 0x22) inString = true
-        else if (c === 0x5b || c === 0x7b) {
-          if (++depth > max) return true
-        } else if (c === 0x5d || c === 0x7d) depth--
-      }
-      return false
-    }
+    const reference = byteScanNestingExceeds
     const alphabet = ['"', '\\', '[', ']', '{', '}', 'a', ':', ',']
     let x = 12345
     const next = () => {
