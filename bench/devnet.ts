@@ -17,11 +17,8 @@
  */
 import '../src/polyfills.ts'
 import type { ChildProcess } from 'node:child_process'
-import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createCustomCommon, Mainnet } from '@ethereumjs/common'
 import { createFeeMarket1559Tx } from '@ethereumjs/tx'
@@ -30,7 +27,7 @@ import { Interface } from 'ethers'
 import { exampleModels } from '../examples/models/index.ts'
 import { abiTensor, INFERENCE, inferenceAbi } from '../test/helpers/models.ts'
 import { COUNTER_SOL, compileContract } from '../test/helpers/solc.ts'
-import { compileDist, processCpuMs, rpc, stopChild, until } from './helpers.ts'
+import { compileDist, processCpuMs, rpc, startHttpTarget, stopChild, until } from './helpers.ts'
 import { median } from './stats.ts'
 
 const { values } = parseArgs({
@@ -75,8 +72,6 @@ const TRANSFER_KEY = '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804
 const IRIS_KEY = '0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6'
 const IRIS_FROM = '0x90F79bf6EB2c4f870365E785982E1f101E93b906'
 const TO = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8'
-const require = createRequire(import.meta.url)
-const ANVIL = join(dirname(require.resolve('@foundry-rs/anvil-linux-amd64/package.json')), 'bin', 'anvil')
 
 interface Target {
   name: 'lattice' | 'anvil'
@@ -86,25 +81,8 @@ interface Target {
 }
 
 async function start(name: Target['name'], port: number): Promise<Target> {
-  const url = `http://127.0.0.1:${port}`
-  let child: ChildProcess
-  let datadir: string | undefined
-  if (name === 'lattice') {
-    datadir = mkdtempSync(join(tmpdir(), 'lattice-bench-'))
-    child = spawn(process.execPath, [LATTICE_ENTRY, 'devnet', '--port', String(port), '--datadir', datadir], {
-      stdio: 'ignore',
-    })
-  } else {
-    child = spawn(ANVIL, ['--port', String(port), '--silent'], { stdio: 'ignore' })
-  }
-  const t: Target = { name, url, child, datadir }
-  await until(`${name} on ${port}`, async () => {
-    if (child.exitCode !== null) throw new Error(`${name} exited`)
-    return rpc(url, 'eth_chainId')
-  })
-  // the devnet deploys its example models (iris among them) after it starts answering
-  if (datadir) await until('devnet examples', async () => existsSync(join(datadir, 'examples.json')))
-  return t
+  const t = await startHttpTarget(name === 'lattice' ? 'devnet' : 'anvil', port, () => LATTICE_ENTRY)
+  return { name, ...t }
 }
 
 async function stop(t: Target): Promise<void> {

@@ -55,12 +55,7 @@ const cpu = () => {
   return (u.user + u.system) / 1000
 }
 /** CPU ms per op of `before` and `after`, alternating which goes first each round. */
-function ab<T>(
-  label: string,
-  before: (x: T) => unknown,
-  after: (x: T) => unknown,
-  input: () => T,
-): { before: number[]; after: number[] } {
+function ab<T>(label: string, before: (x: T) => unknown, after: (x: T) => unknown, input: () => T): void {
   const out = { before: [] as number[], after: [] as number[] }
   const warm = input()
   for (let i = 0; i < 20; i++) {
@@ -84,7 +79,6 @@ function ab<T>(
   console.log(
     `  now/previous: per-round median ${median(ratios).toFixed(3)}x (${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}); of medians ${(median(out.after) / median(out.before)).toFixed(3)}x`,
   )
-  return out
 }
 
 if (previous(make()) !== patched(make())) throw new Error('the two calldata counts disagree')

@@ -35,6 +35,8 @@ export interface InferenceStackOpts {
    * (a node that disagrees with the chain it imports); a real node always follows its genesis.
    */
   profileOverride?: InferenceProfile
+  /** Warm the consensus runtime up in the background at open (default true; an offline command that may run no inference passes false). */
+  warmUp?: boolean
 }
 
 /** What a node needs to run the inference precompile: IPFS store, local model cache, sessions, precompile. */
@@ -65,7 +67,7 @@ export async function openInferenceStack(opts: InferenceStackOpts): Promise<Infe
   const store = await createModelStore({ datadir: opts.datadir, ipfsApi: opts.ipfsApi, network: opts.network })
   const modelCache = createModelCache({ dir: modelCacheDir(opts.datadir), store, maxBytes: opts.modelCacheBytes })
   // warm-up: the runtime's first-run cost (worker start, lazy compile, tier-up) off the first transaction's path
-  const sessions = createSessionCache({ profile, maxBytes: opts.sessionCacheBytes, warmUp: true })
+  const sessions = createSessionCache({ profile, maxBytes: opts.sessionCacheBytes, warmUp: opts.warmUp ?? true })
   const inference = createInferencePrecompile({
     models: modelCache,
     // within one eth_estimateGas each distinct inference runs once (its gas is static)
@@ -113,7 +115,7 @@ export function stateProfile(lattice: LatticeGenesisConfig = {}): { profile: Inf
  */
 export async function openDatadirWithInference(
   datadir: string,
-  opts: { ipfsApi?: string; peers?: string[] } = {},
+  opts: { ipfsApi?: string; peers?: string[]; warmUp?: boolean } = {},
 ): Promise<{ chain: Chain; close: () => Promise<void> }> {
   const { openDatadirChain, loadDatadirSpec } = await import('../chain/datadir.ts')
   const stack = await openInferenceStack({
@@ -121,6 +123,7 @@ export async function openDatadirWithInference(
     lattice: loadDatadirSpec(datadir).lattice,
     ipfsApi: opts.ipfsApi,
     network: opts.peers?.length ? { peers: opts.peers } : undefined,
+    warmUp: opts.warmUp,
   })
   let chain: Chain
   try {

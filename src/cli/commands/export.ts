@@ -24,8 +24,9 @@ export const exportCommand: CliCommand = {
     const to = num(opts.to, '--to')
     const { exportBlockFile } = await import('../../chain/blockfile.ts')
     const { openDatadirWithInference } = await import('../stack.ts')
-    // after a crash, opening the datadir re-executes the blocks of its write-ahead log, inferences included
-    const { chain, close } = await openDatadirWithInference(opts.datadir)
+    // after a crash, opening the datadir re-executes the blocks of its write-ahead log, inferences included; an
+    // export of a cleanly closed datadir runs none, so no runtime warm-up at open
+    const { chain, close } = await openDatadirWithInference(opts.datadir, { warmUp: false })
     try {
       const { exported } = await exportBlockFile(chain, args[0], { from, to })
       printResult(io, { exported, file: args[0] }, `Exported ${exported} blocks to ${args[0]}`)
