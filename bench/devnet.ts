@@ -17,17 +17,15 @@
  */
 import '../src/polyfills.ts'
 import type { ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createCustomCommon, Mainnet } from '@ethereumjs/common'
 import { createFeeMarket1559Tx } from '@ethereumjs/tx'
 import { bytesToHex, createAddressFromString, hexToBytes } from '@ethereumjs/util'
 import { Interface } from 'ethers'
-import { exampleModels } from '../examples/models/index.ts'
-import { abiTensor, INFERENCE, inferenceAbi } from '../test/helpers/models.ts'
 import { COUNTER_SOL, compileContract } from '../test/helpers/solc.ts'
 import { compileDist, processCpuMs, rpc, startHttpTarget, stopChild, until } from './helpers.ts'
+import { inferenceTxStream } from './inference-txs.ts'
 import { median } from './stats.ts'
 
 const { values } = parseArgs({
@@ -66,11 +64,9 @@ const IRIS = Number(values.iris)
 const PORT_BASE = Number(values['port-base'])
 const LATTICE_CHAIN_ID = 41232n
 const ANVIL_CHAIN_ID = 31337n
-// anvil's (and the devnet's) test mnemonic: #0 deploys, #2 sends transfers, #3 sends inferences
+// anvil's (and the devnet's) test mnemonic: #0 deploys, #2 sends transfers, #3 sends inferences (inference-txs.ts)
 const DEPLOYER = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
 const TRANSFER_KEY = '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a'
-const IRIS_KEY = '0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6'
-const IRIS_FROM = '0x90F79bf6EB2c4f870365E785982E1f101E93b906'
 const TO = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8'
 
 interface Target {
@@ -130,7 +126,6 @@ const signed = new Map<bigint, string[]>([
   [LATTICE_CHAIN_ID, signTransfers(LATTICE_CHAIN_ID)],
   [ANVIL_CHAIN_ID, signTransfers(ANVIL_CHAIN_ID)],
 ])
-const iris = exampleModels({ only: ['iris'] })[0]
 
 /** Milliseconds per operation, by workload. */
 type Figures = Record<string, number>
@@ -189,7 +184,8 @@ async function measure(t: Target): Promise<Figures> {
   const past = `0x${Number(deployed.blockNumber).toString(16)}`
   await timeLoop(t, out, 'eth_call at a past block', CALLS, () => rpc(t.url, 'eth_call', [call, past]))
   await timeLoop(t, out, 'eth_chainId', CALLS, () => rpc(t.url, 'eth_chainId'))
-  if (t.name === 'lattice' && IRIS > 0) out['iris inference transaction'] = await irisStream(t, chainId)
+  if (t.name === 'lattice' && IRIS > 0)
+    out['iris inference transaction'] = median((await inferenceTxStream(t, 'iris', IRIS)).walls)
   return out
 }
 
@@ -201,44 +197,6 @@ async function receiptSoon(url: string, hash: string): Promise<void> {
     await new Promise((r) => setImmediate(r))
   }
   throw new Error(`timed out waiting for receipt ${hash}`)
-}
-
-/** Median ms of pre-signed iris `infer` transactions to the precompile, each to its receipt. */
-async function irisStream(t: Target, chainId: bigint): Promise<number> {
-  const saved = JSON.parse(readFileSync(join(t.datadir!, 'examples.json'), 'utf8')) as {
-    models: { name: string; modelId: string }[]
-  }
-  const modelId = saved.models.find((m) => m.name === 'iris')!.modelId
-  const data = inferenceAbi.encodeFunctionData('infer', [modelId, iris.sampleInput.map(abiTensor)])
-  const common = createCustomCommon({ chainId: Number(chainId) }, Mainnet, { hardfork: 'prague' })
-  const nonce = BigInt(await rpc(t.url, 'eth_getTransactionCount', [IRIS_FROM, 'latest']))
-  const raws = Array.from({ length: IRIS }, (_, i) =>
-    bytesToHex(
-      createFeeMarket1559Tx(
-        {
-          nonce: nonce + BigInt(i),
-          maxFeePerGas: 100n * 10n ** 9n,
-          maxPriorityFeePerGas: 10n ** 9n,
-          // fixed rather than estimated: an estimate runs the model again, and hit the 5 s call limit under load
-          gasLimit: 3_000_000n,
-          to: createAddressFromString(INFERENCE),
-          data: hexToBytes(data as `0x${string}`),
-          chainId,
-        },
-        { common },
-      )
-        .sign(hexToBytes(IRIS_KEY))
-        .serialize(),
-    ),
-  )
-  const samples: number[] = []
-  for (const raw of raws) {
-    const t0 = performance.now()
-    const r = await receipt(t.url, await rpc(t.url, 'eth_sendRawTransaction', [raw]))
-    if (r.status !== '0x1') throw new Error('iris inference transaction reverted')
-    samples.push(performance.now() - t0)
-  }
-  return median(samples)
 }
 
 const fmt = (ms: number) => (ms < 10 ? ms.toFixed(2) : ms.toFixed(1))

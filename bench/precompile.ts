@@ -7,7 +7,9 @@
  *   - "call": the precompile path in-process (EVM call, ABI decode, registry read, access checks, input
  *     validation, FLOP lookup, run, ABI encode), as eth_call and block execution run it;
  *   - "tx": a signed transaction over HTTP to the devnet until its receipt (adds JSON-RPC, the txpool and
- *     producing a whole block: state root, receipts trie, LevelDB writes).
+ *     producing a whole block: state root, receipts trie, LevelDB writes), with the devnet in this process;
+ *   - then the same for iris and edges against `lattice devnet` compiled and run in its own process, as users run
+ *     it (bench:devnet's setup), this process only its client.
  * The bare runs, a plain eth_call (the same calldata to an account without code) and the precompile call
  * alternate op by op; wall and process CPU (every thread, so the worker's run is counted) per op.
  * Also inferBatch over 16 inputs against 16 separate infer calls (gas and time). Each figure is a median with
@@ -30,10 +32,16 @@ import { runtimeInit, wasmPool, wireOptions } from '../src/inference/wasm.ts'
 import { inlineRuntime } from '../src/inference/wasm-inline.ts'
 import { webSessionOptions, wireToWeb } from '../src/inference/wasm-ort.ts'
 import { abiTensor, deployModel, INFERENCE, inferenceAbi } from '../test/helpers/models.ts'
-import { rpc } from './helpers.ts'
+import { compileDist, rpc, startHttpTarget, stopChild } from './helpers.ts'
+import { inferenceTxStream } from './inference-txs.ts'
 
 /** Pre-signed transactions timed per model (one block each). */
 const TX_SAMPLES = 15
+/** Transactions timed per model against the devnet in its own process (twice), and sent between unmeasured. */
+const OWN_TXS = 30
+const OWN_WARM = 60
+/** The port of that devnet (and its compiled build's folder, .tmp-bench-dist-<port>). */
+const PORT = 29380
 
 const EOA = createAddressFromString(`0x${'42'.repeat(20)}`)
 
@@ -253,6 +261,42 @@ async function main(): Promise<void> {
     provider.destroy()
     await devnet.close()
     rmSync(datadir, { recursive: true, force: true })
+  }
+  await ownProcessTxs()
+}
+
+/**
+ * The inference transaction as a user meets it: `lattice devnet` (compiled, as bench:devnet runs it) in its own
+ * process, with its example models; this process is only the client. The "transaction ms" column above runs the
+ * devnet in this process, beside the bare runtimes and the client, whose work then lands on the node's thread.
+ */
+async function ownProcessTxs(): Promise<void> {
+  const root = new URL('..', import.meta.url).pathname
+  const entry = compileDist(root, PORT)
+  const t = await startHttpTarget('devnet', PORT, () => entry)
+  try {
+    console.log(
+      `\nInference transactions to \`lattice devnet\` in its own process: the first ${OWN_TXS} after its start, then ${OWN_TXS} more after ${OWN_WARM} unmeasured (the JIT and the caches warm, as in a test suite's run), load ${load()}\n`,
+    )
+    console.log(
+      '| model | first transactions: ms, send to receipt | node CPU ms per tx | warm: ms, send to receipt | node CPU ms per tx |',
+    )
+    console.log('| --- | ---: | ---: | ---: | ---: |')
+    const cases: [string, string, Tensor[] | undefined][] = [
+      ['iris', 'iris', undefined],
+      ['edges 128x128', 'edges', [squareImage(128, 128)]],
+    ]
+    for (const [label, model, inputs] of cases) {
+      const cold = await inferenceTxStream(t, model, OWN_TXS, inputs)
+      await inferenceTxStream(t, model, OWN_WARM, inputs)
+      const warm = await inferenceTxStream(t, model, OWN_TXS, inputs)
+      console.log(
+        `| ${label} | ${fmt(timing(cold.walls))} | ${cold.nodeCpuPerTx.toFixed(2)} | ${fmt(timing(warm.walls))} | ${warm.nodeCpuPerTx.toFixed(2)} |`,
+      )
+    }
+  } finally {
+    await stopChild(t.child, t.datadir)
+    rmSync(join(root, `.tmp-bench-dist-${PORT}`), { recursive: true, force: true })
   }
 }
 
