@@ -23,17 +23,17 @@ export interface InferenceTxs {
 }
 
 /**
- * `count` pre-signed `infer` transactions of the example model `model` (deployed by the devnet at start, its id in
- * `<datadir>/examples.json`) with `inputs` (default: the model's sample input), one after another, each to its
- * receipt; throws if one reverts.
+ * `count` signed `infer` transactions (raw, hex) of the example model `model` (deployed by the devnet at start, its
+ * id in `<datadir>/examples.json`) with `inputs` (default: the model's sample input), from account #3 at its next
+ * nonces. Signed before anything is timed: client-side signing is not part of a measurement.
  */
-export async function inferenceTxStream(
-  t: HttpTarget,
+export async function signInferenceTxs(
+  t: { url: string; datadir?: string },
   model: string,
   count: number,
   inputs?: Tensor[],
-): Promise<InferenceTxs> {
-  if (!t.datadir) throw new Error('inferenceTxStream: the target is not a devnet')
+): Promise<string[]> {
+  if (!t.datadir) throw new Error('signInferenceTxs: the target is not a devnet')
   const saved = JSON.parse(readFileSync(join(t.datadir, 'examples.json'), 'utf8')) as {
     models: { name: string; modelId: string }[]
   }
@@ -44,8 +44,7 @@ export async function inferenceTxStream(
   const chainId = BigInt(await rpc(t.url, 'eth_chainId'))
   const common = createCustomCommon({ chainId: Number(chainId) }, Mainnet, { hardfork: 'prague' })
   const nonce = BigInt(await rpc(t.url, 'eth_getTransactionCount', [FROM, 'latest']))
-  // signed before the stream: client-side signing is not timed
-  const raws = Array.from({ length: count }, (_, i) =>
+  return Array.from({ length: count }, (_, i) =>
     bytesToHex(
       createFeeMarket1559Tx(
         {
@@ -64,6 +63,19 @@ export async function inferenceTxStream(
         .serialize(),
     ),
   )
+}
+
+/**
+ * `count` pre-signed `infer` transactions of the example model `model` ({@link signInferenceTxs}), one after
+ * another, each to its receipt; throws if one reverts.
+ */
+export async function inferenceTxStream(
+  t: HttpTarget,
+  model: string,
+  count: number,
+  inputs?: Tensor[],
+): Promise<InferenceTxs> {
+  const raws = await signInferenceTxs(t, model, count, inputs)
   const walls: number[] = []
   const cpu0 = processCpuMs(t.child.pid!)
   for (const raw of raws) {

@@ -11,16 +11,12 @@
  */
 import '../src/polyfills.ts'
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { createCustomCommon, Mainnet } from '@ethereumjs/common'
-import { createFeeMarket1559Tx } from '@ethereumjs/tx'
-import { bytesToHex, createAddressFromString, hexToBytes } from '@ethereumjs/util'
-import { exampleModels } from '../examples/models/index.ts'
-import { abiTensor, INFERENCE, inferenceAbi } from '../test/helpers/models.ts'
 import { processCpuMs, rpc, stopChild } from './helpers.ts'
+import { signInferenceTxs } from './inference-txs.ts'
 
 const { values } = parseArgs({
   options: {
@@ -37,10 +33,6 @@ const TXS = Number(values.txs)
 const BATCH = Number(values.batch)
 const EARLY = Number(values.early)
 const PORT_BASE = Number(values['port-base'])
-const CHAIN_ID = 41232n
-// the devnet's test mnemonic, account #3 (bench:devnet's iris sender)
-const KEY = '0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6'
-const FROM = '0x90F79bf6EB2c4f870365E785982E1f101E93b906'
 
 interface Node {
   entry: string
@@ -67,35 +59,7 @@ async function start(entry: string, port: number): Promise<Node> {
     if (up && existsSync(join(datadir, 'examples.json'))) break
     await new Promise((r) => setTimeout(r, 50))
   }
-  const saved = JSON.parse(readFileSync(join(datadir, 'examples.json'), 'utf8')) as {
-    models: { name: string; modelId: string }[]
-  }
-  const modelId = saved.models.find((m) => m.name === 'iris')?.modelId
-  if (!modelId) throw new Error('the devnet has no iris model')
-  const iris = exampleModels({ only: ['iris'] })[0]
-  const data = hexToBytes(
-    inferenceAbi.encodeFunctionData('infer', [modelId, iris.sampleInput.map(abiTensor)]) as `0x${string}`,
-  )
-  const common = createCustomCommon({ chainId: Number(CHAIN_ID) }, Mainnet, { hardfork: 'prague' })
-  const nonce = BigInt(await rpc(url, 'eth_getTransactionCount', [FROM, 'latest']))
-  const raws = Array.from({ length: TXS }, (_, i) =>
-    bytesToHex(
-      createFeeMarket1559Tx(
-        {
-          nonce: nonce + BigInt(i),
-          maxFeePerGas: 100n * 10n ** 9n,
-          maxPriorityFeePerGas: 10n ** 9n,
-          gasLimit: 3_000_000n,
-          to: createAddressFromString(INFERENCE),
-          data,
-          chainId: CHAIN_ID,
-        },
-        { common },
-      )
-        .sign(hexToBytes(KEY))
-        .serialize(),
-    ),
-  )
+  const raws = await signInferenceTxs({ url, datadir }, 'iris', TXS)
   return {
     entry,
     url,
