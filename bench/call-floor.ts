@@ -11,6 +11,13 @@
  *                block gas checks skipped, as eth_call), revert: what any eth_call on ethereumjs needs.
  *   lattice      Lattice's call path in-process (startDevnet; `node.execute` under fresh call limits handed down, as
  *                the eth_call handler does): everything but HTTP and JSON-RPC.
+ *   spin         a minimal HTTP server (node:net, one canned JSON-RPC answer) that busy-waits, per request, for the
+ *                wall time ejs-runtx took per call in the same round before it answers: what a node whose whole
+ *                request costs bare ethereumjs' eth_call takes over HTTP on this machine, with the wake-ups a
+ *                longer answer costs (a peer that waited longer sleeps deeper); run last in each round.
+ *   lattice-rpc  Lattice's whole JSON-RPC stack in-process: the request body given to the devnet's server as HTTP
+ *                hands it over (`RpcServer.answer`: framing, JSON parse, dispatch, limits, the eth_call handler,
+ *                the response text); only HTTP and the socket are left out.
  *
  * Process CPU (utime + stime) and wall per call; in-process variants read their own (they run in fresh child
  * processes). Printed: medians over rounds with spread, ratios to anvil's eth_call, and the floor estimate
@@ -42,7 +49,7 @@ import { bareVm } from './ejs-vm.ts'
 import { compileDist, processCpuMs, rpc, startHttpTarget, stopChild, until } from './helpers.ts'
 import { cell, fmtMs, median } from './stats.ts'
 
-const VARIANTS = ['anvil', 'devnet', 'ejs-runcall', 'ejs-runtx', 'lattice'] as const
+const VARIANTS = ['anvil', 'devnet', 'ejs-runcall', 'ejs-runtx', 'lattice', 'lattice-rpc', 'spin'] as const
 type Variant = (typeof VARIANTS)[number]
 
 const { values } = parseArgs({
@@ -53,6 +60,8 @@ const { values } = parseArgs({
     only: { type: 'string', default: VARIANTS.join(',') },
     worker: { type: 'string' },
     calldata: { type: 'string', default: '0' },
+    'spin-ms': { type: 'string', default: '0' },
+    port: { type: 'string', default: '0' },
   },
 })
 const N = Number(values.calls)
@@ -147,7 +156,7 @@ async function runEjs(withTx: boolean): Promise<Result> {
 
 // ------------------------------------------------------------------------------------------- lattice in-process
 
-async function runLattice(): Promise<Result> {
+async function runLattice(rpcStack: boolean): Promise<Result> {
   const { startDevnet } = await import('../src/cli/devnet.ts')
   const { CallLimits, withPassedCallLimits } = await import('../src/chain/call-limits.ts')
   const { throwOnFailure } = await import('../src/chain/calls.ts')
@@ -156,6 +165,14 @@ async function runLattice(): Promise<Result> {
   try {
     const to = await deploy(devnet.server.url)
     const req = { to: createAddressFromString(to), data: hexToBytes(GET as `0x${string}`) }
+    if (rpcStack) {
+      const body = new TextEncoder().encode(
+        JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_call', params: [{ to, data: GET }, 'latest'] }),
+      )
+      return await timed(N, selfCpu, async () => {
+        if (!(await devnet.server.answer(body)).includes('"result"')) throw new Error('eth_call failed')
+      })
+    }
     return await timed(N, selfCpu, () =>
       withPassedCallLimits(new CallLimits(), async (limits) => {
         throwOnFailure(await devnet.node.execute(req, devnet.node.chain.head, undefined, { limits }))
@@ -194,6 +211,56 @@ async function runHttp(name: 'anvil' | 'devnet', port: number): Promise<Result> 
   }
 }
 
+// ------------------------------------------------------------------------------------------- spin
+
+/** The spin worker: answers every POST with one canned eth_call result after busy-waiting `spinMs`. */
+async function serveSpin(port: number, spinMs: number): Promise<void> {
+  const { createServer } = await import('node:net')
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, result: `0x${'00'.repeat(32)}` })
+  const answer = `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`
+  const server = createServer((socket) => {
+    socket.setNoDelay(true)
+    let buf = ''
+    socket.on('data', (chunk) => {
+      buf += chunk.toString('latin1')
+      for (;;) {
+        const head = buf.indexOf('\r\n\r\n')
+        if (head < 0) return
+        const length = Number(/content-length: *(\d+)/i.exec(buf.slice(0, head))?.[1] ?? 0)
+        if (buf.length < head + 4 + length) return
+        buf = buf.slice(head + 4 + length)
+        const until = performance.now() + spinMs
+        while (performance.now() < until) {}
+        socket.write(answer)
+      }
+    })
+  })
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r))
+  process.stdout.write('ready\n')
+}
+
+async function runSpin(port: number, spinMs: number): Promise<Result> {
+  const { spawn } = await import('node:child_process')
+  const args = [...process.execArgv, fileURLToPath(import.meta.url), '--worker', 'spin', '--port', String(port)]
+  const child = spawn(process.execPath, [...args, '--spin-ms', String(spinMs)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.stdout?.once('data', () => resolve())
+      child.once('exit', () => reject(new Error('the spin server exited')))
+    })
+    const url = `http://127.0.0.1:${port}`
+    return await timed(
+      N,
+      () => processCpuMs(child.pid as number),
+      () => rpc(url, 'eth_call', [{ data: GET }, 'latest']),
+    )
+  } finally {
+    await stopChild(child)
+  }
+}
+
 // ------------------------------------------------------------------------------------------- orchestration
 
 function inChild(variant: Variant): Result {
@@ -222,9 +289,11 @@ function runVariant(v: Variant, round: number): Promise<Result> | Result {
 }
 
 async function main(): Promise<void> {
+  if (values.worker === 'spin') return serveSpin(Number(values.port), Number(values['spin-ms']))
   if (values.worker) {
     const w = values.worker as Variant
-    const r = w === 'lattice' ? await runLattice() : await runEjs(w === 'ejs-runtx')
+    const r =
+      w === 'lattice' || w === 'lattice-rpc' ? await runLattice(w === 'lattice-rpc') : await runEjs(w === 'ejs-runtx')
     process.stdout.write(`${JSON.stringify(r)}\n`)
     return
   }
@@ -233,9 +302,17 @@ async function main(): Promise<void> {
   const runs = new Map<Variant, Result[]>(chosen.map((v) => [v, []]))
   const load0 = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
   const start = new Date().toISOString()
+  if (chosen.includes('spin') && !chosen.includes('ejs-runtx')) throw new Error('--only: spin needs ejs-runtx')
+  const ordered = chosen.filter((v) => v !== 'spin')
   for (let round = 0; round < ROUNDS; round++) {
-    for (const v of round % 2 === 0 ? chosen : [...chosen].reverse()) {
-      const r = await runVariant(v, round)
+    for (const v of [
+      ...(round % 2 === 0 ? ordered : [...ordered].reverse()),
+      ...(chosen.includes('spin') ? ['spin' as const] : []),
+    ]) {
+      const r =
+        v === 'spin'
+          ? await runSpin(PORT_BASE + 40 + round, runs.get('ejs-runtx')?.[round]?.wall ?? 0)
+          : await runVariant(v, round)
       runs.get(v)?.push(r)
       console.error(`round ${round + 1} ${v}: ${JSON.stringify(r, (_, x) => (typeof x === 'number' ? +fmtMs(x) : x))}`)
     }
@@ -276,8 +353,10 @@ async function main(): Promise<void> {
   }
   ratio('devnet eth_call', (i) => devnet?.[i])
   ratio('lattice in-process call path', (i) => runs.get('lattice')?.[i])
+  ratio('lattice in-process JSON-RPC stack + devnet eth_chainId', sum('lattice-rpc'))
   ratio('floor: ejs-runcall + devnet eth_chainId', sum('ejs-runcall'))
   ratio('floor: ejs-runtx + devnet eth_chainId', sum('ejs-runtx'))
+  ratio("floor: a server busy for ejs-runtx's time per request (spin)", (i) => runs.get('spin')?.[i])
   ratio('anvil eth_chainId', (i) => ({ wall: anvil[i].chainIdWall ?? 0, cpu: anvil[i].chainIdCpu ?? 0 }))
 }
 

@@ -74,6 +74,11 @@ export interface RpcServer {
   methods: string[]
   /** Requests the fast path answered (0 with `fastPath: false`). */
   readonly fastAnswered: number
+  /**
+   * Answer one JSON-RPC body (a request or a batch) as an HTTP POST of it is answered, without HTTP: the response
+   * text, '' when only notifications were sent. For benches that separate the JSON-RPC stack from the transport.
+   */
+  answer(body: Uint8Array): Promise<string>
   close(): Promise<void>
 }
 
@@ -212,6 +217,7 @@ export async function startRpcServer(opts: RpcServerOpts): Promise<RpcServer> {
     get fastAnswered() {
       return fast?.answered ?? 0
     },
+    answer: (body) => dispatch(body, EMPTY_CONTEXT),
     close: async () => {
       limiter.abortAll()
       filters.close()

@@ -124,4 +124,16 @@ describe('JSON-RPC over HTTP', () => {
     expect(put.status).toBe(405)
     expect(put.headers).toMatchObject({ ...CORS, allow: 'POST, GET, OPTIONS' })
   })
+
+  it('answer() gives what HTTP sends for a body, without HTTP', async () => {
+    const enc = new TextEncoder()
+    for (const body of [
+      `{"jsonrpc":"2.0","id":7,"method":"eth_chainId","params":[]}`,
+      `[{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber"},{"jsonrpc":"2.0","id":2,"method":"nope"},5]`,
+      `{"jsonrpc":"2.0","method":"eth_chainId"}`,
+      `{"jsonrpc":"2.0","id":3,"method":"eth_call","params":[{"to":"0x${'42'.repeat(20)}","data":"0x12"},"latest"]}`,
+    ]) {
+      expect(await devnet.server.answer(enc.encode(body))).toBe((await send('POST', body)).body)
+    }
+  })
 })
