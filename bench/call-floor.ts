@@ -30,9 +30,10 @@
  * carrying a large model input (ppocr-det's is ~111 KB) costs ethereumjs before any precompile runs.
  */
 import '../src/polyfills.ts'
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -215,7 +216,6 @@ async function runHttp(name: 'anvil' | 'devnet', port: number): Promise<Result> 
 
 /** The spin worker: answers every POST with one canned eth_call result after busy-waiting `spinMs`. */
 async function serveSpin(port: number, spinMs: number): Promise<void> {
-  const { createServer } = await import('node:net')
   const body = JSON.stringify({ jsonrpc: '2.0', id: 1, result: `0x${'00'.repeat(32)}` })
   const answer = `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`
   const server = createServer((socket) => {
@@ -240,7 +240,6 @@ async function serveSpin(port: number, spinMs: number): Promise<void> {
 }
 
 async function runSpin(port: number, spinMs: number): Promise<Result> {
-  const { spawn } = await import('node:child_process')
   const args = [...process.execArgv, fileURLToPath(import.meta.url), '--worker', 'spin', '--port', String(port)]
   const child = spawn(process.execPath, [...args, '--spin-ms', String(spinMs)], {
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -24,7 +24,7 @@ import { createFeeMarket1559Tx } from '@ethereumjs/tx'
 import { bytesToHex, createAddressFromString, hexToBytes } from '@ethereumjs/util'
 import { Interface } from 'ethers'
 import { COUNTER_SOL, compileContract } from '../test/helpers/solc.ts'
-import { compileDist, processCpuMs, rpc, startHttpTarget, stopChild, until } from './helpers.ts'
+import { compileDist, processCpuMs, receiptSoon, rpc, startHttpTarget, stopChild, until } from './helpers.ts'
 import { inferenceTxStream } from './inference-txs.ts'
 import { median } from './stats.ts'
 
@@ -187,16 +187,6 @@ async function measure(t: Target): Promise<Figures> {
   if (t.name === 'lattice' && IRIS > 0)
     out['iris inference transaction'] = median((await inferenceTxStream(t, 'iris', IRIS)).walls)
   return out
-}
-
-/** A receipt polled without the 20 ms sleeps of `receipt` (both nodes answer an automined one at once). */
-async function receiptSoon(url: string, hash: string): Promise<void> {
-  const deadline = Date.now() + 180_000
-  while (Date.now() < deadline) {
-    if (await rpc(url, 'eth_getTransactionReceipt', [hash])) return
-    await new Promise((r) => setImmediate(r))
-  }
-  throw new Error(`timed out waiting for receipt ${hash}`)
 }
 
 const fmt = (ms: number) => (ms < 10 ? ms.toFixed(2) : ms.toFixed(1))

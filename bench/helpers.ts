@@ -41,6 +41,20 @@ export async function until<T>(what: string, f: () => Promise<T | undefined>, ms
   throw new Error(`timed out waiting for ${what}`)
 }
 
+/**
+ * A transaction's receipt, polled without `until`'s 20 ms sleeps (an automined one is there when the send returns:
+ * a sleep would be most of what is timed); throws after 180 s.
+ */
+export async function receiptSoon(url: string, hash: string): Promise<any> {
+  const deadline = Date.now() + 180_000
+  while (Date.now() < deadline) {
+    const r = await rpc(url, 'eth_getTransactionReceipt', [hash])
+    if (r) return r
+    await new Promise((res) => setImmediate(res))
+  }
+  throw new Error(`timed out waiting for receipt ${hash}`)
+}
+
 /** CPU ms a process has used so far, user and system (utime, stime: fields 14 and 15 of /proc/<pid>/stat). */
 export function processCpu(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')

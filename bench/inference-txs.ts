@@ -9,7 +9,7 @@ import { bytesToHex, createAddressFromString, hexToBytes } from '@ethereumjs/uti
 import { exampleModels } from '../examples/models/index.ts'
 import type { Tensor } from '../src/inference/tensor.ts'
 import { abiTensor, INFERENCE, inferenceAbi } from '../test/helpers/models.ts'
-import { type HttpTarget, processCpuMs, rpc } from './helpers.ts'
+import { type HttpTarget, processCpuMs, receiptSoon, rpc } from './helpers.ts'
 
 /** The devnet's test mnemonic, account #3: no other workload of the benches sends from it. */
 const KEY = '0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6'
@@ -80,14 +80,7 @@ export async function inferenceTxStream(
   const cpu0 = processCpuMs(t.child.pid!)
   for (const raw of raws) {
     const t0 = performance.now()
-    const hash = await rpc(t.url, 'eth_sendRawTransaction', [raw])
-    // automined: the receipt is there when the send returns; polled without sleeps in case it is not yet
-    let r = await rpc(t.url, 'eth_getTransactionReceipt', [hash])
-    for (const deadline = Date.now() + 180_000; !r && Date.now() < deadline; ) {
-      await new Promise((res) => setImmediate(res))
-      r = await rpc(t.url, 'eth_getTransactionReceipt', [hash])
-    }
-    if (!r) throw new Error(`no receipt for ${hash}`)
+    const r = await receiptSoon(t.url, await rpc(t.url, 'eth_sendRawTransaction', [raw]))
     if (r.status !== '0x1') throw new Error(`${model} inference transaction reverted`)
     walls.push(performance.now() - t0)
   }

@@ -20,7 +20,7 @@
 import '../src/polyfills.ts'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { createAddressFromString, hexToBytes } from '@ethereumjs/util'
 import { JsonRpcProvider, Wallet } from 'ethers'
 import { exampleModels, squareImage } from '../examples/models/index.ts'
@@ -40,7 +40,7 @@ const TX_SAMPLES = 15
 /** Transactions timed per model against the devnet in its own process (twice), and sent between unmeasured. */
 const OWN_TXS = 30
 const OWN_WARM = 60
-/** The port of that devnet (and its compiled build's folder, .tmp-bench-dist-<port>). */
+/** The port of that devnet (and its compiled build's folder: bench/helpers compileDist). */
 const PORT = 29380
 
 const EOA = createAddressFromString(`0x${'42'.repeat(20)}`)
@@ -296,7 +296,8 @@ async function ownProcessTxs(): Promise<void> {
     }
   } finally {
     await stopChild(t.child, t.datadir)
-    rmSync(join(root, `.tmp-bench-dist-${PORT}`), { recursive: true, force: true })
+    // the build compileDist made for this bench: <root>/.tmp-bench-dist-<port>/cli/main.js
+    rmSync(dirname(dirname(entry)), { recursive: true, force: true })
   }
 }
 
